@@ -1,0 +1,147 @@
+"""Async adapters built on a sync adapter.
+
+``SyncBackedAsyncDatabase`` implements the async port by calling a sync adapter's hooks:
+in a bounded thread pool for backends whose drivers block (files, boto3), or inline for the
+memory adapter, whose operations never wait. The sync adapter does all the storage work, so
+the two can never disagree about semantics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, ClassVar, TypeVar
+
+from ..domain.query import Query
+from ..domain.records import Record
+from ..ports.async_database import AsyncDatabase
+from ..ports.database import SyncDatabase
+from ..ports.options import check_options
+from ..ports.streaming import StreamConfig
+
+T = TypeVar("T")
+_DONE = object()
+
+
+class SyncBackedAsyncDatabase(AsyncDatabase):
+    """Async port over a sync adapter of class ``sync_class``.
+
+    Options are those of the sync adapter, plus ``max_workers`` (threads used for blocking
+    calls; default 8). ``sync`` is the wrapped adapter."""
+
+    sync_class: ClassVar[type[SyncDatabase]]
+    #: run hooks on the event loop thread (only for adapters that never block)
+    run_inline: ClassVar[bool] = False
+
+    def __init__(self, *, max_workers: int = 8, **options: Any) -> None:
+        super().__init__()
+        self.sync = self.sync_class(**options)
+        self.schema = self.sync.schema
+        self._max_workers = max_workers
+        self._executor: ThreadPoolExecutor | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        sync_class = cls.__dict__.get("sync_class")
+        if sync_class is not None:
+            cls.capabilities = sync_class.capabilities
+            cls.backend_name = sync_class.backend_name
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Any:
+        """Same options as the sync adapter, plus ``max_workers``."""
+        max_workers = config.get("max_workers", 8)
+        options = {k: v for k, v in config.items() if k != "max_workers"}
+        options = check_options(cls.sync_class.backend_name, cls.sync_class, options)
+        return cls(max_workers=max_workers, **options)
+
+    async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        if self.run_inline:
+            return fn(*args)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self._max_workers, thread_name_prefix=f"dk-{self.backend_name}"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args))
+
+    async def _connect(self) -> None:
+        await self._call(self.sync.connect)
+
+    async def _close(self) -> None:
+        await self._call(self.sync.close)
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+
+    async def _create(self, record_id: str, record: Record) -> None:
+        await self._call(self.sync._create, record_id, record)
+
+    async def _read(self, record_id: str) -> Record | None:
+        return await self._call(self.sync._read, record_id)
+
+    async def _update(self, record_id: str, record: Record, expected_version: str | None
+                      ) -> bool:
+        return await self._call(self.sync._update, record_id, record, expected_version)
+
+    async def _delete(self, record_id: str, expected_version: str | None) -> bool:
+        return await self._call(self.sync._delete, record_id, expected_version)
+
+    async def _upsert(self, record_id: str, record: Record, expected_version: str | None
+                      ) -> None:
+        await self._call(self.sync._upsert, record_id, record, expected_version)
+
+    async def _search(self, query: Query) -> list[Record]:
+        return await self._call(self.sync._search, query)
+
+    async def _count(self, query: Query) -> int:
+        return await self._call(self.sync._count, query)
+
+    async def _clear(self) -> int:
+        return await self._call(self.sync._clear)
+
+    async def _get_version(self, record_id: str) -> str | None:
+        return await self._call(self.sync._get_version, record_id)
+
+    async def _exists(self, record_id: str) -> bool:
+        return await self._call(self.sync._exists, record_id)
+
+    async def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
+        return await self._call(self.sync._create_batch, records)
+
+    async def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
+        return await self._call(self.sync._read_batch, record_ids)
+
+    async def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
+        return await self._call(self.sync._update_batch, updates)
+
+    async def _delete_batch(self, record_ids: list[str]) -> list[bool]:
+        return await self._call(self.sync._delete_batch, record_ids)
+
+    async def _upsert_batch(self, records: list[Record]) -> None:
+        await self._call(self.sync._upsert_batch, records)
+
+    async def _stream_read(self, query: Query, config: StreamConfig) -> AsyncIterator[Record]:
+        iterator: Iterator[Record] = self.sync._stream_read(query, config)
+
+        def next_chunk() -> list[Record]:
+            chunk: list[Record] = []
+            for record in iterator:
+                chunk.append(record)
+                if len(chunk) >= config.batch_size:
+                    break
+            return chunk
+
+        while True:
+            chunk = await self._call(next_chunk)
+            if not chunk:
+                return
+            for record in chunk:
+                yield record
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.sync!r})"
+
+

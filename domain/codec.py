@@ -1,0 +1,61 @@
+"""Typed JSON: storable values to JSON-safe values and back, losslessly.
+
+JSON has no datetime, and a reader cannot tell a datetime string from a string. The codec
+tags datetimes as ``{"$datetime": "<ISO 8601>"}`` and escapes user objects that have a key
+starting with ``$`` as ``{"$object": {...}}``, so every storable value (docs/query-semantics.md,
+"Values") decodes to exactly what was encoded: int stays int, a naive datetime stays naive,
+an aware one keeps its offset. File, S3 and other text-based adapters share it.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from .errors import SerializationError
+
+DATETIME_TAG = "$datetime"
+OBJECT_TAG = "$object"
+
+
+def encode(value: Any) -> Any:
+    """A JSON-safe form of a storable value."""
+    t = type(value)
+    if value is None or t is str or t is bool or t is int or t is float:
+        return value
+    if t is dict:
+        body = {k: encode(v) for k, v in value.items()}
+        if any(k.startswith("$") for k in value):
+            return {OBJECT_TAG: body}
+        return body
+    if t is list:
+        return [encode(v) for v in value]
+    if t is datetime:
+        return {DATETIME_TAG: value.isoformat()}
+    raise SerializationError(f"{type(value).__name__} is not storable")
+
+
+def decode(value: Any) -> Any:
+    """The inverse of ``encode``."""
+    t = type(value)
+    if t is dict:
+        if len(value) == 1:
+            if DATETIME_TAG in value:
+                return datetime.fromisoformat(value[DATETIME_TAG])
+            if OBJECT_TAG in value:
+                return {k: decode(v) for k, v in value[OBJECT_TAG].items()}
+        return {k: decode(v) for k, v in value.items()}
+    if t is list:
+        return [decode(v) for v in value]
+    return value
+
+
+def dumps(value: Any, **kwargs: Any) -> str:
+    """``json.dumps`` of the encoded value (UTF-8 safe, no NaN)."""
+    return json.dumps(encode(value), ensure_ascii=False, allow_nan=False, **kwargs)
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` then decode."""
+    return decode(json.loads(text))

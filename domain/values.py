@@ -1,0 +1,251 @@
+"""The value model: which values a record may hold and how they compare.
+
+This module is the single source of the comparison rules of docs/query-semantics.md. The
+memory adapter's matcher and sort use it directly; other adapters reproduce the same rules in
+their native query language and are checked against it by the conformance suite.
+
+Storable values: ``None``, ``bool``, ``int`` (64-bit signed), finite ``float``, ``str``,
+``datetime.datetime`` (naive values are read as UTC), and ``list`` / ``dict`` (string keys)
+nesting those.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from .errors import SerializationError
+
+
+class _Missing:
+    """Sentinel for "the path does not exist in the record" (distinct from a stored null)."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final = _Missing()
+
+INT64_MIN: Final = -(2**63)
+INT64_MAX: Final = 2**63 - 1
+
+# Type ranks: the order in which a field holding values of different types sorts (ascending).
+RANK_BOOL: Final = 0
+RANK_NUMBER: Final = 1
+RANK_STRING: Final = 2
+RANK_DATETIME: Final = 3
+RANK_LIST: Final = 4
+RANK_DICT: Final = 5
+TYPE_ORDER: Final = ("boolean", "number", "string", "datetime", "list", "object")
+
+
+def type_rank(value: Any) -> int:
+    """Rank of a present, non-null value's type in the documented mixed-type sort order."""
+    t = type(value)
+    if t is bool:
+        return RANK_BOOL
+    if t is int or t is float:
+        return RANK_NUMBER
+    if t is str:
+        return RANK_STRING
+    if t is datetime:
+        return RANK_DATETIME
+    if t is list:
+        return RANK_LIST
+    if t is dict:
+        return RANK_DICT
+    # subclasses (IntEnum, str subclasses, pandas Timestamp) rank as their base type
+    if isinstance(value, bool):
+        return RANK_BOOL
+    if isinstance(value, int | float):
+        return RANK_NUMBER
+    if isinstance(value, str):
+        return RANK_STRING
+    if isinstance(value, datetime):
+        return RANK_DATETIME
+    if isinstance(value, list | tuple):
+        return RANK_LIST
+    if isinstance(value, dict):
+        return RANK_DICT
+    raise SerializationError(f"unsupported value type {type(value).__name__}")
+
+
+def as_instant(value: datetime) -> datetime:
+    """A datetime as an aware UTC instant (naive datetimes are read as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def has_value(value: Any) -> bool:
+    """True when a looked-up value is present and not null."""
+    return value is not MISSING and value is not None
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Strict equality: same type class and equal value, recursively.
+
+    Numbers compare numerically across int and float; booleans are not numbers; datetimes
+    compare as instants; lists element by element; dicts key by key.
+    """
+    ra, rb = type_rank(a), type_rank(b)
+    if ra != rb:
+        return False
+    if ra == RANK_DATETIME:
+        return bool(as_instant(a) == as_instant(b))
+    if ra == RANK_LIST:
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    if ra == RANK_DICT:
+        if a.keys() != b.keys():
+            return False
+        for key, x in a.items():
+            y = b[key]
+            if x is None or y is None:
+                if x is not y:
+                    return False
+            elif not values_equal(x, y):
+                return False
+        return True
+    return bool(a == b)
+
+
+def orderable_rank(value: Any) -> int | None:
+    """The rank of a value that ordering comparisons accept (number, string, datetime)."""
+    r = type_rank(value)
+    return r if r in (RANK_NUMBER, RANK_STRING, RANK_DATETIME) else None
+
+
+def compare(a: Any, b: Any) -> int | None:
+    """Three-way ordering comparison, or None when the two are not comparable.
+
+    Only numbers with numbers, strings with strings (code point order) and datetimes with
+    datetimes (as instants) compare; anything else is incomparable, and an ordering filter on
+    incomparable values is false.
+    """
+    ra = orderable_rank(a)
+    if ra is None or ra != orderable_rank(b):
+        return None
+    if ra == RANK_DATETIME:
+        a, b = as_instant(a), as_instant(b)
+    return -1 if a < b else (1 if a > b else 0)
+
+
+def sort_key(value: Any) -> tuple[int, Any]:
+    """Key that orders present, non-null values: by type rank, then by value within the type.
+
+    Lists and objects order by type only (ties fall to the record id)."""
+    r = type_rank(value)
+    if r == RANK_DATETIME:
+        return (r, as_instant(value))
+    if r >= RANK_LIST:
+        return (r, 0)
+    return (r, value)
+
+
+def hash_key(value: Any) -> tuple[int, Any] | None:
+    """A hashable key with the same equality as ``values_equal``, or None for lists/objects.
+
+    Used by hash indexes: ``True`` and ``1`` hash apart, ``1`` and ``1.0`` together."""
+    r = type_rank(value)
+    if r == RANK_DATETIME:
+        return (r, as_instant(value))
+    if r >= RANK_LIST:
+        return None
+    return (r, value)
+
+
+def check_value(value: Any, path: str = "value") -> None:
+    """Raise SerializationError naming ``path`` unless ``value`` is storable."""
+    t = type(value)
+    if value is None or t is str or t is bool:
+        return
+    if t is int:
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise SerializationError(f"{path}: integer {value} does not fit in 64 bits")
+        return
+    if t is float:
+        if not math.isfinite(value):
+            raise SerializationError(f"{path}: {value!r} is not a finite number")
+        return
+    if t is datetime:
+        return
+    if t is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise SerializationError(f"{path}: object key {key!r} is not a string")
+            check_value(item, f"{path}.{key}")
+        return
+    if t is list:
+        for i, item in enumerate(value):
+            check_value(item, f"{path}[{i}]")
+        return
+    raise SerializationError(
+        f"{path}: {type(value).__name__} is not storable "
+        "(use None, bool, int, float, str, datetime, list or dict)"
+    )
+
+
+def normalize_value(value: Any, path: str = "value") -> Any:
+    """Coerce near-storable values to the storable types, then check them.
+
+    Tuples become lists, int/float/str/datetime subclasses (IntEnum, numpy scalars, pandas
+    Timestamps) their base type; anything else raises SerializationError naming ``path``."""
+    t = type(value)
+    if value is None or t is str or t is bool or t is int or t is float or t is datetime:
+        check_value(value, path)
+        return value
+    if t is dict:
+        return {k: normalize_value(v, f"{path}.{k}") for k, v in _checked_keys(value, path)}
+    if t is list or t is tuple:
+        return [normalize_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, datetime):
+        to_py = getattr(value, "to_pydatetime", None)
+        dt = to_py() if callable(to_py) else value
+        return datetime(
+            dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond, dt.tzinfo
+        )
+    if isinstance(value, int):
+        return normalize_value(int(value), path)
+    if isinstance(value, float):
+        return normalize_value(float(value), path)
+    if isinstance(value, str):
+        return str(value)
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and type(value).__module__.startswith("numpy"):
+        return normalize_value(item(), path)
+    if isinstance(value, dict):
+        return {k: normalize_value(v, f"{path}.{k}") for k, v in _checked_keys(value, path)}
+    check_value(value, path)  # raises with the type's name
+    return value
+
+
+def _checked_keys(value: dict[Any, Any], path: str) -> list[tuple[str, Any]]:
+    for key in value:
+        if not isinstance(key, str):
+            raise SerializationError(f"{path}: object key {key!r} is not a string")
+    return list(value.items())
+
+
+def clone(value: Any) -> Any:
+    """Copy a storable value: dicts and lists are copied recursively, scalars shared.
+
+    Far cheaper than ``copy.deepcopy`` because every other storable type is immutable."""
+    t = type(value)
+    if t is dict:
+        return {k: (clone(v) if type(v) in (dict, list) else v) for k, v in value.items()}
+    if t is list:
+        return [(clone(v) if type(v) in (dict, list) else v) for v in value]
+    return value

@@ -1,0 +1,120 @@
+"""Work the sync and async ports share: id assignment, validation, normalisation.
+
+Both ports call these before handing a record to an adapter hook, so every backend receives
+records that hold only storable values (docs/query-semantics.md, "Values"), have a string id
+and satisfy the database's schema.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from ..domain.errors import DataknobsError, QueryError, SerializationError
+from ..domain.query import Query
+from ..domain.records import Record
+from ..domain.schema import Schema
+from ..domain.values import normalize_value
+
+
+def new_id() -> str:
+    """A fresh record id (UUID4, 32 hex characters)."""
+    return uuid.uuid4().hex
+
+
+def check_id(record_id: object) -> str:
+    """A record id as a non-empty string; raise ``QueryError`` naming a bad one."""
+    if isinstance(record_id, bool) or not isinstance(record_id, str | int):
+        raise QueryError(f"record id must be a string, got {type(record_id).__name__}")
+    rid = str(record_id)
+    if not rid:
+        raise QueryError("record id must not be empty")
+    return rid
+
+
+def as_record(value: Record | Mapping[str, Any]) -> Record:
+    """Accept a Record or a plain mapping of field values."""
+    if isinstance(value, Record):
+        return value
+    if isinstance(value, Mapping):
+        return Record(value)
+    raise TypeError(f"expected a Record or a mapping, got {type(value).__name__}")
+
+
+def prepare_record(
+    record: Record | Mapping[str, Any], record_id: str | None, schema: Schema | None
+) -> Record:
+    """A normalised, validated copy of ``record`` carrying ``record_id`` (or its own id, or a
+    new one). The caller's object is never modified or shared with the store."""
+    rec = as_record(record)
+    rid = check_id(record_id) if record_id is not None else (rec.id or new_id())
+    try:
+        data = normalize_value(rec.data, "data")
+        metadata = normalize_value(rec.metadata, "metadata")
+    except SerializationError as err:
+        raise SerializationError(f"record {rid!r}: {err}") from err
+    prepared = Record(data, metadata, rid)
+    if schema is not None:
+        schema.validate(prepared)
+    return prepared
+
+
+def prepare_batch(
+    records: Iterable[Record | Mapping[str, Any]], schema: Schema | None
+) -> tuple[list[tuple[int, Record]], dict[int, BaseException]]:
+    """Prepare every record of a create batch: (index, record) pairs and per-index errors.
+
+    A second record with an id already used earlier in the same batch is an error at its index."""
+    from ..domain.errors import RecordExistsError
+
+    good: list[tuple[int, Record]] = []
+    bad: dict[int, BaseException] = {}
+    seen: set[str] = set()
+    for i, record in enumerate(records):
+        try:
+            rec = prepare_record(record, None, schema)
+        except (DataknobsError, TypeError) as err:
+            bad[i] = err
+            continue
+        assert rec.id is not None
+        if rec.id in seen:
+            bad[i] = RecordExistsError(rec.id)
+            continue
+        seen.add(rec.id)
+        good.append((i, rec))
+    return good, bad
+
+
+def split_upsert(
+    id_or_record: str | Record | Mapping[str, Any], record: Record | Mapping[str, Any] | None
+) -> tuple[str | None, Record | Mapping[str, Any]]:
+    """Read ``upsert(id, record)`` and ``upsert(record)`` call forms."""
+    if record is None:
+        if isinstance(id_or_record, str):
+            raise TypeError("upsert(id) needs a record: upsert(id, record) or upsert(record)")
+        return None, id_or_record
+    return check_id(id_or_record), record
+
+
+def split_upsert_items(
+    items: Sequence[Record | Mapping[str, Any] | tuple[str, Record | Mapping[str, Any]]],
+) -> list[tuple[str | None, Record | Mapping[str, Any]]]:
+    """Read an ``upsert_batch`` argument: records, or (id, record) pairs."""
+    out: list[tuple[str | None, Record | Mapping[str, Any]]] = []
+    for item in items:
+        if isinstance(item, tuple):
+            rid, rec = item
+            out.append((check_id(rid), rec))
+        else:
+            out.append((None, item))
+    return out
+
+
+def normalize_query(query: Query | None) -> Query:
+    """The query to run (an empty one for None)."""
+    if query is None:
+        return Query()
+    if not isinstance(query, Query):
+        raise QueryError(f"expected a Query, got {type(query).__name__}")
+    return query

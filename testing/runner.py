@@ -1,0 +1,68 @@
+"""Run an ``AsyncDatabase`` through synchronous test code.
+
+The conformance suite is written once, against the sync port; for an async adapter each
+call is sent to one event loop running in a background thread, so the async adapter's own
+coroutines (and its native driver's connections, bound to that loop) do the work."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine, Iterator
+from typing import Any, TypeVar
+
+from ..ports.async_database import AsyncDatabase
+
+T = TypeVar("T")
+
+
+class EventLoopThread:
+    """One event loop in a daemon thread; ``run(coro)`` waits for its result."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def stop(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+class AsyncAsSync:
+    """A sync-looking proxy over an ``AsyncDatabase`` (every coroutine run to completion)."""
+
+    def __init__(self, database: AsyncDatabase, runner: EventLoopThread) -> None:
+        self.async_database = database
+        self._runner = runner
+
+    @property
+    def capabilities(self) -> Any:
+        return self.async_database.capabilities
+
+    @property
+    def backend_name(self) -> str:
+        return self.async_database.backend_name
+
+    def stream_read(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        async def drain() -> list[Any]:
+            return [r async for r in self.async_database.stream_read(*args, **kwargs)]
+
+        yield from self._runner.run(drain())
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.async_database, name)
+        if not callable(attr):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            result = attr(*args, **kwargs)
+            if asyncio.iscoroutine(result):
+                return self._runner.run(result)
+            return result
+
+        return call
