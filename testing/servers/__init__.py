@@ -1,0 +1,35 @@
+"""Real servers for tests, started from packages on 127.0.0.1 and free ports.
+
+Each backend has a module here (``postgres``, ``s3``, ``elasticsearch``) that starts or
+reaches its server. ``require_server`` encodes the project's rule: in CI (``CI`` set to a
+true value) a server that cannot be reached is a failure; elsewhere the test is skipped with
+the reason, so a developer without that server still runs everything else.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import NoReturn
+
+import pytest
+
+
+def in_ci() -> bool:
+    """True when running under CI (``CI=true``/``1``/``yes``)."""
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_server(name: str, reason: str) -> NoReturn:
+    """Fail (in CI) or skip (elsewhere) because server ``name`` is unavailable."""
+    message = f"{name} is not available: {reason}"
+    if in_ci():
+        pytest.fail(f"{message} (in CI a missing server is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
