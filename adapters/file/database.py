@@ -1,0 +1,340 @@
+"""The file adapter: a record store in one JSON, JSON Lines, CSV or Parquet file.
+
+State is a ``MemoryDatabase`` (the reference adapter) loaded from the snapshot file plus its
+operation log, so every query has the reference semantics by construction and reads never
+touch the file. Writes append one line to the log (``oplog``) under an exclusive file lock
+(``locking``) after catching up with other processes' appends; compaction writes a new
+snapshot atomically (``durability``) and removes the log: on ``close()`` and whenever the log
+holds more operations than ``max(compaction_threshold, number of records)``. Each call first
+checks, with a ``stat`` of the snapshot and of the log, whether another process changed the
+store, and replays only what it appended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ...domain.errors import DataknobsError, RecordExistsError, StorageError
+from ...domain.query import Query
+from ...domain.records import Record
+from ...domain.schema import Schema
+from ...ports.capabilities import Capabilities
+from ...ports.database import SyncDatabase, check_version
+from ...ports.streaming import StreamConfig
+from ..async_bridge import SyncBackedAsyncDatabase
+from ..memory import MemoryDatabase
+from .durability import atomic_write, describe_os_error
+from .formats import FileLayout, SnapshotFormat, get_format, resolve_layout
+from .locking import StoreLock
+from .oplog import Operation, OperationLog, encode_operations
+
+Signature = tuple[int, int, int]
+
+
+def _signature(path: str) -> Signature | None:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except NotADirectoryError:
+        return None
+    except OSError as err:
+        raise StorageError(f"cannot read {path}: {describe_os_error(err)}") from err
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class FileDatabase(SyncDatabase):
+    """A store kept in one file (see docs/backends/file.md).
+
+    ``path``: the snapshot file; ``format``: ``"json"``, ``"jsonl"``, ``"csv"`` or
+    ``"parquet"`` (default: from the extension, ``.gz`` adds gzip); ``compression``: None or
+    ``"gzip"``; ``fsync``: fsync the log on every write, so a write that returned survives
+    power loss (False: it survives a crash of the process only); ``compact_on_close``: fold
+    the log into the snapshot on ``close()``; ``compaction_threshold``: compact when the log
+    holds more operations than this and than the number of records; ``indexes``: field paths
+    to hash-index in memory (as ``MemoryDatabase``)."""
+
+    backend_name = "file"
+    capabilities = Capabilities(persistent=True, atomic_batches=True, conditional_writes=True)
+
+    def __init__(
+        self,
+        *,
+        path: str | os.PathLike[str],
+        format: str | None = None,
+        compression: str | None = None,
+        fsync: bool = True,
+        compact_on_close: bool = True,
+        compaction_threshold: int = 10_000,
+        indexes: Sequence[str] = (),
+        schema: Schema | dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(schema=schema)
+        self.layout: FileLayout = resolve_layout(path, format, compression)
+        self.fsync = bool(fsync)
+        self.compact_on_close = bool(compact_on_close)
+        self.compaction_threshold = int(compaction_threshold)
+        self._indexes = [indexes] if isinstance(indexes, str) else list(indexes)
+        self._format: SnapshotFormat | None = None
+        self._state: MemoryDatabase | None = None
+        self._snapshot_signature: Signature | None = None
+        self._log = OperationLog(self.layout.log_path)
+        self._lock = StoreLock(self.layout.lock_path)
+        self._mutex = threading.RLock()
+        self._dirty = False
+
+    @property
+    def path(self) -> str:
+        """The snapshot file."""
+        return self.layout.path
+
+    @property
+    def format(self) -> str:
+        """The snapshot format name."""
+        return self.layout.format
+
+    # -- loading and change detection ---------------------------------------------------------
+    def _snapshot_format(self) -> SnapshotFormat:
+        if self._format is None:
+            self._format = get_format(self.layout.format)
+        return self._format
+
+    def _read_snapshot(self) -> tuple[list[Record], Signature | None]:
+        path = self.layout.path
+        try:
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                payload = fh.read()
+        except FileNotFoundError:
+            return [], None
+        except OSError as err:
+            raise StorageError(f"cannot read {path}: {describe_os_error(err)}") from err
+        try:
+            records = self._snapshot_format().load(payload, self.layout.compression, path)
+        except DataknobsError:
+            raise
+        except Exception as err:  # a damaged file can fail a parser in unforeseen ways
+            raise StorageError(f"cannot read {path}: {type(err).__name__}: {err}") from err
+        return records, (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _reload(self) -> None:
+        directory = self.layout.directory
+        if not os.path.isdir(directory):
+            raise StorageError(f"{self.layout.path}: the directory {directory} does not exist")
+        records, signature = self._read_snapshot()
+        state = MemoryDatabase(indexes=self._indexes)
+        if state._create_batch(records):
+            raise StorageError(f"{self.layout.path}: the snapshot holds an id twice")
+        self._apply(state, self._log.read_all())
+        self._state, self._snapshot_signature = state, signature
+
+    @staticmethod
+    def _apply(state: MemoryDatabase, ops: list[Operation]) -> None:
+        for kind, arg in ops:
+            if kind == "put":
+                state._upsert(arg._id, arg, None)
+            elif kind == "del":
+                state._delete(arg, None)
+            else:
+                state._clear()
+
+    def _changed(self) -> bool:
+        return (_signature(self.layout.path) != self._snapshot_signature
+                or self._log.changed())
+
+    def _catch_up(self) -> MemoryDatabase:
+        """Bring the in-memory state up to date (caller holds the file lock)."""
+        if self._state is None or _signature(self.layout.path) != self._snapshot_signature:
+            self._reload()
+        else:
+            st = self._log.stat()
+            if st is None:
+                if self._log.ino is not None:
+                    self._reload()
+            elif st.st_ino != self._log.ino or st.st_size < self._log.offset:
+                self._reload()
+            elif st.st_size != self._log.seen_size:
+                ops = self._log.read_tail()
+                if ops is None:
+                    self._reload()
+                else:
+                    assert self._state is not None
+                    self._apply(self._state, ops)
+        assert self._state is not None
+        return self._state
+
+    def _current(self) -> MemoryDatabase:
+        """The up-to-date state for a read: a cheap change check, a replay only on change."""
+        with self._mutex:
+            state = self._state
+            if state is None or self._changed():
+                with self._lock.shared():
+                    state = self._catch_up()
+            return state
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[MemoryDatabase]:
+        with self._mutex, self._lock.exclusive():
+            state = self._catch_up()
+            yield state
+            if self._log.count > max(self.compaction_threshold, len(state)):
+                self._compact_locked(state)
+
+    def _append(self, ops: list[Operation]) -> None:
+        if ops:
+            self._log.append(encode_operations(ops), len(ops), self.fsync)
+            self._dirty = True
+
+    def _compact_locked(self, state: MemoryDatabase) -> None:
+        records = list(state._records.values())  # stored records are never mutated in place
+        payload = self._snapshot_format().dump(records, self.layout.compression)
+        atomic_write(self.layout.path, payload)
+        self._log.remove()
+        self._snapshot_signature = _signature(self.layout.path)
+        self._dirty = False
+
+    def compact(self) -> None:
+        """Write every record to a new snapshot now and remove the operation log."""
+        with self._writing() as state:
+            self._compact_locked(state)
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def _connect(self) -> None:
+        self._current()
+
+    def _close(self) -> None:
+        with self._mutex:
+            try:
+                if self._dirty and self.compact_on_close and self._state is not None:
+                    self.compact()
+            finally:
+                self._log.close()
+                self._lock.close()
+                self._state = None
+                self._snapshot_signature = None
+                self._dirty = False
+
+    # -- writes -----------------------------------------------------------------------------
+    def _create(self, record_id: str, record: Record) -> None:
+        with self._writing() as state:
+            if state._exists(record_id):
+                raise RecordExistsError(record_id)
+            self._append([("put", record)])
+            state._create(record_id, record)
+
+    def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
+        with self._writing() as state:
+            taken: dict[int, BaseException] = {
+                i: RecordExistsError(rec._id or "") for i, rec in enumerate(records)
+                if state._exists(rec._id or "")}
+            if taken:  # atomic: a batch with a taken id writes nothing
+                return taken
+            self._append([("put", rec) for rec in records])
+            return state._create_batch(records)
+
+    def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
+        with self._writing() as state:
+            current = state._get_version(record_id)
+            if expected_version is not None:
+                check_version(record_id, expected_version, current)
+            if current is None:
+                return False
+            self._append([("put", record)])
+            state._upsert(record_id, record, None)
+            return True
+
+    def _delete(self, record_id: str, expected_version: str | None) -> bool:
+        with self._writing() as state:
+            current = state._get_version(record_id)
+            if expected_version is not None:
+                check_version(record_id, expected_version, current)
+            if current is None:
+                return False
+            self._append([("del", record_id)])
+            return state._delete(record_id, None)
+
+    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
+        with self._writing() as state:
+            if expected_version is not None:
+                check_version(record_id, expected_version, state._get_version(record_id))
+            self._append([("put", record)])
+            state._upsert(record_id, record, None)
+
+    def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
+        with self._writing() as state:
+            found = [state._exists(rid) for rid, _ in updates]
+            puts = [rec.with_id(rid) if rec._id != rid else rec
+                    for (rid, rec), ok in zip(updates, found, strict=True) if ok]
+            self._append([("put", rec) for rec in puts])
+            for rec in puts:
+                state._upsert(rec._id or "", rec, None)
+            return found
+
+    def _delete_batch(self, record_ids: list[str]) -> list[bool]:
+        with self._writing() as state:
+            gone: set[str] = set()
+            found = []
+            for rid in record_ids:
+                ok = rid not in gone and state._exists(rid)
+                gone.add(rid)
+                found.append(ok)
+            doomed = [rid for rid, ok in zip(record_ids, found, strict=True) if ok]
+            self._append([("del", rid) for rid in doomed])
+            for rid in doomed:
+                state._delete(rid, None)
+            return found
+
+    def _upsert_batch(self, records: list[Record]) -> None:
+        with self._writing() as state:
+            self._append([("put", rec) for rec in records])
+            for rec in records:
+                state._upsert(rec._id or "", rec, None)
+
+    def _clear(self) -> int:
+        with self._writing() as state:
+            count = len(state)
+            self._append([("clear", None)])
+            state._clear()
+            return count
+
+    # -- reads ------------------------------------------------------------------------------
+    def _read(self, record_id: str) -> Record | None:
+        return self._current()._read(record_id)
+
+    def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
+        return self._current()._read_batch(record_ids)
+
+    def _exists(self, record_id: str) -> bool:
+        return self._current()._exists(record_id)
+
+    def _get_version(self, record_id: str) -> str | None:
+        return self._current()._get_version(record_id)
+
+    def _search(self, query: Query) -> list[Record]:
+        return self._current()._search(query)
+
+    def _count(self, query: Query) -> int:
+        return self._current()._count(query)
+
+    def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
+        yield from self._current()._stream_read(query, config)
+
+    def __len__(self) -> int:
+        return len(self._current())
+
+    def __repr__(self) -> str:
+        return (f"FileDatabase(path={self.layout.path!r}, format={self.layout.format!r}, "
+                f"compression={self.layout.compression!r})")
+
+
+class AsyncFileDatabase(SyncBackedAsyncDatabase):
+    """The file adapter behind the async port: file I/O runs in a bounded thread pool."""
+
+    sync_class = FileDatabase
+
+
+__all__ = ["AsyncFileDatabase", "FileDatabase"]

@@ -1,0 +1,295 @@
+"""Snapshot formats of the file adapter: JSON, JSON Lines, CSV (here) and Parquet
+(``parquet_format``), chosen by option or file extension, optionally gzip-compressed.
+
+Each format turns the full list of records into the bytes of one snapshot file and back.
+Values are kept exactly (see docs/backends/file.md for each layout):
+
+- JSON: ``{"dataknobs_data": 1, "records": [<envelope>, ...]}``, one record per line.
+- JSON Lines: one envelope per line.
+- CSV: a header ``$id,$metadata,<field>,...``; the ``$id`` cell is the id as text, every other
+  cell holds the typed JSON of its value; an empty cell means the field is missing.
+- Parquet: see ``parquet_format``.
+
+Envelopes and typed JSON are described in ``envelope``.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ...domain.errors import ConfigurationError, StorageError
+from ...domain.records import Record
+from .envelope import dump_value, envelope, from_envelope, load_value, make_record, to_utf8
+
+FORMATS = ("json", "jsonl", "csv", "parquet")
+COMPRESSIONS = (None, "gzip")
+_EXTENSIONS = {".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv",
+               ".parquet": "parquet", ".pq": "parquet"}
+JSON_MARKER = "dataknobs_data"
+
+
+class SnapshotFormat(Protocol):
+    """Turns all records into one snapshot payload and back."""
+
+    name: str
+
+    def dump(self, records: Sequence[Record], compression: str | None) -> bytes:
+        """The bytes of a snapshot file holding ``records``."""
+        ...
+
+    def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
+        """The records of a snapshot; ``StorageError`` naming ``source`` when unreadable."""
+        ...
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """Where and how one store is kept: the snapshot path, its format and compression, and
+    the sidecar files beside it (operation log and lock)."""
+
+    path: str
+    format: str
+    compression: str | None
+
+    @property
+    def log_path(self) -> str:
+        """The append-only operation log of writes not yet compacted into the snapshot."""
+        return self.path + ".log"
+
+    @property
+    def lock_path(self) -> str:
+        """The lock file that serialises writers (and compactions) across processes."""
+        return self.path + ".lock"
+
+    @property
+    def directory(self) -> str:
+        """The directory holding the snapshot and its sidecars."""
+        return os.path.dirname(os.path.abspath(self.path))
+
+
+def resolve_layout(path: str | os.PathLike[str], format: str | None,
+                   compression: str | None) -> FileLayout:
+    """The layout for ``path``: format from ``format`` or the extension (``.json``,
+    ``.jsonl``/``.ndjson``, ``.csv``, ``.parquet``/``.pq``, each optionally followed by
+    ``.gz``), compression from ``compression`` or a ``.gz`` suffix. No I/O."""
+    if not isinstance(path, str | os.PathLike) or not os.fspath(path):
+        raise ConfigurationError(f"file: 'path' must be a non-empty path, got {path!r}")
+    text = os.fspath(path)
+    name = os.path.basename(text).lower()
+    stem, ext = os.path.splitext(name)
+    gz = ext == ".gz"
+    if gz:
+        ext = os.path.splitext(stem)[1]
+    if compression is None and gz:
+        compression = "gzip"
+    if compression not in COMPRESSIONS:
+        raise ConfigurationError(f"file: compression must be None or 'gzip', got {compression!r}")
+    if format is None:
+        if ext not in _EXTENSIONS:
+            raise ConfigurationError(
+                f"file: cannot tell the format of {text!r} from its extension; pass "
+                f"format= one of {', '.join(FORMATS)} (or name it .json, .jsonl, .csv, .parquet)")
+        format = _EXTENSIONS[ext]
+    fmt = str(format).lower()
+    if fmt == "ndjson":
+        fmt = "jsonl"
+    if fmt not in FORMATS:
+        raise ConfigurationError(
+            f"file: unknown format {format!r}; use one of {', '.join(FORMATS)}")
+    return FileLayout(text, fmt, compression)
+
+
+def get_format(name: str) -> SnapshotFormat:
+    """The format object for a format name."""
+    if name == "parquet":
+        from .parquet_format import ParquetFormat
+
+        return ParquetFormat()
+    return _TEXT_FORMATS[name]
+
+
+def _compress(payload: bytes, compression: str | None) -> bytes:
+    if compression == "gzip":
+        return gzip.compress(payload, compresslevel=6, mtime=0)
+    return payload
+
+
+def _decompress(payload: bytes, compression: str | None, source: str) -> bytes:
+    if compression != "gzip":
+        if payload[:2] == b"\x1f\x8b":
+            raise StorageError(f"{source}: the file is gzip-compressed; name it .gz or pass "
+                               "compression='gzip'")
+        return payload
+    try:
+        return gzip.decompress(payload)
+    except (OSError, EOFError, zlib.error) as err:
+        raise StorageError(f"{source}: not a readable gzip file: {err}") from err
+
+
+def _text(payload: bytes, source: str, kind: str) -> str:
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise StorageError(f"{source}: not a {kind} file (invalid UTF-8 at byte "
+                           f"{err.start})") from err
+
+
+class JsonFormat:
+    """``{"dataknobs_data": 1, "records": [...]}`` with one envelope per line."""
+
+    name = "json"
+
+    def dump(self, records: Sequence[Record], compression: str | None) -> bytes:
+        """See ``SnapshotFormat.dump``."""
+        parts = [b'{"dataknobs_data":1,"records":[']
+        for i, rec in enumerate(records):
+            parts.append(b"\n" if i == 0 else b",\n")
+            parts.append(to_utf8(envelope(rec)))
+        parts.append(b"\n]}\n")
+        return _compress(b"".join(parts), compression)
+
+    def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
+        """See ``SnapshotFormat.load``."""
+        raw = _decompress(payload, compression, source)
+        if not raw.strip():
+            return []
+        text = _text(raw, source, "JSON")
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise StorageError(f"{source}: not a JSON file (line {err.lineno}, column "
+                               f"{err.colno}: {err.msg})") from err
+        if type(doc) is not dict or doc.get(JSON_MARKER) != 1 or type(doc.get("records")) \
+                is not list:
+            raise StorageError(f"{source}: not a dataknobs-data JSON store (expected an object "
+                               '{"dataknobs_data": 1, "records": [...]})')
+        tagged = '"$' in text
+        return [from_envelope(env, source, f"record {i}", tagged)
+                for i, env in enumerate(doc["records"])]
+
+
+class JsonLinesFormat:
+    """One envelope per line."""
+
+    name = "jsonl"
+
+    def dump(self, records: Sequence[Record], compression: str | None) -> bytes:
+        """See ``SnapshotFormat.dump``."""
+        out = bytearray()
+        for rec in records:
+            out += to_utf8(envelope(rec))
+            out += b"\n"
+        return _compress(bytes(out), compression)
+
+    def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
+        """See ``SnapshotFormat.load``."""
+        raw = _decompress(payload, compression, source)
+        text = _text(raw, source, "JSON Lines")
+        records = []
+        loads = json.loads
+        for lineno, line in enumerate(text.split("\n"), 1):
+            if not line.strip():
+                continue
+            try:
+                env = loads(line)
+            except json.JSONDecodeError as err:
+                raise StorageError(f"{source}: line {lineno}: not JSON ({err.msg})") from err
+            records.append(from_envelope(env, source, f"line {lineno}", '"$' in line))
+        return records
+
+
+class CsvFormat:
+    """Header ``$id,$metadata,<field>...``; cells hold typed JSON, empty = missing."""
+
+    name = "csv"
+    ID_COLUMN = "$id"
+    METADATA_COLUMN = "$metadata"
+
+    def dump(self, records: Sequence[Record], compression: str | None) -> bytes:
+        """See ``SnapshotFormat.dump``."""
+        columns: dict[str, int] = {}
+        for rec in records:
+            for key in rec._data:
+                if key not in columns:
+                    columns[key] = len(columns)
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow([self.ID_COLUMN, self.METADATA_COLUMN, *columns])
+        width = len(columns)
+        for rec in records:
+            row: list[str] = [""] * width
+            for key, value in rec._data.items():
+                row[columns[key]] = dump_value(value)
+            writer.writerow([rec._id, dump_value(rec.metadata) if rec.metadata else "", *row])
+        text = buf.getvalue()
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # a field name holding a lone surrogate
+            raise StorageError(f"field names must be valid Unicode text to be kept in CSV: "
+                               f"{[k for k in columns if not _is_utf8(k)]}") from None
+        return _compress(raw, compression)
+
+    def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
+        """See ``SnapshotFormat.load``."""
+        raw = _decompress(payload, compression, source)
+        if not raw.strip():
+            return []
+        text = _text(raw, source, "CSV")
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            header = next(reader)
+        except csv.Error as err:
+            raise StorageError(f"{source}: not a CSV file: {err}") from err
+        if header[:2] != [self.ID_COLUMN, self.METADATA_COLUMN]:
+            raise StorageError(f"{source}: not a dataknobs-data CSV store (the header must "
+                               f"start with {self.ID_COLUMN},{self.METADATA_COLUMN})")
+        keys = header[2:]
+        if len(set(keys)) != len(keys):
+            raise StorageError(f"{source}: the header names a field twice")
+        width = len(header)
+        records = []
+        try:
+            for row in reader:
+                line = reader.line_num
+                if not row:
+                    continue
+                if len(row) != width:
+                    raise StorageError(f"{source}: line {line}: {len(row)} cells, the header "
+                                       f"has {width}")
+                try:
+                    data = {key: load_value(cell) for key, cell in zip(keys, row[2:],
+                                                                       strict=True) if cell}
+                    metadata = load_value(row[1]) if row[1] else {}
+                except (json.JSONDecodeError, ValueError) as err:
+                    raise StorageError(f"{source}: line {line}: a cell is not typed JSON "
+                                       f"({err})") from err
+                if not row[0] or type(metadata) is not dict:
+                    raise StorageError(f"{source}: line {line}: bad id or metadata cell")
+                records.append(make_record(row[0], data, metadata))
+        except csv.Error as err:
+            raise StorageError(f"{source}: not a readable CSV file: {err}") from err
+        return records
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+_TEXT_FORMATS: dict[str, Any] = {
+    "json": JsonFormat(), "jsonl": JsonLinesFormat(), "csv": CsvFormat(),
+}
+
+__all__ = ["FORMATS", "CsvFormat", "FileLayout", "JsonFormat", "JsonLinesFormat",
+           "SnapshotFormat", "get_format", "resolve_layout"]

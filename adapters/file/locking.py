@@ -1,0 +1,97 @@
+"""The inter-process lock of a file store: ``fcntl.flock`` on a sidecar ``<path>.lock``.
+
+Writers (and compaction) hold it exclusively while they catch up with the log, decide and
+append; readers hold it shared while they load or replay the log, so they never see a
+half-written append or a half-finished compaction. The lock file is opened lazily (no I/O in
+constructors), reopened after ``fork`` (a child must not share its parent's lock), and never
+deleted. Where ``fcntl`` does not exist (Windows) the lock only serialises threads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+
+from ...domain.errors import StorageError
+from .durability import describe_os_error
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+_fork_generation = 0
+
+
+def _after_fork_in_child() -> None:
+    global _fork_generation
+    _fork_generation += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+_READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
+class StoreLock:
+    """Shared/exclusive lock on ``path`` (a sidecar file), usable as context managers."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._generation = -1
+        self._unavailable = False
+
+    def _open(self, for_write: bool) -> int | None:
+        if self._fd is not None and self._generation == _fork_generation:
+            return self._fd
+        if self._fd is not None:  # inherited across fork: drop without unlocking the parent
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as err:
+            if not for_write and err.errno in _READ_ONLY_ERRNOS:
+                # nobody can write a store we cannot even create a lock file beside;
+                # reading it unlocked is safe enough and keeps read-only stores readable
+                self._unavailable = True
+                return None
+            raise StorageError(f"cannot open the lock file {self.path}: "
+                               f"{describe_os_error(err)}") from err
+        self._generation = _fork_generation
+        self._unavailable = False
+        return self._fd
+
+    @contextlib.contextmanager
+    def _held(self, mode: int, for_write: bool) -> Iterator[None]:
+        fd = self._open(for_write)
+        if fd is None or fcntl is None:
+            yield
+            return
+        fcntl.flock(fd, mode)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+
+    def shared(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the lock shared (readers)."""
+        return self._held(fcntl.LOCK_SH if fcntl else 0, False)
+
+    def exclusive(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the lock exclusively (writers, compaction)."""
+        return self._held(fcntl.LOCK_EX if fcntl else 0, True)
+
+    def close(self) -> None:
+        """Close the lock file (releases the lock if held)."""
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+
+__all__ = ["StoreLock"]

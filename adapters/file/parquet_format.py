@@ -1,0 +1,146 @@
+"""The Parquet snapshot format (pyarrow, imported lazily).
+
+Layout: a ``$id`` string column, a ``$metadata`` string column (typed JSON, null when the
+metadata is empty), then one column per top-level field, in first-appearance order. A field
+whose present values all have one plain type -- all ``int``, all ``float``, all ``bool`` or all
+``str`` (and never null) -- gets a native column (int64, float64, bool, string) where a Parquet
+null means "missing". Every other field (mixed types, nulls, datetimes, lists, objects) gets a
+string column of typed JSON cells (``envelope.dump_value``): a Parquet null means missing and
+the text ``null`` means a stored null. The schema metadata key ``dataknobs_data`` lists each
+column's field name and kind, so column names are cosmetic and any field name works.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from ...domain.errors import BackendNotAvailableError, StorageError
+from ...domain.records import Record
+from .envelope import dump_value, load_value, make_record
+
+SCHEMA_KEY = b"dataknobs_data"
+_NATIVE = {int: "int", float: "float", bool: "bool", str: "str"}
+_ABSENT = object()
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as err:  # pragma: no cover - pyarrow is installed in development
+        raise BackendNotAvailableError(
+            "the Parquet format needs pyarrow: pip install 'dataknobs-data[parquet]'") from err
+    return pa, pq
+
+
+def _field_kind(values: list[Any]) -> str:
+    kind: str | None = None
+    for value in values:
+        if value is _ABSENT:
+            continue
+        k = _NATIVE.get(type(value))
+        if k is None or (kind is not None and k != kind):
+            return "json"
+        kind = k
+    return kind or "json"
+
+
+class ParquetFormat:
+    """Typed Parquet snapshot (see the module docstring)."""
+
+    name = "parquet"
+
+    def dump(self, records: Sequence[Record], compression: str | None) -> bytes:
+        """See ``SnapshotFormat.dump``; ``compression='gzip'`` uses Parquet's own gzip codec
+        (otherwise zstd)."""
+        pa, pq = _pyarrow()
+        keys: dict[str, None] = {}
+        for rec in records:
+            for key in rec._data:
+                if key not in keys:
+                    keys[key] = None
+        arrays = [
+            pa.array([rec._id for rec in records], type=pa.string()),
+            pa.array([dump_value(rec.metadata) if rec.metadata else None for rec in records],
+                     type=pa.string()),
+        ]
+        names = ["$id", "$metadata"]
+        kinds: list[list[str]] = []
+        for key in keys:
+            values = [rec._data.get(key, _ABSENT) for rec in records]
+            kind = _field_kind(values)
+            array = None
+            if kind != "json":
+                plain = [None if v is _ABSENT else v for v in values]
+                arrow_type = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+                              "str": pa.string()}[kind]
+                try:
+                    array = pa.array(plain, type=arrow_type)
+                except (pa.ArrowException, UnicodeEncodeError):
+                    kind = "json"  # e.g. a string with a lone surrogate: keep it as JSON
+            if array is None:
+                array = pa.array([None if v is _ABSENT else dump_value(v) for v in values],
+                                 type=pa.string())
+            arrays.append(array)
+            names.append(key if key not in ("$id", "$metadata") else f"{key} (field)")
+            kinds.append([key, kind])
+        schema_meta = json.dumps({"version": 1, "fields": kinds}, ensure_ascii=True)
+        fields = [pa.field(n, a.type) for n, a in zip(names, arrays, strict=True)]
+        table = pa.Table.from_arrays(
+            arrays, schema=pa.schema(fields, metadata={SCHEMA_KEY: schema_meta.encode()}))
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="gzip" if compression == "gzip" else "zstd")
+        return sink.getvalue()
+
+    def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
+        """See ``SnapshotFormat.load`` (Parquet detects its own compression)."""
+        if not payload:
+            return []
+        pa, pq = _pyarrow()
+        try:
+            table = pq.read_table(pa.BufferReader(payload))
+        except (pa.ArrowException, OSError, ValueError) as err:
+            raise StorageError(f"{source}: not a readable Parquet file: {err}") from err
+        meta = (table.schema.metadata or {}).get(SCHEMA_KEY)
+        try:
+            layout = json.loads(meta) if meta else None
+            fields = [(str(k), str(kind)) for k, kind in layout["fields"]] if layout else None
+        except (ValueError, TypeError, KeyError) as err:
+            raise StorageError(f"{source}: damaged dataknobs-data schema metadata") from err
+        if fields is None or table.num_columns != len(fields) + 2 or \
+                table.schema.names[:2] != ["$id", "$metadata"]:
+            raise StorageError(f"{source}: not a dataknobs-data Parquet store (no "
+                               "'dataknobs_data' schema metadata or wrong columns)")
+        n = table.num_rows
+        ids = table.column(0).to_pylist()
+        meta_cells = table.column(1).to_pylist()
+        try:
+            rows: list[dict[str, Any]] = [{} for _ in range(n)]
+            for index, (key, kind) in enumerate(fields, start=2):
+                column = table.column(index)
+                values = column.to_pylist()
+                if kind == "json":
+                    for row, cell in zip(rows, values, strict=True):
+                        if cell is not None:
+                            row[key] = load_value(cell)
+                elif column.null_count == 0:
+                    for row, value in zip(rows, values, strict=True):
+                        row[key] = value
+                else:
+                    for row, value in zip(rows, values, strict=True):
+                        if value is not None:
+                            row[key] = value
+            metas = [load_value(cell) if cell is not None else {} for cell in meta_cells]
+        except ValueError as err:
+            raise StorageError(f"{source}: a typed JSON cell is damaged: {err}") from err
+        for rid, metadata in zip(ids, metas, strict=True):
+            if not rid or type(metadata) is not dict:
+                raise StorageError(f"{source}: a record has no id or bad metadata")
+        return [make_record(rid, data, metadata)
+                for rid, data, metadata in zip(ids, rows, metas, strict=True)]
+
+
+__all__ = ["ParquetFormat"]
