@@ -4,10 +4,11 @@ State is a ``MemoryDatabase`` (the reference adapter) loaded from the snapshot f
 operation log, so every query has the reference semantics by construction and reads never
 touch the file. Writes append one line to the log (``oplog``) under an exclusive file lock
 (``locking``) after catching up with other processes' appends; compaction writes a new
-snapshot atomically (``durability``) and removes the log: on ``close()`` and whenever the log
-holds more operations than ``max(compaction_threshold, number of records)``. Each call first
-checks, with a ``stat`` of the snapshot and of the log, whether another process changed the
-store, and replays only what it appended.
+snapshot atomically (``durability``) and starts a new log: on ``close()`` and whenever the log
+holds more operations than ``max(compaction_threshold, number of records)``. Each read first
+checks whether another process changed the store -- one memory read of the change counter that
+writers bump in the memory-mapped lock file (``locking``), plus a ``stat`` of the log at most
+once a second -- and then replays only what was appended.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -25,6 +27,7 @@ from ...domain.schema import Schema
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
+from .. import memory as memory_module
 from ..async_bridge import SyncBackedAsyncDatabase
 from ..memory import MemoryDatabase
 from .durability import atomic_write, describe_os_error
@@ -33,6 +36,9 @@ from .locking import StoreLock
 from .oplog import Operation, OperationLog, encode_operations
 
 Signature = tuple[int, int, int]
+
+#: seconds between the ``stat`` checks that catch files changed outside the library
+STAT_CHECK_INTERVAL = 1.0
 
 
 def _signature(path: str) -> Signature | None:
@@ -86,6 +92,8 @@ class FileDatabase(SyncDatabase):
         self._lock = StoreLock(self.layout.lock_path)
         self._mutex = threading.RLock()
         self._dirty = False
+        self._seen_counter: int | None = None
+        self._next_stat_check = 0.0
 
     @property
     def path(self) -> str:
@@ -127,7 +135,18 @@ class FileDatabase(SyncDatabase):
             raise StorageError(f"{self.layout.path}: the directory {directory} does not exist")
         records, signature = self._read_snapshot()
         state = MemoryDatabase(indexes=self._indexes)
-        if state._create_batch(records):
+        if self._indexes:
+            duplicated = bool(state._create_batch(records))
+        else:
+            # bulk fill without re-wrapping every record (a million-record load spends a
+            # third of its time there otherwise); version tokens come from the same counter
+            store, versions, counter = state._records, state._versions, memory_module._versions
+            for rec in records:
+                rid = rec._id or ""
+                store[rid] = rec
+                versions[rid] = str(next(counter))
+            duplicated = len(store) != len(records)
+        if duplicated:
             raise StorageError(f"{self.layout.path}: the snapshot holds an id twice")
         self._apply(state, self._log.read_all())
         self._state, self._snapshot_signature = state, signature
@@ -143,8 +162,14 @@ class FileDatabase(SyncDatabase):
                 state._clear()
 
     def _changed(self) -> bool:
-        return (_signature(self.layout.path) != self._snapshot_signature
-                or self._log.changed())
+        # One stat per call: every compaction replaces the log with a new one, so a changed
+        # snapshot always comes with a changed log (the snapshot is checked only while there
+        # is no log at all).
+        st = self._log.stat()
+        if st is None:
+            return (self._log.ino is not None
+                    or _signature(self.layout.path) != self._snapshot_signature)
+        return st.st_ino != self._log.ino or st.st_size != self._log.seen_size
 
     def _catch_up(self) -> MemoryDatabase:
         """Bring the in-memory state up to date (caller holds the file lock)."""
@@ -167,12 +192,26 @@ class FileDatabase(SyncDatabase):
         assert self._state is not None
         return self._state
 
+    def _stale(self) -> bool:
+        counter = self._lock.counter()
+        if counter is None:  # no shared counter (read-only directory): one stat per call
+            return self._changed()
+        if counter != self._seen_counter:
+            return True
+        # a safety net for files changed behind the library's back (copied in, edited)
+        now = time.monotonic()
+        if now >= self._next_stat_check:
+            self._next_stat_check = now + STAT_CHECK_INTERVAL
+            return self._changed()
+        return False
+
     def _current(self) -> MemoryDatabase:
         """The up-to-date state for a read: a cheap change check, a replay only on change."""
         with self._mutex:
             state = self._state
-            if state is None or self._changed():
+            if state is None or self._stale():
                 with self._lock.shared():
+                    self._seen_counter = self._lock.counter()
                     state = self._catch_up()
             return state
 
@@ -180,9 +219,13 @@ class FileDatabase(SyncDatabase):
     def _writing(self) -> Iterator[MemoryDatabase]:
         with self._mutex, self._lock.exclusive():
             state = self._catch_up()
-            yield state
-            if self._log.count > max(self.compaction_threshold, len(state)):
-                self._compact_locked(state)
+            try:
+                yield state
+                if self._log.count > max(self.compaction_threshold, len(state)):
+                    self._compact_locked(state)
+            finally:
+                # every change to the snapshot or log is announced before the lock is freed
+                self._seen_counter = self._lock.bump()
 
     def _append(self, ops: list[Operation]) -> None:
         if ops:
@@ -193,12 +236,12 @@ class FileDatabase(SyncDatabase):
         records = list(state._records.values())  # stored records are never mutated in place
         payload = self._snapshot_format().dump(records, self.layout.compression)
         atomic_write(self.layout.path, payload)
-        self._log.remove()
+        self._log.renew()
         self._snapshot_signature = _signature(self.layout.path)
         self._dirty = False
 
     def compact(self) -> None:
-        """Write every record to a new snapshot now and remove the operation log."""
+        """Write every record to a new snapshot now and start a new, empty operation log."""
         with self._writing() as state:
             self._compact_locked(state)
 
@@ -216,6 +259,7 @@ class FileDatabase(SyncDatabase):
                 self._lock.close()
                 self._state = None
                 self._snapshot_signature = None
+                self._seen_counter = None
                 self._dirty = False
 
     # -- writes -----------------------------------------------------------------------------

@@ -27,7 +27,15 @@ from typing import Any, Protocol
 
 from ...domain.errors import ConfigurationError, StorageError
 from ...domain.records import Record
-from .envelope import dump_value, envelope, from_envelope, load_value, make_record, to_utf8
+from .envelope import (
+    dump_value,
+    envelope,
+    from_envelope,
+    load_value,
+    make_record,
+    parse_json,
+    to_utf8,
+)
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
 COMPRESSIONS = (None, "gzip")
@@ -162,6 +170,9 @@ class JsonFormat:
         if not raw.strip():
             return []
         text = _text(raw, source, "JSON")
+        fast = self._load_lines(text, source)
+        if fast is not None:
+            return fast
         try:
             doc = json.loads(text)
         except json.JSONDecodeError as err:
@@ -174,6 +185,30 @@ class JsonFormat:
         tagged = '"$' in text
         return [from_envelope(env, source, f"record {i}", tagged)
                 for i, env in enumerate(doc["records"])]
+
+    @staticmethod
+    def _load_lines(text: str, source: str) -> list[Record] | None:
+        """Parse the layout ``dump`` writes, one record per line (so only the records that
+        hold tags pay for decoding them); None when the file has another layout (then it is
+        parsed as a whole)."""
+        lines = text.split("\n")
+        while lines and not lines[-1].strip():
+            lines.pop()
+        if len(lines) < 2 or lines[0] != '{"dataknobs_data":1,"records":[' or lines[-1] != "]}":
+            return None
+        body = lines[1:-1]
+        records = []
+        last = len(body) - 1
+        for i, line in enumerate(body):
+            item = line if i == last else line[:-1]
+            if i != last and not line.endswith(","):
+                return None
+            try:
+                env = parse_json(item)
+            except ValueError:
+                return None
+            records.append(from_envelope(env, source, f"line {i + 2}", '"$' in item))
+        return records
 
 
 class JsonLinesFormat:
@@ -194,14 +229,13 @@ class JsonLinesFormat:
         raw = _decompress(payload, compression, source)
         text = _text(raw, source, "JSON Lines")
         records = []
-        loads = json.loads
         for lineno, line in enumerate(text.split("\n"), 1):
             if not line.strip():
                 continue
             try:
-                env = loads(line)
-            except json.JSONDecodeError as err:
-                raise StorageError(f"{source}: line {lineno}: not JSON ({err.msg})") from err
+                env = parse_json(line)
+            except ValueError as err:
+                raise StorageError(f"{source}: line {lineno}: not JSON ({err})") from err
             records.append(from_envelope(env, source, f"line {lineno}", '"$' in line))
         return records
 
@@ -268,7 +302,7 @@ class CsvFormat:
                     data = {key: load_value(cell) for key, cell in zip(keys, row[2:],
                                                                        strict=True) if cell}
                     metadata = load_value(row[1]) if row[1] else {}
-                except (json.JSONDecodeError, ValueError) as err:
+                except ValueError as err:
                     raise StorageError(f"{source}: line {line}: a cell is not typed JSON "
                                        f"({err})") from err
                 if not row[0] or type(metadata) is not dict:

@@ -1,17 +1,24 @@
-"""The inter-process lock of a file store: ``fcntl.flock`` on a sidecar ``<path>.lock``.
+"""The inter-process lock of a file store: ``fcntl.flock`` on a sidecar ``<path>.lock``,
+which also carries the store's change counter.
 
 Writers (and compaction) hold it exclusively while they catch up with the log, decide and
 append; readers hold it shared while they load or replay the log, so they never see a
 half-written append or a half-finished compaction. The lock file is opened lazily (no I/O in
 constructors), reopened after ``fork`` (a child must not share its parent's lock), and never
 deleted. Where ``fcntl`` does not exist (Windows) the lock only serialises threads.
+
+The first 8 bytes of the lock file are a change counter, memory-mapped by every process:
+a writer bumps it, under the exclusive lock, after each change to the snapshot or the log,
+so a reader learns whether anything changed from one memory read instead of a ``stat``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import mmap
 import os
+import struct
 from collections.abc import Iterator
 
 from ...domain.errors import StorageError
@@ -34,6 +41,7 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 _READ_ONLY_ERRNOS = (errno.EACCES, errno.EPERM, errno.EROFS)
+_COUNTER = struct.Struct("<Q")
 
 
 class StoreLock:
@@ -42,19 +50,22 @@ class StoreLock:
     def __init__(self, path: str) -> None:
         self.path = path
         self._fd: int | None = None
+        self._map: mmap.mmap | None = None
         self._generation = -1
         self._unavailable = False
 
     def _open(self, for_write: bool) -> int | None:
         if self._fd is not None and self._generation == _fork_generation:
             return self._fd
+        if self._unavailable and not for_write:
+            return None
         if self._fd is not None:  # inherited across fork: drop without unlocking the parent
-            with contextlib.suppress(OSError):
-                os.close(self._fd)
-            self._fd = None
+            self.close()
         try:
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            self._map_counter(self._fd)
         except OSError as err:
+            self.close()
             if not for_write and err.errno in _READ_ONLY_ERRNOS:
                 # nobody can write a store we cannot even create a lock file beside;
                 # reading it unlocked is safe enough and keeps read-only stores readable
@@ -65,6 +76,35 @@ class StoreLock:
         self._generation = _fork_generation
         self._unavailable = False
         return self._fd
+
+    def _map_counter(self, fd: int) -> None:
+        if os.fstat(fd).st_size < _COUNTER.size:
+            os.ftruncate(fd, _COUNTER.size)  # extending never changes bytes already there
+        try:
+            self._map = mmap.mmap(fd, _COUNTER.size)
+        except (OSError, ValueError):  # a file system without shared mappings
+            self._map = None
+
+    def counter(self) -> int | None:
+        """The store's change counter, or None when it cannot be shared (then callers fall
+        back to ``stat``)."""
+        if self._map is None or self._generation != _fork_generation:
+            try:
+                self._open(False)
+            except StorageError:
+                return None
+            if self._map is None:
+                return None
+        value: int = _COUNTER.unpack_from(self._map)[0]
+        return value
+
+    def bump(self) -> int | None:
+        """Advance the change counter (caller holds the exclusive lock); the new value."""
+        if self._map is None:
+            return None
+        value: int = (_COUNTER.unpack_from(self._map)[0] + 1) & 0xFFFF_FFFF_FFFF_FFFF
+        _COUNTER.pack_into(self._map, 0, value)
+        return value
 
     @contextlib.contextmanager
     def _held(self, mode: int, for_write: bool) -> Iterator[None]:
@@ -88,6 +128,11 @@ class StoreLock:
 
     def close(self) -> None:
         """Close the lock file (releases the lock if held)."""
+        self._unavailable = False
+        if self._map is not None:
+            with contextlib.suppress(OSError, ValueError, BufferError):
+                self._map.close()
+            self._map = None
         if self._fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._fd)

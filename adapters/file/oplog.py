@@ -1,7 +1,7 @@
 """The operation log: an append-only JSON Lines file (``<path>.log``) beside the snapshot.
 
 Every write appends one line instead of rewriting the snapshot, so a single-record write
-costs O(1); compaction later folds the log into a new snapshot and removes it. Lines:
+costs O(1); compaction later folds the log into a new snapshot and starts a new, empty log. Lines:
 
 - header (first line): ``{"dataknobs_data_log": 1, "generation": "<hex>"}``; a new log
   (after a compaction) has a new generation, so a reader that tails an old one notices;
@@ -12,7 +12,7 @@ costs O(1); compaction later folds the log into a new snapshot and removes it. L
 
 Operations are absolute (the record's new state, not a change to it), so replaying a log
 over a snapshot that already contains it gives the same state: a crash between writing a
-new snapshot and removing the log loses nothing and duplicates nothing. A last line without
+new snapshot and renewing the log loses nothing and duplicates nothing. A last line without
 its newline is a write that never returned (the process died mid-append); readers ignore it
 and the next writer truncates it away. Any other damaged line is a ``StorageError``.
 """
@@ -239,16 +239,12 @@ class OperationLog:
         self._fd, self._fd_ino = fd, st.st_ino
         return fd
 
-    def remove(self) -> None:
-        """Delete the log (after its operations reached a durable snapshot)."""
+    def renew(self) -> None:
+        """Replace the log with an empty one of a new generation (after its operations
+        reached a durable snapshot). Replacing rather than deleting lets other processes
+        notice a compaction with the single ``stat`` of the log they make on every call."""
         self.close()
-        try:
-            os.unlink(self.path)
-        except FileNotFoundError:
-            pass
-        except OSError as err:
-            raise StorageError(f"cannot remove {self.path}: {describe_os_error(err)}") from err
-        self._reset()
+        self._create()
 
     def close(self) -> None:
         """Close the append handle."""

@@ -2,9 +2,10 @@
 
 Layout: a ``$id`` string column, a ``$metadata`` string column (typed JSON, null when the
 metadata is empty), then one column per top-level field, in first-appearance order. A field
-whose present values all have one plain type -- all ``int``, all ``float``, all ``bool`` or all
-``str`` (and never null) -- gets a native column (int64, float64, bool, string) where a Parquet
-null means "missing". Every other field (mixed types, nulls, datetimes, lists, objects) gets a
+whose present values all have one plain type -- all ``int``, all ``float``, all ``bool``, all
+``str``, all UTC datetimes or all naive datetimes (and never null) -- gets a native column
+(int64, float64, bool, string, timestamp[us, +00:00], timestamp[us]) where a Parquet null
+means "missing". Every other field (mixed types, nulls, datetimes, lists, objects) gets a
 string column of typed JSON cells (``envelope.dump_value``): a Parquet null means missing and
 the text ``null`` means a stored null. The schema metadata key ``dataknobs_data`` lists each
 column's field name and kind, so column names are cosmetic and any field name works.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from ...domain.errors import BackendNotAvailableError, StorageError
@@ -42,7 +44,13 @@ def _field_kind(values: list[Any]) -> str:
         if value is _ABSENT:
             continue
         k = _NATIVE.get(type(value))
-        if k is None or (kind is not None and k != kind):
+        if k is None:
+            if type(value) is not datetime:
+                return "json"
+            tz = value.tzinfo
+            # only UTC and naive datetimes read back exactly from a timestamp column
+            k = "utc" if tz is UTC else "naive" if tz is None else "json"
+        if k == "json" or (kind is not None and k != kind):
             return "json"
         kind = k
     return kind or "json"
@@ -76,10 +84,11 @@ class ParquetFormat:
             if kind != "json":
                 plain = [None if v is _ABSENT else v for v in values]
                 arrow_type = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
-                              "str": pa.string()}[kind]
+                              "str": pa.string(), "utc": pa.timestamp("us", tz="+00:00"),
+                              "naive": pa.timestamp("us")}[kind]
                 try:
                     array = pa.array(plain, type=arrow_type)
-                except (pa.ArrowException, UnicodeEncodeError):
+                except (pa.ArrowException, UnicodeEncodeError, OverflowError, ValueError):
                     kind = "json"  # e.g. a string with a lone surrogate: keep it as JSON
             if array is None:
                 array = pa.array([None if v is _ABSENT else dump_value(v) for v in values],
