@@ -72,4 +72,21 @@ def atomic_write(path: str, payload: bytes) -> None:
     fsync_directory(directory)
 
 
-__all__ = ["atomic_write", "describe_os_error", "fsync_directory", "write_all"]
+def remove_stale_temp_files(path: str) -> None:
+    """Delete temp files a crashed writer left beside ``path`` (and its sidecars). Call it
+    only while holding the store's exclusive lock: temp files are written under it, so any
+    found then belong to a writer that died."""
+    directory = os.path.dirname(os.path.abspath(path))
+    prefix = f".{os.path.basename(path)}."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp"):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
+
+
+__all__ = ["atomic_write", "describe_os_error", "fsync_directory", "remove_stale_temp_files",
+           "write_all"]

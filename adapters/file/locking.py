@@ -71,8 +71,11 @@ class StoreLock:
                 # reading it unlocked is safe enough and keeps read-only stores readable
                 self._unavailable = True
                 return None
-            raise StorageError(f"cannot open the lock file {self.path}: "
-                               f"{describe_os_error(err)}") from err
+            reason = describe_os_error(err)
+            if err.errno == errno.ENOENT:
+                reason = f"the directory {os.path.dirname(os.path.abspath(self.path))} " \
+                         "does not exist"
+            raise StorageError(f"cannot open the lock file {self.path}: {reason}") from err
         self._generation = _fork_generation
         self._unavailable = False
         return self._fd
