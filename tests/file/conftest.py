@@ -3,6 +3,7 @@ and running a check without root's power to ignore file permissions."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import subprocess
@@ -13,6 +14,43 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from dataknobs_data.adapters.async_bridge import SyncBackedAsyncDatabase
+from dataknobs_data.adapters.file import FileDatabase
+
+
+class SnapshotEveryCallDatabase(FileDatabase):
+    """Compacts after every write and reloads the snapshot before every read, so a suite
+    run through it checks the snapshot codec of its format, not only the operation log."""
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Any]:
+        with super()._writing() as state:
+            yield state
+            self._compact_locked(state)
+
+    def _current(self) -> Any:
+        with self._mutex:
+            self._state = None
+            return super()._current()
+
+
+class AsyncSnapshotEveryCallDatabase(SyncBackedAsyncDatabase):
+    """``SnapshotEveryCallDatabase`` behind the async port."""
+
+    sync_class = SnapshotEveryCallDatabase
+
+
+@pytest.fixture
+def snapshot_every_call() -> type[SnapshotEveryCallDatabase]:
+    """The class ``SnapshotEveryCallDatabase`` (test modules cannot import conftest)."""
+    return SnapshotEveryCallDatabase
+
+
+@pytest.fixture
+def async_snapshot_every_call() -> type[AsyncSnapshotEveryCallDatabase]:
+    """The class ``AsyncSnapshotEveryCallDatabase``."""
+    return AsyncSnapshotEveryCallDatabase
 
 WORKER = r"""
 import sys

@@ -1,7 +1,6 @@
 """The file adapter through the whole conformance suite: every format, sync and async, and
 gzip for the text formats and Parquet."""
 
-import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -78,28 +77,15 @@ class TestGzipParquetConformance(DatabaseConformance):
         yield FileDatabase(path=tmp_path / "store.parquet.gz")
 
 
-class SnapshotEveryCallDatabase(FileDatabase):
-    """Compacts after every write and reloads the snapshot before every read, so each
-    conformance test also runs through the snapshot codec of its format, not only the log."""
-
-    @contextlib.contextmanager
-    def _writing(self) -> Iterator[Any]:
-        with super()._writing() as state:
-            yield state
-            self._compact_locked(state)
-
-    def _current(self) -> Any:
-        with self._mutex:
-            self._state = None
-            return super()._current()
-
-
 @pytest.fixture(params=["json", "jsonl", "csv", "parquet", "csv.gz"])
 def snapshot_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return tmp_path / f"store.{request.param}"
 
 
 class TestSnapshotEveryCallConformance(DatabaseConformance):
+    """Compacts after every write and reloads before every read: each test also runs
+    through the snapshot codec of its format, not only through the log."""
+
     @pytest.fixture
-    def database(self, snapshot_path: Path) -> Iterator[FileDatabase]:
-        yield SnapshotEveryCallDatabase(path=snapshot_path)
+    def database(self, snapshot_path: Path, snapshot_every_call: Any) -> Iterator[FileDatabase]:
+        yield snapshot_every_call(path=snapshot_path)
