@@ -105,7 +105,11 @@ def values_equal(a: Any, b: Any) -> bool:
     if ra == RANK_DATETIME:
         return bool(as_instant(a) == as_instant(b))
     if ra == RANK_LIST:
-        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+        # null elements equal only each other (type_rank has no rank for null)
+        return len(a) == len(b) and all(
+            x is y is None or (x is not None and y is not None and values_equal(x, y))
+            for x, y in zip(a, b, strict=True)
+        )
     if ra == RANK_DICT:
         if a.keys() != b.keys():
             return False
