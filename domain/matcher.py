@@ -8,13 +8,15 @@ is specified, with examples, in docs/query-semantics.md.
 
 from __future__ import annotations
 
+import heapq
+import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from .errors import QueryError
-from .query import Condition, Filter, LogicOperator, Operator, Query, SortOrder
+from .query import Condition, Filter, LogicOperator, Operator, Query, SortOrder, SortSpec
 from .records import Record, lookup, split_path
 from .values import (
     MISSING,
@@ -177,31 +179,170 @@ def _getter(path: str) -> Callable[[dict[str, Any]], Any]:
     return lambda data: lookup(data, segments)
 
 
+class _Codegen:
+    """Translates a condition tree into one Python expression over ``data``.
+
+    Running one generated expression per record, instead of a tree of closures, is what
+    keeps a memory scan close to a hand-written comprehension. Each filter becomes an
+    inline type check and comparison (``v.__class__ is str and v >= c``); operators whose
+    work is heavier anyway (IN, LIKE, REGEX, structured EQ) call their ``value_predicate``.
+    Constants are passed in as closure variables, never spliced into the source."""
+
+    def __init__(self) -> None:
+        self.consts: dict[str, Any] = {"M": MISSING, "L": lookup, "AI": as_instant,
+                                       "datetime": datetime}
+        self._vars = 0
+
+    def const(self, value: Any) -> str:
+        name = f"c{len(self.consts)}"
+        self.consts[name] = value
+        return name
+
+    def var(self) -> str:
+        self._vars += 1
+        return f"v{self._vars}"
+
+    def getter(self, path: str) -> str:
+        """The expression reading a path: ``data.get(key)`` for a top-level field (missing
+        reads as None), ``L(data, segments)`` for a nested one (missing reads as MISSING)."""
+        if "." not in path:
+            return f"data.get({self.const(path)})"
+        return f"L(data, {self.const(split_path(path))})"
+
+    def expression(self, condition: Condition) -> str:
+        if isinstance(condition, Filter):
+            return self.filter(condition)
+        parts = [self.expression(c) for c in condition.conditions]
+        if condition.operator is LogicOperator.NOT:
+            return f"(not {parts[0]})"
+        if condition.operator is LogicOperator.AND:
+            return "(" + " and ".join(parts) + ")" if parts else "True"
+        return "(" + " or ".join(parts) + ")" if parts else "False"
+
+    def filter(self, f: Filter) -> str:
+        op = f.operator
+        v = self.var()
+        bind = f"({v} := {self.getter(f.field)})"
+        # "has no value": missing or null (a nested path reads missing as MISSING)
+        absent = f"({bind} is None)" if "." not in f.field else f"({bind} is M or {v} is None)"
+        if op is Operator.EXISTS:
+            return f"(not {absent})"
+        if op is Operator.NOT_EXISTS:
+            return absent
+        if op.negated:
+            positive = self.positive(Filter(f.field, op.positive, f.value), v, v)
+            return f"(not {absent} and not {positive})"
+        return self.positive(f, bind, v)
+
+    def positive(self, f: Filter, first: str, v: str) -> str:
+        """An expression true when the value satisfies ``f`` (a positive operator) and false
+        for None and MISSING; ``first`` is how the value is read at its first use (it may
+        bind ``v``), ``v`` how it is read after."""
+        op, x = f.operator, f.value
+        rank = type_rank(x) if op is Operator.EQ or op in _ORDERING else None
+        if op is Operator.EQ and rank == RANK_STRING:
+            return f"({first} == {self.const(x)})"
+        if op is Operator.EQ and rank == RANK_BOOL:
+            return f"({first} is {self.const(bool(x))})"
+        if op is Operator.EQ and rank == RANK_NUMBER:
+            # equal numbers, but True == 1 in Python: booleans are not numbers here
+            return f"({first} == {self.const(x)} and {v}.__class__ is not bool)"
+        if op in _ORDERING and rank in (RANK_NUMBER, RANK_STRING):
+            check = _CLASS_CHECK[rank].format(first=first, v=v)
+            return f"({check} and {v} {_ORDERING[op]} {self.const(x)})"
+        if op is Operator.BETWEEN and type_rank(x[0]) in (RANK_NUMBER, RANK_STRING):
+            check = _CLASS_CHECK[type_rank(x[0])].format(first=first, v=v)
+            low, high = self.const(x[0]), self.const(x[1])
+            return f"({check} and {low} <= {v} <= {high})"
+        if op is Operator.STARTS_WITH:
+            return f"({first}.__class__ is str and {v}.startswith({self.const(x)}))"
+        # everything else: the closure of ``value_predicate`` (false for None and MISSING)
+        return f"{self.const(value_predicate(f))}({first})"
+
+
+_ORDERING = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: "<="}
+_CLASS_CHECK = {RANK_NUMBER: "({first}.__class__ is int or {v}.__class__ is float)",
+                RANK_STRING: "{first}.__class__ is str"}
+
+_PROGRAM = """\
+def _make({params}):
+    def predicate(data):
+        return {expr}
+
+    def scan(rows):
+        return [data for data in rows if {expr}]
+
+    def count(rows):
+        n = 0
+        for data in rows:
+            if {expr}:
+                n += 1
+        return n
+
+    return predicate, scan, count
+"""
+
+
+class CompiledCondition:
+    """A condition compiled once into Python functions over data dicts.
+
+    ``predicate(data)`` tests one record's data; ``scan(rows)`` returns the data dicts of an
+    iterable that match, in input order; ``count(rows)`` counts them. ``source`` is the
+    generated code (for debugging). ``compiled(condition)`` caches these per condition."""
+
+    __slots__ = ("count", "predicate", "scan", "source")
+
+    def __init__(self, condition: Condition | None) -> None:
+        gen = _Codegen()
+        expr = "True" if condition is None else gen.expression(condition)
+        self.source = _PROGRAM.format(params=", ".join(gen.consts), expr=expr)
+        namespace: dict[str, Any] = {}
+        exec(compile(self.source, "<dataknobs query>", "exec"), namespace)
+        self.predicate: RecordPredicate
+        self.scan: Callable[[Iterable[dict[str, Any]]], list[dict[str, Any]]]
+        self.count: Callable[[Iterable[dict[str, Any]]], int]
+        self.predicate, self.scan, self.count = namespace["_make"](**gen.consts)
+
+
+_COMPILED: dict[Any, CompiledCondition] = {}
+_COMPILED_MAX = 512
+
+
+def _value_key(value: Any) -> Any:
+    # type-tagged, so 1, 1.0 and True (equal in Python) never share a compiled program
+    t = type(value)
+    if t is list or t is tuple:
+        return (list, tuple(_value_key(v) for v in value))
+    if t is dict:
+        return (dict, tuple((k, _value_key(v)) for k, v in value.items()))
+    if t is datetime:
+        return (datetime, value, value.utcoffset())
+    return (t, value)
+
+
+def _condition_key(condition: Condition) -> Any:
+    if isinstance(condition, Filter):
+        return (condition.field, condition.operator, _value_key(condition.value))
+    return (condition.operator, tuple(_condition_key(c) for c in condition.conditions))
+
+
+def compiled(condition: Condition | None) -> CompiledCondition:
+    """The compiled form of ``condition``, cached (repeated queries skip code generation)."""
+    key = None if condition is None else _condition_key(condition)
+    program = _COMPILED.get(key)
+    if program is None:
+        program = CompiledCondition(condition)
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        _COMPILED[key] = program
+    return program
+
+
 def compile_condition(condition: Condition | None) -> RecordPredicate:
     """One predicate over a record's data dict for a whole condition tree."""
     if condition is None:
         return lambda data: True
-    if isinstance(condition, Filter):
-        pred = value_predicate(condition)
-        path = condition.field
-        if "." not in path:
-            return lambda data: pred(data.get(path, MISSING))
-        segments = split_path(path)
-        return lambda data: pred(lookup(data, segments))
-    parts = [compile_condition(c) for c in condition.conditions]
-    if condition.operator is LogicOperator.NOT:
-        inner = parts[0]
-        return lambda data: not inner(data)
-    if condition.operator is LogicOperator.AND:
-        if len(parts) == 1:
-            return parts[0]
-        if len(parts) == 2:
-            a, b = parts
-            return lambda data: a(data) and b(data)
-        return lambda data: all(p(data) for p in parts)
-    if len(parts) == 1:
-        return parts[0]
-    return lambda data: any(p(data) for p in parts)
+    return compiled(condition).predicate
 
 
 def compile_query(query: Query | None) -> RecordPredicate:
@@ -247,6 +388,99 @@ def sort_pairs(pairs: list[tuple[str, dict[str, Any]]], query: Query | None) -> 
         descending = spec.order is SortOrder.DESC
         key = _sort_value_key(_getter(spec.field), descending)
         pairs.sort(key=lambda p, key=key: key(p[1]), reverse=descending)  # type: ignore[misc]
+
+
+Row = tuple[str, dict[str, Any]]
+Identify = Callable[[list[dict[str, Any]]], list[Row]]
+
+
+def order_matches(matched: list[dict[str, Any]], identify: Identify,
+                  specs: Sequence[SortSpec], window: int | None = None) -> list[Row]:
+    """(id, data) rows of ``matched`` data dicts in query order: by ``specs``, ties (and no
+    specs) by id ascending -- exactly the order of ``sort_pairs``. ``identify`` turns data
+    dicts into (id, data) rows (leaving out any it does not know) and is called only for
+    the ones that can reach the window: with ``window`` only the first ``window`` rows of
+    the order are returned (paging needs ``offset + limit``). May reorder ``matched``.
+
+    The common case -- one sort key whose values are all numbers or all strings -- takes a
+    fast path that finds the window's edge value with a heap and identifies and sorts only
+    the rows up to it; everything else takes the general path (every row identified and
+    sorted by id, then by each key from the last, stably)."""
+    if window is not None and window >= len(matched):
+        window = None
+    if window == 0:
+        return []
+    if len(specs) == 1:
+        fast = _order_single_key(matched, identify, specs[0], window)
+        if fast is not None:
+            return fast
+    rows = identify(matched)
+    if not specs:
+        if window is None:
+            rows.sort(key=_FIRST)
+            return rows
+        return heapq.nsmallest(window, rows, key=_FIRST)
+    rows.sort(key=_FIRST)
+    for spec in reversed(specs):
+        descending = spec.order is SortOrder.DESC
+        key = _sort_value_key(_getter(spec.field), descending)
+        rows.sort(key=lambda r, key=key: key(r[1]), reverse=descending)  # type: ignore[misc]
+    return rows if window is None else rows[:window]
+
+
+def _order_single_key(matched: list[dict[str, Any]], identify: Identify, spec: SortSpec,
+                      window: int | None) -> list[Row] | None:
+    """One sort key over numbers only or strings only (missing/null allowed), else None."""
+    path = spec.field
+    if "." in path:
+        segments = split_path(path)
+        values = [lookup(data, segments) for data in matched]
+    else:
+        values = [data.get(path, MISSING) for data in matched]
+    classes = set(map(type, values))
+    absent_classes = classes & _ABSENT_CLASSES
+    present_classes = classes - absent_classes
+    if not (present_classes <= _NUMBER_CLASSES or present_classes == _STRING_CLASSES):
+        return None
+    present = values
+    present_data = matched
+    if absent_classes:
+        present = [v for v in values if v is not MISSING and v is not None]
+        present_data = [d for v, d in zip(values, matched, strict=True)
+                        if v is not MISSING and v is not None]
+    descending = spec.order is SortOrder.DESC
+    if window is not None and window < len(present):
+        # keep only values that can reach the window (ties at its edge included)
+        if descending:
+            edge = heapq.nlargest(window, present)[-1]
+            kept = [(v, d) for v, d in zip(present, present_data, strict=True) if v >= edge]
+        else:
+            edge = heapq.nsmallest(window, present)[-1]
+            kept = [(v, d) for v, d in zip(present, present_data, strict=True) if v <= edge]
+        present, present_data = [v for v, _ in kept], [d for _, d in kept]
+    decorated = [(v, row[0], row) for v, row in
+                 zip(present, identify(present_data), strict=True)]
+    if descending:
+        decorated.sort(key=_SECOND)
+        decorated.sort(key=_FIRST, reverse=True)  # stable: equal values stay in id order
+    else:
+        decorated.sort(key=_FIRST_TWO)
+    ordered = [d[2] for d in decorated]
+    if window is not None and len(ordered) >= window:
+        return ordered[:window]
+    if absent_classes:
+        absent_data = [d for v, d in zip(values, matched, strict=True)
+                       if v is MISSING or v is None]
+        ordered.extend(sorted(identify(absent_data), key=_FIRST))
+    return ordered if window is None else ordered[:window]
+
+
+_ABSENT_CLASSES = frozenset({type(MISSING), type(None)})
+_NUMBER_CLASSES = frozenset({int, float})
+_STRING_CLASSES = frozenset({str})
+_FIRST = operator.itemgetter(0)
+_SECOND = operator.itemgetter(1)
+_FIRST_TWO = operator.itemgetter(0, 1)
 
 
 def page(items: list[Any], query: Query | None) -> list[Any]:
