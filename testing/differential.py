@@ -512,12 +512,12 @@ def queries(draw: st.DrawFn, ctx: _QueryContext) -> Query:
 
 @st.composite
 def scenarios(draw: st.DrawFn, capabilities: Capabilities, max_records: int = 40,
-              max_queries: int = 10, id_alphabet: str = string.ascii_letters + string.digits,
+              max_queries: int = 12, id_alphabet: str = string.ascii_letters + string.digits,
               excluded: str = "") -> Scenario:
     """A record set and 1..max_queries queries over it."""
     records = draw(record_sets(capabilities, max_records, id_alphabet, excluded))
     ctx = _QueryContext.build(records, capabilities, excluded)
-    n = draw(st.sampled_from(range(1, max_queries + 1)))
+    n = draw(st.sampled_from(range(min(2, max_queries), max_queries + 1)))
     return Scenario(records, [draw(queries(ctx)) for _ in range(n)])
 
 
@@ -613,7 +613,7 @@ class DifferentialSuite(_Base):
 
     differential_examples: ClassVar[int] = 150
     max_records: ClassVar[int] = 40
-    max_queries: ClassVar[int] = 10
+    max_queries: ClassVar[int] = 12
     id_alphabet: ClassVar[str] = string.ascii_letters + string.digits + "-_"
     excluded_characters: ClassVar[str] = ""
 
@@ -657,10 +657,19 @@ class DifferentialSuite(_Base):
         run()
         line = stats.line(type(self).__name__)
         request.node.user_properties.append(("differential", line))
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None and request.config.get_verbosity() >= -1:
-            reporter.ensure_newline()
-            reporter.write_line(line)
+        _report(request.config, line)
+
+
+def _report(config: pytest.Config, line: str) -> None:
+    """Print the run summary on the terminal, past pytest's output capture."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)
 
 
 def iter_paths() -> Iterator[str]:
