@@ -259,43 +259,50 @@ def record_sets(draw: st.DrawFn, capabilities: Capabilities, max_records: int,
     top = {name: _pool(draw, shapes) for name in TOP_FIELDS}
     children = {name: _pool(draw, shapes) for name in (*OBJECT_CHILDREN, *INNER_CHILDREN)}
     dotted = _pool(draw, shapes)
-    n = draw(st.integers(0, max_records))
-    ids = draw(st.lists(st.text(id_alphabet, min_size=1, max_size=6), min_size=n,
-                        max_size=n, unique=True))
     metadata = st.sampled_from(draw(st.lists(st.one_of(
         st.just({}),
         st.fixed_dictionaries({"src": st.sampled_from(("a", "b", "é"))}),
         st.dictionaries(st.sampled_from(("n", "tag", "at")),
                         st.one_of(st.none(), shapes.any_scalar()), max_size=2),
     ), min_size=1, max_size=3)))
-    records: list[Record] = []
-    for rid in ids:
-        data: dict[str, Any] = {}
-        for name, values in top.items():
-            value = _slot(draw, values)
+    one = _record(st.text(id_alphabet, min_size=1, max_size=6), top, children, dotted,
+                  metadata)
+    # A size drawn first spreads the sizes over the whole range; the list itself lets the
+    # shrinker delete single records.
+    n = draw(st.integers(0, max_records))
+    return draw(st.lists(one, min_size=n, max_size=max(n, max_records),
+                         unique_by=lambda r: r.id))
+
+
+@st.composite
+def _record(draw: st.DrawFn, ids: st.SearchStrategy[str], top: dict[str, list[Any]],
+            children: dict[str, list[Any]], dotted: list[Any],
+            metadata: st.SearchStrategy[dict[str, Any]]) -> Record:
+    data: dict[str, Any] = {}
+    for name, pool in top.items():
+        value = _slot(draw, pool)
+        if value is not MISSING:
+            data[name] = value
+    obj_kind = draw(SLOT_KINDS)
+    if obj_kind >= 2:
+        obj: dict[str, Any] = {}
+        for name in OBJECT_CHILDREN:
+            value = _slot(draw, children[name])
             if value is not MISSING:
-                data[name] = value
-        obj_kind = draw(SLOT_KINDS)
-        if obj_kind >= 2:
-            obj: dict[str, Any] = {}
-            for name in OBJECT_CHILDREN:
+                obj[name] = value
+        if draw(st.integers(0, 3)):
+            inner: dict[str, Any] = {}
+            for name in INNER_CHILDREN:
                 value = _slot(draw, children[name])
                 if value is not MISSING:
-                    obj[name] = value
-            if draw(st.integers(0, 3)):
-                inner: dict[str, Any] = {}
-                for name in INNER_CHILDREN:
-                    value = _slot(draw, children[name])
-                    if value is not MISSING:
-                        inner[name] = value
-                obj[INNER_OBJECT] = inner
-            data[OBJECT_FIELD] = obj
-        elif obj_kind == 1:
-            data[OBJECT_FIELD] = None
-        if draw(st.integers(0, 7)) == 0:
-            data[DOTTED_KEY] = draw(st.sampled_from(dotted))
-        records.append(Record(copy.deepcopy(data), copy.deepcopy(draw(metadata)), rid))
-    return records
+                    inner[name] = value
+            obj[INNER_OBJECT] = inner
+        data[OBJECT_FIELD] = obj
+    elif obj_kind == 1:
+        data[OBJECT_FIELD] = None
+    if draw(st.integers(0, 7)) == 0:
+        data[DOTTED_KEY] = draw(st.sampled_from(dotted))
+    return Record(copy.deepcopy(data), copy.deepcopy(draw(metadata)), draw(ids))
 
 
 # --- query strategies --------------------------------------------------------------------
