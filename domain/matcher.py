@@ -1,9 +1,12 @@
 """The reference query semantics, compiled to Python functions.
 
-``compile_condition`` turns a filter tree into one predicate over a record's data dict, once
-per query; ``apply_query`` filters, sorts, pages and projects. The memory adapter uses these
-directly, and any adapter may reuse them to post-filter (the S3 adapter does). Every rule here
-is specified, with examples, in docs/query-semantics.md.
+``compiled(condition)`` turns a filter tree into generated Python code, once per distinct
+condition: a predicate over one record's data dict, a scan and a count over many.
+``order_matches`` sorts and windows matches (ties by id), ``page`` applies offset and
+limit, and ``apply_query`` does all of it for a list of records. The memory adapter uses
+these directly, and any adapter may reuse them to post-filter. Every rule here is
+specified, with examples, in docs/query-semantics.md; ``sort_pairs`` is the plain statement
+of the order that ``order_matches`` reproduces faster.
 """
 
 from __future__ import annotations
