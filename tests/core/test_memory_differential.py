@@ -328,7 +328,7 @@ class TestAsyncMemoryDifferential(DifferentialSuite):
 class TestReferenceAgainstOracle(DifferentialSuite):
     """The reference matcher against the specification read literally."""
 
-    differential_examples = 300
+    differential_examples = 200
 
     @pytest.fixture
     def database(self) -> Iterator[OracleDatabase]:
@@ -398,7 +398,7 @@ def test_generator_covers_every_operator_logic_sort_and_projection() -> None:
             for child in condition.conditions:
                 walk(child)
 
-    @settings(max_examples=100, derandomize=True, database=None, deadline=None)
+    @settings(max_examples=80, derandomize=True, database=None, deadline=None)
     @given(scenarios(Capabilities()))
     def collect(scenario: Scenario) -> None:
         for q in scenario.queries:
