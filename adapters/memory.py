@@ -11,6 +11,7 @@ explains the design and its measured speed.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -52,10 +53,11 @@ class RowTable:
     data dict (by identity) back to its record id. A deletion leaves a tombstone row that
     compaction removes once they make up half the list."""
 
-    __slots__ = ("dead", "owner", "rows", "slots")
+    __slots__ = ("dead", "ids", "owner", "rows", "slots")
 
     def __init__(self, records: dict[str, Record] | None = None) -> None:
         self.rows: list[dict[str, Any]] = []
+        self.ids: list[str | None] = []  # beside ``rows``; None for a tombstone
         self.slots: dict[str, int] = {}
         self.owner: dict[int, str] = {}
         self.dead = 0
@@ -67,6 +69,7 @@ class RowTable:
         if slot is None:
             self.slots[record_id] = len(self.rows)
             self.rows.append(data)
+            self.ids.append(record_id)
         else:
             self.owner.pop(id(self.rows[slot]), None)
             self.rows[slot] = data
@@ -78,10 +81,12 @@ class RowTable:
             return
         self.owner.pop(id(self.rows[slot]), None)
         self.rows[slot] = _TOMBSTONE
+        self.ids[slot] = None
         self.dead += 1
         if self.dead > 64 and self.dead * 2 > len(self.rows):
             live = [(rid, self.rows[slot]) for rid, slot in self.slots.items()]
             self.rows = [data for _, data in live]
+            self.ids = [rid for rid, _ in live]
             self.slots = {rid: i for i, (rid, _) in enumerate(live)}
             self.dead = 0
 
@@ -192,10 +197,11 @@ class MemoryDatabase(SyncDatabase):
             self._table = RowTable(self._records)
         return self._table
 
-    def _candidates(self, query: Query) -> tuple[Iterable[dict[str, Any]], bool]:
-        """The data dicts a query can match, and whether they may include tombstones: an
-        index bucket when a top-level EQ/IN filter on an indexed path allows it (the
-        smallest one), else every row."""
+    def _candidates(self, query: Query
+                    ) -> tuple[Iterable[str | None], Iterable[dict[str, Any]], bool]:
+        """The ids and data dicts (parallel) a query can match, and whether they may hold
+        tombstones (id None): an index bucket when a top-level EQ/IN filter on an indexed
+        path allows it (the smallest one), else every row."""
         best: dict[str, dict[str, Any]] | None = None
         for cond in query.filters:
             if not isinstance(cond, Filter) or cond.field not in self._indexes:
@@ -209,18 +215,31 @@ class MemoryDatabase(SyncDatabase):
             if found is not None and (best is None or len(found) < len(best)):
                 best = found
         if best is None:
-            return self._rows().rows, True
-        return best.values(), False
+            table = self._rows()
+            return table.ids, table.rows, True
+        return best.keys(), best.values(), False
 
-    def _ordered_matches(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
-        """(id, data) of the stored records matching ``query``, sorted and paged."""
-        candidates, _ = self._candidates(query)
-        matched = compiled(query.condition).scan(candidates)
+    def _ordered_ids(self, query: Query) -> list[str]:
+        """The ids of the stored records matching ``query``, sorted and paged."""
+        program = compiled(query.condition)
+        table = self._rows()
+        ids, rows, may_hold_tombstones = self._candidates(query)
         window = None
         if query.limit_value is not None:
             window = (query.offset_value or 0) + query.limit_value
-        ordered = order_matches(matched, self._rows().identify, query.sort_specs, window)
-        return page(ordered, query)
+        if not query.sort_specs:
+            # id order only: no data needed past the scan
+            found = program.scan_ids(ids, rows)
+            if may_hold_tombstones and table.dead:
+                found = [rid for rid in found if rid is not None]
+            if window is None or window >= len(found):
+                found.sort()
+            else:
+                found = heapq.nsmallest(window, found)
+            return page(found, query)
+        matched = program.scan(rows)
+        ordered = order_matches(matched, table.identify, query.sort_specs, window)
+        return page([rid for rid, _ in ordered], query)
 
     # -- hooks -------------------------------------------------------------------------------
     def _create(self, record_id: str, record: Record) -> None:
@@ -283,16 +302,16 @@ class MemoryDatabase(SyncDatabase):
     def _search(self, query: Query) -> list[Record]:
         with self._lock:
             records, fields = self._records, query.fields
-            return [_copy_out(records[rid], fields) for rid, _ in self._ordered_matches(query)]
+            return [_copy_out(records[rid], fields) for rid in self._ordered_ids(query)]
 
     def _count(self, query: Query) -> int:
         with self._lock:
             if not query.filters:
                 return len(self._records)
             program = compiled(query.condition)
-            candidates, may_hold_tombstones = self._candidates(query)
-            n = program.count(candidates)
-            table = self._table
+            table = self._rows()
+            _, rows, may_hold_tombstones = self._candidates(query)
+            n = program.count(rows)
             if may_hold_tombstones and table.dead and program.predicate(_TOMBSTONE):
                 n -= table.dead
             return n
@@ -310,7 +329,7 @@ class MemoryDatabase(SyncDatabase):
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
         # Snapshot the ordered ids once, then copy records out a batch at a time.
         with self._lock:
-            ids = [rid for rid, _ in self._ordered_matches(query)]
+            ids = self._ordered_ids(query)
         for start in range(0, len(ids), config.batch_size):
             with self._lock:
                 chunk = [self._records.get(rid) for rid in ids[start : start + config.batch_size]]

@@ -275,6 +275,9 @@ def _make({params}):
     def scan(rows):
         return [data for data in rows if {expr}]
 
+    def scan_ids(ids, rows):
+        return [rid for rid, data in zip(ids, rows) if {expr}]
+
     def count(rows):
         n = 0
         for data in rows:
@@ -282,7 +285,7 @@ def _make({params}):
                 n += 1
         return n
 
-    return predicate, scan, count
+    return predicate, scan, scan_ids, count
 """
 
 
@@ -290,10 +293,12 @@ class CompiledCondition:
     """A condition compiled once into Python functions over data dicts.
 
     ``predicate(data)`` tests one record's data; ``scan(rows)`` returns the data dicts of an
-    iterable that match, in input order; ``count(rows)`` counts them. ``source`` is the
-    generated code (for debugging). ``compiled(condition)`` caches these per condition."""
+    iterable that match, in input order; ``scan_ids(ids, rows)`` returns the ids (from the
+    parallel iterable ``ids``) of the rows that match; ``count(rows)`` counts them.
+    ``source`` is the generated code (for debugging). ``compiled(condition)`` caches these
+    per condition."""
 
-    __slots__ = ("count", "predicate", "scan", "source")
+    __slots__ = ("count", "predicate", "scan", "scan_ids", "source")
 
     def __init__(self, condition: Condition | None) -> None:
         gen = _Codegen()
@@ -303,8 +308,9 @@ class CompiledCondition:
         exec(compile(self.source, "<dataknobs query>", "exec"), namespace)
         self.predicate: RecordPredicate
         self.scan: Callable[[Iterable[dict[str, Any]]], list[dict[str, Any]]]
+        self.scan_ids: Callable[[Iterable[Any], Iterable[dict[str, Any]]], list[Any]]
         self.count: Callable[[Iterable[dict[str, Any]]], int]
-        self.predicate, self.scan, self.count = namespace["_make"](**gen.consts)
+        self.predicate, self.scan, self.scan_ids, self.count = namespace["_make"](**gen.consts)
 
 
 _COMPILED: dict[Any, CompiledCondition] = {}
@@ -407,8 +413,9 @@ def order_matches(matched: list[dict[str, Any]], identify: Identify,
 
     The common case -- one sort key whose values are all numbers or all strings -- takes a
     fast path that finds the window's edge value with a heap and identifies and sorts only
-    the rows up to it; everything else takes the general path (every row identified and
-    sorted by id, then by each key from the last, stably)."""
+    the rows up to it; everything else takes the general path (rows identified and sorted
+    by id, then by each key from the last, stably), for a window after dropping the rows
+    whose first key lies beyond the edge."""
     if window is not None and window >= len(matched):
         window = None
     if window == 0:
@@ -417,6 +424,8 @@ def order_matches(matched: list[dict[str, Any]], identify: Identify,
         fast = _order_single_key(matched, identify, specs[0], window)
         if fast is not None:
             return fast
+    elif specs and window is not None:
+        matched = _within_first_key_edge(matched, specs[0], window)
     rows = identify(matched)
     if not specs:
         if window is None:
@@ -431,10 +440,9 @@ def order_matches(matched: list[dict[str, Any]], identify: Identify,
     return rows if window is None else rows[:window]
 
 
-def _order_single_key(matched: list[dict[str, Any]], identify: Identify, spec: SortSpec,
-                      window: int | None) -> list[Row] | None:
-    """One sort key over numbers only or strings only (missing/null allowed), else None."""
-    path = spec.field
+def _key_values(matched: list[dict[str, Any]], path: str) -> tuple[list[Any], bool] | None:
+    """The values at ``path`` and whether some are missing/null -- or None unless the
+    present ones are all numbers or all strings (which Python orders as the spec does)."""
     if "." in path:
         segments = split_path(path)
         values = [lookup(data, segments) for data in matched]
@@ -445,6 +453,40 @@ def _order_single_key(matched: list[dict[str, Any]], identify: Identify, spec: S
     present_classes = classes - absent_classes
     if not (present_classes <= _NUMBER_CLASSES or present_classes == _STRING_CLASSES):
         return None
+    return values, bool(absent_classes)
+
+
+def _within_first_key_edge(matched: list[dict[str, Any]], spec: SortSpec, window: int
+                           ) -> list[dict[str, Any]]:
+    """The matches that can reach the window of a multi-key sort: those whose first key is
+    within the window's edge value (ties included), or all of them when that key does not
+    allow the shortcut."""
+    found = _key_values(matched, spec.field)
+    if found is None:
+        return matched
+    values, has_absent = found
+    if has_absent:
+        kept = [(v, d) for v, d in zip(values, matched, strict=True)
+                if v is not MISSING and v is not None]
+        if len(kept) <= window:
+            return matched  # absent ones reach the window too
+        values, matched = [v for v, _ in kept], [d for _, d in kept]
+    if len(values) <= window:
+        return matched
+    if spec.order is SortOrder.DESC:
+        edge = heapq.nlargest(window, values)[-1]
+        return [d for v, d in zip(values, matched, strict=True) if v >= edge]
+    edge = heapq.nsmallest(window, values)[-1]
+    return [d for v, d in zip(values, matched, strict=True) if v <= edge]
+
+
+def _order_single_key(matched: list[dict[str, Any]], identify: Identify, spec: SortSpec,
+                      window: int | None) -> list[Row] | None:
+    """One sort key over numbers only or strings only (missing/null allowed), else None."""
+    found = _key_values(matched, spec.field)
+    if found is None:
+        return None
+    values, absent_classes = found
     present = values
     present_data = matched
     if absent_classes:
