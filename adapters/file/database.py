@@ -372,5 +372,11 @@ class AsyncFileDatabase(SyncBackedAsyncDatabase):
 
     sync_class = FileDatabase
 
+    async def compact(self) -> None:
+        """Write every record to a new snapshot now (see ``FileDatabase.compact``)."""
+        sync = self.sync
+        assert isinstance(sync, FileDatabase)
+        await self._call(sync.compact)
+
 
 __all__ = ["AsyncFileDatabase", "FileDatabase"]

@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ...domain.codec import encode
+from ...domain.codec import encode as codec_encode
 from ...domain.errors import StorageError
 from ...domain.records import Record
 
@@ -32,6 +32,31 @@ def to_utf8(obj: Any) -> bytes:
         return _dumps_ascii(obj).encode("ascii")
 
 
+def encode(value: Any) -> Any:
+    """``codec.encode`` in one pass that leaves scalars alone (same output; the log encodes
+    every written record, so this is on the path of every write)."""
+    t = type(value)
+    if t is dict:
+        out = {}
+        escaped = False
+        for key, item in value.items():
+            ti = type(item)
+            if ti is dict or ti is list or ti is datetime:
+                item = encode(item)
+            elif not (item is None or ti is str or ti is int or ti is float or ti is bool):
+                item = codec_encode(item)  # raises SerializationError naming the type
+            if key[:1] == "$":
+                escaped = True
+            out[key] = item
+        return {_OBJECT_TAG: out} if escaped else out
+    if t is list:
+        return [encode(item) if type(item) in _CONTAINERS else codec_encode(item)
+                for item in value]
+    if t is datetime:
+        return {_DATETIME_TAG: value.isoformat()}
+    return codec_encode(value)
+
+
 def dump_value(value: Any) -> str:
     """Typed JSON text of one storable value (the form of a CSV cell or Parquet JSON cell)."""
     text = _dumps(encode(value))
@@ -45,6 +70,7 @@ def dump_value(value: Any) -> str:
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 _DATETIME_TAG = "$datetime"
 _OBJECT_TAG = "$object"
+_CONTAINERS = frozenset({dict, list, datetime})
 
 
 def parse_json(text: str) -> Any:
@@ -139,5 +165,5 @@ def from_envelope(env: Any, source: str, where: str, tagged: bool = True) -> Rec
     return make_record(rid, data, metadata)
 
 
-__all__ = ["decode_in_place", "dump_value", "envelope", "from_envelope", "load_value",
+__all__ = ["decode_in_place", "dump_value", "encode", "envelope", "from_envelope", "load_value",
            "make_record", "parse_json", "to_utf8"]

@@ -170,45 +170,36 @@ class JsonFormat:
         if not raw.strip():
             return []
         text = _text(raw, source, "JSON")
-        fast = self._load_lines(text, source)
-        if fast is not None:
-            return fast
         try:
-            doc = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise StorageError(f"{source}: not a JSON file (line {err.lineno}, column "
-                               f"{err.colno}: {err.msg})") from err
+            doc = parse_json(text)
+        except ValueError:
+            try:
+                doc = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise StorageError(f"{source}: not a JSON file (line {err.lineno}, column "
+                                   f"{err.colno}: {err.msg})") from err
         if type(doc) is not dict or doc.get(JSON_MARKER) != 1 or type(doc.get("records")) \
                 is not list:
             raise StorageError(f"{source}: not a dataknobs-data JSON store (expected an object "
                                '{"dataknobs_data": 1, "records": [...]})')
-        tagged = '"$' in text
-        return [from_envelope(env, source, f"record {i}", tagged)
-                for i, env in enumerate(doc["records"])]
+        envelopes = doc["records"]
+        flags = self._tag_flags(text, len(envelopes))
+        return [from_envelope(env, source, f"record {i}", flags[i])
+                for i, env in enumerate(envelopes)]
 
     @staticmethod
-    def _load_lines(text: str, source: str) -> list[Record] | None:
-        """Parse the layout ``dump`` writes, one record per line (so only the records that
-        hold tags pay for decoding them); None when the file has another layout (then it is
-        parsed as a whole)."""
+    def _tag_flags(text: str, count: int) -> list[bool]:
+        """Per record, whether its text holds a ``$`` key: read from the one-record-per-line
+        layout ``dump`` writes, so only records with tags pay for decoding them (any other
+        layout: every record is decoded if the file holds a tag anywhere)."""
+        if '"$' not in text:
+            return [False] * count
         lines = text.split("\n")
         while lines and not lines[-1].strip():
             lines.pop()
-        if len(lines) < 2 or lines[0] != '{"dataknobs_data":1,"records":[' or lines[-1] != "]}":
-            return None
-        body = lines[1:-1]
-        records = []
-        last = len(body) - 1
-        for i, line in enumerate(body):
-            item = line if i == last else line[:-1]
-            if i != last and not line.endswith(","):
-                return None
-            try:
-                env = parse_json(item)
-            except ValueError:
-                return None
-            records.append(from_envelope(env, source, f"line {i + 2}", '"$' in item))
-        return records
+        if len(lines) == count + 2 and lines[0] == '{"dataknobs_data":1,"records":[':
+            return ['"$' in line for line in lines[1:-1]]
+        return [True] * count
 
 
 class JsonLinesFormat:
@@ -228,16 +219,22 @@ class JsonLinesFormat:
         """See ``SnapshotFormat.load``."""
         raw = _decompress(payload, compression, source)
         text = _text(raw, source, "JSON Lines")
-        records = []
-        for lineno, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                env = parse_json(line)
-            except ValueError as err:
-                raise StorageError(f"{source}: line {lineno}: not JSON ({err})") from err
-            records.append(from_envelope(env, source, f"line {lineno}", '"$' in line))
-        return records
+        lines = [(lineno, line) for lineno, line in enumerate(text.split("\n"), 1)
+                 if line.strip()]
+        # one scanner call over all lines: faster, and every record shares its key strings
+        try:
+            envelopes = parse_json("[" + ",".join(line for _, line in lines) + "]")
+        except ValueError:
+            envelopes = None
+        if type(envelopes) is not list or len(envelopes) != len(lines):
+            envelopes = []
+            for lineno, line in lines:  # find the damaged line
+                try:
+                    envelopes.append(parse_json(line))
+                except ValueError as err:
+                    raise StorageError(f"{source}: line {lineno}: not JSON ({err})") from err
+        return [from_envelope(env, source, f"line {lineno}", '"$' in line)
+                for (lineno, line), env in zip(lines, envelopes, strict=True)]
 
 
 class CsvFormat:
@@ -290,6 +287,7 @@ class CsvFormat:
             raise StorageError(f"{source}: the header names a field twice")
         width = len(header)
         records = []
+        load = CellCache().load
         try:
             for row in reader:
                 line = reader.line_num
@@ -299,8 +297,8 @@ class CsvFormat:
                     raise StorageError(f"{source}: line {line}: {len(row)} cells, the header "
                                        f"has {width}")
                 try:
-                    data = {key: load_value(cell) for key, cell in zip(keys, row[2:],
-                                                                       strict=True) if cell}
+                    data = {key: load(cell) for key, cell in zip(keys, row[2:], strict=True)
+                            if cell}
                     metadata = load_value(row[1]) if row[1] else {}
                 except ValueError as err:
                     raise StorageError(f"{source}: line {line}: a cell is not typed JSON "
@@ -311,6 +309,33 @@ class CsvFormat:
         except csv.Error as err:
             raise StorageError(f"{source}: not a readable CSV file: {err}") from err
         return records
+
+
+class CellCache:
+    """Typed JSON cells parsed once per distinct text: cells repeat (flags, categories,
+    small numbers, timestamps), and a repeated immutable value is then one shared object,
+    which also makes later comparisons cheaper. Containers are parsed afresh every time,
+    since records must not share mutable values."""
+
+    MAX_ENTRIES = 200_000
+    MAX_LENGTH = 80
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+
+    def load(self, cell: str) -> Any:
+        """The value of one typed JSON cell (``ValueError`` if it is not one)."""
+        value = self._values.get(cell, _UNCACHED)
+        if value is not _UNCACHED:
+            return value
+        value = load_value(cell)
+        if (len(cell) <= self.MAX_LENGTH and type(value) is not dict and type(value) is not list
+                and len(self._values) < self.MAX_ENTRIES):
+            self._values[cell] = value
+        return value
+
+
+_UNCACHED = object()
 
 
 def _is_utf8(text: str) -> bool:
@@ -325,5 +350,5 @@ _TEXT_FORMATS: dict[str, Any] = {
     "json": JsonFormat(), "jsonl": JsonLinesFormat(), "csv": CsvFormat(),
 }
 
-__all__ = ["FORMATS", "CsvFormat", "FileLayout", "JsonFormat", "JsonLinesFormat",
+__all__ = ["FORMATS", "CellCache", "CsvFormat", "FileLayout", "JsonFormat", "JsonLinesFormat",
            "SnapshotFormat", "get_format", "resolve_layout"]

@@ -22,6 +22,7 @@ from typing import Any
 from ...domain.errors import BackendNotAvailableError, StorageError
 from ...domain.records import Record
 from .envelope import dump_value, load_value, make_record
+from .formats import CellCache
 
 SCHEMA_KEY = b"dataknobs_data"
 _NATIVE = {int: "int", float: "float", bool: "bool", str: "str"}
@@ -132,9 +133,10 @@ class ParquetFormat:
                 column = table.column(index)
                 values = column.to_pylist()
                 if kind == "json":
+                    load = CellCache().load
                     for row, cell in zip(rows, values, strict=True):
                         if cell is not None:
-                            row[key] = load_value(cell)
+                            row[key] = load(cell)
                 elif column.null_count == 0:
                     for row, value in zip(rows, values, strict=True):
                         row[key] = value

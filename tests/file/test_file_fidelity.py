@@ -178,8 +178,25 @@ async def test_async_adapter_persists(tmp_path: Path) -> None:
     db = AsyncFileDatabase(path=path)
     await db.create(Record({"n": 1, "t": datetime(2020, 1, 1)}, id="a"))
     await db.close()
-    db2 = AsyncFileDatabase(path=path)
+    db2 = AsyncFileDatabase(path=path, max_workers=2)
     got = await db2.read("a")
     assert got is not None and got.data == {"n": 1, "t": datetime(2020, 1, 1)}
+    await db2.delete("a")
+    await db2.compact()
+    assert path.read_bytes() == b""
     assert repr(db2).startswith("AsyncFileDatabase(FileDatabase(path=")
     await db2.close()
+
+
+def test_fast_encoder_matches_the_codec() -> None:
+    from dataknobs_data.adapters.file.envelope import encode
+    from dataknobs_data.domain import codec
+    from dataknobs_data.domain.errors import SerializationError
+
+    for rec in RECORDS:
+        assert encode(rec.data) == codec.encode(rec.data)
+        assert encode(rec.metadata) == codec.encode(rec.metadata)
+    for value in [[], {}, [[{"$a": [datetime(2020, 1, 1)]}]], {"$": None}, 1, "x", None]:
+        assert encode(value) == codec.encode(value)
+    with pytest.raises(SerializationError):
+        encode({"a": [object()]})
