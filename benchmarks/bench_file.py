@@ -187,6 +187,8 @@ def main() -> None:
                         help="only measure single creates without fsync")
     args = parser.parse_args()
 
+    import pyarrow.parquet  # noqa: F401 - imported up front so no timing includes it
+
     directory = tempfile.mkdtemp(prefix="bench-file-")
     try:
         rows = make_people(args.records)
