@@ -58,6 +58,7 @@ from ..domain.query import (
 from ..domain.records import Record, lookup
 from ..domain.values import INT64_MAX, INT64_MIN, MISSING
 from ..ports.capabilities import Capabilities
+from ..ports.streaming import StreamConfig
 from .conformance import _Base
 
 SEED_ENV = "DATAKNOBS_DIFFERENTIAL_SEED"
@@ -229,10 +230,14 @@ def _slot(draw: st.DrawFn, pool: list[Any]) -> Any:
 
 @dataclass
 class Scenario:
-    """One generated example: a record set and the queries to run over it."""
+    """One generated example: a record set and the queries to run over it.
+
+    ``stream_batches`` holds, per query, the batch size with which ``stream_read`` must
+    yield the same records as ``search`` (None: not streamed)."""
 
     records: list[Record]
     queries: list[Query] = field(default_factory=list)
+    stream_batches: list[int | None] = field(default_factory=list)
 
     def records_literal(self) -> str:
         """The records as a Python literal (id, data, metadata), for failure messages."""
@@ -525,7 +530,11 @@ def scenarios(draw: st.DrawFn, capabilities: Capabilities, max_records: int = 40
     records = draw(record_sets(capabilities, max_records, id_alphabet, excluded))
     ctx = _QueryContext.build(records, capabilities, excluded)
     n = draw(st.sampled_from(range(min(2, max_queries), max_queries + 1)))
-    return Scenario(records, [draw(queries(ctx)) for _ in range(n)])
+    drawn = [draw(queries(ctx)) for _ in range(n)]
+    return Scenario(records, drawn, [draw(STREAM_BATCHES) for _ in range(n)])
+
+
+STREAM_BATCHES = st.sampled_from((None, None, 1, 3, 7))
 
 
 # --- comparing results -------------------------------------------------------------------
@@ -567,7 +576,8 @@ class DifferentialStats:
     queries: int = 0
 
     def line(self, name: str) -> str:
-        return (f"differential {name}: {self.queries} random queries (search + count) over "
+        return (f"differential {name}: {self.queries} random queries (search, count, some "
+                f"stream_read) over "
                 f"{self.record_sets} record sets, 0 divergences")
 
 
@@ -584,14 +594,16 @@ def load(db: Any, records: Sequence[Record]) -> None:
 def check_scenario(db: Any, scenario: Scenario,
                    reference_factory: Callable[[], Any] = MemoryDatabase) -> int:
     """Load ``scenario``'s records into ``db`` (after clearing it) and into a fresh
-    reference, run every query on both and raise AssertionError at the first divergence.
+    reference, run every query on both (``search`` and ``count``; ``stream_read`` where the
+    scenario says so) and raise AssertionError at the first divergence.
 
     Returns the number of queries checked."""
     db.clear()
     load(db, scenario.records)
     reference = reference_factory()
     load(reference, scenario.records)
-    for query in scenario.queries:
+    batches = scenario.stream_batches or [None] * len(scenario.queries)
+    for query, batch in zip(scenario.queries, batches, strict=True):
         expected = reference.search(query.copy())
         got = db.search(query.copy())
         problem = first_difference(expected, got)
@@ -599,6 +611,11 @@ def check_scenario(db: Any, scenario: Scenario,
             n_expected, n_got = reference.count(query.copy()), db.count(query.copy())
             if n_expected != n_got:
                 problem = f"count differs: expected {n_expected}, got {n_got}"
+        if problem is None and batch is not None:
+            streamed = list(db.stream_read(query.copy(), StreamConfig(batch_size=batch)))
+            difference = first_difference(expected, streamed)
+            if difference is not None:
+                problem = f"stream_read(batch_size={batch}) differs from search: {difference}"
         if problem is not None:
             raise AssertionError(
                 f"{getattr(db, 'backend_name', type(db).__name__)} diverges from the "
