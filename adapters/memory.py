@@ -31,13 +31,24 @@ from .async_bridge import SyncBackedAsyncDatabase
 _versions = itertools.count(1)
 
 
+def _copy_dict(data: dict[str, Any]) -> dict[str, Any]:
+    # A C-level copy, then nested containers replaced by copies: cheaper than rebuilding
+    # every key (stored values are immutable apart from dicts and lists).
+    out = data.copy()
+    for key, value in out.items():
+        t = type(value)
+        if t is dict or t is list:
+            out[key] = clone(value)
+    return out
+
+
 def _copy_out(record: Record, fields: Sequence[str] | None = None) -> Record:
     if fields:
         return record.project(fields)
     out = Record.__new__(Record)
-    out._data = clone(record._data)
+    out._data = _copy_dict(record._data)
     out._field_meta = {}
-    out.metadata = clone(record.metadata)
+    out.metadata = _copy_dict(record.metadata) if record.metadata else {}
     out._id = record._id
     return out
 
