@@ -1,0 +1,54 @@
+"""Wiring: the backend registry, YAML configuration, the factory and the DI container.
+
+::
+
+    from dataknobs_data.containers import DatabasesContainer, database_factory
+
+    container = DatabasesContainer.from_yaml("config.yaml")     # validates, no I/O
+    db = database_factory.create(backend="file", path="people.jsonl")
+
+See docs/configuration.md.
+"""
+
+from .config import (
+    DatabaseEntry,
+    DatabasesConfig,
+    load_config,
+    parse_config,
+    read_yaml,
+    redact,
+    substitute,
+)
+from .container import DatabasesContainer
+from .factory import DatabaseFactory, database_factory
+from .registry import (
+    ENTRY_POINT_GROUP,
+    BackendSpec,
+    available_backends,
+    backend_specs,
+    get_spec,
+    register_backend,
+    resolve_backend,
+    unregister_backend,
+)
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "BackendSpec",
+    "DatabaseEntry",
+    "DatabaseFactory",
+    "DatabasesConfig",
+    "DatabasesContainer",
+    "available_backends",
+    "backend_specs",
+    "database_factory",
+    "get_spec",
+    "load_config",
+    "parse_config",
+    "read_yaml",
+    "redact",
+    "register_backend",
+    "resolve_backend",
+    "substitute",
+    "unregister_backend",
+]
