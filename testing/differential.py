@@ -570,7 +570,7 @@ def first_difference(expected: Sequence[Record], got: Sequence[Record]) -> str |
 
 @dataclass
 class DifferentialStats:
-    """What a run checked (one instance per suite class)."""
+    """What one run of the differential test checked."""
 
     record_sets: int = 0
     queries: int = 0
@@ -581,7 +581,7 @@ class DifferentialStats:
                 f"{self.record_sets} record sets, 0 divergences")
 
 
-#: Stats of every suite class run in this process, by class name.
+#: Stats of every differential test run in this process, by test name.
 RUN_STATS: dict[str, DifferentialStats] = {}
 
 
@@ -667,7 +667,9 @@ class DifferentialSuite(_Base):
 
     def test_random_queries_match_reference(self, db: Any, request: pytest.FixtureRequest
                                             ) -> None:
-        stats = RUN_STATS.setdefault(type(self).__name__, DifferentialStats())
+        callspec = getattr(request.node, "callspec", None)
+        name = type(self).__name__ + (f"[{callspec.id}]" if callspec is not None else "")
+        stats = RUN_STATS[name] = DifferentialStats()
 
         @self.differential_settings()
         @given(self.scenario_strategy(db.capabilities))
@@ -679,7 +681,7 @@ class DifferentialSuite(_Base):
         if env_seed is not None:
             run = seed(int(env_seed))(run)
         run()
-        line = stats.line(type(self).__name__)
+        line = stats.line(name)
         request.node.user_properties.append(("differential", line))
         _report(request.config, line)
 
