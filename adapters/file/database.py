@@ -20,7 +20,12 @@ import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ...domain.errors import DataknobsError, RecordExistsError, StorageError
+from ...domain.errors import (
+    ConfigurationError,
+    DataknobsError,
+    RecordExistsError,
+    StorageError,
+)
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
@@ -84,6 +89,9 @@ class FileDatabase(SyncDatabase):
         self.fsync = bool(fsync)
         self.compact_on_close = bool(compact_on_close)
         self.compaction_threshold = int(compaction_threshold)
+        if self.compaction_threshold < 0:
+            raise ConfigurationError(
+                f"file: compaction_threshold must be >= 0, got {compaction_threshold!r}")
         self._indexes = [indexes] if isinstance(indexes, str) else list(indexes)
         self._format: SnapshotFormat | None = None
         self._state: MemoryDatabase | None = None

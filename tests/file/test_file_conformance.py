@@ -35,6 +35,13 @@ class TestParquetConformance(DatabaseConformance):
         yield FileDatabase(path=tmp_path / "store.parquet")
 
 
+class TestIndexedJsonLinesConformance(DatabaseConformance):
+    @pytest.fixture
+    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
+        yield FileDatabase(path=tmp_path / "store.jsonl",
+                           indexes=["name", "age", "v", "team.name", "score"])
+
+
 class TestAsyncJsonConformance(DatabaseConformance):
     @pytest.fixture
     def database(self, tmp_path: Path) -> Iterator[AsyncFileDatabase]:

@@ -159,6 +159,8 @@ def test_format_option_wins_and_bad_options_are_named(tmp_path: Path) -> None:
         FileDatabase(path=tmp_path / "a.json", format="xml")
     with pytest.raises(ConfigurationError, match="zip"):
         FileDatabase(path=tmp_path / "a.json", compression="zip")
+    with pytest.raises(ConfigurationError, match="compaction_threshold"):
+        FileDatabase(path=tmp_path / "a.json", compaction_threshold=-1)
     with pytest.raises(ConfigurationError, match="pth"):
         FileDatabase.from_config({"backend": "file", "pth": "a.json"})
     db = FileDatabase.from_config({"backend": "file", "path": str(tmp_path / "a.csv"),
