@@ -594,14 +594,23 @@ def load(db: Any, records: Sequence[Record]) -> None:
 def check_scenario(db: Any, scenario: Scenario,
                    reference_factory: Callable[[], Any] = MemoryDatabase) -> int:
     """Load ``scenario``'s records into ``db`` (after clearing it) and into a fresh
-    reference, run every query on both (``search`` and ``count``; ``stream_read`` where the
-    scenario says so) and raise AssertionError at the first divergence.
+    reference, read every record back (``read_batch``), run every query on both
+    (``search`` and ``count``; ``stream_read`` where the scenario says so) and raise
+    AssertionError at the first divergence.
 
     Returns the number of queries checked."""
     db.clear()
     load(db, scenario.records)
     reference = reference_factory()
     load(reference, scenario.records)
+    ids = [r.id or "" for r in scenario.records]
+    read_back = db.read_batch(ids)
+    if None in read_back:
+        missing = [rid for rid, rec in zip(ids, read_back, strict=True) if rec is None]
+        _diverged(db, scenario, None, f"read_batch lost records {missing}")
+    problem = first_difference(reference.read_batch(ids), read_back)
+    if problem is not None:
+        _diverged(db, scenario, None, f"read_batch differs: {problem}")
     batches = scenario.stream_batches or [None] * len(scenario.queries)
     for query, batch in zip(scenario.queries, batches, strict=True):
         expected = reference.search(query.copy())
@@ -617,13 +626,17 @@ def check_scenario(db: Any, scenario: Scenario,
             if difference is not None:
                 problem = f"stream_read(batch_size={batch}) differs from search: {difference}"
         if problem is not None:
-            raise AssertionError(
-                f"{getattr(db, 'backend_name', type(db).__name__)} diverges from the "
-                f"reference.\nrecords = {scenario.records_literal()}\n"
-                f"query = Query.from_dict({pprint.pformat(query.to_dict(), width=100)})\n"
-                f"{problem}"
-            )
+            _diverged(db, scenario, query, problem)
     return len(scenario.queries)
+
+
+def _diverged(db: Any, scenario: Scenario, query: Query | None, problem: str) -> None:
+    shown = ("" if query is None else
+             f"query = Query.from_dict({pprint.pformat(query.to_dict(), width=100)})\n")
+    raise AssertionError(
+        f"{getattr(db, 'backend_name', type(db).__name__)} diverges from the reference.\n"
+        f"records = {scenario.records_literal()}\n{shown}{problem}"
+    )
 
 
 class DifferentialSuite(_Base):

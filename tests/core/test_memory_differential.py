@@ -568,3 +568,19 @@ def test_one_data_dict_never_serves_two_records() -> None:
     db._create("b", Record(shared.data, id="b"))  # same dict object, as a careless hook might
     db.delete("a")
     assert [r.id for r in db.search(Query().filter("v", Operator.EQ, 1))] == ["b"]
+
+
+def test_read_back_that_changes_a_type_is_reported() -> None:
+    class IntsComeBackAsFloats(MemoryDatabase):
+        def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
+            out = super()._read_batch(record_ids)
+            for rec in out:
+                if rec is not None:
+                    rec.data.update({k: float(v) for k, v in rec.data.items()
+                                     if type(v) is int})
+            return out
+
+    scenario = Scenario([Record({"a": 1}, id="r1")], [Query()])
+    with pytest.raises(AssertionError, match="read_batch differs") as info:
+        check_scenario(IntsComeBackAsFloats(), scenario)
+    assert "'data': {'a': 1.0}" in str(info.value)
