@@ -50,41 +50,53 @@ class StoreLock:
     def __init__(self, path: str) -> None:
         self.path = path
         self._fd: int | None = None
+        self._writable = False
         self._map: mmap.mmap | None = None
         self._generation = -1
         self._unavailable = False
 
     def _open(self, for_write: bool) -> int | None:
-        if self._fd is not None and self._generation == _fork_generation:
+        if (self._fd is not None and self._generation == _fork_generation
+                and (self._writable or not for_write)):
             return self._fd
         if self._unavailable and not for_write:
             return None
-        if self._fd is not None:  # inherited across fork: drop without unlocking the parent
-            self.close()
+        if self._fd is not None:  # inherited across fork (or read-only): drop it; closing
+            self.close()          # a copy never unlocks the parent's descriptor
         try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
-            self._map_counter(self._fd)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            writable = True
         except OSError as err:
-            self.close()
-            if not for_write and err.errno in _READ_ONLY_ERRNOS:
-                # nobody can write a store we cannot even create a lock file beside;
-                # reading it unlocked is safe enough and keeps read-only stores readable
+            if for_write or err.errno not in _READ_ONLY_ERRNOS:
+                reason = describe_os_error(err)
+                if err.errno == errno.ENOENT:
+                    reason = f"the directory {os.path.dirname(os.path.abspath(self.path))} " \
+                             "does not exist"
+                raise StorageError(f"cannot open the lock file {self.path}: {reason}") from err
+            try:
+                # a reader without write access: flock works on a read-only descriptor
+                fd = os.open(self.path, os.O_RDONLY)
+                writable = False
+            except OSError:
+                # no lock file and no right to create one: nobody can write beside it
+                # either, so reading unlocked keeps read-only stores readable
                 self._unavailable = True
                 return None
-            reason = describe_os_error(err)
-            if err.errno == errno.ENOENT:
-                reason = f"the directory {os.path.dirname(os.path.abspath(self.path))} " \
-                         "does not exist"
-            raise StorageError(f"cannot open the lock file {self.path}: {reason}") from err
+        self._fd, self._writable = fd, writable
         self._generation = _fork_generation
         self._unavailable = False
-        return self._fd
+        self._map_counter(fd, writable)
+        return fd
 
-    def _map_counter(self, fd: int) -> None:
-        if os.fstat(fd).st_size < _COUNTER.size:
-            os.ftruncate(fd, _COUNTER.size)  # extending never changes bytes already there
+    def _map_counter(self, fd: int, writable: bool) -> None:
+        self._map = None
         try:
-            self._map = mmap.mmap(fd, _COUNTER.size)
+            if os.fstat(fd).st_size < _COUNTER.size:
+                if not writable:
+                    return
+                os.ftruncate(fd, _COUNTER.size)  # extending never changes existing bytes
+            self._map = mmap.mmap(fd, _COUNTER.size,
+                                  access=mmap.ACCESS_WRITE if writable else mmap.ACCESS_READ)
         except (OSError, ValueError):  # a file system without shared mappings
             self._map = None
 
@@ -103,7 +115,7 @@ class StoreLock:
 
     def bump(self) -> int | None:
         """Advance the change counter (caller holds the exclusive lock); the new value."""
-        if self._map is None:
+        if self._map is None or not self._writable:
             return None
         value: int = (_COUNTER.unpack_from(self._map)[0] + 1) & 0xFFFF_FFFF_FFFF_FFFF
         _COUNTER.pack_into(self._map, 0, value)

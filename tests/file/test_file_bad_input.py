@@ -148,3 +148,27 @@ def test_unreadable_file(shared_dir: Path, unprivileged: Any) -> None:
         unprivileged(read)
     os.chmod(path, 0o644)
     assert path.read_bytes() == before
+
+
+def test_reader_without_write_access_still_locks_and_sees_changes(shared_dir: Path,
+                                                                  unprivileged: Any) -> None:
+    # Check: another user's store (lock file 0644, not ours): reads take the shared lock
+    # through a read-only descriptor and follow the writers' change counter
+    path = shared_dir / "s.jsonl"
+    store_with_records(path)
+    writer = FileDatabase(path=path)
+    writer.create(Record({"n": 3}, id="r3"))
+    os.chmod(f"{path}.lock", 0o444)
+
+    def read() -> Any:
+        db = FileDatabase(path=path)
+        count = db.count()
+        lock = db._lock
+        state = (count, lock._fd is not None, lock._writable, lock.counter() is not None)
+        db.close()
+        return state
+
+    count, has_descriptor, writable, has_counter = unprivileged(read)
+    assert (count, has_descriptor, writable, has_counter) == (4, True, False, True)
+    writer.create(Record({"n": 4}, id="r4"))  # the writer's descriptor is unaffected
+    writer.close()
