@@ -1,0 +1,511 @@
+"""The ``dataknobs-data`` command line: import, export, query, count, info and demo.
+
+Databases come from a YAML configuration (``--config`` or ``DATAKNOBS_CONFIG``; the format of
+docs/configuration.md). With none, the embedded default applies: file stores under
+``./.dataknobs/`` -- ``--db NAME`` is ``./.dataknobs/NAME.jsonl`` (``default`` when not given).
+
+Errors print one line (``dataknobs-data: error: ...``) to stderr and exit non-zero; set
+``DATAKNOBS_DEBUG=1`` to see the traceback instead.
+
+Extension point: other modules add commands with :func:`register_commands` (see
+``SUBCOMMAND_MODULES`` below).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from ..containers.config import DatabasesConfig, load_config, parse_config, redact
+from ..containers.registry import backend_specs, resolve_backend
+from ..domain.errors import ConfigurationError, DataknobsError
+from ..domain.records import Record
+from ..ports.database import SyncDatabase
+from . import dataio
+from .sample_data import sample_csv, shipped_sample
+from .where import build_query
+
+try:  # recent typer vendors click as typer._click; its exceptions are the ones raised
+    from typer import _click as click
+except ImportError:  # pragma: no cover - older typer on top of click
+    import click  # type: ignore[no-redef]
+
+PROG = "dataknobs-data"
+CONFIG_ENV = "DATAKNOBS_CONFIG"
+DEFAULT_HOME = Path(".dataknobs")
+DEFAULT_DB = "default"
+
+
+def embedded_default(names: Iterable[str] = (DEFAULT_DB,)) -> dict[str, Any]:
+    """The configuration used when none is given: JSON Lines file stores in ./.dataknobs/."""
+    return {"default": DEFAULT_DB, "databases": [
+        {"name": name, "backend": "file", "path": str(DEFAULT_HOME / f"{name}.jsonl")}
+        for name in dict.fromkeys([DEFAULT_DB, *names])
+    ]}
+
+
+_NO_ARGS: type[Exception] = getattr(click.exceptions, "NoArgsIsHelpError",
+                                    type("_Never", (Exception,), {}))
+
+
+class OneLineErrorsGroup(TyperGroup):
+    """Runs commands so that any failure is one line on stderr and a non-zero exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        """Invoke the command line; errors become one line on stderr."""
+        kwargs["standalone_mode"] = False
+        try:
+            result = super().main(*args, **kwargs)
+        except _NO_ARGS as err:
+            ctx = getattr(err, "ctx", None)
+            typer.echo(ctx.get_help() if ctx is not None else str(err))
+            sys.exit(0)
+        except typer.Exit as err:
+            sys.exit(err.exit_code)
+        except typer.Abort:
+            fail("aborted", 130)
+        except click.exceptions.UsageError as err:
+            fail(err.format_message().replace("\n", " "), 2)
+        except click.exceptions.ClickException as err:
+            fail(err.format_message().replace("\n", " "), err.exit_code or 1)
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except DataknobsError as err:
+            fail(str(err).replace("\n", " "), 1)
+        except OSError as err:
+            name = f" {err.filename!r}" if err.filename else ""
+            fail(f"{err.strerror or err}{name}", 1)
+        except Exception as err:
+            if os.environ.get("DATAKNOBS_DEBUG"):
+                raise
+            fail(f"internal error: {type(err).__name__}: {err} "
+                 f"(set DATAKNOBS_DEBUG=1 for the traceback)", 70)
+        if isinstance(result, int) and result:
+            sys.exit(result)
+        sys.exit(0)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``dataknobs-data: error: message`` to stderr and exit with ``code``."""
+    typer.echo(f"{PROG}: error: {message}", err=True)
+    sys.exit(code)
+
+
+app = typer.Typer(
+    name=PROG,
+    cls=OneLineErrorsGroup,
+    help="One record store over memory, files, PostgreSQL, Elasticsearch and S3.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class CliState:
+    """What every command needs: the configuration and the consoles."""
+
+    config_path: Path | None = None
+    console: Console = field(default_factory=Console)
+    err_console: Console = field(default_factory=lambda: Console(stderr=True))
+    _config: DatabasesConfig | None = None
+
+    def config(self, names: Iterable[str] = ()) -> DatabasesConfig:
+        """The configuration: the file given, or the embedded default (with ``names``)."""
+        if self.config_path is not None:
+            if self._config is None:
+                self._config = load_config(self.config_path)
+            return self._config
+        return parse_config(embedded_default(names), source="embedded default")
+
+    def entry_for(self, name: str | None) -> Any:
+        """The configured entry of database ``name`` (the default one when None)."""
+        wanted = [name] if name else []
+        config = self.config(wanted)
+        key = name or config.default
+        if key is None or key not in config.entries:
+            from ..ports.options import suggest
+            raise ConfigurationError(
+                f"no database {key!r} in {config.source}{suggest(str(key), config.entries)} "
+                f"(configured: {', '.join(config.entries) or 'none'})"
+            )
+        return config.entries[key]
+
+    @contextmanager
+    def database(self, name: str | None) -> Iterator[SyncDatabase]:
+        """Open database ``name`` (sync), closing it afterwards."""
+        entry = self.entry_for(name)
+        if entry.is_async:
+            raise ConfigurationError(
+                f"database {entry.name!r} is configured async; the command line needs a sync "
+                "adapter (remove 'async: true')")
+        if self.config_path is None:
+            DEFAULT_HOME.mkdir(exist_ok=True)
+        db = entry.create()
+        try:
+            yield db
+        finally:
+            db.close()
+
+    def progress(self) -> Progress:
+        """A progress bar on stderr (drawn only on a terminal)."""
+        return Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TimeElapsedColumn(), console=self.err_console, transient=True,
+            disable=not self.err_console.is_terminal,
+        )
+
+
+def state(ctx: typer.Context) -> CliState:
+    """The :class:`CliState` of this invocation."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliState):
+        obj = CliState()
+        ctx.find_root().obj = obj
+    return obj
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[Path | None, typer.Option(
+        "--config", "-c", envvar=CONFIG_ENV, help="YAML configuration of the databases "
+        "(default: the embedded file stores under ./.dataknobs/).", show_default=False,
+    )] = None,
+) -> None:
+    """One record store over memory, files, PostgreSQL, Elasticsearch and S3."""
+    ctx.obj = CliState(config_path=config)
+
+
+DbOption = Annotated[str | None, typer.Option(
+    "--db", "-d", help="Database name (default: the configuration's default).",
+    show_default=False)]
+WhereOption = Annotated[list[str] | None, typer.Option(
+    "--where", "-w", help='Filter FIELD OP VALUE, e.g. "age>=30", "team.name=core", '
+    '"name like A%", "city in Oslo,Rome", "email exists" (repeat for AND).',
+    show_default=False)]
+SortOption = Annotated[list[str] | None, typer.Option(
+    "--sort", "-s", help="Sort field; -field sorts descending (repeat for more keys).",
+    show_default=False)]
+
+
+# -- import / export ---------------------------------------------------------------------
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="CSV, JSON, JSON Lines or Parquet file.")],
+    db: DbOption = None,
+    fmt: Annotated[str | None, typer.Option(
+        "--format", "-f", help="csv, json, jsonl or parquet (default: from the extension).",
+        show_default=False)] = None,
+    upsert: Annotated[bool, typer.Option(
+        "--upsert/--create", help="Replace records whose id exists (default) or fail on them.",
+    )] = True,
+    infer: Annotated[bool, typer.Option(
+        "--infer/--no-infer", help="Type CSV cells (numbers, booleans, dates, lists).")] = True,
+    batch_size: Annotated[int, typer.Option(min=1, help="Records per write.")] = 500,
+) -> None:
+    """Import records from a data file (nothing is written if any row is bad)."""
+    st = state(ctx)
+    written = import_file(st, path, db, fmt=fmt, upsert=upsert, infer=infer,
+                          batch_size=batch_size)
+    entry = st.entry_for(db)
+    st.console.print(f"imported {written} records into {entry.name!r}")
+
+
+def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | None = None,
+                upsert: bool = True, infer: bool = True, batch_size: int = 500) -> int:
+    """Read ``path`` completely (so a bad row writes nothing), then write it in batches."""
+    kind = dataio.detect_format(path, fmt)
+    rows_iter = dataio.read_rows(path, kind, infer=infer)
+    total = dataio.count_rows(path, kind) if path.is_file() else None
+    records: list[Record] = []
+    with st.progress() as bar:
+        task = bar.add_task(f"reading {path.name}", total=total)
+        for row in rows_iter:
+            records.append(Record(row))
+            bar.advance(task)
+    with st.database(db_name) as db, st.progress() as bar:
+        task = bar.add_task(f"writing {len(records)} records", total=len(records))
+        for start in range(0, len(records), batch_size):
+            chunk = records[start:start + batch_size]
+            try:
+                if upsert:
+                    db.upsert_batch(chunk)
+                else:
+                    db.create_batch(chunk)
+            except DataknobsError as err:
+                raise _with_context(err, start, path) from err
+            bar.advance(task, len(chunk))
+    return len(records)
+
+
+def _with_context(err: DataknobsError, start: int, path: Path) -> DataknobsError:
+    return ConfigurationError(
+        f"{err} -- while writing rows {start + 1}.. of {path}; the {start} rows before them "
+        "were written" + ("; use --upsert to replace existing ids" if "exists" in str(err)
+                          else ""))
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Output file (.csv, .json, .jsonl, .parquet).")],
+    db: DbOption = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", show_default=False,
+                                            help="csv, json, jsonl or parquet.")] = None,
+    where: WhereOption = None,
+    sort: SortOption = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
+    with_id: Annotated[bool, typer.Option("--id/--no-id", help="Write each record's id.")
+                       ] = True,
+) -> None:
+    """Export records (all, or those matching --where) to a data file."""
+    st = state(ctx)
+    kind = dataio.detect_format(path, fmt)
+    query = build_query(where or (), sort or (), limit)
+    with st.database(db) as database:
+        total = database.count(query)
+        if limit is not None:
+            total = min(total, limit)
+
+        def rows() -> Iterator[dict[str, Any]]:
+            with st.progress() as bar:
+                task = bar.add_task(f"exporting to {path.name}", total=total)
+                for rec in database.stream_read(query):
+                    yield dataio.export_row(rec, with_id)
+                    bar.advance(task)
+
+        written = dataio.write_rows(path, rows(), kind)
+    st.console.print(f"exported {written} records to {path}")
+
+
+# -- query / count -----------------------------------------------------------------------
+def _cell(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        if value.tzinfo is None and value.hour == value.minute == value.second == 0 \
+                and not value.microsecond:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, list):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            out.update(_flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def records_table(records: Sequence[Record], title: str | None = None,
+                  columns: Sequence[str] = ()) -> Table:
+    """A rich table of records: the id, then every (dotted) field seen, in first-seen order."""
+    flat = [_flat(rec.data) for rec in records]
+    names: dict[str, None] = dict.fromkeys(columns)
+    if not columns:
+        for row in flat:
+            names.update(dict.fromkeys(row))
+    names.pop("id", None)
+    table = Table(title=title, show_lines=False)
+    table.add_column("id", style="dim", no_wrap=True)
+    for name in names:
+        table.add_column(name, no_wrap=name in ("name", "joined", "age", "score"))
+    for rec, row in zip(records, flat, strict=True):
+        table.add_row(str(rec.id), *(_cell(row[n]) if n in row else "" for n in names))
+    return table
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    db: DbOption = None,
+    where: WhereOption = None,
+    sort: SortOption = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n",
+                                              help="At most this many records.")] = None,
+    offset: Annotated[int, typer.Option(help="Skip this many records first.")] = 0,
+    select: Annotated[list[str] | None, typer.Option(
+        "--select", help="Fields to show (comma separated or repeated).",
+        show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead.")
+                       ] = False,
+) -> None:
+    """Search records and print them as a table (or JSON)."""
+    st = state(ctx)
+    q = build_query(where or (), sort or (), limit, offset, select or ())
+    with st.database(db) as database:
+        found = database.search(q)
+        matched = database.count(q)
+    if as_json:
+        rows = [{"id": rec.id, **rec.data} for rec in found]
+        st.console.print_json(json.dumps(rows, default=_json_default, ensure_ascii=False))
+        return
+    st.console.print(records_table(found, columns=q.fields or ()))
+    st.console.print(f"{len(found)} shown, {matched} match")
+
+
+@app.command()
+def count(
+    ctx: typer.Context,
+    db: DbOption = None,
+    where: WhereOption = None,
+) -> None:
+    """Print how many records match (all records without --where)."""
+    st = state(ctx)
+    with st.database(db) as database:
+        st.console.print(database.count(build_query(where or ())))
+
+
+# -- info ----------------------------------------------------------------------------------
+@app.command()
+def info(ctx: typer.Context) -> None:
+    """Show the configured databases and the available backends (and their drivers)."""
+    st = state(ctx)
+    config = st.config()
+    dbs = Table(title=f"databases ({config.source})")
+    for col in ("name", "backend", "adapter", "options"):
+        dbs.add_column(col)
+    for entry in config.entries.values():
+        marker = " (default)" if entry.name == config.default else ""
+        options = ", ".join(f"{k}={v}" for k, v in redact(entry.options).items())
+        dbs.add_row(entry.name + marker, entry.backend,
+                    f"{entry.adapter.__module__}.{entry.adapter.__qualname__}"
+                    + (" (async)" if entry.is_async else ""), options)
+    st.console.print(dbs)
+    backends = Table(title="backends")
+    for col in ("name", "status", "source", "install"):
+        backends.add_column(col)
+    for spec in backend_specs().values():
+        status, hint = "ready", ""
+        if not spec.driver_installed:
+            status, hint = f"driver missing ({', '.join(spec.missing_drivers())})", \
+                spec.install_hint
+        else:
+            try:
+                resolve_backend(spec.name)
+            except ConfigurationError:
+                status = "adapter not available"
+        backends.add_row(spec.name, status, spec.source, hint)
+    st.console.print(backends)
+
+
+# -- demo ----------------------------------------------------------------------------------
+DEMO_QUERY = ("--where", "age>=30", "--where", "team.name=core", "--where", "active=true",
+              "--sort", "-score", "--limit", "10")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    db: Annotated[str, typer.Option("--db", "-d", help="Database to load the sample into.")
+                  ] = "demo",
+) -> None:
+    """Import the sample data set (300 people), query it and show the table."""
+    st = state(ctx)
+    sample = shipped_sample()
+    if sample is None:
+        DEFAULT_HOME.mkdir(exist_ok=True)
+        sample = DEFAULT_HOME / "sample-people.csv"
+        sample.write_text(sample_csv(), encoding="utf-8")
+    written = import_file(st, sample, db, upsert=True)
+    entry = st.entry_for(db)
+    where = "a file store" if entry.backend == "file" else f"the {entry.backend} store"
+    location = entry.options.get("path", "")
+    st.console.print(f"imported {written} people from {sample.name} into {where} "
+                     f"{location}".rstrip())
+    q = build_query(("age>=30", "team.name=core", "active=true"), ("-score",), 10, None,
+                    ("name", "age", "score", "joined", "city", "tags"))
+    with st.database(db) as database:
+        found = database.search(q)
+        matched = database.count(q)
+        total = database.count()
+    st.console.print(records_table(
+        found, title="active people aged 30+ in team core, best score first",
+        columns=q.fields or ()))
+    st.console.print(f"{matched} of {total} records match; showing the top {len(found)}.")
+    st.console.print(
+        f"Try: {PROG} query --db {db} " + " ".join(
+            f'"{a}"' if " " in a or ">" in a or "<" in a else a for a in DEMO_QUERY),
+        soft_wrap=True, highlight=False)
+
+
+# -- extension point -----------------------------------------------------------------------
+# ============================== EXTENSION POINT ===========================================
+# Other modules of this package add commands here. A module listed in SUBCOMMAND_MODULES
+# (``dataknobs_data.cli.<name>``) that exists is imported and its ``register(app)`` called
+# with this Typer app, e.g. ``cli/migrate.py``::
+#
+#     def register(app: typer.Typer) -> None:
+#         app.add_typer(migrate_app, name="migrate")   # or @app.command("migrate")
+#
+# Commands get the configuration and databases through ``state(ctx)`` (a CliState):
+# ``with state(ctx).database(name) as db: ...``. Third-party code may call
+# ``register_commands(fn)`` before ``main()`` runs.
+SUBCOMMAND_MODULES: tuple[str, ...] = ("migrate",)
+_registrars: list[Callable[[typer.Typer], None]] = []
+
+
+def register_commands(registrar: Callable[[typer.Typer], None]) -> None:
+    """Add commands: ``registrar(app)`` is called with the Typer app (now if it is built)."""
+    _registrars.append(registrar)
+    registrar(app)
+
+
+def _load_subcommands() -> None:
+    for name in SUBCOMMAND_MODULES:
+        module_name = f"{__package__}.{name}"
+        if importlib.util.find_spec(module_name) is None:
+            continue
+        module = importlib.import_module(module_name)
+        register = getattr(module, "register", None)
+        if callable(register):
+            register(app)
+
+
+_load_subcommands()
+# ==========================================================================================
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    try:
+        app(args=list(argv) if argv is not None else None, prog_name=PROG)
+    except SystemExit as done:
+        return done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+    return 0
+
+
+__all__ = ["CliState", "app", "embedded_default", "register_commands", "run", "state"]
