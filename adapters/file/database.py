@@ -232,7 +232,11 @@ class FileDatabase(SyncDatabase):
             self._dirty = True
 
     def _compact_locked(self, state: MemoryDatabase) -> None:
-        records = list(state._records.values())  # stored records are never mutated in place
+        stored = getattr(state, "_records", None)
+        # the reference's stored records are never mutated in place, so they can be written
+        # without copying; should its internals change, fall back to the port's full search
+        records = (list(stored.values()) if isinstance(stored, dict)
+                   else state._search(Query()))
         payload = self._snapshot_format().dump(records, self.layout.compression)
         atomic_write(self.layout.path, payload)
         self._log.renew()
