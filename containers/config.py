@@ -15,8 +15,9 @@ The format (see docs/configuration.md)::
 
 ``${VAR}`` without a default is required: a missing variable fails at load with an error
 naming it. ``${VAR:}`` is optional and empty (null). A value that is exactly one placeholder
-is typed as YAML would type it (``${PORT:5432}`` -> ``5432``), except secret keys (passwords,
-tokens, keys), which always stay strings. ``$${`` writes a literal ``${``.
+is typed (``${PORT:5432}`` -> ``5432``; ``true``/``false``, ``null``, decimal numbers; ``0123``
+stays text), except secret keys (passwords, tokens, keys), which always stay strings.
+``$${`` writes a literal ``${``.
 
 Loading validates everything it can without I/O: database names, the backend or class, and
 every option name against the adapter's constructor (the same ``check_options`` that
@@ -53,7 +54,7 @@ _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*)
 ROUTING_KEYS = ("name", "backend", "class", "async")
 #: attributes of the container itself, which a database cannot be named after
 RESERVED_NAMES = frozenset({
-    "config", "default", "providers", "overridden", "parent", "wire", "unwire",
+    "config", "database", "providers", "overridden", "parent", "wire", "unwire",
     "shutdown_resources", "init_resources", "override", "reset_last_overriding",
     "reset_override", "resolve_provider_name", "traverse", "from_yaml", "from_dict",
     "from_file", "databases", "entries", "names", "declarative_parent", "wiring_config",
@@ -131,12 +132,26 @@ def substitute(
         return None
     if secret:
         return result
-    # typed like YAML would type the scalar, so ${PORT:5432} gives 5432
-    try:
-        typed = yaml.safe_load(result)
-    except yaml.YAMLError:
-        return result
-    return typed if isinstance(typed, bool | int | float) else result
+    return type_scalar(result)
+
+
+_INT = re.compile(r"^[+-]?(0|[1-9][0-9]*)$")
+_FLOAT = re.compile(r"^[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+
+
+def type_scalar(text: str) -> Any:
+    """A substituted value typed: ``true``/``false``, ``null``, decimal ints and floats;
+    anything else (``0123``, ``1e``, ``yes``) stays the text it is."""
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low in ("null", "~"):
+        return None
+    if _INT.match(text.strip()):
+        return int(text)
+    if _FLOAT.match(text.strip()):
+        return float(text)
+    return text
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ Each configured database is a ``providers.Resource``: the adapter is built on fi
 (through its ``from_config``) and closed by ``shutdown_resources()``; async adapters are
 async resources (``await container.people()``, ``await container.shutdown_resources()``).
 ``container.config`` is a strict ``providers.Configuration`` holding the substituted
-options; ``container.default`` is a ``providers.Selector`` over ``config.default``.
+options; ``container.database`` is a ``providers.Selector`` over ``config.default``
+(the default database, or the one ``config.default`` is overridden to name).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ class DatabasesContainer(containers.DynamicContainer):
             options = getattr(container.config.databases, name) if entry.options else {}
             setattr(container, name, providers.Resource(opener, entry, options))
         if config.default is not None:
-            container.default = providers.Selector(
+            container.database = providers.Selector(
                 container.config.default,
                 **{name: getattr(container, name) for name in config.entries},
             )

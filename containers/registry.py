@@ -213,7 +213,7 @@ def resolve_backend(name: str, *, use_async: bool = False) -> type:
         )
     ref = spec.async_ if use_async else spec.sync
     if ref is None:
-        kind = "an async" if use_async else "a sync"
+        kind = "async" if use_async else "sync"
         raise ConfigurationError(f"backend {name!r} has no {kind} adapter")
     if isinstance(ref, type):
         return ref
