@@ -141,6 +141,7 @@ class FileDatabase(SyncDatabase):
         directory = self.layout.directory
         if not os.path.isdir(directory):
             raise StorageError(f"{self.layout.path}: the directory {directory} does not exist")
+        self._snapshot_format()
         records, signature = self._read_snapshot()
         state = MemoryDatabase(indexes=self._indexes)
         # through the reference adapter's own batch hook, never its internals

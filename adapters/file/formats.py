@@ -118,8 +118,9 @@ def resolve_layout(path: str | os.PathLike[str], format: str | None,
 def get_format(name: str) -> SnapshotFormat:
     """The format object for a format name."""
     if name == "parquet":
-        from .parquet_format import ParquetFormat
+        from .parquet_format import ParquetFormat, require_pyarrow
 
+        require_pyarrow()  # fail on first use, not at the first compaction
         return ParquetFormat()
     return _TEXT_FORMATS[name]
 

@@ -33,10 +33,15 @@ def _pyarrow() -> Any:
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
-    except ImportError as err:  # pragma: no cover - pyarrow is installed in development
+    except ImportError as err:
         raise BackendNotAvailableError(
             "the Parquet format needs pyarrow: pip install 'dataknobs-data[parquet]'") from err
     return pa, pq
+
+
+def require_pyarrow() -> None:
+    """Raise ``BackendNotAvailableError`` with the install hint unless pyarrow imports."""
+    _pyarrow()
 
 
 def _field_kind(values: list[Any]) -> str:
@@ -154,4 +159,4 @@ class ParquetFormat:
                 for rid, data, metadata in zip(ids, rows, metas, strict=True)]
 
 
-__all__ = ["ParquetFormat"]
+__all__ = ["ParquetFormat", "require_pyarrow"]

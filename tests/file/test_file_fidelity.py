@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -202,3 +203,27 @@ def test_fast_encoder_matches_the_codec() -> None:
         assert encode(value) == codec.encode(value)
     with pytest.raises(SerializationError):
         encode({"a": [object()]})
+
+
+def test_built_through_the_factory_from_configuration(tmp_path: Path) -> None:
+    from dataknobs_data.containers.factory import database_factory
+
+    db = database_factory.create(backend="file", path=str(tmp_path / "f.csv"), fsync=False)
+    assert isinstance(db, FileDatabase) and db.format == "csv"
+    adb = database_factory.create(backend="file", use_async=True,
+                                  path=str(tmp_path / "f.parquet"), max_workers=2)
+    assert isinstance(adb, AsyncFileDatabase)
+    assert list(tmp_path.iterdir()) == []  # configuration does no I/O
+
+
+def test_missing_pyarrow_gives_the_install_hint(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataknobs_data.domain.errors import BackendNotAvailableError
+
+    # a missing optional package cannot be produced otherwise in a full development venv
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    db = FileDatabase(path=tmp_path / "s.parquet")
+    with pytest.raises(BackendNotAvailableError, match=r"dataknobs-data\[parquet\]"):
+        db.create(Record({"a": 1}))
+    db.close()
