@@ -173,11 +173,14 @@ class DatabaseEntry:
                 f"is_async={self.is_async!r})")
 
     def create(self) -> Any:
-        """Build the adapter through its ``from_config`` (no I/O: connections open lazily)."""
+        """Build the adapter through its ``from_config`` (no I/O: connections open lazily).
+
+        A null option (``${VAR:}`` unset) is left out, so the adapter's default applies."""
+        options = {k: v for k, v in self.options.items() if v is not None}
         factory = getattr(self.adapter, "from_config", None)
         if callable(factory):
-            return factory(self.options)
-        return self.adapter(**self.options)
+            return factory(options)
+        return self.adapter(**options)
 
 
 def _options_target(adapter: type) -> Any:

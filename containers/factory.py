@@ -19,9 +19,10 @@ class DatabaseFactory:
 
     Nothing is connected: adapters open connections lazily (or on ``connect()``)."""
 
-    def create(self, backend: str | None = None, *, use_async: bool = False,
+    def create(self, backend: str | None = "memory", *, use_async: bool = False,
                **options: Any) -> Any:
-        """A new database of ``backend`` (a registry name) with ``options``.
+        """A new database of ``backend`` (a registry name; the memory adapter by default)
+        with ``options``.
 
         ``class_="package.module.Class"`` names an adapter class instead of a backend;
         ``use_async=True`` gives the backend's async adapter."""
@@ -29,6 +30,8 @@ class DatabaseFactory:
         class_path = entry.pop("class_", None)
         if class_path is not None:
             entry["class"] = class_path
+            if backend == "memory" and "backend" not in options:
+                backend = None      # the default backend gives way to an explicit class
         if backend is not None:
             entry["backend"] = backend
         if "backend" not in entry and "class" not in entry:
@@ -37,7 +40,7 @@ class DatabaseFactory:
             )
         return self.from_config(entry, use_async=use_async)
 
-    def create_async(self, backend: str | None = None, **options: Any) -> Any:
+    def create_async(self, backend: str | None = "memory", **options: Any) -> Any:
         """``create(backend, use_async=True, **options)``: the backend's async adapter."""
         return self.create(backend, use_async=True, **options)
 

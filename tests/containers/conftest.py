@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -59,13 +60,15 @@ class AsyncRecordingDatabase(AsyncMemoryDatabase):
 
 
 @pytest.fixture
-def recording() -> Iterator[type[RecordingDatabase]]:
-    """``recording`` and ``strict`` backends registered for one test."""
+def recording() -> Iterator[SimpleNamespace]:
+    """``recording`` and ``strict`` backends registered for one test; yields the classes
+    (``.Recording``, ``.Strict``, ``.Async``)."""
     RecordingDatabase.built.clear()
     StrictRecordingDatabase.built.clear()
     AsyncRecordingDatabase.closes = 0
     register_backend("recording", RecordingDatabase, AsyncRecordingDatabase)
     register_backend("strict", StrictRecordingDatabase)
-    yield RecordingDatabase
+    yield SimpleNamespace(Recording=RecordingDatabase, Strict=StrictRecordingDatabase,
+                          Async=AsyncRecordingDatabase)
     unregister_backend("recording")
     unregister_backend("strict")

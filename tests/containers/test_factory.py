@@ -1,0 +1,48 @@
+"""database_factory and every adapter's from_config: the same registry, the same checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dataknobs_data import AsyncMemoryDatabase, ConfigurationError, MemoryDatabase
+from dataknobs_data.adapters.file import AsyncFileDatabase, FileDatabase
+from dataknobs_data.containers import database_factory
+
+
+def test_create_memory_and_file(tmp_path: Path):
+    assert isinstance(database_factory.create(backend="memory"), MemoryDatabase)
+    assert isinstance(database_factory.create(), MemoryDatabase)       # memory by default
+    db = database_factory.create(backend="file", path=str(tmp_path / "x.jsonl"))
+    assert isinstance(db, FileDatabase)
+    assert not (tmp_path / "x.jsonl").exists()        # constructing does no I/O
+    assert isinstance(database_factory.create_async("memory"), AsyncMemoryDatabase)
+    assert isinstance(database_factory.create("file", use_async=True,
+                                              path=str(tmp_path / "y.json")), AsyncFileDatabase)
+
+
+def test_same_message_as_from_config(tmp_path: Path):
+    with pytest.raises(ConfigurationError) as via_factory:
+        database_factory.create(backend="file", pth=str(tmp_path / "x.json"))
+    with pytest.raises(ConfigurationError) as via_adapter:
+        FileDatabase.from_config({"pth": str(tmp_path / "x.json")})
+    expected = "'pth' is not an option of file; did you mean 'path'?"
+    assert expected in str(via_factory.value)
+    assert expected in str(via_adapter.value)
+
+
+def test_class_path_and_config_mapping():
+    db = database_factory.create(class_="dataknobs_data.adapters.memory:MemoryDatabase",
+                                 indexes=["a"])
+    assert isinstance(db, MemoryDatabase)
+    db2 = database_factory.from_config({"backend": "memory", "indexes": "${IDX:}"},
+                                       environ={})
+    assert isinstance(db2, MemoryDatabase)
+
+
+def test_conflicting_and_unknown_backend():
+    with pytest.raises(ConfigurationError, match="give either 'backend' or 'class'"):
+        database_factory.create(backend="file", class_="dataknobs_data.adapters.memory.X")
+    with pytest.raises(ConfigurationError, match="did you mean 'elasticsearch'"):
+        database_factory.create(backend="elasticsearh")
