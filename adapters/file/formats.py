@@ -288,7 +288,7 @@ class CsvFormat:
             raise StorageError(f"{source}: the header names a field twice")
         width = len(header)
         records = []
-        load = CellCache().load
+        loaders = [CellCache().load for _ in keys]
         try:
             for row in reader:
                 line = reader.line_num
@@ -298,8 +298,8 @@ class CsvFormat:
                     raise StorageError(f"{source}: line {line}: {len(row)} cells, the header "
                                        f"has {width}")
                 try:
-                    data = {key: load(cell) for key, cell in zip(keys, row[2:], strict=True)
-                            if cell}
+                    data = {key: load(cell) for key, load, cell
+                            in zip(keys, loaders, row[2:], strict=True) if cell}
                     metadata = load_value(row[1]) if row[1] else {}
                 except ValueError as err:
                     raise StorageError(f"{source}: line {line}: a cell is not typed JSON "
@@ -313,25 +313,37 @@ class CsvFormat:
 
 
 class CellCache:
-    """Typed JSON cells parsed once per distinct text: cells repeat (flags, categories,
-    small numbers, timestamps), and a repeated immutable value is then one shared object,
-    which also makes later comparisons cheaper. Containers are parsed afresh every time,
-    since records must not share mutable values."""
+    """Typed JSON cells of one column parsed once per distinct text: cells repeat (flags,
+    categories, small numbers, timestamps), and a repeated immutable value is then one shared
+    object, which also makes later comparisons cheaper. Containers are parsed afresh every
+    time, since records must not share mutable values. A column whose cells rarely repeat
+    stops caching after ``PROBE`` misses."""
 
     MAX_ENTRIES = 200_000
     MAX_LENGTH = 80
+    PROBE = 1024
 
     def __init__(self) -> None:
         self._values: dict[str, Any] = {}
+        self._hits = 0
+        self._misses = 0
+        self._enabled = True
 
     def load(self, cell: str) -> Any:
         """The value of one typed JSON cell (``ValueError`` if it is not one)."""
+        if not self._enabled:
+            return load_value(cell)
         value = self._values.get(cell, _UNCACHED)
         if value is not _UNCACHED:
+            self._hits += 1
             return value
         value = load_value(cell)
-        if (len(cell) <= self.MAX_LENGTH and type(value) is not dict and type(value) is not list
-                and len(self._values) < self.MAX_ENTRIES):
+        self._misses += 1
+        if self._misses >= self.PROBE and self._misses > 2 * self._hits:
+            self._enabled = False  # mostly distinct values: the lookups only cost time
+            self._values.clear()
+        elif (len(cell) <= self.MAX_LENGTH and type(value) is not dict
+              and type(value) is not list and len(self._values) < self.MAX_ENTRIES):
             self._values[cell] = value
         return value
 
