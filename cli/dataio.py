@@ -268,12 +268,12 @@ def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], fmt: str | None
         if kind == "jsonl":
             with tmp.open("w", encoding="utf-8") as fh:
                 for row in rows:
-                    fh.write(codec.dumps(row, ensure_ascii=False) + "\n")
+                    fh.write(codec.dumps(row) + "\n")
                     count += 1
         elif kind == "json":
             items = list(rows)
             count = len(items)
-            tmp.write_text(codec.dumps(items, ensure_ascii=False, indent=1) + "\n",
+            tmp.write_text(codec.dumps(items, indent=1) + "\n",
                            encoding="utf-8")
         elif kind == "csv":
             flat = [_flatten(row) for row in rows]

@@ -9,7 +9,7 @@
     " in " / " not in "         IN / NOT_IN, comma separated    "city in Oslo,Rome"
     " exists" / " missing"      EXISTS / NOT_EXISTS             "email exists"
 
-Values are typed like YAML scalars (``30`` is a number, ``true`` a boolean, ``null`` null),
+Values are typed: decimal numbers, ``true``/``false``, ``null``, JSON lists and objects,
 ISO dates and datetimes become datetimes, and quotes keep a string a string (``zip="0123"``).
 """
 
@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-import yaml
-
+from ..containers.config import type_scalar
 from ..domain import codec
 from ..domain.errors import ConfigurationError
 from ..domain.query import Operator, Query, SortOrder
@@ -54,14 +53,7 @@ def parse_value(text: str) -> Any:
         parsed = parse_datetime(text)
         if parsed is not None:
             return parsed
-    try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return text
-    if value is None and text.lower() in ("null", "~", "none"):
-        return None
-    return value if isinstance(value, bool | int | float) and not isinstance(value, date) \
-        else text
+    return type_scalar(text)
 
 
 def parse_datetime(text: str) -> datetime | None:

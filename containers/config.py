@@ -136,7 +136,7 @@ def substitute(
 
 
 _INT = re.compile(r"^[+-]?(0|[1-9][0-9]*)$")
-_FLOAT = re.compile(r"^[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")
+_FLOAT = re.compile(r"^[+-]?(([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[0-9]+[eE][+-]?[0-9]+)$")
 
 
 def type_scalar(text: str) -> Any:

@@ -1,0 +1,250 @@
+"""The dataknobs-data command line: every command on the embedded default and on a config
+file, round trips through every format, and one-line errors (in-process and as a script)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from dataknobs_data.adapters.file import FileDatabase
+from dataknobs_data.cli import app as cli_app
+from dataknobs_data.cli.sample_data import SAMPLE_ROWS, sample_csv
+
+
+def assert_one_line_error(result, *fragments: str) -> None:
+    assert result.exit_code != 0, result.output
+    err = result.stderr
+    assert err.count("\n") == 1 and err.startswith("dataknobs-data: error: "), err
+    assert "Traceback" not in result.output + err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+def test_demo_imports_queries_and_shows_the_table(cli, workdir: Path):
+    result = cli("demo")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "imported 300 people" in out
+    assert "39 of 300 records match; showing the top 10." in out
+    assert "p0288" in out and "Jean Sparck-Jones" in out   # the best score comes first
+    assert out.index("p0288") < out.index("p0231")
+    assert (workdir / ".dataknobs" / "demo.jsonl").exists()
+    # again: the same records (upserted by id), the same answer
+    again = cli("demo")
+    assert "39 of 300 records match" in again.stdout
+    assert cli("count", "--db", "demo").stdout.strip() == "300"
+
+
+def test_shipped_sample_is_the_generator_output(sample: Path):
+    assert sample.read_text(encoding="utf-8") == sample_csv()
+    assert sample.read_text().count("\n") == SAMPLE_ROWS + 1
+
+
+def test_import_types_cells_and_nests_dotted_columns(cli, sample: Path, workdir: Path):
+    result = cli("import", str(sample), "--db", "people")
+    assert result.exit_code == 0, result.stderr
+    assert "imported 300 records into 'people'" in result.stdout
+    with FileDatabase(path=workdir / ".dataknobs" / "people.jsonl") as db:
+        rec = db.read("p0001")
+        assert rec is not None
+        assert rec.data["age"] == 44 and isinstance(rec.data["age"], int)
+        assert rec.data["score"] == 53.6
+        assert rec.data["active"] is True
+        assert rec.data["joined"].isoformat() == "2020-09-09T00:00:00"
+        assert rec.data["team"] == {"name": "infra", "lead": "Linus Torvalds"}
+        assert rec.data["tags"] == ["ui"]
+        # an empty cell leaves the field out
+        assert sum(1 for r in db.all() if "score" not in r.data) > 0
+
+
+def test_query_filters_sort_limit_select_json(cli, sample: Path):
+    cli("import", str(sample))
+    result = cli("query", "--where", "age>=60", "--where", "team.name=core", "--sort", "-age",
+                 "--sort", "name", "--limit", "4", "--select", "name,age", "--json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    assert len(rows) == 4
+    assert all(set(r) == {"id", "name", "age"} and r["age"] >= 60 for r in rows)
+    ages = [r["age"] for r in rows]
+    assert ages == sorted(ages, reverse=True)
+    table = cli("query", "--where", "city in Oslo,Rome", "--where", "name like A%",
+                "--select", "name", "--select", "city")
+    assert table.exit_code == 0 and "match" in table.stdout
+    assert "Lima" not in table.stdout
+
+
+def test_count_with_filters(cli, sample: Path):
+    cli("import", str(sample))
+    total = int(cli("count").stdout)
+    active = int(cli("count", "--where", "active=true").stdout)
+    inactive = int(cli("count", "--where", "active=false").stdout)
+    assert total == 300 and active + inactive == 300
+    no_score = int(cli("count", "--where", "score missing").stdout)
+    with_score = int(cli("count", "--where", "score exists").stdout)
+    assert no_score + with_score == 300 and no_score > 0
+    assert int(cli("count", "--where", "tags=[]").stdout) > 0
+    assert int(cli("count", "--where", "joined>=2024-01-01").stdout) > 0
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "jsonl", "parquet"])
+def test_export_import_round_trip(cli, sample: Path, workdir: Path, fmt: str):
+    assert cli("import", str(sample), "--db", "src").exit_code == 0
+    out = workdir / f"people.{fmt}"
+    result = cli("export", str(out), "--db", "src")
+    assert result.exit_code == 0, result.stderr
+    assert "exported 300 records" in result.stdout
+    assert cli("import", str(out), "--db", "dst").exit_code == 0
+    with FileDatabase(path=workdir / ".dataknobs" / "src.jsonl") as src, \
+            FileDatabase(path=workdir / ".dataknobs" / "dst.jsonl") as dst:
+        left = {r.id: r.data for r in src.all()}
+        right = {r.id: r.data for r in dst.all()}
+    assert len(left) == 300
+    assert right == left
+
+
+def test_export_with_filter_and_no_partial_file_on_error(cli, sample: Path, workdir: Path):
+    cli("import", str(sample))
+    result = cli("export", "young.jsonl", "--where", "age<25", "--sort", "age")
+    assert result.exit_code == 0
+    lines = (workdir / "young.jsonl").read_text().splitlines()
+    assert lines and all(json.loads(line)["age"] < 25 for line in lines)
+    bad = cli("export", "out.xyz")
+    assert_one_line_error(bad, "out.xyz", "--format")
+    assert not list(workdir.glob("*.partial"))
+
+
+def test_bad_row_writes_nothing(cli, workdir: Path):
+    (workdir / "bad.csv").write_text("id,name,age\na,Ada,36\nb,Grace\n")
+    result = cli("import", "bad.csv")
+    assert_one_line_error(result, "bad.csv:3", "2 cells")
+    assert cli("count").stdout.strip() == "0"
+    (workdir / "bad.jsonl").write_text('{"id": "a"}\n{oops\n')
+    assert_one_line_error(cli("import", "bad.jsonl"), "bad.jsonl:2")
+    assert cli("count").stdout.strip() == "0"
+
+
+def test_create_mode_refuses_existing_ids(cli, sample: Path):
+    cli("import", str(sample))
+    result = cli("import", str(sample), "--create")
+    assert_one_line_error(result, "already exists")
+    assert cli("count").stdout.strip() == "300"
+
+
+def test_config_file_and_environment_variable(cli, workdir: Path, sample: Path):
+    cfg = workdir / "dk.yaml"
+    cfg.write_text(
+        "default: people\n"
+        "databases:\n"
+        "  - name: people\n    backend: file\n    path: ${DATA_DIR:data}/people.json\n"
+        "  - name: scratch\n    backend: memory\n")
+    # the file adapter does not create directories: a clear error, then it works
+    assert_one_line_error(cli("--config", str(cfg), "import", str(sample)), "does not exist")
+    (workdir / "data").mkdir()
+    assert cli("--config", str(cfg), "import", str(sample)).exit_code == 0
+    assert (workdir / "data" / "people.json").exists()
+    assert not (workdir / ".dataknobs").exists()
+    assert cli("--config", str(cfg), "count").stdout.strip() == "300"
+    assert cli("count", env={"DATAKNOBS_CONFIG": str(cfg)}).stdout.strip() == "300"
+    unknown = cli("--config", str(cfg), "count", "--db", "peple")
+    assert_one_line_error(unknown, "'peple'", "did you mean 'people'")
+
+
+def test_info_lists_databases_backends_and_hides_secrets(cli, workdir: Path):
+    cfg = workdir / "dk.yaml"
+    cfg.write_text("databases:\n  - name: people\n    backend: memory\n")
+    result = cli("--config", str(cfg), "info")
+    assert result.exit_code == 0, result.stderr
+    for word in ("people", "memory", "file", "postgres", "s3", "elasticsearch", "ready"):
+        assert word in result.stdout
+    default = cli("info")
+    assert "embedded default" in default.stdout and ".dataknobs" in default.stdout
+
+
+def test_info_redacts_secrets(cli, workdir: Path):
+    from dataknobs_data import MemoryDatabase
+    from dataknobs_data.containers import register_backend, unregister_backend
+
+    class Vault(MemoryDatabase):
+        """A memory adapter with a password option."""
+
+        def __init__(self, *, password: str = "") -> None:
+            super().__init__()
+
+    register_backend("vault", Vault)
+    try:
+        cfg = workdir / "dk.yaml"
+        cfg.write_text("databases:\n  - name: v\n    backend: vault\n"
+                       "    password: ${VAULT_PASSWORD}\n")
+        result = cli("--config", str(cfg), "info", env={"VAULT_PASSWORD": "s3cr3t-value"})
+        assert result.exit_code == 0, result.stderr
+        assert "s3cr3t-value" not in result.stdout + result.stderr
+        assert "***" in result.stdout
+        missing = cli("--config", str(cfg), "info", env={"VAULT_PASSWORD": None})
+        assert_one_line_error(missing, "'VAULT_PASSWORD'")
+    finally:
+        unregister_backend("vault")
+
+
+@pytest.mark.parametrize(("args", "fragments"), [
+    (["query", "--where", "age>>3"], ["'age>>3'"]),
+    (["query", "--where", "justtext"], ["cannot read --where 'justtext'"]),
+    (["query", "--limit", "-1"], ["--limit"]),
+    (["import", "missing.csv"], ["'missing.csv' not found"]),
+    (["import", "data.txt"], ["data.txt"]),
+    (["nope"], ["No such command 'nope'"]),
+    (["query", "--bogus"], ["--bogus"]),
+    (["--config", "absent.yaml", "info"], ["'absent.yaml' not found"]),
+    (["query", "--where", "name~(unclosed"], ["name~(unclosed"]),
+])
+def test_bad_input_is_one_line(cli, workdir: Path, args, fragments):
+    (workdir / "data.txt").write_text("x")
+    assert_one_line_error(cli(*args), *fragments)
+
+
+def test_bad_config_is_one_line(cli, workdir: Path):
+    cfg = workdir / "dk.yaml"
+    cfg.write_text("databases:\n  - name: people\n    backend: fiel\n    pth: x\n")
+    assert_one_line_error(cli("--config", str(cfg), "info"), "'fiel'", "did you mean 'file'")
+    cfg.write_text("databases:\n  - name: people\n    backend: file\n    pth: x\n")
+    assert_one_line_error(cli("--config", str(cfg), "count"),
+                          "'pth' is not an option of file; did you mean 'path'?")
+
+
+def test_installed_script_bad_input_and_demo(tmp_path: Path):
+    script = Path(sys.executable).parent / "dataknobs-data"
+    assert script.exists(), "the project must be installed (pip install -e '.[cli]')"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATAKNOBS_")}
+    bad = subprocess.run([str(script), "query", "--where", "age>>3"], cwd=tmp_path,
+                         capture_output=True, text=True, env=env)
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("dataknobs-data: error: ") and bad.stderr.count("\n") == 1
+    assert "Traceback" not in bad.stderr
+    demo = subprocess.run([str(script), "demo"], cwd=tmp_path, capture_output=True, text=True,
+                          env=env)
+    assert demo.returncode == 0, demo.stderr
+    assert "39 of 300 records match" in demo.stdout
+
+
+def test_extension_point_registers_commands(cli):
+    def register(app: typer.Typer) -> None:
+        @app.command("hello-ext")
+        def hello(ctx: typer.Context) -> None:
+            """A test command added through the extension point."""
+            entry = cli_app.state(ctx).entry_for(None)
+            typer.echo(f"hello from {entry.name}")
+
+    cli_app.register_commands(register)
+    try:
+        result = cli("hello-ext")
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.strip() == "hello from default"
+    finally:
+        cli_app.app.registered_commands[:] = [
+            c for c in cli_app.app.registered_commands if c.name != "hello-ext"]
+        cli_app._registrars.remove(register)
