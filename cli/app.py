@@ -33,7 +33,7 @@ from typer.core import TyperGroup
 
 from ..containers.config import DatabasesConfig, load_config, parse_config, redact
 from ..containers.registry import backend_specs, resolve_backend
-from ..domain.errors import ConfigurationError, DataknobsError
+from ..domain.errors import BatchOperationError, ConfigurationError, DataknobsError
 from ..domain.records import Record
 from ..ports.database import SyncDatabase
 from . import dataio
@@ -257,10 +257,12 @@ def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | Non
 
 
 def _with_context(err: DataknobsError, start: int, path: Path) -> DataknobsError:
-    return ConfigurationError(
-        f"{err} -- while writing rows {start + 1}.. of {path}; the {start} rows before them "
-        "were written" + ("; use --upsert to replace existing ids" if "exists" in str(err)
-                          else ""))
+    """The write error with what was written before it (the reader checked every row)."""
+    written = start + len(err.succeeded) if isinstance(err, BatchOperationError) else start
+    hint = "; use --upsert to replace existing ids" if "exists" in str(err) else ""
+    where = "nothing was written" if written == 0 else (
+        f"the first {written} records of {path.name} were written")
+    return ConfigurationError(f"{err} ({where}){hint}")
 
 
 @app.command()

@@ -248,3 +248,18 @@ def test_extension_point_registers_commands(cli):
         cli_app.app.registered_commands[:] = [
             c for c in cli_app.app.registered_commands if c.name != "hello-ext"]
         cli_app._registrars.remove(register)
+
+
+def test_progress_bar_on_a_terminal(workdir: Path, sample: Path):
+    import io
+
+    from rich.console import Console
+
+    # a terminal console: the import draws its progress bars there, and only there
+    err = io.StringIO()
+    state = cli_app.CliState(console=Console(file=io.StringIO()),
+                             err_console=Console(file=err, force_terminal=True, width=100))
+    assert cli_app.import_file(state, sample, "bar") == 300
+    drawn = err.getvalue()
+    assert "reading people.csv" in drawn and "writing 300 records" in drawn
+    assert "300/300" in drawn
