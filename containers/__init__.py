@@ -10,6 +10,11 @@
 See docs/configuration.md.
 """
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .container import DatabasesContainer
+
 from .config import (
     DatabaseEntry,
     DatabasesConfig,
@@ -19,7 +24,6 @@ from .config import (
     redact,
     substitute,
 )
-from .container import DatabasesContainer
 from .factory import DatabaseFactory, database_factory
 from .registry import (
     ENTRY_POINT_GROUP,
@@ -31,6 +35,16 @@ from .registry import (
     resolve_backend,
     unregister_backend,
 )
+
+
+def __getattr__(name: str) -> object:
+    # the container pulls in dependency-injector (a few hundred ms); import it on first use
+    if name == "DatabasesContainer":
+        from .container import DatabasesContainer
+
+        return DatabasesContainer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ENTRY_POINT_GROUP",
