@@ -226,3 +226,25 @@ def test_seed_yaml_example_parses_even_without_the_adapter():
     values = substitute(entry, {})
     assert values == {"name": "s3_storage", "backend": "s3", "bucket": "my-bucket",
                       "prefix": "records/", "region": "us-west-2", "endpoint_url": None}
+
+
+async def test_async_inject_and_override():
+    container = DatabasesContainer.from_dict({"databases": {
+        "events": {"backend": "memory", "async": True}}})
+
+    @inject
+    async def record_login(user: str, db: AsyncMemoryDatabase = Provide["events"]) -> int:
+        await db.create(Record({"user": user, "kind": "login"}))
+        return await db.count()
+
+    container.wire(modules=[sys.modules[__name__]])
+    try:
+        assert await record_login("ada") == 1
+        assert await record_login("grace") == 2
+        fresh = AsyncMemoryDatabase()
+        with container.events.override(providers.Object(fresh)):
+            assert await record_login("linus") == 1
+        assert await (await container.events()).count() == 2
+    finally:
+        container.unwire()
+        await container.shutdown_resources()
