@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -310,7 +311,7 @@ def _cell(value: Any) -> str:
             return value.date().isoformat()
         return value.isoformat()
     if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
+        return ",".join(_cell(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, default=str)
     return str(value)
@@ -335,7 +336,7 @@ def records_table(records: Sequence[Record], title: str | None = None,
         for row in flat:
             names.update(dict.fromkeys(row))
     names.pop("id", None)
-    table = Table(title=title, show_lines=False)
+    table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     table.add_column("id", style="dim", no_wrap=True)
     for name in names:
         table.add_column(name, no_wrap=name in ("name", "joined", "age", "score"))
