@@ -43,7 +43,7 @@ def test_registry_imports_no_adapter_until_asked():
         from dataknobs_data.containers import available_backends, resolve_backend
         available_backends()
         resolve_backend("memory")
-        loaded = [m for m in ("dataknobs_data.adapters.file", "dataknobs_data.adapters.s3",
+        loaded = [m for m in ("dataknobs_data.adapters.s3",
                   "dataknobs_data.adapters.postgres", "dataknobs_data.adapters.elasticsearch",
                   "boto3", "psycopg2", "psycopg", "elasticsearch") if m in sys.modules]
         print(loaded)
