@@ -37,6 +37,7 @@ from ..containers.registry import backend_specs, resolve_backend
 from ..domain.errors import BatchOperationError, ConfigurationError, DataknobsError
 from ..domain.records import Record
 from ..ports.database import SyncDatabase
+from ..ports.preparation import prepare_batch
 from . import dataio
 from .sample_data import sample_csv, shipped_sample
 from .where import build_query
@@ -243,6 +244,14 @@ def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | Non
             records.append(Record(row))
             bar.advance(task)
     with st.database(db_name) as db, st.progress() as bar:
+        # every record is checked (storable values, schema, ids unique in the file) before
+        # the first write, so bad input writes nothing
+        _, bad = prepare_batch(records, db.schema)
+        if bad:
+            first = min(bad)
+            raise ConfigurationError(
+                f"{path}: record {first + 1}: {bad[first]} ({len(bad)} bad record"
+                f"{'s' if len(bad) > 1 else ''}; nothing was written)")
         task = bar.add_task(f"writing {len(records)} records", total=len(records))
         for start in range(0, len(records), batch_size):
             chunk = records[start:start + batch_size]

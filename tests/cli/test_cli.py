@@ -263,3 +263,10 @@ def test_progress_bar_on_a_terminal(workdir: Path, sample: Path):
     drawn = err.getvalue()
     assert "reading people.csv" in drawn and "writing 300 records" in drawn
     assert "300/300" in drawn
+
+
+def test_duplicate_ids_in_a_file_write_nothing(cli, workdir: Path):
+    (workdir / "dup.jsonl").write_text('{"id": "a", "n": 1}\n{"id": "b"}\n{"id": "a", "n": 2}\n')
+    assert_one_line_error(cli("import", "dup.jsonl"), "record 3", "'a' already exists",
+                          "nothing was written")
+    assert cli("count").stdout.strip() == "0"
