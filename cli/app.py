@@ -348,7 +348,11 @@ def records_table(records: Sequence[Record], title: str | None = None,
     table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     table.add_column("id", style="dim", no_wrap=True)
     for name in names:
-        table.add_column(name, no_wrap=name in ("name", "joined", "age", "score"))
+        values = [row[name] for row in flat if row.get(name) is not None]
+        numeric = bool(values) and all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+        table.add_column(name, justify="right" if numeric else "left",
+                         no_wrap=numeric or name in ("name", "joined"))
     for rec, row in zip(records, flat, strict=True):
         table.add_row(str(rec.id), *(_cell(row[n]) if n in row else "" for n in names))
     return table
