@@ -183,6 +183,14 @@ def state(ctx: typer.Context) -> CliState:
     return obj
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"{PROG} {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -190,6 +198,9 @@ def root(
         "--config", "-c", envvar=CONFIG_ENV, help="YAML configuration of the databases "
         "(default: the embedded file stores under ./.dataknobs/).", show_default=False,
     )] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the version and exit.", is_eager=True,
+        callback=lambda value: _print_version(value))] = False,
 ) -> None:
     """One record store over memory, files, PostgreSQL, Elasticsearch and S3."""
     ctx.obj = CliState(config_path=config)

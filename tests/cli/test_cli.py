@@ -270,3 +270,12 @@ def test_duplicate_ids_in_a_file_write_nothing(cli, workdir: Path):
     assert_one_line_error(cli("import", "dup.jsonl"), "record 3", "'a' already exists",
                           "nothing was written")
     assert cli("count").stdout.strip() == "0"
+
+
+def test_version_and_help(cli):
+    from dataknobs_data import __version__
+
+    assert cli("--version").stdout.strip() == f"dataknobs-data {__version__}"
+    help_text = cli().stdout
+    for command in ("import", "export", "query", "count", "info", "demo"):
+        assert command in help_text

@@ -248,3 +248,27 @@ async def test_async_inject_and_override():
     finally:
         container.unwire()
         await container.shutdown_resources()
+
+
+def test_building_opens_no_file_and_no_socket(tmp_path: Path, monkeypatch, recording):
+    import builtins
+    import os
+    import socket
+
+    data = {"databases": [
+        {"name": "people", "backend": "file", "path": str(tmp_path / "p.jsonl")},
+        {"name": "cache", "backend": "memory", "indexes": ["a"]},
+        {"name": "vault", "backend": "strict", "host": "127.0.0.1", "port": 9},
+    ]}
+    DatabasesContainer.from_dict(data)     # adapters imported before the trap is set
+
+    def no_io(*args, **kwargs):
+        raise AssertionError(f"I/O while building the container: {args!r}")
+
+    monkeypatch.setattr(builtins, "open", no_io)
+    monkeypatch.setattr(os, "open", no_io)
+    monkeypatch.setattr(os, "mkdir", no_io)
+    monkeypatch.setattr(socket.socket, "connect", no_io)
+    container = DatabasesContainer.from_dict(data)
+    assert container.names == ["people", "cache", "vault"]
+    assert recording.Strict.built == []
