@@ -514,12 +514,24 @@ def register_commands(registrar: Callable[[typer.Typer], None]) -> None:
 def _load_subcommands() -> None:
     for name in SUBCOMMAND_MODULES:
         module_name = f"{__package__}.{name}"
-        if importlib.util.find_spec(module_name) is None:
-            continue
-        module = importlib.import_module(module_name)
-        register = getattr(module, "register", None)
-        if callable(register):
-            register(app)
+        try:
+            if importlib.util.find_spec(module_name) is None:
+                continue
+            module = importlib.import_module(module_name)
+            register = getattr(module, "register", None)
+            if callable(register):
+                register(app)
+        except Exception as err:  # a broken extension must not take the other commands down
+            _add_broken_command(name, err)
+
+
+def _add_broken_command(name: str, err: Exception) -> None:
+    reason = f"{type(err).__name__}: {err}"
+
+    @app.command(name, help=f"(unavailable: {reason})", context_settings={
+        "ignore_unknown_options": True, "allow_extra_args": True})
+    def broken() -> None:
+        raise ConfigurationError(f"the {name} command could not be loaded: {reason}")
 
 
 _load_subcommands()

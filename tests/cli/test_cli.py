@@ -279,3 +279,15 @@ def test_version_and_help(cli):
     help_text = cli().stdout
     for command in ("import", "export", "query", "count", "info", "demo"):
         assert command in help_text
+
+
+def test_broken_extension_is_one_line_not_a_crash(cli):
+    cli_app._add_broken_command("broken-ext", ImportError("no module named 'alembic'"))
+    try:
+        result = cli("broken-ext", "--anything")
+        assert_one_line_error(result, "the broken-ext command could not be loaded",
+                              "alembic")
+        assert cli("count").exit_code == 0          # the other commands still work
+    finally:
+        cli_app.app.registered_commands[:] = [
+            c for c in cli_app.app.registered_commands if c.name != "broken-ext"]
