@@ -143,12 +143,12 @@ def _entry_point_specs() -> dict[str, BackendSpec]:
 
 
 def backend_specs() -> dict[str, BackendSpec]:
-    """Every known backend: built-ins, entry points, then explicit registrations (which win)."""
+    """Every known backend: entry points, then built-ins and explicit registrations (which
+    win, so a plugin cannot take over a name already in use)."""
     with _lock:
         registered = dict(_registered)
-    specs = {spec.name: spec for spec in _BUILTINS}
-    specs.update({k: v for k, v in _entry_point_specs().items()})
-    specs.update({k: v for k, v in registered.items() if v.source != "built-in"})
+    specs = _entry_point_specs()
+    specs.update(registered)
     return specs
 
 
@@ -158,7 +158,14 @@ def available_backends() -> list[str]:
 
 
 def get_spec(name: str) -> BackendSpec:
-    """The spec of backend ``name``; unknown names raise naming the choices and nearest."""
+    """The spec of backend ``name``; unknown names raise naming the choices and nearest.
+
+    Built-in and registered names are found without reading any package metadata; only
+    other names are looked up among the installed entry points."""
+    with _lock:
+        spec = _registered.get(name)
+    if spec is not None:
+        return spec
     specs = backend_specs()
     try:
         return specs[name]

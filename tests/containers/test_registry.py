@@ -140,7 +140,8 @@ def installed_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
         "Metadata-Version: 2.1\nName: dk-tiny-backend\nVersion: 0.1\n")
     (dist / "entry_points.txt").write_text(
         f"[{ENTRY_POINT_GROUP}]\ntiny = dk_tiny_backend:TinyDatabase\n"
-        "tiny.async = dk_tiny_backend:AsyncTinyDatabase\n")
+        "tiny.async = dk_tiny_backend:AsyncTinyDatabase\n"
+        "memory = dk_tiny_backend:TinyDatabase\n")    # may not take over a built-in name
     monkeypatch.syspath_prepend(str(tmp_path))
     yield "tiny"
     sys.modules.pop("dk_tiny_backend", None)
@@ -152,6 +153,7 @@ def test_entry_point_backend(installed_plugin: str):
     assert "dk-tiny-backend" in spec.source
     # discovered from metadata only: not imported until resolved
     assert "dk_tiny_backend" not in sys.modules
+    assert resolve_backend("memory") is MemoryDatabase
     cls = resolve_backend("tiny")
     assert cls.__name__ == "TinyDatabase"
     assert resolve_backend("tiny", use_async=True).__name__ == "AsyncTinyDatabase"
