@@ -147,9 +147,8 @@ def backend_specs() -> dict[str, BackendSpec]:
     win, so a plugin cannot take over a name already in use)."""
     with _lock:
         registered = dict(_registered)
-    specs = _entry_point_specs()
-    specs.update(registered)
-    return specs
+    plugins = _entry_point_specs()
+    return {**registered, **{k: v for k, v in plugins.items() if k not in registered}}
 
 
 def available_backends() -> list[str]:
