@@ -200,7 +200,7 @@ def root(
     )] = None,
     version: Annotated[bool, typer.Option(
         "--version", help="Print the version and exit.", is_eager=True,
-        callback=lambda value: _print_version(value))] = False,
+        callback=_print_version)] = False,
 ) -> None:
     """One record store over memory, files, PostgreSQL, Elasticsearch and S3."""
     ctx.obj = CliState(config_path=config)
