@@ -147,6 +147,10 @@ def _datetimes() -> st.SearchStrategy[datetime]:
 
 
 SLOT_KINDS = st.integers(0, 9)
+QUARTER = st.integers(0, 3)
+EIGHTH = st.integers(0, 7)
+# a slot of a pool of n values: 0 missing, 1 null, 2.. one of the values
+SLOT_CHOICES = tuple(st.integers(0, n + 1) for n in range(8))
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ SINGLE_PROFILES = st.sampled_from(
 @functools.cache
 def _pool_strategy(shapes: _Shapes, profile: tuple[str, ...]) -> st.SearchStrategy[list[Any]]:
     values = st.one_of([shapes.typed(t) for t in profile])
-    return st.lists(values, min_size=1, max_size=6)
+    return st.lists(values, min_size=1, max_size=5)
 
 
 def _pool(draw: st.DrawFn, shapes: _Shapes) -> list[Any]:
@@ -220,7 +224,7 @@ def _pool(draw: st.DrawFn, shapes: _Shapes) -> list[Any]:
 
 def _slot(draw: st.DrawFn, pool: list[Any]) -> Any:
     """A field's content in one record: missing, null or one of the field's values."""
-    kind = draw(st.integers(0, len(pool) + 1))
+    kind = draw(SLOT_CHOICES[len(pool)])
     if kind == 0:
         return MISSING
     if kind == 1:
@@ -295,7 +299,7 @@ def _record(draw: st.DrawFn, ids: st.SearchStrategy[str], top: dict[str, list[An
             value = _slot(draw, children[name])
             if value is not MISSING:
                 obj[name] = value
-        if draw(st.integers(0, 3)):
+        if draw(QUARTER):
             inner: dict[str, Any] = {}
             for name in INNER_CHILDREN:
                 value = _slot(draw, children[name])
@@ -305,7 +309,7 @@ def _record(draw: st.DrawFn, ids: st.SearchStrategy[str], top: dict[str, list[An
         data[OBJECT_FIELD] = obj
     elif obj_kind == 1:
         data[OBJECT_FIELD] = None
-    if draw(st.integers(0, 7)) == 0:
+    if draw(EIGHTH) == 0:
         data[DOTTED_KEY] = draw(st.sampled_from(dotted))
     return Record(copy.deepcopy(data), copy.deepcopy(draw(metadata)), draw(ids))
 
@@ -372,7 +376,7 @@ def _same_kind(a: Any, b: Any) -> bool:
 def _like_pattern(draw: st.DrawFn, sources: list[str], ascii_only: bool, excluded: str
                   ) -> str:
     """A LIKE pattern: a stored string with parts replaced by wildcards, or a random one."""
-    if len(sources) > 0 and draw(st.integers(0, 3)) > 0:
+    if len(sources) > 0 and draw(QUARTER) > 0:
         text = draw(st.sampled_from(sources))
         out: list[str] = []
         for ch in text:
@@ -411,7 +415,7 @@ def _regex_sequence(draw: st.DrawFn, chars: tuple[str, ...], depth: int) -> tupl
     """(pattern, has_quantifier): 0..3 atoms, each optionally quantified."""
     parts: list[str] = []
     quantified = False
-    for _ in range(draw(st.integers(0, 3))):
+    for _ in range(draw(QUARTER)):
         kind = draw(st.integers(0, 9 if depth < 2 else 7))
         inner_quantified = False
         if kind <= 4:
@@ -440,10 +444,10 @@ def _regex_pattern(draw: st.DrawFn, sources: list[str]) -> str:
     """A pattern of the portable subset, built from characters the records hold."""
     chars = _REGEX_LITERALS + tuple(ch for s in sources for ch in s)
     body, _ = draw(_regex_sequence(chars, 0))
-    if draw(st.integers(0, 3)) == 0:
+    if draw(QUARTER) == 0:
         body = "|".join((body, draw(_regex_sequence(chars, 1))[0]))
-    pattern = ("^" if draw(st.integers(0, 3)) == 0 else "") + body
-    if draw(st.integers(0, 3)) == 0:
+    pattern = ("^" if draw(QUARTER) == 0 else "") + body
+    if draw(QUARTER) == 0:
         pattern += "$"
     try:
         check_portable_regex(pattern)
@@ -517,7 +521,7 @@ def queries(draw: st.DrawFn, ctx: _QueryContext) -> Query:
         q.sort(path, order)
     q.offset(draw(OFFSETS))
     q.limit(draw(LIMITS))
-    if draw(st.integers(0, 3)) == 0:
+    if draw(QUARTER) == 0:
         q.select(*draw(PROJECTIONS))
     return q
 

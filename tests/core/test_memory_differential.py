@@ -328,7 +328,7 @@ class TestAsyncMemoryDifferential(DifferentialSuite):
 class TestReferenceAgainstOracle(DifferentialSuite):
     """The reference matcher against the specification read literally."""
 
-    differential_examples = 200
+    differential_examples = 150
 
     @pytest.fixture
     def database(self) -> Iterator[OracleDatabase]:
@@ -432,8 +432,8 @@ def test_capabilities_shape_the_generated_data() -> None:
             for child in condition.conditions:
                 yield from operators(child)
 
-    @settings(max_examples=80, derandomize=True, database=None, deadline=None)
-    @given(scenarios(caps))
+    @settings(max_examples=40, derandomize=True, database=None, deadline=None)
+    @given(scenarios(caps, max_records=12))
     def collect(scenario: Scenario) -> None:
         per_set: dict[str, set[str]] = {}
         for record in scenario.records:
