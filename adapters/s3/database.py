@@ -1,0 +1,759 @@
+"""The S3 adapter: one JSON object per record under a prefix, metadata as object tags.
+
+Each record is the object ``<prefix><escaped id>`` (``keys.S3KeyLayout``) holding typed JSON
+``{"id", "data", "metadata", "write"}`` (``domain/codec``); its metadata is also written as
+the object's tags in the same PUT (``tags``), within S3's tag limits. ``write`` is a random
+token per write: every write changes the ETag (the record's version) even when the content
+is the same, and a write retried after a lost response recognises itself.
+
+Queries list the prefix and evaluate with the shared reference matcher, so the semantics are
+exactly the memory adapter's. The listing's ETags validate the client-side cache (``cache``):
+records already held at their current ETag are never fetched again. docs/backends/s3.md
+describes the options, the request costs and the consistency model.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from ...domain import codec
+from ...domain.errors import (
+    BackendNotAvailableError,
+    BatchOperationError,
+    ConcurrencyError,
+    ConfigurationError,
+    DataknobsError,
+    OperationalError,
+    RecordExistsError,
+    StorageError,
+)
+from ...domain.matcher import compile_query, page, sort_pairs
+from ...domain.query import Query
+from ...domain.records import Record
+from ...domain.schema import Schema
+from ...ports.capabilities import Capabilities
+from ...ports.database import SyncDatabase, check_version
+from ...ports.streaming import StreamConfig
+from .cache import RecordCache
+from .keys import MAX_KEY_BYTES, S3KeyLayout
+from .retry import RetryPolicy, error_code, http_status
+from .tags import metadata_to_tags, tagging_header
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+INSTALL_HINT = "the s3 backend needs boto3: pip install 'dataknobs-data[s3]'"
+DELETE_CHUNK = 1000  # DeleteObjects takes at most 1,000 keys
+MIB = 1024 * 1024
+_CONDITION_MODES = ("auto", "native", "emulated")
+
+
+class _PreconditionFailed(Exception):
+    """A conditional PUT was refused (412) and the stored object is not our write."""
+
+
+class _Secret:
+    """A credential kept out of reprs, logs and error messages."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value or None
+
+    def reveal(self) -> str | None:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "'***'" if self._value else "None"
+
+    __str__ = __repr__
+
+
+def _is_missing(err: BaseException) -> bool:
+    return error_code(err) in ("NoSuchKey", "404", "NotFound") or http_status(err) == 404
+
+
+def _is_precondition(err: BaseException) -> bool:
+    return error_code(err) in ("PreconditionFailed", "412") or http_status(err) == 412
+
+
+def _is_not_modified(err: BaseException) -> bool:
+    return error_code(err) in ("304", "NotModified") or http_status(err) == 304
+
+
+def encode_body(record_id: str, record: Record, write_token: str) -> bytes:
+    """The stored form of a record (typed JSON, UTF-8)."""
+    return codec.dumps({"id": record_id, "data": record.data, "metadata": record.metadata,
+                        "write": write_token}, separators=(",", ":")).encode("utf-8")
+
+
+def decode_body(key: str, body: bytes) -> tuple[Record, str | None]:
+    """The record stored in an object body and its write token; ``StorageError`` naming the
+    key when the body is not one this adapter wrote."""
+    try:
+        doc = codec.loads(body)
+        data, metadata = doc["data"], doc.get("metadata") or {}
+        if not isinstance(data, dict) or not isinstance(metadata, dict):
+            raise TypeError("data and metadata must be objects")
+        return Record(data, metadata, id=str(doc["id"])), doc.get("write")
+    except (ValueError, KeyError, TypeError) as err:
+        raise StorageError(f"object {key!r} does not hold a record: {err}") from err
+
+
+class S3Database(SyncDatabase):
+    """Records as objects in ``bucket`` under ``prefix`` (see docs/backends/s3.md).
+
+    ``bucket``, ``prefix``, ``region`` and ``endpoint_url`` are the seed configuration keys.
+    Credentials come from boto3's default chain unless ``profile`` or the
+    ``aws_access_key_id``/``aws_secret_access_key``/``aws_session_token`` options are given;
+    ``session`` accepts a ready boto3-style session (for example a ``localstack_client``
+    session). ``batch_workers`` threads run batch and search I/O; the connection pool has at
+    least that many connections. Records above ``multipart_threshold`` bytes are uploaded in
+    ``multipart_chunksize`` parts. ``cache`` (with ``cache_size`` entries kept at most
+    ``cache_ttl`` seconds) switches the ETag-validated record cache. ``conditional_writes`` is
+    ``auto`` (probe the server once), ``native`` (If-Match/If-None-Match) or ``emulated``
+    (HEAD before the write). The ``retry_*`` options configure ``retry.RetryPolicy``."""
+
+    backend_name = "s3"
+    capabilities = Capabilities(persistent=True, conditional_writes=True)
+
+    def __init__(
+        self,
+        *,
+        bucket: str,
+        prefix: str | None = "",
+        region: str | None = None,
+        endpoint_url: str | None = None,
+        profile: str | None = None,
+        aws_access_key_id: str | None = None,
+        aws_secret_access_key: str | None = None,
+        aws_session_token: str | None = None,
+        session: Any = None,
+        batch_workers: int = 16,
+        max_pool_connections: int | None = None,
+        multipart_threshold: int = 8 * MIB,
+        multipart_chunksize: int = 8 * MIB,
+        cache: bool = True,
+        cache_size: int = 10_000,
+        cache_ttl: float = 300.0,
+        conditional_writes: str = "auto",
+        retry_mode: str = "standard",
+        retry_botocore_attempts: int = 3,
+        retry_attempts: int = 6,
+        retry_base_delay: float = 0.05,
+        retry_max_delay: float = 2.0,
+        retry_deadline: float = 60.0,
+        connect_timeout: float = 10.0,
+        read_timeout: float = 60.0,
+        addressing_style: str | None = None,
+        checksums: str = "when_required",
+        max_key_bytes: int = MAX_KEY_BYTES,
+        schema: Schema | Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(schema=schema)
+        if not bucket or not isinstance(bucket, str):
+            raise ConfigurationError("s3 needs a 'bucket' (a non-empty string)")
+        if conditional_writes not in _CONDITION_MODES:
+            raise ConfigurationError(f"conditional_writes {conditional_writes!r} is not one of "
+                                     f"{', '.join(_CONDITION_MODES)}")
+        if batch_workers < 1:
+            raise ConfigurationError("batch_workers must be at least 1")
+        if multipart_chunksize < 5 * MIB:
+            raise ConfigurationError("multipart_chunksize must be at least 5 MiB (S3's "
+                                     "smallest part)")
+        if multipart_threshold < 1:
+            raise ConfigurationError("multipart_threshold must be positive")
+        if checksums not in ("when_required", "when_supported"):
+            raise ConfigurationError("checksums must be 'when_required' or 'when_supported'")
+        self.bucket = bucket
+        self.layout = S3KeyLayout.for_prefix(prefix, max_key_bytes)
+        self.region = region or None
+        self.endpoint_url = endpoint_url or None
+        self.profile = profile or None
+        self._access_key = _Secret(aws_access_key_id)
+        self._secret_key = _Secret(aws_secret_access_key)
+        self._session_token = _Secret(aws_session_token)
+        self._session = session
+        self.batch_workers = batch_workers
+        self.max_pool_connections = max(max_pool_connections or 0, batch_workers + 4)
+        self.multipart_threshold = multipart_threshold
+        self.multipart_chunksize = multipart_chunksize
+        self.cache = RecordCache(cache_size, cache_ttl, enabled=cache)
+        self.conditional_mode = conditional_writes
+        self._native_conditions: bool | None = {"native": True, "emulated": False}.get(
+            conditional_writes)
+        self.retry = RetryPolicy(retry_attempts, retry_base_delay, retry_max_delay,
+                                 retry_deadline, retry_mode, retry_botocore_attempts)
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self.addressing_style = addressing_style or ("path" if self.endpoint_url else "auto")
+        self.checksums = checksums
+        self._s3: Any = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._lock = threading.RLock()
+
+    # -- connection -------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client (created on first use; thread-safe)."""
+        if self._s3 is None:
+            with self._lock:
+                if self._s3 is None:
+                    self._s3 = self._make_client()
+        return self._s3
+
+    def _make_client(self) -> Any:
+        try:
+            import boto3
+            from botocore.config import Config
+        except ImportError as err:
+            raise BackendNotAvailableError(INSTALL_HINT) from err
+        options: dict[str, Any] = {
+            "region_name": self.region,
+            "retries": self.retry.botocore_retries(),
+            "max_pool_connections": self.max_pool_connections,
+            "connect_timeout": self.connect_timeout,
+            "read_timeout": self.read_timeout,
+            "s3": {"addressing_style": self.addressing_style},
+            "request_checksum_calculation": self.checksums,
+            "response_checksum_validation": self.checksums,
+        }
+        config = Config(**options)
+        try:
+            if self._session is not None:
+                return self._session.client("s3", config=config)
+            session = boto3.session.Session(
+                profile_name=self.profile,
+                aws_access_key_id=self._access_key.reveal(),
+                aws_secret_access_key=self._secret_key.reveal(),
+                aws_session_token=self._session_token.reveal(),
+                region_name=self.region,
+            )
+            return session.client("s3", endpoint_url=self.endpoint_url, config=config)
+        except Exception as err:  # botocore ProfileNotFound, bad endpoint, ...
+            raise ConfigurationError(
+                f"s3 client for bucket {self.bucket!r} could not be created: "
+                f"{type(err).__name__}: {self._scrub(str(err))}") from None
+
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            with self._lock:
+                if self._pool is None:
+                    self._pool = ThreadPoolExecutor(self.batch_workers,
+                                                    thread_name_prefix="dk-s3")
+        return self._pool
+
+    def _connect(self) -> None:
+        self._call("HeadBucket", self.bucket, lambda: self.client.head_bucket(Bucket=self.bucket))
+
+    def _close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+            client, self._s3 = self._s3, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        if client is not None and hasattr(client, "close"):
+            client.close()
+
+    # -- error translation --------------------------------------------------------------------
+    def _scrub(self, text: str) -> str:
+        for secret in (self._secret_key, self._session_token, self._access_key):
+            value = secret.reveal()
+            if value:
+                text = text.replace(value, "***")
+        return text
+
+    def _call(self, operation: str, key: str, fn: Callable[[], T]) -> T:
+        """Run one S3 operation with retries; translate what is left into domain errors
+        (404 and 412 stay botocore errors for the caller to interpret)."""
+        try:
+            return self.retry.call(fn)
+        except DataknobsError:
+            raise
+        except Exception as err:
+            from botocore.exceptions import ClientError
+
+            if (isinstance(err, ClientError) and error_code(err) != "NoSuchBucket"
+                    and (_is_missing(err) or _is_precondition(err) or _is_not_modified(err))):
+                raise
+            code = error_code(err) or type(err).__name__
+            raise OperationalError(
+                f"s3 {operation} of {key!r} in bucket {self.bucket!r} failed after retries: "
+                f"{code}: {self._scrub(str(err))}") from None
+
+    # -- objects --------------------------------------------------------------------------------
+    def _head(self, key: str) -> str | None:
+        """The object's ETag, or None when absent."""
+        from botocore.exceptions import ClientError
+
+        try:
+            out = self._call("HeadObject", key,
+                             lambda: self.client.head_object(Bucket=self.bucket, Key=key))
+        except ClientError as err:
+            if _is_missing(err):
+                return None
+            raise self._unexpected("HeadObject", key, err) from None
+        return str(out["ETag"])
+
+    def _unexpected(self, operation: str, key: str, err: BaseException) -> OperationalError:
+        return OperationalError(f"s3 {operation} of {key!r} in bucket {self.bucket!r}: "
+                                f"{error_code(err)}: {self._scrub(str(err))}")
+
+    def _get(self, key: str, if_none_match: str | None = None
+             ) -> tuple[str, Record, str | None] | None:
+        """(etag, record, write token) of the object, None when absent; raises
+        ``_NotModified`` when ``if_none_match`` still holds."""
+        from botocore.exceptions import ClientError
+
+        def fetch() -> tuple[str, bytes]:
+            extra = {"IfNoneMatch": if_none_match} if if_none_match else {}
+            out = self.client.get_object(Bucket=self.bucket, Key=key, **extra)
+            with out["Body"] as body:
+                return str(out["ETag"]), body.read()
+
+        try:
+            etag, raw = self._call("GetObject", key, fetch)
+        except ClientError as err:
+            if _is_missing(err):
+                return None
+            if _is_not_modified(err):
+                raise _NotModified from None
+            raise self._unexpected("GetObject", key, err) from None
+        record, token = decode_body(key, raw)
+        return etag, record, token
+
+    def _load(self, key: str) -> tuple[str, Record] | None:
+        """The current (etag, record) of ``key`` through the cache (conditional GET)."""
+        cached_etag = self.cache.etag_of(key)
+        if cached_etag is not None:
+            try:
+                got = self._get(key, if_none_match=cached_etag)
+            except _NotModified:
+                cached = self.cache.get(key, cached_etag)
+                if cached is not None:
+                    return cached_etag, cached
+                got = self._get(key)
+        else:
+            got = self._get(key)
+        if got is None:
+            self.cache.invalidate(key)
+            return None
+        etag, record, _ = got
+        self.cache.put(key, etag, record)
+        return etag, record
+
+    def _fetch_at(self, key: str, etag: str | None) -> Record | None:
+        """The record at ``key``, from the cache when it holds ``etag`` (a listing's)."""
+        cached = self.cache.get(key, etag)
+        if cached is not None:
+            return cached
+        got = self._get(key)
+        if got is None:
+            self.cache.invalidate(key)
+            return None
+        new_etag, record, _ = got
+        self.cache.put(key, new_etag, record)
+        return record
+
+    def _conditions_native(self) -> bool:
+        """Whether the server honours If-None-Match/If-Match on PUT (probed once)."""
+        if self._native_conditions is None:
+            with self._lock:
+                if self._native_conditions is None:
+                    self._native_conditions = self._probe_conditions()
+        return self._native_conditions
+
+    def _probe_conditions(self) -> bool:
+        from botocore.exceptions import ClientError
+
+        key = f"{self.layout.prefix}.dataknobs-probe/{uuid.uuid4().hex}"
+        put = self.client.put_object
+        try:
+            self._call("PutObject", key, lambda: put(Bucket=self.bucket, Key=key, Body=b"1",
+                                                     IfNoneMatch="*"))
+            refused = 0
+            for extra in ({"IfNoneMatch": "*"}, {"IfMatch": '"0"'}):
+                try:
+                    self._call("PutObject", key, functools.partial(
+                        put, Bucket=self.bucket, Key=key, Body=b"2", **extra))
+                except ClientError as err:
+                    if not _is_precondition(err):
+                        raise self._unexpected("PutObject", key, err) from None
+                    refused += 1
+            return refused == 2
+        except ClientError as err:
+            if error_code(err) in ("NotImplemented", "501"):
+                return False
+            raise self._unexpected("PutObject", key, err) from None
+        finally:
+            try:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+            except Exception:
+                log.debug("s3: could not delete probe object in bucket %s", self.bucket)
+
+    def _put(self, key: str, record_id: str, record: Record, *, if_none_match: bool = False,
+             if_match: str | None = None) -> str:
+        """Write the record; return its new ETag. ``_PreconditionFailed`` when a condition
+        (native only) refuses it."""
+        from botocore.exceptions import ClientError
+
+        token = uuid.uuid4().hex
+        tags = metadata_to_tags(record.metadata, record_id)
+        body = encode_body(record_id, record, token)
+        extra: dict[str, Any] = {"ContentType": "application/json"}
+        if tags:
+            extra["Tagging"] = tagging_header(tags)
+        cond: dict[str, Any] = {}
+        if if_none_match:
+            cond["IfNoneMatch"] = "*"
+        if if_match is not None:
+            cond["IfMatch"] = if_match
+        try:
+            if len(body) > self.multipart_threshold:
+                etag = self._multipart(key, body, extra, cond)
+            else:
+                out = self._call("PutObject", key, lambda: self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, **extra, **cond))
+                etag = str(out["ETag"])
+        except ClientError as err:
+            if not (_is_precondition(err) or (cond and _is_missing(err))):
+                raise self._unexpected("PutObject", key, err) from None
+            # A retried PUT whose first attempt landed is refused by its own condition:
+            # the stored write token tells.
+            got = self._get(key) if _is_precondition(err) else None
+            if got is not None and got[2] == token:
+                etag = got[0]
+            else:
+                self.cache.invalidate(key)
+                raise _PreconditionFailed from None
+        self.cache.put(key, etag, record.copy())
+        return etag
+
+    def _multipart(self, key: str, body: bytes, extra: dict[str, Any], cond: dict[str, Any]
+                   ) -> str:
+        s3 = self.client
+        upload = self._call("CreateMultipartUpload", key, lambda: s3.create_multipart_upload(
+            Bucket=self.bucket, Key=key, **extra))
+        upload_id = upload["UploadId"]
+        try:
+            parts = []
+            size = self.multipart_chunksize
+            for number, start in enumerate(range(0, len(body), size), 1):
+                piece = body[start:start + size]
+                out = self._call("UploadPart", key, functools.partial(
+                    s3.upload_part, Bucket=self.bucket, Key=key, UploadId=upload_id,
+                    PartNumber=number, Body=piece))
+                parts.append({"ETag": out["ETag"], "PartNumber": number})
+            done = self._call("CompleteMultipartUpload", key,
+                              lambda: s3.complete_multipart_upload(
+                                  Bucket=self.bucket, Key=key, UploadId=upload_id,
+                                  MultipartUpload={"Parts": parts}, **cond))
+            return str(done["ETag"])
+        except BaseException:
+            try:
+                s3.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
+            except Exception:
+                log.debug("s3: abort of multipart upload failed for %s", key)
+            raise
+
+    def _delete_key(self, key: str) -> None:
+        self._call("DeleteObject", key,
+                   lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
+        self.cache.invalidate(key)
+
+    def _delete_keys(self, keys: Sequence[str]) -> dict[str, BaseException]:
+        """Delete keys with DeleteObjects, 1,000 per call; the keys that failed."""
+        failed: dict[str, BaseException] = {}
+        for start in range(0, len(keys), DELETE_CHUNK):
+            chunk = list(keys[start:start + DELETE_CHUNK])
+            try:
+                out = self._call("DeleteObjects", chunk[0], functools.partial(
+                    self.client.delete_objects, Bucket=self.bucket, Delete={
+                        "Objects": [{"Key": k} for k in chunk], "Quiet": True}))
+            except OperationalError as err:
+                failed.update(dict.fromkeys(chunk, err))
+                continue
+            for item in out.get("Errors", []):
+                failed[item["Key"]] = StorageError(
+                    f"s3 could not delete {item['Key']!r}: {item.get('Code')}: "
+                    f"{item.get('Message')}")
+            for key in chunk:
+                self.cache.invalidate(key)
+        return failed
+
+    # -- listing --------------------------------------------------------------------------------
+    def _list_pages(self) -> Iterator[list[tuple[str, str, str]]]:
+        """Pages of (record id, key, etag) under the prefix, as S3 lists them."""
+        token: str | None = None
+        prefix = self.layout.prefix
+        while True:
+            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix,
+                                      "Delimiter": "/", "MaxKeys": 1000}
+            if token:
+                kwargs["ContinuationToken"] = token
+            out = self._call("ListObjectsV2", prefix,
+                             functools.partial(self.client.list_objects_v2, **kwargs))
+            entries = []
+            for obj in out.get("Contents", []):
+                rid = self.layout.id_of(obj["Key"])
+                if rid is not None:
+                    entries.append((rid, obj["Key"], str(obj.get("ETag"))))
+            yield entries
+            if not out.get("IsTruncated"):
+                return
+            token = out.get("NextContinuationToken")
+            if not token:
+                raise StorageError(f"s3 listing of {prefix!r} was truncated without a "
+                                   "continuation token")
+
+    def _listing(self) -> list[tuple[str, str, str]]:
+        """Every (record id, key, etag) under the prefix, in id order."""
+        entries = [e for chunk in self._list_pages() for e in chunk]
+        entries.sort(key=lambda e: e[0])
+        return entries
+
+    def _fetch_many(self, entries: Sequence[tuple[str, str, str]]
+                    ) -> list[tuple[str, Record]]:
+        """The records of listed entries (cache first, parallel GETs for the rest), in
+        order; those deleted since the listing are left out. A GET that still fails after
+        retries fails the whole call: a search never returns a silently shorter result."""
+        results: list[Record | None] = [None] * len(entries)
+        missing: list[int] = []
+        for i, (_, key, etag) in enumerate(entries):
+            cached = self.cache.get(key, etag)
+            if cached is None:
+                missing.append(i)
+            else:
+                results[i] = cached
+        if missing:
+            def fetch(i: int) -> Record | None:
+                _, key, etag = entries[i]
+                return self._fetch_at(key, etag)
+
+            if len(missing) == 1:
+                results[missing[0]] = fetch(missing[0])
+            else:
+                try:
+                    for i, rec in zip(missing, self._executor().map(fetch, missing),
+                                      strict=True):
+                        results[i] = rec
+                except OperationalError as err:
+                    raise StorageError(f"s3 search could not read every record: {err}"
+                                       ) from err
+        return [(entries[i][0], rec) for i, rec in enumerate(results) if rec is not None]
+
+    # -- hooks: single records ------------------------------------------------------------------
+    def _create(self, record_id: str, record: Record) -> None:
+        key = self.layout.key_of(record_id)
+        native = self._conditions_native()
+        if not native and self._head(key) is not None:
+            raise RecordExistsError(record_id)
+        try:
+            self._put(key, record_id, record, if_none_match=native)
+        except _PreconditionFailed:
+            raise RecordExistsError(record_id) from None
+
+    def _read(self, record_id: str) -> Record | None:
+        got = self._load(self.layout.key_of(record_id))
+        return got[1].copy() if got is not None else None
+
+    def _get_version(self, record_id: str) -> str | None:
+        return self._head(self.layout.key_of(record_id))
+
+    def _exists(self, record_id: str) -> bool:
+        return self._head(self.layout.key_of(record_id)) is not None
+
+    def _write_if(self, record_id: str, record: Record, expected_version: str) -> None:
+        """Write only if the stored ETag is ``expected_version`` (else ConcurrencyError)."""
+        key = self.layout.key_of(record_id)
+        if not self._conditions_native():
+            check_version(record_id, expected_version, self._head(key))
+        try:
+            self._put(key, record_id, record, if_match=expected_version)
+        except _PreconditionFailed:
+            raise ConcurrencyError(record_id, expected_version, self._head(key)) from None
+
+    def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
+        if expected_version is not None:
+            self._write_if(record_id, record, expected_version)
+            return True
+        key = self.layout.key_of(record_id)
+        native = self._conditions_native()
+        for _ in range(8):
+            current = self._head(key)
+            if current is None:
+                return False
+            try:
+                # If-Match keeps a concurrent delete from being undone by this update
+                self._put(key, record_id, record, if_match=current if native else None)
+                return True
+            except _PreconditionFailed:
+                continue
+        raise ConcurrencyError(record_id, None, self._head(key))
+
+    def _delete(self, record_id: str, expected_version: str | None) -> bool:
+        key = self.layout.key_of(record_id)
+        current = self._head(key)
+        if expected_version is not None:
+            check_version(record_id, expected_version, current)
+        if current is None:
+            self.cache.invalidate(key)
+            return False
+        self._delete_key(key)
+        return True
+
+    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
+        if expected_version is not None:
+            self._write_if(record_id, record, expected_version)
+            return
+        self._put(self.layout.key_of(record_id), record_id, record)
+
+    # -- hooks: batches ---------------------------------------------------------------------------
+    def _parallel(self, fn: Callable[[Any], T], items: Sequence[Any]
+                  ) -> tuple[dict[int, T], dict[int, BaseException]]:
+        """Run ``fn`` over items in the worker pool; results and failures by index."""
+        def guarded(i: int) -> tuple[bool, Any]:
+            try:
+                return True, fn(items[i])
+            except DataknobsError as err:
+                return False, err
+
+        done: dict[int, T] = {}
+        failed: dict[int, BaseException] = {}
+        pairs = (self._executor().map(guarded, range(len(items))) if len(items) > 1
+                 else map(guarded, range(len(items))))
+        for i, (ok, value) in enumerate(pairs):
+            if ok:
+                done[i] = value
+            else:
+                failed[i] = value
+        return done, failed
+
+    def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
+        self._conditions_native()  # probe once, before the workers start
+        _, failed = self._parallel(lambda r: self._create(r.id, r), records)
+        return failed
+
+    def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
+        done, failed = self._parallel(self._read, record_ids)
+        if failed:
+            raise BatchOperationError("read_batch", done, failed)
+        return [done[i] for i in range(len(record_ids))]
+
+    def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
+        done, failed = self._parallel(lambda u: self._update(u[0], u[1], None), updates)
+        if failed:
+            raise BatchOperationError("update_batch", done, failed)
+        return [done[i] for i in range(len(updates))]
+
+    def _upsert_batch(self, records: list[Record]) -> None:
+        done, failed = self._parallel(lambda r: self._upsert(r.id, r, None), records)
+        if failed:
+            raise BatchOperationError("upsert_batch", {i: records[i].id for i in done}, failed)
+
+    def _delete_batch(self, record_ids: list[str]) -> list[bool]:
+        keys = [self.layout.key_of(rid) for rid in record_ids]
+        heads, failed = self._parallel(self._head, keys)
+        stored = sorted({keys[i] for i, etag in heads.items() if etag is not None})
+        key_failures = self._delete_keys(stored)
+        for i, key in enumerate(keys):
+            if key in key_failures:
+                failed[i] = key_failures[key]
+        result = [heads.get(i) is not None for i in range(len(keys))]
+        if failed:
+            raise BatchOperationError("delete_batch", {
+                i: ok for i, ok in enumerate(result) if i not in failed}, failed)
+        return result
+
+    # -- hooks: queries ---------------------------------------------------------------------------
+    def _matches(self, query: Query) -> list[tuple[str, Record]]:
+        """(id, record) of every stored record the query's condition holds for, by id."""
+        pred = compile_query(query)
+        return [(rid, rec) for rid, rec in self._fetch_many(self._listing()) if pred(rec.data)]
+
+    @staticmethod
+    def _out(record: Record, query: Query) -> Record:
+        return record.project(query.fields) if query.fields else record.copy()
+
+    def _search(self, query: Query) -> list[Record]:
+        if not query.filters and not query.sort_specs:
+            # id order and no condition: page the listing, fetch only the window
+            window = page(self._listing(), query)
+            return [self._out(rec, query) for _, rec in self._fetch_many(window)]
+        matched = self._matches(query)
+        by_id = dict(matched)
+        pairs = [(rid, rec.data) for rid, rec in matched]
+        sort_pairs(pairs, query)
+        return [self._out(by_id[rid], query) for rid, _ in page(pairs, query)]
+
+    def _count(self, query: Query) -> int:
+        if not query.filters:
+            return sum(len(chunk) for chunk in self._list_pages())
+        return len(self._matches(query))
+
+    def _clear(self) -> int:
+        keys = [key for _, key, _ in self._listing()]
+        failed = self._delete_keys(keys)
+        self.cache.clear()
+        if failed:
+            first = next(iter(failed.items()))
+            raise StorageError(f"s3 clear could not delete {len(failed)} of {len(keys)} "
+                               f"objects; first {first[0]!r}: {first[1]}")
+        return len(keys)
+
+    def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
+        # Only the listing (ids, keys, ETags) is held; records are fetched a batch at a
+        # time. With sort keys a first pass keeps just the sort fields of the matches.
+        entries = self._listing()
+        size = max(1, config.batch_size)
+        pred = compile_query(query)
+        skip = query.offset_value or 0
+        left = query.limit_value
+        if not query.sort_specs:
+            for start in range(0, len(entries), size):
+                if left is not None and left <= 0:
+                    return
+                for _, rec in self._fetch_many(entries[start:start + size]):
+                    if not pred(rec.data):
+                        continue
+                    if skip:
+                        skip -= 1
+                        continue
+                    if left is not None:
+                        if left <= 0:
+                            return
+                        left -= 1
+                    yield self._out(rec, query)
+            return
+        sort_fields = [spec.field for spec in query.sort_specs]
+        where = {e[0]: e for e in entries}
+        keyed: list[tuple[str, dict[str, Any]]] = []
+        for start in range(0, len(entries), size):
+            for rid, rec in self._fetch_many(entries[start:start + size]):
+                if pred(rec.data):
+                    keyed.append((rid, rec.project(sort_fields).data))
+        sort_pairs(keyed, query)
+        chosen = [where[rid] for rid, _ in page(keyed, query)]
+        del keyed
+        for start in range(0, len(chosen), size):
+            for _, rec in self._fetch_many(chosen[start:start + size]):
+                yield self._out(rec, query)
+
+    def __repr__(self) -> str:
+        endpoint = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
+        profile = f", profile={self.profile!r}" if self.profile else ""
+        return (f"S3Database(bucket={self.bucket!r}, prefix={self.layout.prefix!r}, "
+                f"region={self.region!r}{endpoint}{profile})")
+
+
+class _NotModified(Exception):
+    """A conditional GET found the object unchanged (304)."""
+
+
+__all__ = ["INSTALL_HINT", "S3Database", "decode_body", "encode_body"]

@@ -1,0 +1,101 @@
+"""Record ids to S3 object keys and back: the one key layout sync and async adapters share.
+
+A record with id ``rid`` lives at ``<prefix><escaped rid>``. Escaping is percent-encoding of
+every byte outside ``A-Z a-z 0-9 - _ .`` (UTF-8 first), plus a leading ``.``, so:
+
+- a ``/`` in an id never creates a "folder" and never leaves the prefix (``../x`` becomes
+  ``%2E.%2Fx``); ``.`` and ``..`` never appear as a key segment, which matters to servers
+  that map keys to file paths (SeaweedFS's filer);
+- spaces, unicode and control characters become ASCII, so keys survive every client, proxy
+  and signature scheme;
+- the mapping is reversible (``id_of(key_of(rid)) == rid``) and injective.
+
+S3 keys hold at most 1,024 UTF-8 bytes; an id whose key would be longer raises
+``ValidationError`` naming the id's length and the limit (never truncated, never hashed, so
+the key stays reversible).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote, unquote
+
+from ...domain.errors import ConfigurationError, ValidationError
+
+#: S3's limit on the length of a key, in UTF-8 bytes.
+MAX_KEY_BYTES = 1024
+_SAFE = "-_."  # with letters and digits, never escaped (quote never escapes them)
+
+
+def escape_id(record_id: str) -> str:
+    """The key segment of a record id (percent-encoded, reversible)."""
+    escaped = quote(record_id, safe="", encoding="utf-8", errors="strict")
+    # quote leaves "~" alone; escape it too so only [A-Za-z0-9._-%] ever appear
+    escaped = escaped.replace("~", "%7E")
+    if escaped.startswith("."):
+        escaped = "%2E" + escaped[1:]
+    return escaped
+
+
+def unescape_id(segment: str) -> str:
+    """The record id of a key segment made by ``escape_id``."""
+    return unquote(segment, encoding="utf-8", errors="strict")
+
+
+def normalize_prefix(prefix: str | None) -> str:
+    """A key prefix ending in ``/`` (or empty); ``ConfigurationError`` for a prefix that is
+    absolute, holds an empty, ``.`` or ``..`` segment, or is not a string."""
+    if prefix is None or prefix == "":
+        return ""
+    if not isinstance(prefix, str):
+        raise ConfigurationError(f"s3 prefix must be a string, got {type(prefix).__name__}")
+    if prefix.startswith("/"):
+        raise ConfigurationError(f"s3 prefix {prefix!r} must not start with '/'")
+    segments = prefix.rstrip("/").split("/")
+    for segment in segments:
+        if segment in ("", ".", ".."):
+            raise ConfigurationError(
+                f"s3 prefix {prefix!r} holds an empty, '.' or '..' segment")
+    return prefix if prefix.endswith("/") else prefix + "/"
+
+
+@dataclass(frozen=True)
+class S3KeyLayout:
+    """Where the records of one database live: ``prefix`` (normalised to end in ``/``)."""
+
+    prefix: str = ""
+    max_key_bytes: int = MAX_KEY_BYTES
+
+    @classmethod
+    def for_prefix(cls, prefix: str | None, max_key_bytes: int = MAX_KEY_BYTES
+                   ) -> S3KeyLayout:
+        """The layout for a configured prefix (validated and normalised)."""
+        return cls(normalize_prefix(prefix), max_key_bytes)
+
+    def key_of(self, record_id: str) -> str:
+        """The object key of a record id; ``ValidationError`` if it would be too long."""
+        key = self.prefix + escape_id(record_id)
+        size = len(key.encode("utf-8"))
+        if size > self.max_key_bytes:
+            raise ValidationError(
+                [f"id of {len(record_id)} characters makes a key of {size} bytes; "
+                 f"S3 keys hold at most {self.max_key_bytes} bytes (prefix included)"],
+                record_id[:40] + ("..." if len(record_id) > 40 else ""))
+        return key
+
+    def id_of(self, key: str) -> str | None:
+        """The record id stored at ``key``, or None when the key is not one of this
+        layout's record keys (outside the prefix, in a sub-"folder", or not an escape)."""
+        if not key.startswith(self.prefix):
+            return None
+        segment = key[len(self.prefix):]
+        if not segment or "/" in segment:
+            return None
+        try:
+            rid = unescape_id(segment)
+        except UnicodeDecodeError:
+            return None
+        return rid if escape_id(rid) == segment else None
+
+
+__all__ = ["MAX_KEY_BYTES", "S3KeyLayout", "escape_id", "normalize_prefix", "unescape_id"]

