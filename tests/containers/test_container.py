@@ -279,3 +279,20 @@ def test_building_opens_no_file_and_no_socket(tmp_path: Path, monkeypatch, recor
     container = DatabasesContainer.from_dict(data)
     assert container.names == ["people", "cache", "vault"]
     assert recording.Strict.built == []
+
+
+@pytest.mark.skipif(not _s3_adapter_available(), reason="the S3 adapter is not installed yet")
+def test_s3_credentials_stay_out_of_reprs_and_errors():
+    env = {"AWS_SECRET": "wJalrXUtnFEMI-very-secret", "AWS_TOKEN": "FwoGZXIvYXdzE-token"}
+    entry = {"name": "store", "backend": "s3", "bucket": "b", "endpoint_url": "http://127.0.0.1:9",
+             "aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "${AWS_SECRET}",
+             "aws_session_token": "${AWS_TOKEN}"}
+    container = DatabasesContainer.from_dict({"databases": [entry]}, environ=env)
+    db = container.store()
+    for text in (repr(container), repr(container.databases.entries), repr(db)):
+        assert env["AWS_SECRET"] not in text and env["AWS_TOKEN"] not in text
+    with pytest.raises(ConfigurationError) as err:
+        DatabasesContainer.from_dict({"databases": [{**entry, "regoin": "x"}]}, environ=env)
+    assert "did you mean 'region'" in str(err.value)
+    assert env["AWS_SECRET"] not in str(err.value) and env["AWS_TOKEN"] not in str(err.value)
+    container.shutdown_resources()
