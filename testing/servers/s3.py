@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,7 +147,7 @@ def start_seaweedfs() -> S3TestServer:
     def stop() -> None:
         proc.terminate()
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=3)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
@@ -177,5 +178,134 @@ def external_server() -> S3TestServer | None:
 
 STARTERS = {"moto": start_moto, "seaweedfs": start_seaweedfs}
 
-__all__ = ["ENDPOINT_ENV", "STARTERS", "S3TestServer", "external_server", "start_moto",
-           "start_seaweedfs", "weed_binary"]
+__all__ = ["ENDPOINT_ENV", "STARTERS", "FaultInjectingProxy", "S3TestServer",
+           "external_server", "start_moto", "start_seaweedfs", "weed_binary"]
+
+
+class FaultInjectingProxy:
+    """A test-only HTTP proxy on 127.0.0.1 that forwards to ``upstream`` and, for a share
+    ``rate`` of requests (those whose method is in ``methods``), answers 503 ``SlowDown``,
+    answers 500 ``InternalError``, drops the connection before forwarding, or forwards and
+    then drops the connection without answering (the write happened, the client never
+    hears). ``faults`` counts what it injected by kind. Mocks add only faults a real server
+    cannot be made to produce on demand; the server behind it is real."""
+
+    KINDS = ("slowdown", "internal", "drop_before", "drop_after")
+
+    def __init__(self, upstream: str, rate: float = 0.2, seed: int = 7,
+                 methods: frozenset[str] | None = None,
+                 only: Callable[[str, str], bool] | None = None) -> None:
+        import random
+        import threading
+
+        self.upstream = upstream.split("://", 1)[-1].rstrip("/")
+        self.rate = rate
+        self.methods = methods
+        self.only = only  # (method, path) -> whether the request may get a fault
+        self.faults: dict[str, int] = dict.fromkeys(self.KINDS, 0)
+        self.forwarded = 0
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self._server: Any = None
+        self._thread: Any = None
+        self.endpoint_url = ""
+
+    def _decide(self, method: str, path: str = "") -> str | None:
+        if self.methods is not None and method not in self.methods:
+            return None
+        if self.only is not None and not self.only(method, path):
+            return None
+        with self._lock:
+            if self._random.random() >= self.rate:
+                return None
+            kind = self._random.choice(self.KINDS)
+            self.faults[kind] += 1
+            return kind
+
+    def start(self) -> FaultInjectingProxy:
+        """Listen on a free port; ``endpoint_url`` is where clients connect."""
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+        host, port = self.upstream.rsplit(":", 1)
+        hop = {"connection", "keep-alive", "transfer-encoding", "proxy-connection", "te",
+               "trailer", "upgrade"}
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _error(self, status: int, code: str) -> None:
+                body = (f"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>{code}</Code>"
+                        f"<Message>injected {code}</Message></Error>").encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _relay(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                kind = proxy._decide(self.command, self.path)
+                if kind == "slowdown":
+                    self._error(503, "SlowDown")
+                    return
+                if kind == "internal":
+                    self._error(500, "InternalError")
+                    return
+                if kind == "drop_before":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                conn = http.client.HTTPConnection(host, int(port), timeout=60)
+                try:
+                    headers = {k: v for k, v in self.headers.items() if k.lower() not in hop}
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    with proxy._lock:
+                        proxy.forwarded += 1
+                finally:
+                    conn.close()
+                if kind == "drop_after":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                self.send_response(resp.status, resp.reason)
+                for k, v in resp.getheaders():
+                    if k.lower() not in hop and k.lower() != "content-length":
+                        self.send_header(k, v)
+                if self.command != "HEAD":
+                    self.send_header("Content-Length", str(len(data)))
+                elif resp.getheader("Content-Length") is not None:
+                    self.send_header("Content-Length", resp.getheader("Content-Length") or "0")
+                self.end_headers()
+                if self.command != "HEAD" and data:
+                    self.wfile.write(data)
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _relay
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self._server.daemon_threads = True
+        self.endpoint_url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop listening."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FaultInjectingProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
