@@ -32,6 +32,7 @@ from ...domain.errors import (
     OperationalError,
     RecordExistsError,
     StorageError,
+    ValidationError,
 )
 from ...domain.matcher import compile_query, page, sort_pairs
 from ...domain.query import Query
@@ -283,6 +284,11 @@ class S3Database(SyncDatabase):
                     and (_is_missing(err) or _is_precondition(err) or _is_not_modified(err))):
                 raise
             code = error_code(err) or type(err).__name__
+            if code == "KeyTooLongError":
+                # AWS allows 1,024 bytes; some servers less (SeaweedFS: 255 per segment)
+                raise ValidationError([
+                    f"key of {len(key.encode())} bytes is too long for this server "
+                    f"({self._scrub(str(err))}); use shorter ids"], key[:60]) from None
             raise OperationalError(
                 f"s3 {operation} of {key!r} in bucket {self.bucket!r} failed after retries: "
                 f"{code}: {self._scrub(str(err))}") from None
