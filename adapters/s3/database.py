@@ -578,10 +578,11 @@ class S3Database(SyncDatabase):
     def _write_if(self, record_id: str, record: Record, expected_version: str) -> None:
         """Write only if the stored ETag is ``expected_version`` (else ConcurrencyError)."""
         key = self.layout.key_of(record_id)
-        if not self._conditions_native():
+        native = self._conditions_native()
+        if not native:
             check_version(record_id, expected_version, self._head(key))
         try:
-            self._put(key, record_id, record, if_match=expected_version)
+            self._put(key, record_id, record, if_match=expected_version if native else None)
         except _PreconditionFailed:
             raise ConcurrencyError(record_id, expected_version, self._head(key)) from None
 

@@ -412,3 +412,35 @@ def test_cost_estimate_from_the_price_table() -> None:
     assert "total" in est.table()
     with pytest.raises(ValueError):
         estimate_cost(Workload(records=1, search_cache_hit_ratio=2))
+
+
+# --- wiring ------------------------------------------------------------------------------------
+def test_seed_yaml_through_the_container(s3_options: dict[str, Any], tmp_path: Any,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataknobs_data.containers import DatabasesContainer, database_factory
+
+    yaml_text = """
+databases:
+  - name: s3_storage
+    backend: s3
+    bucket: ${S3_BUCKET:my-bucket}
+    prefix: ${S3_PREFIX:records/}
+    region: ${AWS_REGION:us-west-2}
+    endpoint_url: ${S3_ENDPOINT:}
+"""
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml_text)
+    environ = {"S3_BUCKET": s3_options["bucket"], "S3_PREFIX": s3_options["prefix"],
+               "AWS_REGION": s3_options["region"], "S3_ENDPOINT": s3_options["endpoint_url"],
+               "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, environ[name])
+    container = DatabasesContainer.from_yaml(path, environ)
+    db = container.s3_storage()
+    assert isinstance(db, S3Database) and db.layout.prefix == s3_options["prefix"]
+    db.create(Record({"v": 1}, id="wired"))
+    made = database_factory.create(backend="s3", **{k: v for k, v in s3_options.items()
+                                                     if not k.startswith("aws_")})
+    assert isinstance(made, S3Database) and made.read("wired") is not None
+    made_async = database_factory.create_async(backend="s3", bucket="b")
+    assert isinstance(made_async, AsyncS3Database)
