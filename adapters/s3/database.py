@@ -542,16 +542,13 @@ class S3Database(SyncDatabase):
                 _, key, etag = entries[i]
                 return self._fetch_at(key, etag)
 
-            if len(missing) == 1:
-                results[missing[0]] = fetch(missing[0])
-            else:
-                try:
-                    for i, rec in zip(missing, self._executor().map(fetch, missing),
-                                      strict=True):
-                        results[i] = rec
-                except OperationalError as err:
-                    raise StorageError(f"s3 search could not read every record: {err}"
-                                       ) from err
+            fetched = (map(fetch, missing) if len(missing) == 1
+                       else self._executor().map(fetch, missing))
+            try:
+                for i, rec in zip(missing, fetched, strict=True):
+                    results[i] = rec
+            except OperationalError as err:
+                raise StorageError(f"s3 search could not read every record: {err}") from err
         return [(entries[i][0], rec) for i, rec in enumerate(results) if rec is not None]
 
     # -- hooks: single records ------------------------------------------------------------------
