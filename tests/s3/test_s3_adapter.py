@@ -134,6 +134,13 @@ def test_metadata_is_stored_as_object_tags(db: S3Database, s3_server: S3TestServ
     assert tags_to_metadata(tag_set) == metadata
     got = db.read("k")
     assert got is not None and got.metadata == metadata
+    # Check the tags follow every write: replaced by an update, gone with the metadata
+    db.update("k", Record({"v": 2}, metadata={"only": "this"}))
+    tags = s3_server.client().get_object_tagging(Bucket=db.bucket, Key=db.layout.key_of("k"))
+    assert tags["TagSet"] == [{"Key": "only", "Value": "this"}]
+    db.upsert("k", Record({"v": 3}))
+    tags = s3_server.client().get_object_tagging(Bucket=db.bucket, Key=db.layout.key_of("k"))
+    assert tags["TagSet"] == []
 
 
 def test_tag_encoding_is_reversible_and_within_the_allowed_set() -> None:
