@@ -1,0 +1,281 @@
+"""Records <-> pandas DataFrames with dtypes that survive a round trip through any store.
+
+Column dtypes are inferred from the values a column holds (nulls and missing fields ignored):
+
+=============================  ====================================================
+values                          dtype
+=============================  ====================================================
+booleans                        ``boolean`` (nullable)
+integers                        ``Int64`` (nullable)
+floats, or floats and ints      ``float64`` (null is NaN)
+strings                         ``string`` (``StringDtype``, null is ``pd.NA``)
+aware datetimes                 ``datetime64[us, tz]`` (one shared zone, else UTC)
+naive datetimes                 ``datetime64[us]``
+dicts, lists, mixed types       ``object`` (values as stored)
+only nulls                      ``object``
+=============================  ====================================================
+
+Because the stores return exactly the types they were given, a DataFrame converted to
+records, written, read back and converted again has the same dtypes. Two things a DataFrame
+cannot express are documented in docs/pandas.md: a missing field and a null both become NA
+(``na="drop"`` writes NA as a missing field, ``na="null"`` as null), and a named time zone
+comes back as the offset stored (pass ``dtypes=`` to convert back to the zone).
+
+Record ids go to the index (named ``"id"``) and back.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from ..domain.errors import BackendNotAvailableError, DataError
+from ..domain.records import Record
+
+INSTALL_HINT = "pip install dataknobs-data[pandas]"
+
+NaPolicy = Literal["null", "drop"]
+
+
+def require_pandas() -> Any:
+    """Import pandas, or raise ``BackendNotAvailableError`` with the install hint."""
+    try:
+        import pandas
+    except ImportError as err:  # pragma: no cover - pandas is installed in the dev setup
+        raise BackendNotAvailableError(
+            f"DataFrame support needs pandas: {INSTALL_HINT}") from err
+    return pandas
+
+
+# -- records -> columns ---------------------------------------------------------------------
+class ColumnBuilder:
+    """Collects records into per-field lists in one pass (missing fields padded with None),
+    so a DataFrame is built without materialising a list of dicts."""
+
+    def __init__(self) -> None:
+        self.columns: dict[str, list[Any]] = {}
+        self.ids: list[str | None] = []
+
+    def add(self, record: Record | Mapping[str, Any]) -> None:
+        """Append one record."""
+        data: Mapping[str, Any]
+        if isinstance(record, Record):
+            data, rid = record.data, record.id
+        else:
+            data, rid = record, None
+        n = len(self.ids)
+        columns = self.columns
+        for key, value in data.items():
+            col = columns.get(key)
+            if col is None:
+                col = columns[key] = [None] * n
+            elif len(col) < n:
+                col.extend([None] * (n - len(col)))
+            col.append(value)
+        self.ids.append(rid)
+
+    def extend(self, records: Iterable[Record | Mapping[str, Any]]) -> None:
+        """Append many records."""
+        for rec in records:
+            self.add(rec)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def finish(self) -> dict[str, list[Any]]:
+        """The columns, each padded to the number of records."""
+        n = len(self.ids)
+        for col in self.columns.values():
+            if len(col) < n:
+                col.extend([None] * (n - len(col)))
+        return self.columns
+
+
+def infer_dtype(values: list[Any]) -> str | Any:
+    """The dtype for a column of stored values (see the module docstring)."""
+    types = set(map(type, values))
+    types.discard(type(None))
+    if not types:
+        return "object"
+    if types == {bool}:
+        return "boolean"
+    if types == {int}:
+        return "Int64"
+    if types <= {int, float}:
+        return "float64"
+    if types == {str}:
+        return "string"
+    if types == {datetime} or all(issubclass(t, datetime) for t in types):
+        zones = {v.tzinfo for v in values if v is not None}
+        if zones == {None}:
+            return "datetime64[us]"
+        if None in zones:
+            return "object"  # naive and aware mixed: keep the values as they are
+        pd = require_pandas()
+        offsets = {v.utcoffset() for v in values if v is not None}
+        zone: Any = "UTC"
+        if len(zones) == 1:
+            zone = next(iter(zones))
+        elif len(offsets) == 1 and offsets != {None}:
+            zone = next(v.tzinfo for v in values if v is not None)
+        return pd.DatetimeTZDtype(unit="us", tz=zone)
+    return "object"
+
+
+def _datetime_array(pd: Any, values: list[Any], dtype: Any) -> Any:
+    aware = isinstance(dtype, pd.DatetimeTZDtype) or (
+        isinstance(dtype, str) and dtype.startswith("datetime64") and "," in dtype)
+    if aware:
+        index = pd.to_datetime(values, utc=True)
+        tz = dtype.tz if isinstance(dtype, pd.DatetimeTZDtype) else pd.DatetimeTZDtype(
+            unit="us", tz=dtype.split(",", 1)[1].strip(" ]")).tz
+        return index.tz_convert(tz).astype(dtype if not isinstance(dtype, str) else
+                                           pd.DatetimeTZDtype(unit="us", tz=tz)).array
+    return pd.DatetimeIndex(values).astype(dtype).array
+
+
+def column_array(values: list[Any], dtype: Any = None, *, name: str = "?") -> Any:
+    """A pandas array of ``dtype`` (inferred when None) holding ``values``."""
+    pd = require_pandas()
+    import numpy as np
+
+    if dtype is None:
+        dtype = infer_dtype(values)
+    try:
+        if str(dtype) == "object":
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            return arr
+        if str(dtype).startswith("datetime64"):
+            return _datetime_array(pd, values, dtype)
+        if str(dtype) in ("float64", "float32"):
+            return np.array([math.nan if v is None else v for v in values], dtype=dtype)
+        return pd.array(values, dtype=dtype)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise DataError(f"column {name!r} cannot be converted to {dtype}: {err}") from err
+
+
+def records_to_dataframe(records: Iterable[Record | Mapping[str, Any]], *,
+                         dtypes: Mapping[str, Any] | None = None, index: str | None = "id",
+                         columns: Iterable[str] | None = None) -> Any:
+    """A DataFrame of the records: one column per field (dotted nesting stays a dict in an
+    object column), ids in an index named ``index`` (None: a plain RangeIndex).
+
+    ``dtypes`` overrides the inferred dtype per column (e.g. the original frame's
+    ``df.dtypes`` to restore a named time zone or a ``category``); ``columns`` fixes the
+    column order (and adds all-null columns that no record has)."""
+    builder = ColumnBuilder()
+    builder.extend(records)
+    return builder_to_dataframe(builder, dtypes=dtypes, index=index, columns=columns)
+
+
+def builder_to_dataframe(builder: ColumnBuilder, *, dtypes: Mapping[str, Any] | None = None,
+                         index: str | None = "id", columns: Iterable[str] | None = None
+                         ) -> Any:
+    """The DataFrame of a filled ``ColumnBuilder``."""
+    pd = require_pandas()
+    data = builder.finish()
+    n = len(builder)
+    order = list(columns) if columns is not None else list(data)
+    wanted = dict(dtypes or {})
+    arrays: dict[str, Any] = {}
+    for name in order:
+        values = data.get(name)
+        if values is None:
+            values = [None] * n
+        dtype = wanted.get(name)
+        if dtype is not None and str(dtype) == "category":
+            arrays[name] = pd.Categorical(values)
+            continue
+        if dtype is not None and str(dtype) in ("int64", "int32", "bool") and None in values:
+            raise DataError(f"column {name!r} has nulls; {dtype} cannot hold them "
+                            "(use Int64 / boolean)")
+        arrays[name] = column_array(values, dtype, name=name)
+    frame_index = pd.Index(builder.ids, name=index, dtype="object") if index else None
+    return pd.DataFrame(arrays, index=frame_index, columns=order)
+
+
+# -- DataFrame -> records -------------------------------------------------------------------
+def _python_values(series: Any) -> list[Any]:
+    """The column as storable Python values (None for NA)."""
+    pd = require_pandas()
+    import numpy as np
+
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or str(dtype).startswith("datetime64"):
+        index = pd.DatetimeIndex(series)
+        out = list(index.to_pydatetime())
+        mask = index.isna()
+        if mask.any():
+            for i in np.flatnonzero(mask):
+                out[i] = None
+        return out
+    if isinstance(dtype, pd.CategoricalDtype):
+        return _python_values(series.astype(object))
+    if isinstance(dtype, np.dtype) and dtype.kind == "f":
+        values = series.to_numpy()
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        return list(out.tolist())
+    if isinstance(dtype, np.dtype) and dtype.kind in "iub":
+        return list(series.to_numpy().tolist())
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype != np.dtype(object):
+        values = series.to_numpy(dtype=object, na_value=None).tolist()
+        if getattr(dtype, "kind", "") == "f":  # Float64: NaN is null too
+            values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+        return list(values)
+    return [_object_value(v) for v in series.tolist()]
+
+
+def _object_value(value: Any) -> Any:
+    import numpy as np
+
+    if value is None:
+        return None
+    if isinstance(value, np.ndarray):
+        return [_object_value(v) for v in value.tolist()]
+    if isinstance(value, list):
+        return [_object_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _object_value(v) for k, v in value.items()}
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is getattr(require_pandas(), "NA", object()) or value is getattr(
+            require_pandas(), "NaT", object()):
+        return None
+    return value
+
+
+def dataframe_to_records(df: Any, *, id_column: str | None = None, na: NaPolicy = "null"
+                         ) -> Iterator[Record]:
+    """The rows of ``df`` as records, lazily.
+
+    Ids come from column ``id_column`` when given (the column stays in the data), else from
+    an index named ``"id"``; otherwise records carry no id (the store assigns one, or picks
+    an ``id`` field). ``na="null"`` stores NA as null, ``na="drop"`` leaves the field out."""
+    if na not in ("null", "drop"):
+        raise DataError(f"na must be 'null' or 'drop', got {na!r}")
+    names = [str(c) for c in df.columns]
+    if len(set(names)) != len(names):
+        raise DataError(f"duplicate column names: {names}")
+    columns = [_python_values(df[c]) for c in df.columns]
+    if id_column is not None:
+        if id_column not in names:
+            raise DataError(f"no column {id_column!r} for the record ids (columns: {names})")
+        ids: list[Any] = columns[names.index(id_column)]
+    elif df.index.name == "id":
+        ids = _python_values(df.index.to_series())
+    else:
+        ids = [None] * len(df)
+    drop = na == "drop"
+    rows: Iterable[tuple[Any, ...]] = zip(*columns, strict=True) if columns else [()] * len(df)
+    for rid, row in zip(ids, rows, strict=True):
+        data = ({k: v for k, v in zip(names, row, strict=True) if v is not None} if drop
+                else dict(zip(names, row, strict=True)))
+        yield Record(data, id=None if rid is None else str(rid))
+
+
+__all__ = ["INSTALL_HINT", "ColumnBuilder", "builder_to_dataframe", "column_array",
+           "dataframe_to_records", "infer_dtype", "records_to_dataframe", "require_pandas"]

@@ -1,0 +1,816 @@
+"""Copy records between any two databases: batches, transforms, checkpoints, verification.
+
+``Migrator(source, target)`` streams the source (``stream_read``; never the whole source in
+memory), passes each record through the transforms, and writes batches to the target with
+the error policy of ``StreamConfig`` (stop, skip and report, retry). ``AsyncMigrator`` does
+the same on the async ports. The bookkeeping both share lives in ``MigrationRun`` so the two
+never drift apart; the drivers only do the I/O.
+
+Resuming (see ``checkpoint``): with a checkpoint store, progress is saved after every batch;
+``run(resume=True)`` continues after the last saved batch, re-writing the batch after it with
+upserts, so nothing is duplicated and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from ..domain.errors import DataknobsError
+from ..domain.matcher import compile_query
+from ..domain.query import Query
+from ..domain.records import Record
+from ..ports.async_database import AsyncDatabase
+from ..ports.database import SyncDatabase
+from ..ports.preparation import prepare_record
+from ..ports.streaming import (
+    BatchOutcome,
+    ErrorPolicy,
+    StreamConfig,
+    StreamFailure,
+    StreamResult,
+    WritePlan,
+)
+from .checkpoint import Checkpoint, CheckpointStore, FileCheckpointStore
+from .checksum import differing_fields, record_checksum
+from .transforms import Pipeline, Transform, describe
+
+WriteMode = Literal["create", "upsert"]
+ProgressCallback = Callable[["MigrationProgress"], None]
+
+#: how many ids a verification report lists per kind (the counts are always exact)
+MAX_LISTED = 1000
+
+
+class MigrationError(DataknobsError):
+    """A migration cannot start or continue (bad setup, unordered source, checkpoint clash)."""
+
+
+# -- results ------------------------------------------------------------------------------
+@dataclass
+class MigrationProgress:
+    """Where a running migration is; passed to the progress callback after every batch."""
+
+    migration_id: str
+    read: int
+    written: int
+    dropped: int
+    failed: int
+    total: int | None
+    elapsed: float
+    resumed_from: int = 0
+
+    @property
+    def done(self) -> int:
+        """Source records consumed, including those consumed by earlier (resumed) runs."""
+        return self.resumed_from + self.read
+
+    @property
+    def rate(self) -> float:
+        """Source records per second in this run."""
+        return self.read / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left, estimated from the rate (None when the total is unknown)."""
+        if self.total is None or self.rate <= 0:
+            return None
+        return max(0.0, (self.total - self.done) / self.rate)
+
+
+@dataclass
+class RecordMismatch:
+    """One record whose target copy differs from what the migration should have written."""
+
+    record_id: str
+    fields: list[str]
+
+
+@dataclass
+class VerificationReport:
+    """Counts and per-record checksum comparison of a finished migration.
+
+    ``expected``: records the source and transforms produce; ``matched``: target records
+    with equal checksums; ``missing``, ``mismatched``, ``extra``: exact counts, with up to
+    ``MAX_LISTED`` ids each."""
+
+    expected: int = 0
+    target_count: int = 0
+    matched: int = 0
+    missing: int = 0
+    mismatched: int = 0
+    extra: int = 0
+    missing_ids: list[str] = field(default_factory=list)
+    mismatches: list[RecordMismatch] = field(default_factory=list)
+    extra_ids: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the target holds exactly the expected records with equal checksums."""
+        return self.missing == 0 and self.mismatched == 0 and self.extra == 0
+
+    def summary(self) -> str:
+        """One line for people."""
+        verdict = "OK" if self.ok else "MISMATCH"
+        return (f"verify {verdict}: expected {self.expected}, target has {self.target_count}, "
+                f"matched {self.matched}, missing {self.missing}, mismatched "
+                f"{self.mismatched}, extra {self.extra}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-dict form."""
+        return {
+            "ok": self.ok, "expected": self.expected, "target_count": self.target_count,
+            "matched": self.matched, "missing": self.missing, "mismatched": self.mismatched,
+            "extra": self.extra, "missing_ids": self.missing_ids,
+            "mismatches": [m.__dict__ for m in self.mismatches], "extra_ids": self.extra_ids,
+        }
+
+
+@dataclass
+class MigrationResult:
+    """What ``run`` did. Counts are of this run; ``total_*`` include resumed runs."""
+
+    migration_id: str
+    read: int = 0
+    written: int = 0
+    dropped: int = 0
+    failed: int = 0
+    failures: list[StreamFailure] = field(default_factory=list)
+    resumed_from: int = 0
+    resume_mode: str = "fresh"
+    dry_run: bool = False
+    stopped_early: bool = False
+    completed: bool = False
+    duration: float = 0.0
+    total_written: int = 0
+    total_failed: int = 0
+    verification: VerificationReport | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when everything read was written or dropped on purpose (and verified)."""
+        verified = self.verification is None or self.verification.ok
+        return self.failed == 0 and not self.stopped_early and verified
+
+    def summary(self) -> str:
+        """One line for people."""
+        what = "would write" if self.dry_run else "written"
+        resumed = f" (resumed after {self.resumed_from})" if self.resumed_from else ""
+        stopped = ", STOPPED at the first failure" if self.stopped_early else ""
+        return (f"{self.migration_id}: read {self.read}{resumed}, {what} {self.written}, "
+                f"dropped {self.dropped}, failed {self.failed}{stopped} "
+                f"in {self.duration:.2f}s")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain-dict form."""
+        return {
+            "migration_id": self.migration_id, "read": self.read, "written": self.written,
+            "dropped": self.dropped, "failed": self.failed,
+            "failures": [f.__dict__ for f in self.failures], "resumed_from": self.resumed_from,
+            "resume_mode": self.resume_mode, "dry_run": self.dry_run,
+            "stopped_early": self.stopped_early, "completed": self.completed,
+            "duration": self.duration,
+            "verification": self.verification.as_dict() if self.verification else None,
+        }
+
+
+# -- the shared bookkeeping -----------------------------------------------------------------
+@dataclass
+class MigrationSpec:
+    """The definition of a migration (what ``Migrator`` and ``AsyncMigrator`` share)."""
+
+    query: Query
+    transform: Pipeline
+    batch_size: int = 1000
+    on_error: ErrorPolicy = "stop"
+    max_retries: int = 3
+    retry_delay: float = 0.05
+    mode: WriteMode = "create"
+    checkpoints: CheckpointStore | None = None
+    migration_id: str = ""
+    progress: ProgressCallback | None = None
+    include_metadata: bool = True
+
+    def stream_config(self) -> StreamConfig:
+        """The ``StreamConfig`` for reading and writing."""
+        return StreamConfig(batch_size=self.batch_size, on_error=self.on_error,
+                            max_retries=self.max_retries, retry_delay=self.retry_delay)
+
+    def fingerprint(self) -> str:
+        """A hash of the query and transforms: a checkpoint is only resumed by the same
+        definition."""
+        text = json.dumps({"query": self.query.to_dict(),
+                           "transforms": describe(self.transform.transforms)},
+                          sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_spec(source: Any, target: Any, *, query: Query | None,
+               transforms: Transform | Sequence[Transform] | None, batch_size: int,
+               on_error: ErrorPolicy, max_retries: int, retry_delay: float, mode: WriteMode,
+               checkpoint: CheckpointStore | str | Path | None, migration_id: str | None,
+               progress: ProgressCallback | None, include_metadata: bool) -> MigrationSpec:
+    """Validate the arguments of a migrator."""
+    if mode not in ("create", "upsert"):
+        raise MigrationError(f"mode must be 'create' or 'upsert', got {mode!r}")
+    if transforms is None:
+        pipeline = Pipeline()
+    elif isinstance(transforms, Pipeline):
+        pipeline = transforms
+    elif callable(transforms):
+        pipeline = Pipeline([transforms])
+    else:
+        pipeline = Pipeline(transforms)
+    store: CheckpointStore | None
+    store = FileCheckpointStore(checkpoint) if isinstance(checkpoint, str | Path) else checkpoint
+    q = query.copy() if query is not None else Query()
+    if not isinstance(q, Query):
+        raise MigrationError(f"query must be a Query, got {type(query).__name__}")
+    if store is not None and q.sort_specs:
+        raise MigrationError(
+            "a resumable migration reads the source in id order; remove the query's sort keys "
+            "(or migrate without a checkpoint)")
+    spec = MigrationSpec(q, pipeline, batch_size, on_error, max_retries, retry_delay, mode,
+                         store, "", progress, include_metadata)
+    spec.stream_config()  # validates batch size and policy
+    spec.migration_id = migration_id or (
+        f"{source.backend_name}-to-{target.backend_name}-{spec.fingerprint()[:8]}")
+    return spec
+
+
+class MigrationRun:
+    """The state of one ``run``: checkpoint, counters, transforms, resume anchor, order
+    check. Drivers feed it source batches and the target's write results."""
+
+    def __init__(self, spec: MigrationSpec, *, resume: bool, dry_run: bool) -> None:
+        self.spec = spec
+        self.dry_run = dry_run
+        self.started = time.perf_counter()
+        self.result = MigrationResult(spec.migration_id, dry_run=dry_run)
+        self.total: int | None = None
+        saved = spec.checkpoints.load(spec.migration_id) if spec.checkpoints else None
+        if saved is not None and not resume and not dry_run:
+            raise MigrationError(
+                f"migration {spec.migration_id!r} has a checkpoint at record {saved.position} "
+                f"({'completed' if saved.completed else 'unfinished'}); resume it, or clear "
+                "the checkpoint to start over")
+        if saved is not None and saved.fingerprint != spec.fingerprint():
+            raise MigrationError(
+                f"migration {spec.migration_id!r}: the checkpoint was made with a different "
+                "query or transforms; clear it or use another migration id")
+        if saved is None or dry_run:
+            saved = Checkpoint(spec.migration_id, spec.fingerprint())
+        self.checkpoint = saved
+        self.result.resumed_from = saved.position
+        #: the first batch after a checkpoint may be partly written: upsert it
+        self.replay = saved.position > 0
+        self.previous_id: str | None = saved.last_id
+        self.resume_scan = False
+
+    # -- reading --------------------------------------------------------------------------
+    @property
+    def finished_before(self) -> bool:
+        """The checkpoint says this migration already completed."""
+        return self.checkpoint.completed
+
+    def anchored_query(self) -> Query | None:
+        """The query that re-reads from the last checkpointed record (None: start fresh)."""
+        cp = self.checkpoint
+        if cp.position == 0 or cp.last_id is None:
+            return None
+        q = self.spec.query.copy()
+        q.offset((q.offset_value or 0) + cp.position - 1)
+        if q.limit_value is not None:
+            q.limit(max(0, q.limit_value - cp.position + 1))
+        return q
+
+    def anchor_holds(self, first: Record | None) -> bool:
+        """Whether the first record of the anchored stream is the checkpoint's last record."""
+        return first is not None and first.id == self.checkpoint.last_id
+
+    def start_scan(self) -> Query:
+        """Fall back to reading from the start, skipping ids up to the checkpoint's."""
+        self.resume_scan = True
+        self.result.resume_mode = "scan"
+        q = self.spec.query.copy()
+        if q.limit_value is not None:
+            q.limit(max(0, q.limit_value - self.checkpoint.position))
+        return q
+
+    def skip_in_scan(self, record: Record) -> bool:
+        """In scan mode, whether this record was migrated before the checkpoint."""
+        last = self.checkpoint.last_id
+        return self.resume_scan and last is not None and (record.id or "") <= last
+
+    def check_order(self, record: Record) -> None:
+        """A checkpointed migration needs strictly increasing ids from the source."""
+        if self.spec.checkpoints is None:
+            return
+        rid = record.id or ""
+        if self.previous_id is not None and rid <= self.previous_id:
+            raise MigrationError(
+                f"source stream is not in id order ({rid!r} after {self.previous_id!r}); "
+                "resumable migrations need the id order of stream_read")
+        self.previous_id = rid
+
+    # -- transforming ---------------------------------------------------------------------
+    def transform(self, batch: list[Record], target_schema: Any
+                  ) -> tuple[list[Record], list[int], list[StreamFailure]]:
+        """Transformed records, the batch index of each, and transform failures."""
+        out: list[Record] = []
+        where: list[int] = []
+        failures: list[StreamFailure] = []
+        base = self.checkpoint.position
+        for i, rec in enumerate(batch):
+            try:
+                new = self.spec.transform(rec) if self.spec.transform else rec
+                if new is not None and new.id is None:
+                    new = new.with_id(rec.id or "")  # the source id carries over
+                if new is not None and self.dry_run:
+                    prepare_record(new, None, target_schema)  # what the target would refuse
+            except Exception as err:  # user code: reported per record, never lost
+                kind = "invalid" if isinstance(err, DataknobsError) else "transform failed"
+                failures.append(StreamFailure(base + i, rec.id, f"{kind}: {err}"))
+                continue
+            if new is None:
+                continue
+            out.append(new)
+            where.append(i)
+        return out, where, failures
+
+    # -- settling -------------------------------------------------------------------------
+    def settle(self, batch: list[Record], where: list[int], written: StreamResult | None,
+               failures: list[StreamFailure]) -> bool:
+        """Account for one batch; save the checkpoint. False when the migration stops."""
+        cp = self.checkpoint
+        base = cp.position
+        result = self.result
+        all_failures = list(failures)
+        if written is not None:
+            result.written += written.successful
+            for f in written.failures:
+                all_failures.append(StreamFailure(base + where[f.index], f.record_id, f.error))
+        elif self.dry_run:
+            result.written += len(where)
+        all_failures.sort(key=lambda f: f.index)
+        result.failed += len(all_failures)
+        result.failures.extend(all_failures[: max(0, MAX_LISTED - len(result.failures))])
+        if all_failures and self.spec.on_error == "stop" and not self.dry_run:
+            result.stopped_early = True
+            return False
+        dropped = len(batch) - len(where) - len(failures)
+        result.dropped += dropped
+        cp.dropped += dropped
+        result.read += len(batch)
+        for f in all_failures:
+            cp.add_failure(f.__dict__)
+        cp.position += len(batch)
+        cp.read += len(batch)
+        if batch:
+            cp.last_id = batch[-1].id
+        cp.written += written.successful if written is not None else 0
+        self.replay = False
+        self._save()
+        self._report()
+        return True
+
+    def finish(self) -> MigrationResult:
+        """Mark completion (unless stopped) and return the result."""
+        result = self.result
+        cp = self.checkpoint
+        if not result.stopped_early:
+            cp.completed = True
+            result.completed = True
+            self._save()
+        result.total_written = cp.written
+        result.total_failed = cp.failed
+        result.duration = time.perf_counter() - self.started
+        self._report()
+        return result
+
+    def _save(self) -> None:
+        if self.spec.checkpoints is not None and not self.dry_run:
+            self.spec.checkpoints.save(self.checkpoint)
+
+    def _report(self) -> None:
+        if self.spec.progress is None:
+            return
+        r = self.result
+        self.spec.progress(MigrationProgress(
+            self.spec.migration_id, r.read, r.written, r.dropped, r.failed, self.total,
+            time.perf_counter() - self.started, r.resumed_from))
+
+    def expected_total(self, count: int) -> None:
+        """Set the progress total from the source's count of the query's matches."""
+        q = self.spec.query
+        n = max(0, count - (q.offset_value or 0))
+        if q.limit_value is not None:
+            n = min(n, q.limit_value)
+        self.total = n
+
+
+def upsert_outcome(batch: list[Record], bulk: Callable[[], Any],
+                   one: Callable[[Record], Any]) -> BatchOutcome:
+    """Write a batch with upserts: in bulk, else one by one to find the failing records."""
+    try:
+        bulk()
+        return BatchOutcome(set(range(len(batch))), {})
+    except DataknobsError:
+        pass
+    written: set[int] = set()
+    failed: dict[int, BaseException] = {}
+    for i, rec in enumerate(batch):
+        try:
+            one(rec)
+            written.add(i)
+        except DataknobsError as err:
+            failed[i] = err
+    return BatchOutcome(written, failed)
+
+
+# -- the sync driver ------------------------------------------------------------------------
+class Migrator:
+    """Copy records from ``source`` to ``target`` (both ``SyncDatabase``).
+
+    query: which source records (no sort keys when resumable; offset/limit allowed).
+    transforms: a callable or a list of them (``migration.transforms``); a transform returning
+      None drops the record.
+    batch_size, on_error ("stop" | "skip" | "retry"), max_retries, retry_delay: as
+      ``StreamConfig``; a record that fails is reported with its id and error.
+    mode: "create" (a record already in the target is a failure) or "upsert" (replace).
+    checkpoint: a ``CheckpointStore`` or a directory for sidecar checkpoint files; enables
+      ``run(resume=True)``.
+    migration_id: names the checkpoint (default: from the backends, query and transforms).
+    progress: called with a ``MigrationProgress`` after every batch.
+    include_metadata: whether verification compares metadata too.
+    """
+
+    def __init__(self, source: SyncDatabase, target: SyncDatabase, *,
+                 query: Query | None = None,
+                 transforms: Transform | Sequence[Transform] | None = None,
+                 batch_size: int = 1000, on_error: ErrorPolicy = "stop", max_retries: int = 3,
+                 retry_delay: float = 0.05, mode: WriteMode = "create",
+                 checkpoint: CheckpointStore | str | Path | None = None,
+                 migration_id: str | None = None, progress: ProgressCallback | None = None,
+                 include_metadata: bool = True) -> None:
+        self.source = source
+        self.target = target
+        self.spec = build_spec(source, target, query=query, transforms=transforms,
+                               batch_size=batch_size, on_error=on_error,
+                               max_retries=max_retries, retry_delay=retry_delay, mode=mode,
+                               checkpoint=checkpoint, migration_id=migration_id,
+                               progress=progress, include_metadata=include_metadata)
+
+    @property
+    def migration_id(self) -> str:
+        """The id that names this migration's checkpoint."""
+        return self.spec.migration_id
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The saved checkpoint (None without a store or before the first batch)."""
+        store = self.spec.checkpoints
+        return store.load(self.migration_id) if store else None
+
+    def reset(self) -> None:
+        """Forget the checkpoint (the next run starts from the beginning)."""
+        if self.spec.checkpoints is not None:
+            self.spec.checkpoints.clear(self.migration_id)
+
+    def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
+            count_total: bool = True) -> MigrationResult:
+        """Migrate. ``resume``: continue after the saved checkpoint (required when one
+        exists). ``dry_run``: read and transform, check each record against the target's
+        schema, write nothing. ``verify``: compare counts and checksums afterwards.
+        ``count_total``: count the source first so progress has a total and an ETA."""
+        run = MigrationRun(self.spec, resume=resume, dry_run=dry_run)
+        if run.finished_before:
+            result = run.finish()
+            if verify:
+                result.verification = self.verify()
+            return result
+        if count_total:
+            run.expected_total(self.source.count(self.spec.query))
+        run._report()
+        size = self.spec.batch_size
+        batch: list[Record] = []
+        for rec in self._records(run):
+            batch.append(rec)
+            if len(batch) >= size:
+                if not self._flush(run, batch):
+                    batch = []
+                    break
+                batch = []
+        if batch:
+            self._flush(run, batch)
+        result = run.finish()
+        if verify and not dry_run:
+            result.verification = self.verify()
+        return result
+
+    def _records(self, run: MigrationRun) -> Iterator[Record]:
+        cfg = self.spec.stream_config()
+        anchored = run.anchored_query()
+        if anchored is None:
+            stream: Iterable[Record] = self.source.stream_read(self.spec.query, cfg)
+        else:
+            it = iter(self.source.stream_read(anchored, cfg))
+            first = next(it, None)
+            if run.anchor_holds(first):
+                run.result.resume_mode = "anchored"
+                stream = it
+            else:
+                close = getattr(it, "close", None)
+                if close is not None:
+                    close()
+                stream = self.source.stream_read(run.start_scan(), cfg)
+        for rec in stream:
+            if run.skip_in_scan(rec):
+                continue
+            run.check_order(rec)
+            yield rec
+
+    def _flush(self, run: MigrationRun, batch: list[Record]) -> bool:
+        records, where, failures = run.transform(batch, self.target.schema)
+        written: StreamResult | None = None
+        if records and not run.dry_run:
+            written = self._write(records, upsert=run.replay or self.spec.mode == "upsert")
+        return run.settle(batch, where, written, failures)
+
+    def _write(self, records: list[Record], *, upsert: bool) -> StreamResult:
+        cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
+                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay)
+        if not upsert:
+            return self.target.stream_write(records, cfg)
+        plan = WritePlan(cfg)
+        target = self.target
+        outcome = upsert_outcome(records, lambda: target.upsert_batch(records), target.upsert)
+        for _attempt in plan.retries(outcome):
+            failed = sorted(outcome.failed)
+            sub = [records[i] for i in failed]
+
+            def bulk(sub: list[Record] = sub) -> Any:
+                return target.upsert_batch(sub)
+
+            retry = upsert_outcome(sub, bulk, target.upsert)
+            mapped = BatchOutcome({failed[j] for j in retry.written},
+                                  {failed[j]: e for j, e in retry.failed.items()})
+            outcome = plan.merge(outcome, mapped)
+        plan.settle(records, 0, outcome)
+        return plan.result
+
+    def verify(self) -> VerificationReport:
+        """Compare the target with what the source and transforms produce: counts, and a
+        checksum per record; lists missing, different and unexpected records."""
+        check = Verification(self.spec)
+        cfg = StreamConfig(batch_size=self.spec.batch_size)
+        batch: list[Record] = []
+        for rec in self.source.stream_read(self.spec.query, cfg):
+            batch.append(rec)
+            if len(batch) >= self.spec.batch_size:
+                expected = check.expected(batch)
+                check.compare(expected, self.target.read_batch([r.id or "" for r in expected]))
+                batch = []
+        if batch:
+            expected = check.expected(batch)
+            check.compare(expected, self.target.read_batch([r.id or "" for r in expected]))
+        check.report.target_count = self.target.count()
+        if check.needs_extra_scan():
+            batch = []
+            for rec in self.target.stream_read(None, cfg):
+                batch.append(rec)
+                if len(batch) >= self.spec.batch_size:
+                    check.extras(batch, self.source.read_batch([r.id or "" for r in batch]))
+                    batch = []
+            if batch:
+                check.extras(batch, self.source.read_batch([r.id or "" for r in batch]))
+        return check.finish()
+
+
+class Verification:
+    """The comparison logic of ``verify`` (shared by the sync and async migrators)."""
+
+    def __init__(self, spec: MigrationSpec) -> None:
+        self.spec = spec
+        self.report = VerificationReport()
+        self.present = 0
+        q = spec.query
+        self.matches = compile_query(Query(list(q.filters)))
+        self.window = q.offset_value is not None or q.limit_value is not None
+
+    def expected(self, batch: list[Record]) -> list[Record]:
+        out = []
+        for rec in batch:
+            new = self.spec.transform(rec.copy()) if self.spec.transform else rec
+            if new is not None:
+                if new.id is None:
+                    new = new.with_id(rec.id or "")
+                out.append(new)
+        return out
+
+    def compare(self, expected: list[Record], actual: Sequence[Record | None]) -> None:
+        report = self.report
+        meta = self.spec.include_metadata
+        for exp, got in zip(expected, actual, strict=True):
+            report.expected += 1
+            if got is None:
+                report.missing += 1
+                if len(report.missing_ids) < MAX_LISTED:
+                    report.missing_ids.append(exp.id or "")
+                continue
+            self.present += 1
+            if (record_checksum(exp, include_metadata=meta)
+                    == record_checksum(got, include_metadata=meta)):
+                report.matched += 1
+            else:
+                report.mismatched += 1
+                if len(report.mismatches) < MAX_LISTED:
+                    report.mismatches.append(RecordMismatch(
+                        exp.id or "", differing_fields(exp, got, include_metadata=meta)))
+
+    def needs_extra_scan(self) -> bool:
+        self.report.extra = max(0, self.report.target_count - self.present)
+        return self.report.extra > 0
+
+    def extras(self, target_batch: list[Record], sources: Sequence[Record | None]) -> None:
+        """List target records that no source record produced (the count is already set by
+        ``needs_extra_scan``; ids are listed when they can be told apart)."""
+        if self.window:
+            return  # offset/limit windows cannot be re-evaluated per record
+        for rec, src in zip(target_batch, sources, strict=True):
+            if len(self.report.extra_ids) >= MAX_LISTED:
+                return
+            expected = None
+            if src is not None and self.matches(src.data):
+                expected = self.expected([src])
+            if not expected:
+                self.report.extra_ids.append(rec.id or "")
+
+    def finish(self) -> VerificationReport:
+        return self.report
+
+
+# -- the async driver -----------------------------------------------------------------------
+class AsyncMigrator:
+    """``Migrator`` for ``AsyncDatabase`` source and target (same arguments and results)."""
+
+    def __init__(self, source: AsyncDatabase, target: AsyncDatabase, *,
+                 query: Query | None = None,
+                 transforms: Transform | Sequence[Transform] | None = None,
+                 batch_size: int = 1000, on_error: ErrorPolicy = "stop", max_retries: int = 3,
+                 retry_delay: float = 0.05, mode: WriteMode = "create",
+                 checkpoint: CheckpointStore | str | Path | None = None,
+                 migration_id: str | None = None, progress: ProgressCallback | None = None,
+                 include_metadata: bool = True) -> None:
+        self.source = source
+        self.target = target
+        self.spec = build_spec(source, target, query=query, transforms=transforms,
+                               batch_size=batch_size, on_error=on_error,
+                               max_retries=max_retries, retry_delay=retry_delay, mode=mode,
+                               checkpoint=checkpoint, migration_id=migration_id,
+                               progress=progress, include_metadata=include_metadata)
+
+    @property
+    def migration_id(self) -> str:
+        """The id that names this migration's checkpoint."""
+        return self.spec.migration_id
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The saved checkpoint, or None."""
+        store = self.spec.checkpoints
+        return store.load(self.migration_id) if store else None
+
+    def reset(self) -> None:
+        """Forget the checkpoint."""
+        if self.spec.checkpoints is not None:
+            self.spec.checkpoints.clear(self.migration_id)
+
+    async def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
+                  count_total: bool = True) -> MigrationResult:
+        """As ``Migrator.run``."""
+        run = MigrationRun(self.spec, resume=resume, dry_run=dry_run)
+        if run.finished_before:
+            result = run.finish()
+            if verify:
+                result.verification = await self.verify()
+            return result
+        if count_total:
+            run.expected_total(await self.source.count(self.spec.query))
+        run._report()
+        size = self.spec.batch_size
+        batch: list[Record] = []
+        stopped = False
+        async for rec in self._records(run):
+            batch.append(rec)
+            if len(batch) >= size:
+                ok = await self._flush(run, batch)
+                batch = []
+                if not ok:
+                    stopped = True
+                    break
+        if batch and not stopped:
+            await self._flush(run, batch)
+        result = run.finish()
+        if verify and not dry_run:
+            result.verification = await self.verify()
+        return result
+
+    async def _records(self, run: MigrationRun) -> AsyncIterator[Record]:
+        cfg = self.spec.stream_config()
+        anchored = run.anchored_query()
+        stream: AsyncIterator[Record]
+        if anchored is None:
+            stream = self.source.stream_read(self.spec.query, cfg)
+        else:
+            it = self.source.stream_read(anchored, cfg)
+            first = await anext(it, None)
+            if run.anchor_holds(first):
+                run.result.resume_mode = "anchored"
+                stream = it
+            else:
+                await it.aclose()  # type: ignore[attr-defined]
+                stream = self.source.stream_read(run.start_scan(), cfg)
+        async for rec in stream:
+            if run.skip_in_scan(rec):
+                continue
+            run.check_order(rec)
+            yield rec
+
+    async def _flush(self, run: MigrationRun, batch: list[Record]) -> bool:
+        records, where, failures = run.transform(batch, self.target.schema)
+        written: StreamResult | None = None
+        if records and not run.dry_run:
+            written = await self._write(records,
+                                        upsert=run.replay or self.spec.mode == "upsert")
+        return run.settle(batch, where, written, failures)
+
+    async def _upsert_outcome(self, batch: list[Record]) -> BatchOutcome:
+        try:
+            await self.target.upsert_batch(batch)
+            return BatchOutcome(set(range(len(batch))), {})
+        except DataknobsError:
+            pass
+        written: set[int] = set()
+        failed: dict[int, BaseException] = {}
+        for i, rec in enumerate(batch):
+            try:
+                await self.target.upsert(rec)
+                written.add(i)
+            except DataknobsError as err:
+                failed[i] = err
+        return BatchOutcome(written, failed)
+
+    async def _write(self, records: list[Record], *, upsert: bool) -> StreamResult:
+        cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
+                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay)
+        if not upsert:
+            return await self.target.stream_write(records, cfg)
+        plan = WritePlan(cfg)
+        outcome = await self._upsert_outcome(records)
+        for _attempt in plan.retries(outcome, sleep=False):
+            await asyncio.sleep(plan.current_delay)
+            failed = sorted(outcome.failed)
+            retry = await self._upsert_outcome([records[i] for i in failed])
+            mapped = BatchOutcome({failed[j] for j in retry.written},
+                                  {failed[j]: e for j, e in retry.failed.items()})
+            outcome = plan.merge(outcome, mapped)
+        plan.settle(records, 0, outcome)
+        return plan.result
+
+    async def verify(self) -> VerificationReport:
+        """As ``Migrator.verify``."""
+        check = Verification(self.spec)
+        cfg = StreamConfig(batch_size=self.spec.batch_size)
+        batch: list[Record] = []
+
+        async def compare(chunk: list[Record]) -> None:
+            expected = check.expected(chunk)
+            check.compare(expected, await self.target.read_batch([r.id or "" for r in expected]))
+
+        async for rec in self.source.stream_read(self.spec.query, cfg):
+            batch.append(rec)
+            if len(batch) >= self.spec.batch_size:
+                await compare(batch)
+                batch = []
+        if batch:
+            await compare(batch)
+        check.report.target_count = await self.target.count()
+        if check.needs_extra_scan():
+            batch = []
+            async for rec in self.target.stream_read(None, cfg):
+                batch.append(rec)
+                if len(batch) >= self.spec.batch_size:
+                    check.extras(batch, await self.source.read_batch([r.id or "" for r in batch]))
+                    batch = []
+            if batch:
+                check.extras(batch, await self.source.read_batch([r.id or "" for r in batch]))
+        return check.finish()
+
+
+__all__ = ["AsyncMigrator", "MigrationError", "MigrationProgress", "MigrationResult",
+           "MigrationRun", "MigrationSpec", "Migrator", "RecordMismatch", "VerificationReport"]
