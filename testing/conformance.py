@@ -35,6 +35,7 @@ from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
 from ..ports.streaming import StreamConfig
 from .runner import AsyncAsSync, EventLoopThread
+from .spec_cases import examples_of, run_example, spec_rule_ids
 
 # The shared dataset: every query test states its expected ids by hand, from the spec.
 PEOPLE: list[dict[str, Any]] = [
@@ -566,7 +567,35 @@ class StreamingTests(_Base):
         assert db.count() == result.successful
 
 
+class SpecRuleTests(_Base):
+    """Every numbered rule of docs/query-semantics.md (R1, R2, ...), one test per rule.
+
+    The examples come from ``testing.spec_cases`` (the copy of the page shipped with the
+    package). Each example runs on an empty database (``clear()`` between the examples of a
+    rule). An example whose query uses an operator in ``capabilities.unsupported_operators``
+    must raise ``UnsupportedQueryError`` instead of answering; one that stores a field with
+    values of different kinds is skipped when ``capabilities.mixed_type_fields`` is False."""
+
+    @pytest.mark.parametrize("rule", spec_rule_ids())
+    def test_spec_rule(self, db: Any, rule: str) -> None:
+        skipped: list[str] = []
+        ran = 0
+        for example in examples_of(rule):
+            mixed = example.mixed_kind_paths()
+            if mixed and not db.capabilities.mixed_type_fields:
+                skipped.append(f"{example.name} (mixed kinds at {', '.join(mixed)})")
+                continue
+            if ran and example.records:
+                db.clear()
+            run_example(db, example)
+            ran += 1
+        if not ran:
+            pytest.skip(f"{db.backend_name} declares mixed_type_fields=False: "
+                        + "; ".join(skipped))
+
+
 class DatabaseConformance(
+    SpecRuleTests,
     CrudTests,
     VersionTests,
     RoundTripTests,
