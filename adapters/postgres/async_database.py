@@ -1,0 +1,1 @@
+class AsyncPostgresDatabase: pass

@@ -1,0 +1,309 @@
+"""Connection and table settings of the PostgreSQL adapter, shared by the sync and async sides.
+
+``ConnectionSettings`` reads a DSN (URI or libpq ``key=value`` form) or separate
+host/port/database/user/password options without importing a driver, keeps the password in
+a ``Secret`` (never shown in a repr, a log line or an error) and hands the drivers the
+keyword arguments they both accept. ``TableSettings`` validates and quotes the schema, table
+and index names, and reads the ``indexes`` option.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ...domain.errors import ConfigurationError
+from ...domain.query import _check_path
+from ...domain.errors import QueryError
+
+DEFAULT_DSN = "postgresql://postgres@localhost:5432/postgres"
+MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1
+
+
+class Secret:
+    """A credential kept out of reprs, logs and error messages."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value or None
+
+    def reveal(self) -> str | None:
+        """The secret itself (only for the driver)."""
+        return self._value
+
+    def __bool__(self) -> bool:
+        return self._value is not None
+
+    def __repr__(self) -> str:
+        return "'***'" if self._value else "None"
+
+    __str__ = __repr__
+
+
+def _parse_keyword_dsn(dsn: str) -> dict[str, str]:
+    """libpq ``key=value key2='quoted \\' value'`` connection strings."""
+    out: dict[str, str] = {}
+    i, n = 0, len(dsn)
+    while i < n:
+        while i < n and dsn[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        eq = dsn.find("=", i)
+        if eq < 0:
+            raise ConfigurationError("postgres dsn: expected key=value pairs")
+        key = dsn[i:eq].strip()
+        i = eq + 1
+        while i < n and dsn[i].isspace():
+            i += 1
+        value: list[str] = []
+        if i < n and dsn[i] == "'":
+            i += 1
+            while i < n and dsn[i] != "'":
+                if dsn[i] == "\\" and i + 1 < n:
+                    i += 1
+                value.append(dsn[i])
+                i += 1
+            if i >= n:
+                raise ConfigurationError("postgres dsn: unterminated quoted value")
+            i += 1
+        else:
+            while i < n and not dsn[i].isspace():
+                if dsn[i] == "\\" and i + 1 < n:
+                    i += 1
+                value.append(dsn[i])
+                i += 1
+        out[key] = "".join(value)
+    return out
+
+
+def _parse_uri(dsn: str) -> dict[str, str]:
+    parts = urlsplit(dsn)
+    out: dict[str, str] = {}
+    if parts.hostname:
+        out["host"] = unquote(parts.hostname)
+    try:
+        port = parts.port
+    except ValueError as err:
+        raise ConfigurationError("postgres dsn: the port is not a number") from err
+    if port is not None:
+        out["port"] = str(port)
+    if parts.username:
+        out["user"] = unquote(parts.username)
+    if parts.password:
+        out["password"] = unquote(parts.password)
+    if parts.path and parts.path != "/":
+        out["dbname"] = unquote(parts.path.lstrip("/"))
+    for key, value in parse_qsl(parts.query):
+        out[key] = value
+    return out
+
+
+def parse_dsn(dsn: str) -> dict[str, str]:
+    """The libpq parameters of a DSN (``postgresql://...`` or ``key=value ...``)."""
+    if dsn.startswith(("postgresql://", "postgres://")):
+        return _parse_uri(dsn)
+    return _parse_keyword_dsn(dsn)
+
+
+@dataclass
+class ConnectionSettings:
+    """Where to connect: libpq parameters plus the password kept apart as a ``Secret``."""
+
+    params: dict[str, str]
+    password: Secret = field(default_factory=lambda: Secret(None))
+
+    @classmethod
+    def build(
+        cls,
+        dsn: str | None,
+        host: str | None,
+        port: int | str | None,
+        database: str | None,
+        user: str | None,
+        password: str | None,
+        connect_timeout: float | None,
+        application_name: str | None,
+    ) -> ConnectionSettings:
+        """Merge a DSN with explicit options (explicit options win)."""
+        if dsn is not None and not isinstance(dsn, str):
+            raise ConfigurationError("postgres option 'dsn' must be a string")
+        params = parse_dsn(dsn or DEFAULT_DSN)
+        if "\x00" in (dsn or ""):
+            raise ConfigurationError("postgres dsn must not contain NUL")
+        for key, value in (("host", host), ("port", port), ("dbname", database),
+                           ("user", user)):
+            if value is not None and value != "":
+                params[key] = str(value)
+        secret = params.pop("password", None)
+        if password is not None and password != "":
+            secret = str(password)
+        if connect_timeout is not None:
+            params["connect_timeout"] = str(max(1, int(connect_timeout)))
+        params.setdefault("connect_timeout", "10")
+        if application_name:
+            params["application_name"] = application_name
+        params.setdefault("application_name", "dataknobs-data")
+        return cls(params, Secret(secret))
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        """Keyword arguments for ``psycopg2.connect`` and ``psycopg.connect``."""
+        kwargs: dict[str, Any] = dict(self.params)
+        secret = self.password.reveal()
+        if secret is not None:
+            kwargs["password"] = secret
+        # naive datetimes are read as UTC by every cast to timestamptz
+        kwargs["options"] = (kwargs.get("options", "") + " -c TimeZone=UTC").strip()
+        return kwargs
+
+    def redact(self, text: str) -> str:
+        """``text`` with the password masked wherever it occurs."""
+        secret = self.password.reveal()
+        if secret and secret in text:
+            text = text.replace(secret, "***")
+        return re.sub(r"(password\s*=\s*)('[^']*'|\S+)", r"\1***", text)
+
+    def describe(self) -> str:
+        """``postgresql://user:***@host:port/db`` (never the password)."""
+        user = self.params.get("user", "")
+        auth = f"{user}:***@" if self.password else (f"{user}@" if user else "")
+        host = self.params.get("host", "")
+        port = self.params.get("port")
+        where = f"{host}:{port}" if port else host
+        return f"postgresql://{auth}{where}/{self.params.get('dbname', '')}"
+
+
+def check_identifier(kind: str, name: object) -> str:
+    """A schema, table or index name: a non-empty string of at most 63 bytes without NUL.
+
+    Names are always quoted in SQL, so any other character is safe (and kept exactly)."""
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"postgres {kind} name must be a non-empty string, got {name!r}")
+    if "\x00" in name:
+        raise ConfigurationError(f"postgres {kind} name {name!r} contains NUL")
+    if len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
+        raise ConfigurationError(
+            f"postgres {kind} name {name!r} is longer than {MAX_IDENTIFIER_BYTES} bytes")
+    return name
+
+
+def quote_identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier (``"`` doubled)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+INDEX_KINDS = ("btree", "text", "gin")
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """One configured index: ``btree`` over the field's jsonb value (EQ, IN, number ranges),
+    ``text`` over its text with ``COLLATE "C"`` (string ranges, LIKE prefixes) or ``gin``
+    (``jsonb_path_ops`` containment; without a field it covers the whole ``data`` column)."""
+
+    field: str | None
+    kind: str = "btree"
+
+    @classmethod
+    def read(cls, entry: object) -> IndexSpec:
+        if isinstance(entry, str):
+            return cls._make(entry, "btree")
+        if isinstance(entry, Mapping):
+            unknown = set(entry) - {"field", "type"}
+            if unknown:
+                raise ConfigurationError(
+                    f"postgres index {dict(entry)!r}: unknown keys {sorted(unknown)} "
+                    "(valid: field, type)")
+            kind = entry.get("type", "btree")
+            return cls._make(entry.get("field"), kind)
+        raise ConfigurationError(
+            f"postgres index {entry!r} must be a field path or {{field: ..., type: ...}}")
+
+    @classmethod
+    def _make(cls, path: object, kind: object) -> IndexSpec:
+        if kind not in INDEX_KINDS:
+            raise ConfigurationError(
+                f"postgres index type {kind!r} is not one of {', '.join(INDEX_KINDS)}")
+        if path is None:
+            if kind != "gin":
+                raise ConfigurationError(f"postgres {kind} index needs a field")
+            return cls(None, "gin")
+        try:
+            _check_path(path)
+        except QueryError as err:
+            raise ConfigurationError(f"postgres index: {err}") from err
+        return cls(str(path), str(kind))
+
+
+def read_indexes(indexes: Sequence[object] | str | None) -> tuple[IndexSpec, ...]:
+    """The ``indexes`` option: field paths or ``{field, type}`` mappings."""
+    if indexes is None:
+        return ()
+    if isinstance(indexes, str):
+        indexes = [indexes]
+    return tuple(IndexSpec.read(entry) for entry in indexes)
+
+
+def index_name(table: str, expression: str) -> str:
+    """A stable index name for ``expression`` on ``table`` (within 63 bytes)."""
+    digest = hashlib.sha1(f"{table}\x00{expression}".encode()).hexdigest()[:12]
+    stem = table.encode("utf-8")[:40].decode("utf-8", "ignore")
+    return f"dk_{stem}_{digest}"
+
+
+@dataclass
+class PostgresOptions:
+    """Everything the constructor options of both adapters decide (no I/O, no driver)."""
+
+    connection: ConnectionSettings
+    table: str
+    table_schema: str
+    indexes: tuple[IndexSpec, ...]
+    create_table: bool
+    pool_min_size: int
+    pool_max_size: int
+    pool_timeout: float
+    copy_threshold: int
+
+    @classmethod
+    def build(cls, *, dsn: str | None, host: str | None, port: int | str | None,
+              database: str | None, user: str | None, password: str | None, table: str,
+              table_schema: str, indexes: Sequence[object] | str | None, create_table: bool,
+              pool_min_size: int, pool_max_size: int, pool_timeout: float,
+              connect_timeout: float | None, application_name: str | None,
+              copy_threshold: int) -> PostgresOptions:
+        for name, value, low in (("pool_min_size", pool_min_size, 0),
+                                 ("pool_max_size", pool_max_size, 1),
+                                 ("copy_threshold", copy_threshold, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ConfigurationError(
+                    f"postgres option {name!r} must be an integer >= {low}, got {value!r}")
+        if pool_min_size > pool_max_size:
+            raise ConfigurationError(
+                f"postgres pool_min_size ({pool_min_size}) exceeds pool_max_size "
+                f"({pool_max_size})")
+        if not isinstance(pool_timeout, int | float) or pool_timeout <= 0:
+            raise ConfigurationError(
+                f"postgres option 'pool_timeout' must be a positive number, got {pool_timeout!r}")
+        return cls(
+            connection=ConnectionSettings.build(dsn, host, port, database, user, password,
+                                                connect_timeout, application_name),
+            table=check_identifier("table", table),
+            table_schema=check_identifier("schema", table_schema),
+            indexes=read_indexes(indexes),
+            create_table=bool(create_table),
+            pool_min_size=pool_min_size,
+            pool_max_size=pool_max_size,
+            pool_timeout=float(pool_timeout),
+            copy_threshold=copy_threshold,
+        )
+
+    def describe(self) -> str:
+        """For reprs: where, which table, pool size; never the password."""
+        return (f"{self.connection.describe()!r}, table={self.table_schema}.{self.table}, "
+                f"pool={self.pool_min_size}..{self.pool_max_size}")

@@ -1,0 +1,371 @@
+"""Queries to SQL over the jsonb ``data`` column: the one translator of both adapters.
+
+Every filter becomes a SQL condition with exactly the reference semantics
+(``domain.matcher``, docs/query-semantics.md), as a dispatch table from operator to
+function. The shapes of the stored values are those of ``serializer``: a field ``a.b`` is
+``data->'a'->'b'`` (SQL NULL when missing, the jsonb ``null`` when null), a datetime is an
+object with the ``$datetime`` key, object keys that start with ``$`` carry one more ``$``.
+
+Two-valued logic: each generated condition is TRUE exactly when the filter holds and FALSE
+or NULL otherwise. AND and OR keep that property (a NULL behaves as false in both), and NOT
+is written ``(c) IS NOT TRUE``, which is never NULL -- so ``not_`` is the exact complement.
+
+Types: equality uses jsonb ``=`` (numbers compare numerically across int and float,
+booleans never equal numbers, strings byte for byte); ordering checks ``jsonb_typeof``
+first (comparisons across types are false); strings compare as text ``COLLATE "C"`` (code
+point order); datetimes as ``timestamptz`` instants (sessions run with ``TimeZone=UTC``, so
+naive values read as UTC). Values go to the driver as parameters (``%s``); only field path
+segments are inlined, as quoted literals, so expression indexes match the query text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ...domain.codec import DATETIME_TAG
+from ...domain.errors import UnsupportedQueryError
+from ...domain.query import (
+    Condition,
+    Filter,
+    LogicOperator,
+    Operator,
+    Query,
+    SortOrder,
+    SortSpec,
+)
+from ...domain.records import split_path
+from ...domain.values import RANK_DATETIME, RANK_NUMBER, RANK_STRING, as_instant, type_rank
+from .serializer import dumps_operand
+
+DATA = "data"
+ICU_COLLATION = "und-x-icu"
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (standard_conforming_strings; ``%`` doubled for the driver)."""
+    if "\x00" in text:
+        raise UnsupportedQueryError(f"field path {text!r}: PostgreSQL cannot hold NUL")
+    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+
+
+def stored_key(segment: str) -> str:
+    """The stored key of a path segment (``$`` keys carry one more ``$``)."""
+    return "$" + segment if segment.startswith("$") else segment
+
+
+def json_path(path: str, column: str = DATA) -> str:
+    """The jsonb value at a dotted path: ``data->'a'->'b'`` (NULL when missing)."""
+    out = column
+    for segment in split_path(path):
+        out = f"{out}->{literal(stored_key(segment))}"
+    return f"({out})"
+
+
+def text_path(path: str, column: str = DATA) -> str:
+    """The text of the value at a path: ``data->'a'->>'b'`` (the string itself for strings)."""
+    segments = split_path(path)
+    out = column
+    for segment in segments[:-1]:
+        out = f"{out}->{literal(stored_key(segment))}"
+    return f"({out}->>{literal(stored_key(segments[-1]))})"
+
+
+def instant_of(v: str) -> str:
+    """The instant of a stored datetime (NULL for anything else)."""
+    return f"(({v}->>'{DATETIME_TAG}')::timestamptz)"
+
+
+def has_datetime(value: Any) -> bool:
+    t = type(value)
+    if t is datetime:
+        return True
+    if t is list:
+        return any(has_datetime(v) for v in value)
+    if t is dict:
+        return any(has_datetime(v) for v in value.values())
+    return False
+
+
+def has_nul(value: Any) -> bool:
+    t = type(value)
+    if t is str:
+        return "\x00" in value
+    if t is list:
+        return any(has_nul(v) for v in value)
+    if t is dict:
+        return any("\x00" in k or has_nul(v) for k, v in value.items())
+    return False
+
+
+@dataclass
+class SQL:
+    """A SQL fragment and its parameters, in order."""
+
+    text: str
+    params: list[Any] = field(default_factory=list)
+
+
+FALSE = "FALSE"
+TRUE = "TRUE"
+
+
+class Translator:
+    """Builds WHERE, ORDER BY and projection SQL for one table's ``data`` column.
+
+    ``gin_paths`` lists the paths covered by a GIN ``jsonb_path_ops`` index ("" for the whole
+    column): equality filters on them add a containment test the index can answer."""
+
+    def __init__(self, gin_whole_column: bool = False) -> None:
+        self.gin_whole_column = gin_whole_column
+        #: the collation ILIKE folds case with: ICU's root locale (simple Unicode case
+        #: folding, every alphabet) when the server has it, else the database default
+        self.ilike_collation: str | None = ICU_COLLATION
+        self._dispatch: dict[Operator, Callable[[Filter, str, list[Any]], str]] = {
+            Operator.EQ: self._eq,
+            Operator.IN: self._in,
+            Operator.GT: self._ordering,
+            Operator.GTE: self._ordering,
+            Operator.LT: self._ordering,
+            Operator.LTE: self._ordering,
+            Operator.BETWEEN: self._between,
+            Operator.LIKE: self._like,
+            Operator.ILIKE: self._like,
+            Operator.REGEX: self._regex,
+            Operator.STARTS_WITH: self._starts_with,
+            Operator.EXISTS: self._exists,
+            Operator.NOT_EXISTS: self._not_exists,
+        }
+
+    # -- conditions ------------------------------------------------------------------------
+    def where(self, query: Query) -> SQL:
+        """``WHERE ...`` for the query's conditions ("" when there are none)."""
+        params: list[Any] = []
+        cond = query.condition
+        if cond is None:
+            return SQL("", params)
+        return SQL(f" WHERE {self.condition(cond, params)}", params)
+
+    def condition(self, cond: Condition, params: list[Any]) -> str:
+        if isinstance(cond, Filter):
+            return self.filter(cond, params)
+        parts = [self.condition(c, params) for c in cond.conditions]
+        if cond.operator is LogicOperator.NOT:
+            return f"(({parts[0]}) IS NOT TRUE)"
+        if cond.operator is LogicOperator.AND:
+            return "(" + " AND ".join(parts) + ")" if parts else TRUE
+        return "(" + " OR ".join(parts) + ")" if parts else FALSE
+
+    def filter(self, f: Filter, params: list[Any]) -> str:
+        op = f.operator
+        v = json_path(f.field)
+        if op.negated:
+            positive = self._dispatch[op.positive](Filter(f.field, op.positive, f.value), v,
+                                                   params)
+            return f"({v} <> 'null'::jsonb AND ({positive}) IS NOT TRUE)"
+        return self._dispatch[op](f, v, params)
+
+    # -- one function per operator ---------------------------------------------------------
+    def _exists(self, f: Filter, v: str, params: list[Any]) -> str:
+        return f"({v} <> 'null'::jsonb)"
+
+    def _not_exists(self, f: Filter, v: str, params: list[Any]) -> str:
+        return f"({v} IS NULL OR {v} = 'null'::jsonb)"
+
+    def _eq(self, f: Filter, v: str, params: list[Any]) -> str:
+        return self.equals(v, f.value, params, f.field)
+
+    def equals(self, v: str, x: Any, params: list[Any], path: str | None = None) -> str:
+        """``v`` equals ``x`` by ``values_equal`` (datetimes as instants, deep)."""
+        if has_nul(x):
+            return FALSE  # no stored string can hold NUL
+        if type(x) is datetime:
+            params.append(as_instant(x))
+            return f"({instant_of(v)} = %s)"
+        if has_datetime(x):
+            return self._deep_equals(v, x, params)
+        text = dumps_operand(x)
+        if path is not None and self.gin_whole_column and type(x) is not list:
+            # a containment test the GIN index answers; the exact test follows
+            doc: Any = x
+            for segment in reversed(split_path(path)):
+                doc = {segment: doc}
+            params.append(dumps_operand(doc))
+            params.append(text)
+            return f"({DATA} @> %s::jsonb AND {v} = %s::jsonb)"
+        params.append(text)
+        return f"({v} = %s::jsonb)"
+
+    def _deep_equals(self, v: str, x: Any, params: list[Any]) -> str:
+        t = type(x)
+        if x is None:
+            return f"({v} = 'null'::jsonb)"
+        if t is datetime:
+            params.append(as_instant(x))
+            return f"({instant_of(v)} = %s)"
+        if t is list:
+            if not x:
+                return f"({v} = '[]'::jsonb)"
+            parts = [f"jsonb_typeof({v}) = 'array'", f"({v}->{len(x) - 1}) IS NOT NULL",
+                     f"({v}->{len(x)}) IS NULL"]
+            parts += [self._deep_equals(f"({v}->{i})", item, params) for i, item in enumerate(x)]
+            return "(" + " AND ".join(parts) + ")"
+        if t is dict:
+            if not x:
+                return f"({v} = '{{}}'::jsonb)"
+            keys = [stored_key(k) for k in x]
+            params.append(keys)
+            parts = [f"({v} - %s::text[]) = '{{}}'::jsonb"]
+            parts += [self._deep_equals(f"({v}->{literal(stored_key(k))})", item, params)
+                      for k, item in x.items()]
+            return (f"(CASE WHEN jsonb_typeof({v}) = 'object' AND NOT {v} ? '{DATETIME_TAG}' "
+                    f"THEN {' AND '.join(parts)} ELSE FALSE END)")
+        params.append(dumps_operand(x))
+        return f"({v} = %s::jsonb)"
+
+    def _in(self, f: Filter, v: str, params: list[Any]) -> str:
+        plain: list[str] = []
+        instants: list[datetime] = []
+        deep: list[Any] = []
+        for item in f.value:
+            if has_nul(item):
+                continue
+            if type(item) is datetime:
+                instants.append(as_instant(item))
+            elif has_datetime(item):
+                deep.append(item)
+            else:
+                plain.append(dumps_operand(item))
+        parts: list[str] = []
+        if plain:
+            params.append(plain)
+            parts.append(f"{v} = ANY(%s::jsonb[])")
+        if instants:
+            params.append(instants)
+            parts.append(f"{instant_of(v)} = ANY(%s::timestamptz[])")
+        parts += [self._deep_equals(v, item, params) for item in deep]
+        if not parts:
+            return FALSE
+        return "(" + " OR ".join(parts) + ")"
+
+    def _compare(self, v: str, path: str, sql_op: str, x: Any, params: list[Any]) -> str:
+        rank = type_rank(x)
+        if rank == RANK_NUMBER:
+            params.append(dumps_operand(x))
+            bound = f" AND {v} < 'false'::jsonb" if sql_op.startswith(">") else ""
+            return f"(jsonb_typeof({v}) = 'number' AND {v} {sql_op} %s::jsonb{bound})"
+        if rank == RANK_STRING:
+            if "\x00" in x:
+                raise UnsupportedQueryError(
+                    f"filter {path!r}: operand {x!r} holds NUL, which PostgreSQL cannot "
+                    "compare")
+            params.append(x)
+            return (f"(jsonb_typeof({v}) = 'string' AND "
+                    f"{text_path(path)} COLLATE \"C\" {sql_op} %s)")
+        if rank == RANK_DATETIME:
+            params.append(as_instant(x))
+            return f"({instant_of(v)} {sql_op} %s)"
+        return FALSE  # pragma: no cover - operands are validated when the filter is built
+
+    def _ordering(self, f: Filter, v: str, params: list[Any]) -> str:
+        return self._compare(v, f.field, _ORDERING[f.operator], f.value, params)
+
+    def _between(self, f: Filter, v: str, params: list[Any]) -> str:
+        low, high = f.value
+        return (f"({self._compare(v, f.field, '>=', low, params)} AND "
+                f"{self._compare(v, f.field, '<=', high, params)})")
+
+    def _like(self, f: Filter, v: str, params: list[Any]) -> str:
+        pattern: str = f.value
+        if "\x00" in pattern:
+            return FALSE  # a literal NUL can match no stored string
+        params.append(like_pattern(pattern))
+        if f.operator is Operator.ILIKE:
+            collate = f' COLLATE "{self.ilike_collation}"' if self.ilike_collation else ""
+            return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)}{collate} ILIKE %s)"
+        return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)} COLLATE \"C\" LIKE %s)"
+
+    def _regex(self, f: Filter, v: str, params: list[Any]) -> str:
+        if "\x00" in f.value:
+            raise UnsupportedQueryError(
+                f"filter {f.field!r} REGEX: a pattern holding NUL is not supported by PostgreSQL")
+        params.append(regex_pattern(f.value))
+        return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)} ~ %s)"
+
+    def _starts_with(self, f: Filter, v: str, params: list[Any]) -> str:
+        if "\x00" in f.value:
+            return FALSE
+        params.append(f.value)
+        return f"(jsonb_typeof({v}) = 'string' AND starts_with({text_path(f.field)}, %s))"
+
+    # -- sort, paging, projection ----------------------------------------------------------
+    def order_by(self, specs: Sequence[SortSpec]) -> str:
+        """``ORDER BY`` with the reference order: by type rank (boolean, number, string,
+        datetime, list, object), then value within the type, missing and null last in both
+        directions, ties by id."""
+        keys: list[str] = []
+        for spec in specs:
+            v = json_path(spec.field)
+            direction = "DESC" if spec.order is SortOrder.DESC else "ASC"
+            keys.append(
+                f"CASE jsonb_typeof({v}) WHEN 'boolean' THEN 0 WHEN 'number' THEN 1 "
+                f"WHEN 'string' THEN 2 WHEN 'array' THEN 4 WHEN 'object' THEN "
+                f"(CASE WHEN {v} ? '{DATETIME_TAG}' THEN 3 ELSE 5 END) END "
+                f"{direction} NULLS LAST")
+            keys.append(f"CASE WHEN jsonb_typeof({v}) IN ('boolean', 'number') THEN {v} END "
+                        f"{direction}")
+            keys.append(f"CASE WHEN jsonb_typeof({v}) = 'string' THEN {text_path(spec.field)} "
+                        f"END COLLATE \"C\" {direction}")
+            keys.append(f"{instant_of(v)} {direction}")
+        keys.append("id")
+        return " ORDER BY " + ", ".join(keys)
+
+    @staticmethod
+    def paging(query: Query) -> str:
+        out = ""
+        if query.limit_value is not None:
+            out += f" LIMIT {int(query.limit_value)}"
+        if query.offset_value:
+            out += f" OFFSET {int(query.offset_value)}"
+        return out
+
+    @staticmethod
+    def projection(fields: Sequence[str]) -> str:
+        """The selected columns of a projected query: one jsonb text per field path."""
+        return ", ".join(f"{json_path(p)}::text" for p in fields)
+
+
+_ORDERING = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: "<="}
+
+
+def like_pattern(pattern: str) -> str:
+    """A LIKE pattern PostgreSQL reads as ``domain.matcher.like_to_regex`` does: ``\\``
+    escapes the next character; a trailing lone ``\\`` is a literal backslash."""
+    if pattern.endswith("\\"):
+        # count the run of backslashes: an odd run ends in an escape with nothing to escape
+        run = len(pattern) - len(pattern.rstrip("\\"))
+        if run % 2 == 1:
+            return pattern + "\\"
+    return pattern
+
+
+def regex_pattern(pattern: str) -> str:
+    """A portable pattern for PostgreSQL's ``~``: Python's ``$`` also matches before a final
+    newline, so a closing ``$`` becomes ``\\n?$``."""
+    if pattern.endswith("$"):
+        run = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))
+        if run % 2 == 0:  # the $ is not escaped
+            return pattern[:-1] + "\\n?$"
+    return pattern
+
+
+def index_expression(path: str | None, kind: str) -> str:
+    """The indexed expression of an ``IndexSpec`` (the same text queries use)."""
+    if kind == "gin":
+        return f"({DATA} jsonb_path_ops)" if path is None else f"({json_path(path)} jsonb_path_ops)"
+    assert path is not None
+    if kind == "text":
+        return f"(({text_path(path)} COLLATE \"C\"))"
+    return f"({json_path(path)})"
