@@ -1,0 +1,596 @@
+"""Every operation of the adapter as a sans-I/O flow, shared by the sync and async drivers.
+
+A flow is a generator: it yields what it needs done (``Call`` a client method, ``Bulk``
+through the bulk helpers, ``Emit`` records to the caller) and receives the result, or has
+the client's exception thrown into it. ``ElasticsearchDatabase`` runs flows with the sync
+client, ``AsyncElasticsearchDatabase`` with the async one; the request building, result
+reading, paging, point-in-time handling and error mapping exist once, here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...domain.errors import (
+    BatchOperationError,
+    ConcurrencyError,
+    ConfigurationError,
+    DataError,
+    DataknobsError,
+    OperationalError,
+    RecordExistsError,
+    StorageError,
+    UnsupportedQueryError,
+    ValidationError,
+)
+from ...domain.query import Query
+from ...domain.records import Record
+from .connection import error_type, index_body, status_of
+from .serializer import (
+    ID_FIELD,
+    MAX_ID_BYTES,
+    RECORD_FIELD,
+    SHADOW_FIELD,
+    STRING_PREFIX,
+    from_source,
+    id_too_long,
+    to_document,
+)
+from .translator import QueryTranslator
+
+#: Elasticsearch's default ``index.max_result_window`` (from + size).
+MAX_WINDOW = 10_000
+REFRESH_POLICIES = ("true", "wait_for", "false")
+PIT_MODES = ("auto", "elasticsearch", "opensearch", "none")
+_UPDATE_ATTEMPTS = 8
+
+
+@dataclass
+class Call:
+    """Call ``method`` (a dotted attribute path on the client) with ``kwargs``."""
+
+    method: str
+    kwargs: dict[str, Any]
+    action: str
+
+
+@dataclass
+class Bulk:
+    """Run ``actions`` through the bulk helpers; the result is ``[(ok, item), ...]`` in
+    action order (per-item errors included, never raised)."""
+
+    actions: list[dict[str, Any]]
+    options: dict[str, Any]
+    action: str
+
+
+@dataclass
+class Emit:
+    """Records for the caller (search collects them, stream_read yields them)."""
+
+    records: list[Record]
+
+
+Step = Call | Bulk | Emit
+Flow = Generator[Step, Any, Any]
+
+
+def _item_status(item: Mapping[str, Any]) -> Any:
+    body: dict[str, Any] = next(iter(item.values()), {}) if item else {}
+    return body.get("status")
+
+
+@dataclass
+class PointInTime:
+    """An open point in time and the API that opened it."""
+
+    id: str
+    api: str
+
+
+@dataclass
+class Operations:
+    """The flows of one database: index name, policies and shared translator."""
+
+    index: str
+    refresh: str = "true"
+    point_in_time: str = "auto"
+    compatibility: str = "elasticsearch"
+    page_size: int = 1000
+    chunk_size: int = 500
+    max_chunk_bytes: int = 50 * 1024 * 1024
+    keep_alive: str = "1m"
+    index_settings: dict[str, Any] = field(default_factory=dict)
+    translator: QueryTranslator = field(default_factory=QueryTranslator)
+    ready: bool = False
+    pit_api: str | None = None  # learnt on first use in "auto" mode ("none" when unavailable)
+
+    # -- index ------------------------------------------------------------------------------
+    def ensure_index(self) -> Flow:
+        """Create the index with its mapping unless it exists; check a found one is ours."""
+        if self.ready:
+            return
+        exists = yield Call("indices.exists", {"index": self.index}, "checking the index")
+        if not exists:
+            try:
+                yield Call("indices.create", {"index": self.index, **index_body(
+                    self.index_settings)}, f"creating index {self.index!r}")
+            except Exception as err:
+                if "already_exists" not in error_type(err):
+                    raise
+        else:
+            mapping = yield Call("indices.get_mapping", {"index": self.index},
+                                 "reading the mapping")
+            body = dict(mapping)
+            props: Mapping[str, Any] = {}
+            for value in body.values():
+                props = value.get("mappings", {}).get("properties", {})
+            if not {ID_FIELD, RECORD_FIELD, SHADOW_FIELD} <= set(props):
+                raise ConfigurationError(
+                    f"elasticsearch index {self.index!r} exists but was not created by "
+                    f"dataknobs (its mapping lacks {ID_FIELD!r}, {RECORD_FIELD!r} and "
+                    f"{SHADOW_FIELD!r}); choose another index name")
+        self.ready = True
+
+    def _refresh_kwargs(self) -> dict[str, Any]:
+        return {} if self.refresh == "false" else {"refresh": self.refresh}
+
+    def _refresh_after_batch(self) -> Flow:
+        if self.refresh == "true":
+            yield Call("indices.refresh", {"index": self.index}, "refreshing the index")
+
+    @staticmethod
+    def check_id(record_id: str) -> None:
+        """``ValidationError`` for an id Elasticsearch cannot store."""
+        if id_too_long(record_id):
+            raise ValidationError([f"id is longer than elasticsearch's {MAX_ID_BYTES} bytes"],
+                                  record_id=record_id[:80] + "...")
+
+    # -- single records ---------------------------------------------------------------------
+    def create(self, record_id: str, record: Record) -> Flow:
+        yield from self.ensure_index()
+        self.check_id(record_id)
+        try:
+            yield Call("index", {"index": self.index, "id": record_id,
+                                 "document": to_document(record_id, record),
+                                 "op_type": "create", **self._refresh_kwargs()},
+                       f"creating record {record_id!r}")
+        except Exception as err:
+            if status_of(err) == 409:
+                raise RecordExistsError(record_id) from None
+            raise
+
+    def read(self, record_id: str) -> Flow:
+        yield from self.ensure_index()
+        if id_too_long(record_id):
+            return None
+        try:
+            doc = yield Call("get", {"index": self.index, "id": record_id,
+                                     "source_includes": [RECORD_FIELD]},
+                             f"reading record {record_id!r}")
+        except Exception as err:
+            if status_of(err) == 404:
+                return None
+            raise
+        return from_source(record_id, doc.get("_source"))
+
+    def get_version(self, record_id: str) -> Flow:
+        yield from self.ensure_index()
+        if id_too_long(record_id):
+            return None
+        try:
+            doc = yield Call("get", {"index": self.index, "id": record_id, "source": False},
+                             f"reading the version of {record_id!r}")
+        except Exception as err:
+            if status_of(err) == 404:
+                return None
+            raise
+        if not doc.get("found", True):
+            return None
+        return f"{doc['_seq_no']}:{doc['_primary_term']}"
+
+    @staticmethod
+    def parse_version(version: str) -> tuple[int, int] | None:
+        seq, _, term = str(version).partition(":")
+        if seq.isdigit() and term.isdigit():
+            return int(seq), int(term)
+        return None
+
+    def _conditional_index(self, record_id: str, record: Record, expected: str,
+                           allow_missing: bool = False) -> Flow:
+        """Index the record if its stored version is ``expected``; ConcurrencyError if not."""
+        parsed = self.parse_version(expected)
+        if parsed is None:
+            actual = yield from self.get_version(record_id)
+            raise ConcurrencyError(record_id, expected, actual)
+        try:
+            yield Call("index", {"index": self.index, "id": record_id,
+                                 "document": to_document(record_id, record),
+                                 "if_seq_no": parsed[0], "if_primary_term": parsed[1],
+                                 **self._refresh_kwargs()},
+                       f"updating record {record_id!r}")
+        except Exception as err:
+            if status_of(err) in (404, 409):
+                actual = yield from self.get_version(record_id)
+                raise ConcurrencyError(record_id, expected, actual) from None
+            raise
+
+    def update(self, record_id: str, record: Record, expected: str | None) -> Flow:
+        yield from self.ensure_index()
+        self.check_id(record_id)
+        if expected is not None:
+            yield from self._conditional_index(record_id, record, expected)
+            return True
+        # Replace only an existing record: read its version, write conditionally on it,
+        # and start again if another writer got in between.
+        for _attempt in range(_UPDATE_ATTEMPTS):
+            current = yield from self.get_version(record_id)
+            if current is None:
+                return False
+            try:
+                yield from self._conditional_index(record_id, record, current)
+                return True
+            except ConcurrencyError:
+                continue
+        raise StorageError(f"updating record {record_id!r}: the record kept changing during "
+                           f"{_UPDATE_ATTEMPTS} attempts")
+
+    def delete(self, record_id: str, expected: str | None) -> Flow:
+        yield from self.ensure_index()
+        if id_too_long(record_id):
+            if expected is not None:
+                raise ConcurrencyError(record_id, expected, None)
+            return False
+        kwargs: dict[str, Any] = {"index": self.index, "id": record_id,
+                                  **self._refresh_kwargs()}
+        if expected is not None:
+            parsed = self.parse_version(expected)
+            if parsed is None:
+                actual = yield from self.get_version(record_id)
+                raise ConcurrencyError(record_id, expected, actual)
+            kwargs.update(if_seq_no=parsed[0], if_primary_term=parsed[1])
+        try:
+            yield Call("delete", kwargs, f"deleting record {record_id!r}")
+        except Exception as err:
+            status = status_of(err)
+            if status == 404 and expected is None:
+                return False
+            if status in (404, 409) and expected is not None:
+                actual = yield from self.get_version(record_id)
+                raise ConcurrencyError(record_id, expected, actual) from None
+            raise
+        return True
+
+    def upsert(self, record_id: str, record: Record, expected: str | None) -> Flow:
+        yield from self.ensure_index()
+        self.check_id(record_id)
+        if expected is not None:
+            yield from self._conditional_index(record_id, record, expected)
+            return
+        yield Call("index", {"index": self.index, "id": record_id,
+                             "document": to_document(record_id, record),
+                             **self._refresh_kwargs()}, f"writing record {record_id!r}")
+
+    # -- batches ----------------------------------------------------------------------------
+    def _bulk_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"chunk_size": self.chunk_size,
+                                   "max_chunk_bytes": self.max_chunk_bytes}
+        if self.refresh == "wait_for":
+            options["refresh"] = "wait_for"
+        return options
+
+    @staticmethod
+    def item_error(record_id: str, item: Mapping[str, Any]) -> DataknobsError:
+        """The domain error of one failed bulk item."""
+        body: dict[str, Any] = next(iter(item.values()), {}) if item else {}
+        status = body.get("status")
+        error = body.get("error")
+        if status == 409:
+            return RecordExistsError(record_id)
+        if "exception" in body:
+            return OperationalError(f"record {record_id!r}: the bulk request failed: "
+                                    f"{type(body['exception']).__name__}")
+        if isinstance(error, dict):
+            kind = str(error.get("type", ""))
+            reason = str(error.get("reason", ""))[:300]
+            caused = error.get("caused_by")
+            if isinstance(caused, dict) and caused.get("reason"):
+                reason = f"{reason}: {str(caused['reason'])[:200]}"
+        else:
+            kind, reason = "", str(error)[:300]
+        if "parsing" in kind or "mapping" in kind or "illegal_argument" in kind:
+            return DataError(f"record {record_id!r}: elasticsearch refused the document "
+                             f"({kind}): {reason}")
+        return StorageError(f"record {record_id!r}: elasticsearch failed to write it "
+                            f"({status} {kind}): {reason}")
+
+    def create_batch(self, records: list[Record]) -> Flow:
+        yield from self.ensure_index()
+        failures: dict[int, BaseException] = {}
+        actions: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for i, rec in enumerate(records):
+            assert rec.id is not None
+            try:
+                self.check_id(rec.id)
+            except ValidationError as err:
+                failures[i] = err
+                continue
+            positions.append(i)
+            actions.append({"_op_type": "create", "_index": self.index, "_id": rec.id,
+                            "_source": to_document(rec.id, rec)})
+        if actions:
+            results = yield Bulk(actions, self._bulk_options(), "creating records")
+            for position, (ok, item) in zip(positions, results, strict=True):
+                if not ok:
+                    failures[position] = self.item_error(records[position].id or "", item)
+            yield from self._refresh_after_batch()
+        return failures
+
+    def read_batch(self, record_ids: list[str]) -> Flow:
+        yield from self.ensure_index()
+        wanted = [rid for rid in record_ids if not id_too_long(rid)]
+        found: dict[str, Any] = {}
+        if wanted:
+            resp = yield Call("mget", {"index": self.index, "ids": wanted,
+                                       "source_includes": [RECORD_FIELD]}, "reading records")
+            for doc in resp["docs"]:
+                if doc.get("found"):
+                    found[doc["_id"]] = doc.get("_source")
+        # decoded per position: an id asked for twice gives two independent records
+        return [from_source(rid, found[rid]) if rid in found else None for rid in record_ids]
+
+    def _versions(self, record_ids: list[str]) -> Flow:
+        wanted = [rid for rid in record_ids if not id_too_long(rid)]
+        versions: dict[str, str] = {}
+        if wanted:
+            resp = yield Call("mget", {"index": self.index, "ids": wanted, "source": False},
+                              "reading record versions")
+            for doc in resp["docs"]:
+                if doc.get("found"):
+                    versions[doc["_id"]] = f"{doc['_seq_no']}:{doc['_primary_term']}"
+        return versions
+
+    def update_batch(self, updates: list[tuple[str, Record]]) -> Flow:
+        yield from self.ensure_index()
+        versions = yield from self._versions([rid for rid, _ in updates])
+        actions: list[dict[str, Any]] = []
+        positions: list[int] = []
+        result = [False] * len(updates)
+        for i, (rid, rec) in enumerate(updates):
+            version = versions.get(rid)
+            parsed = self.parse_version(version) if version else None
+            if parsed is None:
+                continue
+            positions.append(i)
+            actions.append({"_op_type": "index", "_index": self.index, "_id": rid,
+                            "_source": to_document(rid, rec), "if_seq_no": parsed[0],
+                            "if_primary_term": parsed[1]})
+        retry: list[int] = []
+        failed: dict[int, BaseException] = {}
+        if actions:
+            results = yield Bulk(actions, self._bulk_options(), "updating records")
+            for position, (ok, item) in zip(positions, results, strict=True):
+                if ok:
+                    result[position] = True
+                elif _item_status(item) == 409:
+                    retry.append(position)  # changed meanwhile (or repeated in this batch)
+                else:
+                    failed[position] = self.item_error(updates[position][0], item)
+        for position in retry:
+            rid, rec = updates[position]
+            result[position] = yield from self.update(rid, rec, None)
+        if actions:
+            yield from self._refresh_after_batch()
+        if failed:
+            succeeded = {i: updates[i][0] for i, ok in enumerate(result) if ok}
+            raise BatchOperationError("update_batch", succeeded, failed)
+        return result
+
+    def delete_batch(self, record_ids: list[str]) -> Flow:
+        yield from self.ensure_index()
+        result = [False] * len(record_ids)
+        actions: list[dict[str, Any]] = []
+        positions: list[int] = []
+        seen: set[str] = set()
+        for i, rid in enumerate(record_ids):
+            if id_too_long(rid) or rid in seen:
+                continue  # a repeated id is deleted once; later positions report False
+            seen.add(rid)
+            positions.append(i)
+            actions.append({"_op_type": "delete", "_index": self.index, "_id": rid})
+        failed: dict[int, BaseException] = {}
+        if actions:
+            results = yield Bulk(actions, self._bulk_options(), "deleting records")
+            for position, (ok, item) in zip(positions, results, strict=True):
+                body: dict[str, Any] = next(iter(item.values()), {})
+                if ok:
+                    result[position] = True
+                elif body.get("status") == 404:
+                    result[position] = False
+                else:
+                    failed[position] = self.item_error(record_ids[position], item)
+            yield from self._refresh_after_batch()
+        if failed:
+            succeeded = {i: record_ids[i] for i, ok in enumerate(result) if ok}
+            raise BatchOperationError("delete_batch", succeeded, failed)
+        return result
+
+    def upsert_batch(self, records: list[Record]) -> Flow:
+        yield from self.ensure_index()
+        failed: dict[int, BaseException] = {}
+        actions: list[dict[str, Any]] = []
+        positions: list[int] = []
+        for i, rec in enumerate(records):
+            assert rec.id is not None
+            try:
+                self.check_id(rec.id)
+            except ValidationError as err:
+                failed[i] = err
+                continue
+            positions.append(i)
+            actions.append({"_op_type": "index", "_index": self.index, "_id": rec.id,
+                            "_source": to_document(rec.id, rec)})
+        if actions:
+            results = yield Bulk(actions, self._bulk_options(), "writing records")
+            for position, (ok, item) in zip(positions, results, strict=True):
+                if not ok:
+                    failed[position] = self.item_error(records[position].id or "", item)
+            yield from self._refresh_after_batch()
+        if failed:
+            succeeded = {i: r.id for i, r in enumerate(records) if i not in failed}
+            raise BatchOperationError("upsert_batch", succeeded, failed)
+
+    # -- queries ----------------------------------------------------------------------------
+    def _query(self, query: Query) -> Flow:
+        """The DSL of a query's conditions, refusing pattern operators over long strings."""
+        translation = self.translator.translate(query.condition)
+        if translation.pattern_paths:
+            check = self.translator.long_string_check(translation.pattern_paths)
+            resp = yield Call("count", {"index": self.index, "query": check},
+                              "checking string lengths")
+            if resp["count"]:
+                paths = ", ".join(sorted(translation.pattern_paths))
+                raise UnsupportedQueryError(
+                    f"LIKE/ILIKE/REGEX on {paths}: elasticsearch indexes the first "
+                    f"{STRING_PREFIX} characters of a string and {resp['count']} record(s) "
+                    "hold longer strings there")
+        return translation.query
+
+    def count(self, query: Query) -> Flow:
+        yield from self.ensure_index()
+        dsl = yield from self._query(query)
+        resp = yield Call("count", {"index": self.index, "query": dsl}, "counting records")
+        return int(resp["count"])
+
+    def clear(self) -> Flow:
+        yield from self.ensure_index()
+        # writes made with refresh=false must be visible to delete_by_query
+        yield Call("indices.refresh", {"index": self.index}, "refreshing the index")
+        resp = yield Call("delete_by_query", {"index": self.index,
+                                              "query": {"match_all": {}},
+                                              "refresh": True, "conflicts": "proceed"},
+                          "clearing the index")
+        return int(resp.get("deleted", 0))
+
+    def _open_pit(self) -> Flow:
+        """Open a point in time (trying the APIs the mode allows); None when none works."""
+        mode = self.pit_api or self.point_in_time
+        if mode == "none":
+            return None
+        if mode == "auto":
+            order = ["opensearch", "elasticsearch"] if self.compatibility == "opensearch" \
+                else ["elasticsearch", "opensearch"]
+        else:
+            order = [mode]
+        for api in order:
+            try:
+                if api == "elasticsearch":
+                    resp = yield Call("open_point_in_time",
+                                      {"index": self.index, "keep_alive": self.keep_alive},
+                                      "opening a point in time")
+                    pit_id = resp["id"]
+                else:
+                    resp = yield Call("perform_request", {
+                        "method": "POST", "path": f"/{self.index}/_search/point_in_time",
+                        "params": {"keep_alive": self.keep_alive},
+                        "headers": {"accept": "application/json"}},
+                        "opening a point in time")
+                    pit_id = resp["pit_id"]
+            except Exception as err:
+                if status_of(err) in (400, 404, 405, 501) or type(err).__name__ in (
+                        "UnsupportedProductError",):
+                    continue
+                raise
+            self.pit_api = api
+            return PointInTime(pit_id, api)
+        self.pit_api = "none"
+        return None
+
+    def _close_pit(self, pit: PointInTime) -> Flow:
+        try:
+            if pit.api == "elasticsearch":
+                yield Call("close_point_in_time", {"id": pit.id}, "closing a point in time")
+            else:
+                yield Call("perform_request", {
+                    "method": "DELETE", "path": "/_search/point_in_time",
+                    "body": {"pit_id": [pit.id]},
+                    "headers": {"accept": "application/json",
+                                "content-type": "application/json"}},
+                    "closing a point in time")
+        except Exception:
+            return
+
+    def _emit(self, hits: list[dict[str, Any]], query: Query) -> Emit:
+        records = [from_source(hit["_id"], hit.get("_source")) for hit in hits]
+        if query.fields:
+            records = [rec.project(query.fields) for rec in records]
+        return Emit(records)
+
+    def scan(self, query: Query, page_size: int | None = None) -> Flow:
+        """Emit the records of a query in order, ``page_size`` per request.
+
+        One request when the window allows ``from``/``size``; otherwise ``search_after``
+        over the (sort keys, rid) order, from the second page on inside a point in time
+        where the server offers one. An offset beyond the window is skipped by reading sort
+        values only."""
+        yield from self.ensure_index()
+        size_limit = page_size or self.page_size
+        remaining = query.limit_value
+        skip = query.offset_value or 0
+        if remaining == 0:
+            return
+        dsl = yield from self._query(query)
+        base: dict[str, Any] = {"query": dsl, "sort": self.translator.sort(query.sort_specs),
+                                "track_total_hits": False}
+        pit: PointInTime | None = None
+        after: list[Any] | None = None
+        requests = 0
+        try:
+            while remaining is None or remaining > 0:
+                kwargs = dict(base)
+                if skip > 0 and (after is not None or skip + size_limit > MAX_WINDOW):
+                    size = min(skip, MAX_WINDOW)  # skipping: sort values only
+                    kwargs["source"] = False
+                    fetching = False
+                else:
+                    size = size_limit if remaining is None else min(size_limit, remaining)
+                    if skip:
+                        kwargs["from_"] = skip
+                    kwargs["source_includes"] = [RECORD_FIELD]
+                    fetching = True
+                kwargs["size"] = size
+                if after is not None:
+                    kwargs["search_after"] = after
+                if requests == 1 and pit is None:
+                    pit = yield from self._open_pit()
+                if pit is not None:
+                    kwargs["pit"] = {"id": pit.id, "keep_alive": self.keep_alive}
+                else:
+                    kwargs["index"] = self.index
+                resp = yield Call("search", kwargs, "searching records")
+                requests += 1
+                if pit is not None and resp.get("pit_id"):
+                    pit.id = resp["pit_id"]
+                hits = resp["hits"]["hits"]
+                if fetching:
+                    if hits:
+                        yield self._emit(hits, query)
+                    skip = 0
+                    if remaining is not None:
+                        remaining -= len(hits)
+                else:
+                    skip -= len(hits)
+                if len(hits) < size:
+                    break
+                after = hits[-1]["sort"]
+        except GeneratorExit:
+            raise  # the caller stopped early: the point in time expires after keep_alive
+        except BaseException:
+            if pit is not None:
+                yield from self._close_pit(pit)
+            raise
+        if pit is not None:
+            yield from self._close_pit(pit)

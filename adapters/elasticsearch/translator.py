@@ -1,0 +1,343 @@
+"""Queries to the Elasticsearch query DSL: the one translator sync and async share.
+
+``OPERATORS`` is a dispatch table from operator to a function building the DSL clause over
+the shadow fields of ``serializer`` (``q.<field>.<sub>``). Every clause is the exact
+predicate of docs/query-semantics.md, so ``bool`` composition needs no three-valued
+patching: ``must_not`` is the exact complement, and each negated operator is "has a value
+and not the positive one". The translator also builds the sort (type rank first, then the
+typed keys, missing last in both directions, ``rid`` as the tie-break).
+
+Strings are indexed by their first ``STRING_PREFIX`` characters; ordering and prefix
+operands up to that length stay exact (see the module docstring of ``serializer``). Longer
+operands raise ``UnsupportedQueryError``; pattern operators over fields that hold longer
+strings are refused at run time (``pattern_paths`` tells the caller which paths to check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ...domain.errors import QueryError, UnsupportedQueryError
+from ...domain.query import Condition, Filter, LogicCondition, LogicOperator, Operator, SortOrder
+from ...domain.query import SortSpec as SortSpec
+from ...domain.values import RANK_DATETIME, RANK_NUMBER, RANK_STRING, type_rank
+from .serializer import (
+    ID_FIELD,
+    STRING_PREFIX,
+    equality_key,
+    fold_char,
+    instant_key,
+    number_key,
+    shadow_field,
+)
+
+Clause = dict[str, Any]
+MATCH_ALL: Clause = {"match_all": {}}
+MATCH_NONE: Clause = {"match_none": {}}
+
+#: The shadow subfields a sort reads, in order, with the type used where a field is unmapped.
+SORT_FIELDS: tuple[tuple[str, str], ...] = (
+    ("t", "byte"), ("b", "boolean"), ("nc", "byte"), ("nh", "long"), ("nl", "long"),
+    ("nf", "double"), ("s", "keyword"), ("sl", "boolean"), ("d", "long"), ("du", "long"),
+)
+
+
+def _and(*clauses: Clause) -> Clause:
+    return {"bool": {"filter": list(clauses)}}
+
+
+def _or(*clauses: Clause) -> Clause:
+    return {"bool": {"should": list(clauses), "minimum_should_match": 1}}
+
+
+def _not(clause: Clause) -> Clause:
+    return {"bool": {"must_not": [clause]}}
+
+
+def _term(name: str, value: Any) -> Clause:
+    return {"term": {name: {"value": value}}}
+
+
+def _range(name: str, op: str, value: Any) -> Clause:
+    return {"range": {name: {op: value}}}
+
+
+def _strict(op: Operator) -> str:
+    return {Operator.GT: "gt", Operator.GTE: "gt", Operator.LT: "lt", Operator.LTE: "lt"}[op]
+
+
+def _lexicographic(names: list[str], key: tuple[Any, ...], op: Operator) -> Clause:
+    """``(f1, f2, ...) op (k1, k2, ...)`` compared lexicographically."""
+    last = {Operator.GT: "gt", Operator.GTE: "gte", Operator.LT: "lt", Operator.LTE: "lte"}[op]
+    clause = _range(names[-1], last, key[-1])
+    for name, value in zip(reversed(names[:-1]), reversed(key[:-1]), strict=True):
+        clause = _or(_range(name, _strict(op), value), _and(_term(name, value), clause))
+    return clause
+
+
+def _ordering(path: str, op: Operator, value: Any) -> Clause:
+    rank = type_rank(value)
+    if rank == RANK_NUMBER:
+        names = [shadow_field(path, sub) for sub in ("nc", "nh", "nl", "nf")]
+        return _lexicographic(names, number_key(value), op)
+    if rank == RANK_DATETIME:
+        assert isinstance(value, datetime)
+        names = [shadow_field(path, sub) for sub in ("d", "du")]
+        return _lexicographic(names, instant_key(value), op)
+    assert rank == RANK_STRING
+    if len(value) > STRING_PREFIX:
+        raise UnsupportedQueryError(
+            f"filter {path!r} {op.name}: elasticsearch compares strings by their first "
+            f"{STRING_PREFIX} characters; the operand has {len(value)}")
+    s, sl = shadow_field(path, "s"), shadow_field(path, "sl")
+    # A longer stored string is represented by its prefix p: v > x <=> p >= x and
+    # v <= x <=> p < x (for |x| <= STRING_PREFIX); shorter strings compare as themselves.
+    if op is Operator.GT:
+        return _or(_range(s, "gt", value), _and(_term(s, value), _term(sl, True)))
+    if op is Operator.GTE:
+        return _range(s, "gte", value)
+    if op is Operator.LT:
+        return _range(s, "lt", value)
+    return _or(_range(s, "lt", value), _and(_term(s, value), _term(sl, False)))
+
+
+def like_to_wildcard(pattern: str, ignore_case: bool = False) -> str:
+    """A SQL LIKE pattern as a Lucene wildcard (``%`` -> ``*``, ``_`` -> ``?``, ``\\``
+    escapes the next character; Lucene's ``*``, ``?`` and ``\\`` are escaped). With
+    ``ignore_case`` the literal characters are case-folded (matched against ``sf``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            ch = fold_char(pattern[i + 1]) if ignore_case else pattern[i + 1]
+            out.append("\\" + ch if ch in "*?\\" else ch)
+            i += 2
+            continue
+        if ch == "%":
+            out.append("*")
+        elif ch == "_":
+            out.append("?")
+        else:
+            ch = fold_char(ch) if ignore_case else ch
+            out.append("\\" + ch if ch in "*?\\" else ch)
+        i += 1
+    return "".join(out)
+
+
+# Characters Lucene's regular expressions treat as operators although the portable subset
+# (and Python) read them as literals.
+_LUCENE_LITERAL_ESCAPES = frozenset('"@&~<>#')
+
+
+def _regex_tokens(pattern: str) -> list[str]:
+    """The portable subset as Lucene tokens: escapes, bracket classes (with ``]`` and edge
+    ``-`` escaped), groups, ``|`` and single characters (Lucene operators escaped)."""
+    tokens: list[str] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\":
+            tokens.append(pattern[i : i + 2])
+            i += 2
+        elif ch == "[":
+            j = i + 1
+            body = ["["]
+            if j < n and pattern[j] == "^":
+                body.append("^")
+                j += 1
+            first = True
+            while j < n and (pattern[j] != "]" or first):
+                c = pattern[j]
+                if c == "\\":
+                    body.append(pattern[j : j + 2])
+                    j += 2
+                else:
+                    edge = first or pattern[j + 1 : j + 2] == "]"
+                    body.append("\\" + c if c == "]" or (c == "-" and edge) else c)
+                    j += 1
+                first = False
+            body.append("]")
+            tokens.append("".join(body))
+            i = j + 1
+        else:
+            tokens.append("\\" + ch if ch in _LUCENE_LITERAL_ESCAPES else ch)
+            i += 1
+    return tokens
+
+
+def _regex_branches(pattern: str) -> list[str]:
+    """Translate the portable subset to Lucene syntax and split it at top-level ``|``;
+    empty alternatives become ``()`` (Lucene has no empty branch)."""
+    tokens = _regex_tokens(pattern)
+    filled: list[str] = []
+    for index, tok in enumerate(tokens):
+        if tok == "|":
+            if index == 0 or tokens[index - 1] in ("(", "|"):
+                filled.append("()")
+            filled.append("|")
+            if index + 1 == len(tokens) or tokens[index + 1] in (")", "|"):
+                filled.append("()")
+        else:
+            filled.append(tok)
+    branches: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for tok in filled:
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif tok == "|" and depth == 0:
+            branches.append("".join(current))
+            current = []
+            continue
+        current.append(tok)
+    branches.append("".join(current))
+    return branches
+
+
+def regex_to_lucene(pattern: str) -> str:
+    """A portable-subset regex with search semantics as an anchored Lucene regexp.
+
+    Unanchored sides get ``.*``; ``^`` (first branch) anchors the start; ``$`` (last branch)
+    anchors the end, where Python's ``$`` also accepts one trailing newline."""
+    anchored_start = pattern.startswith("^")
+    body = pattern[1:] if anchored_start else pattern
+    anchored_end = False
+    if body.endswith("$"):
+        backslashes = len(body) - 1 - len(body[:-1].rstrip("\\"))
+        if backslashes % 2 == 0:
+            anchored_end = True
+            body = body[:-1]
+    branches = _regex_branches(body)
+    parts = []
+    for index, branch in enumerate(branches):
+        start = "" if anchored_start and index == 0 else ".*"
+        end = "(\n)?" if anchored_end and index == len(branches) - 1 else ".*"
+        parts.append(f"{start}({branch or '()'}){end}")
+    return "|".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
+
+
+def _eq(path: str, value: Any) -> Clause:
+    return _term(shadow_field(path, "h"), equality_key(value))
+
+
+def _in(path: str, values: list[Any]) -> Clause:
+    if not values:
+        return MATCH_NONE
+    return {"terms": {shadow_field(path, "h"): sorted({equality_key(v) for v in values})}}
+
+
+def _between(path: str, bounds: list[Any]) -> Clause:
+    return _and(_ordering(path, Operator.GTE, bounds[0]), _ordering(path, Operator.LTE, bounds[1]))
+
+
+def _like(path: str, pattern: str, ignore_case: bool = False) -> Clause:
+    sub = "sf" if ignore_case else "s"
+    return {"wildcard": {shadow_field(path, sub): {"value": like_to_wildcard(pattern,
+                                                                            ignore_case)}}}
+
+
+def _regex(path: str, pattern: str) -> Clause:
+    return {"regexp": {shadow_field(path, "s"): {"value": regex_to_lucene(pattern),
+                                                  "flags": "NONE"}}}
+
+
+def _starts_with(path: str, prefix: str) -> Clause:
+    if len(prefix) > STRING_PREFIX:
+        raise UnsupportedQueryError(
+            f"filter {path!r} STARTS_WITH: elasticsearch indexes the first {STRING_PREFIX} "
+            f"characters of a string; the operand has {len(prefix)}")
+    return {"prefix": {shadow_field(path, "s"): {"value": prefix}}}
+
+
+def _exists(path: str, _value: Any = None) -> Clause:
+    return {"exists": {"field": shadow_field(path, "t")}}
+
+
+def _not_exists(path: str, _value: Any = None) -> Clause:
+    return _not(_exists(path))
+
+
+#: Operator -> DSL builder over (path, operand). Negated operators are derived below.
+OPERATORS: dict[Operator, Callable[[str, Any], Clause]] = {
+    Operator.EQ: _eq,
+    Operator.GT: lambda p, v: _ordering(p, Operator.GT, v),
+    Operator.GTE: lambda p, v: _ordering(p, Operator.GTE, v),
+    Operator.LT: lambda p, v: _ordering(p, Operator.LT, v),
+    Operator.LTE: lambda p, v: _ordering(p, Operator.LTE, v),
+    Operator.IN: _in,
+    Operator.BETWEEN: _between,
+    Operator.LIKE: _like,
+    Operator.ILIKE: lambda p, v: _like(p, v, ignore_case=True),
+    Operator.REGEX: _regex,
+    Operator.STARTS_WITH: _starts_with,
+    Operator.EXISTS: _exists,
+    Operator.NOT_EXISTS: _not_exists,
+}
+
+#: Operators whose clauses read the string prefix ``s`` as a whole string.
+PATTERN_OPERATORS = frozenset({Operator.LIKE, Operator.NOT_LIKE, Operator.ILIKE, Operator.REGEX})
+
+
+@dataclass
+class Translation:
+    """A condition's DSL and the paths whose long strings a pattern operator would misread."""
+
+    query: Clause
+    pattern_paths: set[str] = field(default_factory=set)
+
+
+class QueryTranslator:
+    """Turns conditions and sort keys into query DSL (stateless; one shared instance)."""
+
+    def translate(self, condition: Condition | None) -> Translation:
+        """The DSL of a condition tree (``match_all`` for None)."""
+        paths: set[str] = set()
+        query = MATCH_ALL if condition is None else self._condition(condition, paths)
+        return Translation(query, paths)
+
+    def _condition(self, condition: Condition, paths: set[str]) -> Clause:
+        if isinstance(condition, Filter):
+            return self.filter(condition, paths)
+        if not isinstance(condition, LogicCondition):  # pragma: no cover - Query validates
+            raise QueryError(f"{condition!r} is not a condition")
+        parts = [self._condition(c, paths) for c in condition.conditions]
+        if condition.operator is LogicOperator.NOT:
+            return _not(parts[0])
+        if condition.operator is LogicOperator.AND:
+            return _and(*parts) if parts else MATCH_ALL
+        return _or(*parts) if parts else MATCH_NONE
+
+    def filter(self, f: Filter, paths: set[str] | None = None) -> Clause:
+        """The DSL of one filter."""
+        op = f.operator
+        if op in PATTERN_OPERATORS and paths is not None:
+            paths.add(f.field)
+        if op.negated:
+            positive = OPERATORS[op.positive](f.field, f.value)
+            return {"bool": {"filter": [_exists(f.field)], "must_not": [positive]}}
+        builder = OPERATORS.get(op)
+        if builder is None:  # pragma: no cover - every operator is in the table
+            raise UnsupportedQueryError(f"operator {op.name} is not supported by elasticsearch")
+        return builder(f.field, f.value)
+
+    def long_string_check(self, paths: set[str]) -> Clause:
+        """Matches records holding a string longer than the indexed prefix at any path."""
+        return _or(*(_term(shadow_field(p, "sl"), True) for p in sorted(paths)))
+
+    def sort(self, specs: list[SortSpec]) -> list[Clause]:
+        """The sort: per key, the type rank then each typed subfield, missing last in both
+        directions; then ``rid`` ascending (ties by id, stable paging)."""
+        out: list[Clause] = []
+        for spec in specs:
+            order = "desc" if spec.order is SortOrder.DESC else "asc"
+            for sub, unmapped in SORT_FIELDS:
+                out.append({shadow_field(spec.field, sub): {
+                    "order": order, "missing": "_last", "unmapped_type": unmapped}})
+        out.append({ID_FIELD: {"order": "asc"}})
+        return out

@@ -1,0 +1,125 @@
+"""An Elasticsearch-compatible server for tests: osmem-server, or an external cluster.
+
+``start_osmem()`` runs the binary bundled in the ``osmem-server`` wheel (an in-memory,
+OpenSearch-compatible server) on 127.0.0.1 and a free port, and polls its HTTP endpoint
+until it answers (never a fixed sleep). ``external_server()`` reads
+``DATAKNOBS_TEST_ES_URL`` (a real Elasticsearch, credentials allowed in the URL).
+``ElasticsearchTestServer.options()`` gives adapter options that reach the server, with the
+compatibility mode the server needs (osmem-server rejects the client's ``compatible-with``
+media types, so it is reached with ``compatibility="opensearch"``).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import free_port
+
+URL_ENV = "DATAKNOBS_TEST_ES_URL"
+COMPATIBILITY_ENV = "DATAKNOBS_TEST_ES_COMPATIBILITY"
+START_TIMEOUT = 30.0
+
+
+@dataclass
+class ElasticsearchTestServer:
+    """A reachable server: ``name`` is ``osmem`` or ``external``."""
+
+    name: str
+    url: str
+    compatibility: str = "elasticsearch"
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def options(self, index: str | None = None) -> dict[str, Any]:
+        """Adapter options for a fresh index on this server."""
+        return {"hosts": [self.url], "compatibility": self.compatibility,
+                "index": index or new_index_name()}
+
+    def stop(self) -> None:
+        """Stop the server process (nothing for an external server)."""
+        proc, self.process = self.process, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def new_index_name(stem: str = "dk-test") -> str:
+    """A unique, valid index name."""
+    return f"{stem}-{uuid.uuid4().hex[:12]}"
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url + "/", timeout=2) as resp:
+            return 200 <= int(resp.status) < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None = None,
+                     timeout: float = START_TIMEOUT) -> None:
+    """Poll ``url`` until it answers 2xx; RuntimeError when the process exits or time runs
+    out."""
+    deadline = time.monotonic() + timeout
+    delay = 0.02
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with code {process.returncode} during startup")
+        if _answers(url):
+            return
+        time.sleep(delay)  # polling interval, not synchronisation
+        delay = min(delay * 2, 0.25)
+    raise RuntimeError(f"the server at {url} did not answer within {timeout:.0f} s")
+
+
+def start_osmem() -> ElasticsearchTestServer:
+    """Start osmem-server on a free port of 127.0.0.1 and wait until it answers."""
+    import osmem_server
+
+    binary = osmem_server.resolve_binary()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [binary, "-addr", f"127.0.0.1:{port}", "-no-stdin-watch", "-no-ja",
+         "-parent-pid", str(os.getpid())],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_ready(url, proc)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    return ElasticsearchTestServer("osmem", url, "opensearch", proc)
+
+
+def external_server() -> ElasticsearchTestServer | None:
+    """The server named by ``DATAKNOBS_TEST_ES_URL`` (None when unset); its compatibility
+    mode comes from ``DATAKNOBS_TEST_ES_COMPATIBILITY`` (default ``elasticsearch``)."""
+    url = os.environ.get(URL_ENV, "").strip().rstrip("/")
+    if not url:
+        return None
+    compatibility = os.environ.get(COMPATIBILITY_ENV, "elasticsearch").strip() or "elasticsearch"
+    return ElasticsearchTestServer("external", url, compatibility)
+
+
+def start_server() -> ElasticsearchTestServer:
+    """The external server when configured, else a fresh osmem-server."""
+    server = external_server()
+    if server is not None:
+        return server
+    return start_osmem()
+
+
+__all__ = ["COMPATIBILITY_ENV", "URL_ENV", "ElasticsearchTestServer", "external_server",
+           "new_index_name", "start_osmem", "start_server", "wait_until_ready"]

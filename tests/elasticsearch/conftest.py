@@ -1,0 +1,95 @@
+"""The Elasticsearch test server: osmem-server started once per session (or the cluster
+named by ``DATAKNOBS_TEST_ES_URL``). Every test gets its own index (``es_options``), so
+tests never see each other's data; indexes are deleted at the end of the session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from dataknobs_data.testing.servers import require_server
+from dataknobs_data.testing.servers.elasticsearch import (
+    ElasticsearchTestServer,
+    new_index_name,
+    start_server,
+)
+
+
+class _Server:
+    """Starts the server on first use; remembers a failure so every test reports it."""
+
+    def __init__(self) -> None:
+        self.server: ElasticsearchTestServer | None = None
+        self.error: str | None = None
+        self.indexes: list[str] = []
+
+    def get(self) -> ElasticsearchTestServer:
+        if self.error is not None:
+            require_server("elasticsearch", self.error)
+        if self.server is None:
+            try:
+                server = start_server()
+                _check_reachable(server)
+            except Exception as err:
+                self.error = f"{type(err).__name__}: {err}"
+                require_server("elasticsearch", self.error)
+            self.server = server
+        return self.server
+
+    def options(self) -> dict[str, Any]:
+        name = new_index_name()
+        self.indexes.append(name)
+        return self.get().options(name)
+
+    def stop(self) -> None:
+        if self.server is None:
+            return
+        if self.server.name == "external" and self.indexes:
+            _delete_indexes(self.server, self.indexes)
+        self.server.stop()
+
+
+def _client(server: ElasticsearchTestServer) -> Any:
+    from dataknobs_data.adapters.elasticsearch import ElasticsearchDatabase
+
+    return ElasticsearchDatabase(**server.options()).client
+
+
+def _check_reachable(server: ElasticsearchTestServer) -> None:
+    client = _client(server)
+    try:
+        client.info()
+    finally:
+        client.close()
+
+
+def _delete_indexes(server: ElasticsearchTestServer, names: list[str]) -> None:
+    client = _client(server)
+    try:
+        for start in range(0, len(names), 50):
+            client.indices.delete(index=",".join(names[start:start + 50]),
+                                  ignore_unavailable=True)
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="session")
+def es_session() -> Iterator[_Server]:
+    """The session's server (started lazily)."""
+    holder = _Server()
+    yield holder
+    holder.stop()
+
+
+@pytest.fixture
+def es_server(es_session: _Server) -> ElasticsearchTestServer:
+    """The running server."""
+    return es_session.get()
+
+
+@pytest.fixture
+def es_options(es_session: _Server) -> dict[str, Any]:
+    """Adapter options for a fresh index of its own."""
+    return es_session.options()
