@@ -263,8 +263,9 @@ def unsupported_operators(example: SpecExample, capabilities: Any) -> set[Operat
 def run_example(db: Any, example: SpecExample) -> None:
     """Run one example on an empty sync database; ``AssertionError`` on any difference.
 
-    When the query uses an operator the database declares unsupported, ``search`` and
-    ``count`` must raise ``UnsupportedQueryError`` instead. Leaves the records stored."""
+    When the query uses an operator the database declares unsupported, ``search``,
+    ``count`` and ``stream_read`` must raise ``UnsupportedQueryError`` instead. Leaves the
+    records stored."""
     if example.raises is not None:
         check_raises(example)
         return
@@ -274,12 +275,14 @@ def run_example(db: Any, example: SpecExample) -> None:
     unsupported = unsupported_operators(example, db.capabilities)
     if unsupported:
         names = sorted(op.name for op in unsupported)
-        for call in (db.search, db.count):
+        calls = {"search": lambda: db.search(query), "count": lambda: db.count(query),
+                 "stream_read": lambda: list(db.stream_read(query))}
+        for name, call in calls.items():
             try:
-                call(query)
+                call()
             except UnsupportedQueryError:
                 continue
-            raise AssertionError(f"{example.describe()}\n  {call.__name__} did not raise "
+            raise AssertionError(f"{example.describe()}\n  {name} did not raise "
                                  f"UnsupportedQueryError for unsupported {names}")
         return
     check_answer(example, db.search(query), db.count(query))
@@ -296,12 +299,17 @@ async def arun_example(db: Any, example: SpecExample) -> None:
     unsupported = unsupported_operators(example, db.capabilities)
     if unsupported:
         names = sorted(op.name for op in unsupported)
-        for call in (db.search, db.count):
+        async def drain() -> list[Record]:
+            return [r async for r in db.stream_read(query)]
+
+        calls = {"search": lambda: db.search(query), "count": lambda: db.count(query),
+                 "stream_read": drain}
+        for name, call in calls.items():
             try:
-                await call(query)
+                await call()
             except UnsupportedQueryError:
                 continue
-            raise AssertionError(f"{example.describe()}\n  {call.__name__} did not raise "
+            raise AssertionError(f"{example.describe()}\n  {name} did not raise "
                                  f"UnsupportedQueryError for unsupported {names}")
         return
     check_answer(example, await db.search(query), await db.count(query))

@@ -187,6 +187,10 @@ class _RefusesRegex(_DeclaresRegexUnsupported):
         self._refuse(query)
         return super().count(query)
 
+    def stream_read(self, query: Query | None = None, config: Any = None) -> Any:
+        self._refuse(query)
+        return super().stream_read(query, config)
+
     def _refuse(self, query: Query | None) -> None:
         if query is not None and "REGEX" in repr(query.to_dict()):
             raise UnsupportedQueryError("no REGEX here")
@@ -225,12 +229,29 @@ def test_checker_notices_a_query_that_should_fail() -> None:
         run_example(MemoryDatabase(), wrong)
 
 
+class _StreamsRegexAnyway(_RefusesRegex):
+    def stream_read(self, query: Query | None = None, config: Any = None) -> Any:
+        return MemoryDatabase.stream_read(self, query, config)
+
+
 def test_unsupported_operator_must_raise() -> None:
     regex = of("R47")[0]
-    with pytest.raises(AssertionError, match="did not raise UnsupportedQueryError"):
+    with pytest.raises(AssertionError, match="search did not raise UnsupportedQueryError"):
         run_example(_DeclaresRegexUnsupported(), regex)
+    with pytest.raises(AssertionError, match="stream_read did not raise"):
+        run_example(_StreamsRegexAnyway(), regex)
     run_example(_RefusesRegex(), regex)
     run_example(_RefusesRegex(), of("R58")[0])  # other operators still answer
+
+
+async def test_unsupported_operator_must_raise_async() -> None:
+    class Declares(AsyncMemoryDatabase):
+        capabilities = Capabilities(unsupported_operators=frozenset({Operator.REGEX}))
+
+    db = Declares()
+    with pytest.raises(AssertionError, match="search did not raise UnsupportedQueryError"):
+        await arun_example(db, of("R47")[0])
+    await db.close()
 
 
 def test_mixed_kind_paths() -> None:
