@@ -1,0 +1,360 @@
+"""Backend fixtures shared by tests/streaming, tests/migration and tests/dataframes.
+
+Each directory's conftest loads this file and re-exports the fixtures. ``backend`` is
+parametrized over memory, the four file formats, S3 on moto and SeaweedFS (started once per
+session, as tests/s3/conftest.py does), PostgreSQL and Elasticsearch. The last two run when
+``dataknobs_data.adapters.postgres`` / ``.elasticsearch`` import and expose their classes;
+otherwise they skip with the reason. ``stores`` makes fresh, empty stores of the backend
+(each test gets its own file, prefix, table or index) and reopens one over the same storage,
+so a round trip goes through the backend's real serialization.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from dataknobs_data.adapters.file import AsyncFileDatabase, FileDatabase
+from dataknobs_data.adapters.memory import AsyncMemoryDatabase, MemoryDatabase
+from dataknobs_data.domain.errors import DataknobsError, OperationalError
+from dataknobs_data.domain.query import Query
+from dataknobs_data.domain.records import Record
+from dataknobs_data.ports.database import SyncDatabase
+from dataknobs_data.ports.streaming import StreamConfig
+from dataknobs_data.testing.servers import require_server
+from dataknobs_data.testing.servers.s3 import STARTERS, S3TestServer, external_server
+
+S3_NAMES = ["external"] if external_server() is not None else list(STARTERS)
+FILE_FORMATS = ["json", "jsonl", "csv", "parquet"]
+BACKENDS = ["memory", *(f"file-{f}" for f in FILE_FORMATS), *(f"s3-{n}" for n in S3_NAMES),
+            "postgres", "elasticsearch"]
+POSTGRES_DSN = os.environ.get("DATAKNOBS_TEST_POSTGRES_DSN",
+                              "postgresql://postgres@127.0.0.1:5432/test")
+ES_URL_ENV = "DATAKNOBS_TEST_ES_URL"
+
+
+def adapter_classes(module: str, sync_name: str, async_name: str) -> tuple[Any, Any] | str:
+    """The adapter classes, or the reason they are not usable yet."""
+    try:
+        mod = importlib.import_module(f"dataknobs_data.adapters.{module}")
+    except Exception as err:  # an adapter being written may fail to import
+        return f"dataknobs_data.adapters.{module} does not import: {type(err).__name__}: {err}"
+    sync_cls, async_cls = getattr(mod, sync_name, None), getattr(mod, async_name, None)
+    if sync_cls is None or async_cls is None:
+        return f"dataknobs_data.adapters.{module} does not expose {sync_name}/{async_name} yet"
+    return sync_cls, async_cls
+
+
+def _reachable(host: str, port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
+        return True
+    return False
+
+
+class _S3Servers:
+    """Starts each S3 server on first use, stops all at session end."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, S3TestServer] = {}
+        self.buckets: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
+
+    def get(self, name: str) -> S3TestServer:
+        if name in self.errors:
+            require_server(name, self.errors[name])
+        if name not in self.running:
+            try:
+                server = external_server() if name == "external" else STARTERS[name]()
+                assert server is not None
+            except Exception as err:
+                self.errors[name] = f"{type(err).__name__}: {err}"
+                require_server(name, self.errors[name])
+            self.running[name] = server
+            self.buckets[name] = server.new_bucket("dk-mig")
+        return self.running[name]
+
+    def stop(self) -> None:
+        for server in self.running.values():
+            server.stop()
+
+
+class _EsServer:
+    """osmem-server (OpenSearch-compatible), started on first use; or DATAKNOBS_TEST_ES_URL."""
+
+    def __init__(self) -> None:
+        self.url: str | None = os.environ.get(ES_URL_ENV) or None
+        self.compatibility = "elasticsearch" if self.url else "opensearch"
+        self.server: Any = None
+        self.error: str | None = None
+
+    def get(self) -> str:
+        if self.error:
+            require_server("elasticsearch", self.error)
+        if self.url is None:
+            try:
+                from osmem_server import OsmemServer
+
+                self.server = OsmemServer.start(japanese=False)
+                self.url = str(self.server.url)
+            except Exception as err:
+                self.error = f"{type(err).__name__}: {err}"
+                require_server("elasticsearch", self.error)
+        return self.url
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.close()
+
+
+@pytest.fixture(scope="session")
+def s3_servers() -> Iterator[_S3Servers]:
+    """The session's S3 servers (started lazily)."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    servers = _S3Servers()
+    yield servers
+    servers.stop()
+
+
+@pytest.fixture(scope="session")
+def es_server() -> Iterator[_EsServer]:
+    """The session's Elasticsearch-compatible server (started lazily)."""
+    server = _EsServer()
+    yield server
+    server.stop()
+
+
+class Stores:
+    """Fresh stores of one backend; closes (and for servers clears) them at teardown."""
+
+    def __init__(self, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        self.backend = backend
+        self.tmp_path = tmp_path
+        self.request = request
+        self.opened: list[Any] = []
+        self.async_opened: list[Any] = []
+        self.options: dict[int, tuple[type, type, dict[str, Any]]] = {}
+        self.sync_cls, self.async_cls, self._base = self._resolve()
+
+    @property
+    def persistent(self) -> bool:
+        """Whether ``reopen`` reads the backend's storage again (not the same object)."""
+        return self.backend != "memory"
+
+    def _resolve(self) -> tuple[type, type, dict[str, Any]]:
+        name = self.backend
+        if name == "memory":
+            return MemoryDatabase, AsyncMemoryDatabase, {}
+        if name.startswith("file-"):
+            return FileDatabase, AsyncFileDatabase, {"fsync": False}
+        if name.startswith("s3-"):
+            from dataknobs_data.adapters.s3 import AsyncS3Database, S3Database
+
+            servers = self.request.getfixturevalue("s3_servers")
+            server = servers.get(name[3:])
+            return S3Database, AsyncS3Database, {"bucket": servers.buckets[server.name],
+                                                 **server.options()}
+        if name == "postgres":
+            found = adapter_classes("postgres", "PostgresDatabase", "AsyncPostgresDatabase")
+            if isinstance(found, str):
+                pytest.skip(found)
+            parts = urlsplit(POSTGRES_DSN)
+            if not _reachable(parts.hostname or "127.0.0.1", parts.port or 5432):
+                require_server("postgres", f"nothing listens at {parts.hostname}:{parts.port}")
+            return found[0], found[1], {"dsn": POSTGRES_DSN}
+        if name == "elasticsearch":
+            found = adapter_classes("elasticsearch", "ElasticsearchDatabase",
+                                    "AsyncElasticsearchDatabase")
+            if isinstance(found, str):
+                pytest.skip(found)
+            es = self.request.getfixturevalue("es_server")
+            url = es.get()
+            return found[0], found[1], {"hosts": url, "compatibility": es.compatibility}
+        raise AssertionError(name)
+
+    def _fresh_options(self) -> dict[str, Any]:
+        tag = uuid.uuid4().hex[:10]
+        opts = dict(self._base)
+        if self.backend.startswith("file-"):
+            opts["path"] = str(self.tmp_path / f"store-{tag}.{self.backend[5:]}")
+        elif self.backend.startswith("s3-"):
+            opts["prefix"] = f"m-{tag}/"
+        elif self.backend == "postgres":
+            opts["table"] = f"mig_{tag}"
+        elif self.backend == "elasticsearch":
+            opts["index"] = f"mig-{tag}"
+        return opts
+
+    def _build(self, cls: type, opts: dict[str, Any]) -> Any:
+        try:
+            from_config = getattr(cls, "from_config", None)
+            return from_config(opts) if from_config is not None else cls(**opts)
+        except DataknobsError as err:
+            if self.backend in ("postgres", "elasticsearch"):
+                pytest.skip(f"{self.backend} adapter does not take the test options: {err}")
+            raise
+
+    def new(self, **extra: Any) -> Any:
+        """A fresh, empty sync store (``extra``: more adapter options, e.g. schema)."""
+        opts = {**self._fresh_options(), **extra}
+        db = self._build(self.sync_cls, opts)
+        self.opened.append(db)
+        self.options[id(db)] = (self.sync_cls, self.async_cls, opts)
+        return db
+
+    def new_async(self, **extra: Any) -> Any:
+        """A fresh, empty async store."""
+        opts = {**self._fresh_options(), **extra}
+        db = self._build(self.async_cls, opts)
+        self.async_opened.append(db)
+        self.options[id(db)] = (self.sync_cls, self.async_cls, opts)
+        return db
+
+    def reopen(self, db: Any) -> Any:
+        """A new sync instance over the same storage (the same object for memory)."""
+        if self.backend == "memory":
+            return db.sync if isinstance(db, AsyncMemoryDatabase) else db
+        sync_cls, _, opts = self.options[id(db)]
+        if isinstance(db, FileDatabase):
+            db.close()
+        clone = self._build(sync_cls, opts)
+        self.opened.append(clone)
+        self.options[id(clone)] = self.options[id(db)]
+        return clone
+
+    async def aclose(self) -> None:
+        """Close the async stores (call at the end of an async test: their clients belong to
+        the test's event loop)."""
+        for db in self.async_opened:
+            with contextlib.suppress(Exception):
+                if self.backend in ("postgres", "elasticsearch") or self.backend.startswith("s3"):
+                    await db.clear()
+            with contextlib.suppress(Exception):
+                await db.close()
+        self.async_opened = []
+
+    def close_all(self) -> None:
+        for db in self.opened:
+            with contextlib.suppress(Exception):
+                if self.backend in ("postgres", "elasticsearch") or self.backend.startswith("s3"):
+                    db.clear()
+                drop = getattr(db, "drop", None)
+                if callable(drop) and self.backend in ("postgres", "elasticsearch"):
+                    drop()
+            with contextlib.suppress(Exception):
+                db.close()
+
+
+class Crash(BaseException):
+    """A simulated process death (not an Exception: nothing may catch and report it)."""
+
+
+class FaultyStore(SyncDatabase):
+    """A real store behind a wrapper that injects write faults (the storage stays real).
+
+    ``transient``: how many batch writes fail with ``OperationalError`` before succeeding;
+    ``lost_ack``: such a failure happens after the write landed (the reply was lost);
+    ``crash_on_batch``: the n-th batch write (1-based) writes its first half, then the
+    process "dies" (``Crash``)."""
+
+    def __init__(self, inner: SyncDatabase, *, transient: int = 0, lost_ack: bool = False,
+                 crash_on_batch: int | None = None) -> None:
+        super().__init__()
+        self.inner = inner
+        self.schema = inner.schema
+        self.backend_name = inner.backend_name  # type: ignore[misc]
+        self.capabilities = inner.capabilities  # type: ignore[misc]
+        self.transient = transient
+        self.lost_ack = lost_ack
+        self.crash_on_batch = crash_on_batch
+        self.batch_calls = 0
+
+    def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
+        self.batch_calls += 1
+        if self.crash_on_batch == self.batch_calls:
+            half = records[: len(records) // 2]
+            self.inner._create_batch(half)
+            raise Crash(f"died during batch {self.batch_calls}")
+        if self.transient > 0:
+            self.transient -= 1
+            if self.lost_ack:
+                self.inner._create_batch(records)
+            raise OperationalError("connection reset by peer (injected)")
+        return self.inner._create_batch(records)
+
+    def _upsert_batch(self, records: list[Record]) -> None:
+        self.batch_calls += 1
+        if self.crash_on_batch == self.batch_calls:
+            self.inner._upsert_batch(records[: len(records) // 2])
+            raise Crash(f"died during batch {self.batch_calls}")
+        self.inner._upsert_batch(records)
+
+    def _create(self, record_id: str, record: Record) -> None:
+        self.inner._create(record_id, record)
+
+    def _read(self, record_id: str) -> Record | None:
+        return self.inner._read(record_id)
+
+    def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
+        return self.inner._read_batch(record_ids)
+
+    def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
+        return self.inner._update(record_id, record, expected_version)
+
+    def _delete(self, record_id: str, expected_version: str | None) -> bool:
+        return self.inner._delete(record_id, expected_version)
+
+    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
+        self.inner._upsert(record_id, record, expected_version)
+
+    def _search(self, query: Query) -> list[Record]:
+        return self.inner._search(query)
+
+    def _count(self, query: Query) -> int:
+        return self.inner._count(query)
+
+    def _clear(self) -> int:
+        return self.inner._clear()
+
+    def _get_version(self, record_id: str) -> str | None:
+        return self.inner._get_version(record_id)
+
+    def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
+        return self.inner._stream_read(query, config)
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The backend under test (a parameter: every test using it runs once per backend)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def stores(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Stores]:
+    """Fresh stores of ``backend``."""
+    made = Stores(backend, tmp_path, request)
+    yield made
+    made.close_all()
+
+
+__all__ = [
+    "BACKENDS",
+    "FILE_FORMATS",
+    "Crash",
+    "FaultyStore",
+    "Stores",
+    "adapter_classes",
+    "backend",
+    "es_server",
+    "s3_servers",
+    "stores",
+]
