@@ -33,13 +33,21 @@ from .errors import UNDEFINED_TABLE, UNIQUE_VIOLATION, is_connection_error, sqls
 from .pool import ConnectionPool
 from .serializer import copy_lines, row_values, to_record
 from .settings import PostgresOptions
-from .statements import Statements
+from .statements import (
+    COPY_CHUNK,
+    ID_CHUNK,
+    PAGE_SIZE,
+    Statements,
+    chunks,
+    create_rows,
+    deleted_flags,
+    last_rows,
+    taken_failures,
+    unique_in_order,
+)
 
 T = TypeVar("T")
 INSTALL_HINT = "the postgres backend needs psycopg2: pip install 'dataknobs-data[postgres]'"
-PAGE_SIZE = 1000  # rows per execute_values statement
-ID_CHUNK = 10_000  # ids per ANY(...) array
-COPY_CHUNK = 5_000  # rows encoded per read() of the COPY stream
 STATUS_IDLE = 0
 _cursor_names = itertools.count(1)
 
@@ -83,10 +91,6 @@ class _CopyStream(io.RawIOBase):
             size = len(self._buffer)
         out, self._buffer = self._buffer[:size], self._buffer[size:]
         return out
-
-
-def unique_in_order(ids: Sequence[str]) -> list[str]:
-    return list(dict.fromkeys(ids))
 
 
 class PostgresDatabase(SyncDatabase):
@@ -226,7 +230,7 @@ class PostgresDatabase(SyncDatabase):
                 with conn.cursor() as cur:
                     cur.execute("ROLLBACK", [])
             return True
-        except Exception:  # noqa: BLE001 - the connection is gone; the caller drops it
+        except Exception:
             return False
 
     # -- running work ------------------------------------------------------------------------
@@ -444,13 +448,7 @@ class PostgresDatabase(SyncDatabase):
 
     # -- batches -------------------------------------------------------------------------------
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
-        rows: list[tuple[str, str, str]] = []
-        failures: dict[int, BaseException] = {}
-        for i, rec in enumerate(records):
-            try:
-                rows.append(row_values(rec))
-            except DataknobsError as err:
-                failures[i] = err
+        rows, failures = create_rows(records)
         if failures or not rows:
             return failures  # atomic: nothing is written
         psycopg2 = _psycopg2()
@@ -472,15 +470,14 @@ class PostgresDatabase(SyncDatabase):
             taken = set(self._existing([r[0] for r in rows]))
             if not taken:
                 raise
-            return {i: RecordExistsError(row[0]) for i, row in enumerate(rows)
-                    if row[0] in taken}
+            return taken_failures(rows, taken)
         return {}
 
     def _existing(self, ids: list[str]) -> list[str]:
         def work(cur: Any) -> list[str]:
             found: list[str] = []
-            for start in range(0, len(ids), ID_CHUNK):
-                cur.execute(self.statements.existing, (ids[start : start + ID_CHUNK],))
+            for chunk in chunks(ids, ID_CHUNK):
+                cur.execute(self.statements.existing, (list(chunk),))
                 found += [row[0] for row in cur.fetchall()]
             return found
 
@@ -491,8 +488,8 @@ class PostgresDatabase(SyncDatabase):
 
         def work(cur: Any) -> dict[str, tuple[str, str]]:
             found: dict[str, tuple[str, str]] = {}
-            for start in range(0, len(wanted), ID_CHUNK):
-                cur.execute(self.statements.read_many, (wanted[start : start + ID_CHUNK],))
+            for chunk in chunks(wanted, ID_CHUNK):
+                cur.execute(self.statements.read_many, (list(chunk),))
                 for rid, data, metadata in cur.fetchall():
                     found[rid] = (data, metadata)
             return found
@@ -503,13 +500,7 @@ class PostgresDatabase(SyncDatabase):
                 for rid in record_ids]
 
     def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
-        if not updates:
-            return []
-        last: dict[str, tuple[str, str, str]] = {}
-        for rid, rec in updates:
-            _, data, metadata = row_values(rec)
-            last[rid] = (rid, data, metadata)
-        rows = [row for row in last.values() if "\x00" not in row[0]]
+        rows = [row for row in last_rows(rec for _, rec in updates) if "\x00" not in row[0]]
         psycopg2 = _psycopg2()
         st = self.statements
 
@@ -527,28 +518,20 @@ class PostgresDatabase(SyncDatabase):
 
         def work(cur: Any) -> set[str]:
             deleted: set[str] = set()
-            for start in range(0, len(wanted), ID_CHUNK):
-                cur.execute(self.statements.delete_many, (wanted[start : start + ID_CHUNK],))
+            for chunk in chunks(wanted, ID_CHUNK):
+                cur.execute(self.statements.delete_many, (list(chunk),))
                 deleted.update(row[0] for row in cur.fetchall())
             return deleted
 
         deleted = self._run("delete_batch", work, atomic=True) if wanted else set()
-        out = []
-        for rid in record_ids:
-            out.append(rid in deleted)
-            deleted.discard(rid)  # a repeated id was deleted by its first occurrence
-        return out
+        return deleted_flags(record_ids, deleted)
 
     def _upsert_batch(self, records: list[Record]) -> None:
-        last: dict[str, tuple[str, str, str]] = {}
-        for rec in records:
-            row = row_values(rec)
-            last[row[0]] = row
-        if not last:
+        rows = last_rows(records)
+        if not rows:
             return
         psycopg2 = _psycopg2()
         st = self.statements
-        rows = list(last.values())
 
         def work(cur: Any) -> None:
             psycopg2.extras.execute_values(cur, st.upsert_values, rows,
@@ -558,6 +541,7 @@ class PostgresDatabase(SyncDatabase):
 
     # -- queries -------------------------------------------------------------------------------
     def _search(self, query: Query) -> list[Record]:
+        self._ensure_ready()  # the translator's collation depends on the server
         sql = self.statements.search(query)
 
         def work(cur: Any) -> list[Record]:
@@ -568,6 +552,7 @@ class PostgresDatabase(SyncDatabase):
         return self._run("search", work, retry=True)
 
     def _count(self, query: Query) -> int:
+        self._ensure_ready()
         sql = self.statements.count(query)
 
         def work(cur: Any) -> int:
@@ -586,6 +571,7 @@ class PostgresDatabase(SyncDatabase):
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
         """A server-side cursor (``DECLARE ... CURSOR``) fetched ``batch_size`` rows at a
         time: memory stays flat however many records match."""
+        self._ensure_ready()
         sql = self.statements.search(query)
         name = f"dk_stream_{next(_cursor_names)}"
         tx = getattr(self._local, "tx", None)

@@ -9,6 +9,7 @@ round trip -- and the operation runs on a fresh connection.
 
 from __future__ import annotations
 
+import contextlib
 import select
 import threading
 import time
@@ -117,7 +118,99 @@ class ConnectionPool:
 
 
 def _close_quietly(conn: Any) -> None:
-    try:
+    with contextlib.suppress(Exception):
         conn.close()
-    except Exception:  # noqa: BLE001 - closing a broken connection may fail; nothing to do
-        pass
+
+
+class AsyncConnectionPool:
+    """The same pool for psycopg 3's async connections (``connect`` is a coroutine
+    function); one per event loop."""
+
+    def __init__(self, connect: Callable[[], Any], *, min_size: int, max_size: int,
+                 timeout: float, describe: str) -> None:
+        self._connect = connect
+        self.min_size = min_size
+        self.max_size = max_size
+        self.timeout = timeout
+        self._describe = describe
+        self._idle: list[Any] = []
+        self._size = 0
+        self._closed = False
+        self._cond: Any = None
+
+    def _condition(self) -> Any:
+        import asyncio
+
+        if self._cond is None:
+            self._cond = asyncio.Condition()
+        return self._cond
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    async def fill(self) -> None:
+        while self._size < self.min_size:
+            self._size += 1
+            try:
+                conn = await self._connect()
+            except BaseException:
+                self._size -= 1
+                raise
+            await self.release(conn)
+
+    async def acquire(self) -> Any:
+        import asyncio
+
+        cond = self._condition()
+        deadline = time.monotonic() + self.timeout
+        async with cond:
+            while True:
+                while self._idle:
+                    conn = self._idle.pop()
+                    if not conn.closed and not socket_is_dead(conn.fileno()):
+                        return conn
+                    self._size -= 1
+                    await _aclose_quietly(conn)
+                if self._size < self.max_size:
+                    self._size += 1
+                    break
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise OperationalError(
+                        f"postgres {self._describe}: all {self.max_size} pooled connections "
+                        f"stayed in use for {self.timeout:g} s (raise pool_max_size?)")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(cond.wait(), remaining)
+        try:
+            return await self._connect()
+        except BaseException:
+            async with cond:
+                self._size -= 1
+                cond.notify()
+            raise
+
+    async def release(self, conn: Any, broken: bool = False) -> None:
+        cond = self._condition()
+        async with cond:
+            if broken or self._closed or conn.closed:
+                self._size -= 1
+                await _aclose_quietly(conn)
+            else:
+                self._idle.append(conn)
+            cond.notify()
+
+    async def drop_idle(self) -> None:
+        idle, self._idle = self._idle, []
+        self._size -= len(idle)
+        for conn in idle:
+            await _aclose_quietly(conn)
+
+    async def close(self) -> None:
+        self._closed = True
+        await self.drop_idle()
+
+
+async def _aclose_quietly(conn: Any) -> None:
+    with contextlib.suppress(Exception):
+        await conn.close()

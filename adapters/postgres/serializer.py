@@ -140,7 +140,7 @@ def loads_object(text: str | None) -> dict[str, Any]:
         value = _decode(value)
     if type(value) is not dict:
         raise SerializationError(f"stored value is not an object: {text[:80]!r}")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def loads_value(text: str) -> Any:

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ...domain.errors import ConfigurationError
+from ...domain.errors import ConfigurationError, QueryError
 from ...domain.query import _check_path
-from ...domain.errors import QueryError
 
 DEFAULT_DSN = "postgresql://postgres@localhost:5432/postgres"
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1

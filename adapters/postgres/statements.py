@@ -8,16 +8,21 @@ outcomes, version checks), so the two adapters differ only in how they talk to t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TypeVar
 
-from ...domain.errors import ConcurrencyError
+from ...domain.errors import ConcurrencyError, DataknobsError, RecordExistsError
 from ...domain.query import Query
 from ...domain.records import Record, _assign, lookup
 from ...domain.values import MISSING
-from .serializer import loads_value, to_record
+from .serializer import loads_value, row_values, to_record
 from .settings import IndexSpec, index_name, quote_identifier
 from .translator import ICU_COLLATION, SQL, Translator, index_expression, literal
+
+T = TypeVar("T")
+PAGE_SIZE = 1000  # rows per multi-row statement (3 parameters each, far below 65,535)
+ID_CHUNK = 10_000  # ids per ANY(...) array
+COPY_CHUNK = 5_000  # rows encoded per write to a COPY stream
 
 
 def ident(name: str) -> str:
@@ -163,3 +168,57 @@ def project_row(row: Sequence[Any], fields: Sequence[str]) -> Record:
     full = to_record(row[0], "{}", row[-1])
     full._data = partial
     return full.project(fields)
+
+
+def multi_row(sql: str, template: str, n: int) -> str:
+    """``sql`` with its ``VALUES %s`` expanded to ``n`` row templates (the async driver's
+    equivalent of ``execute_values``)."""
+    return sql.replace("VALUES %s", "VALUES " + ",".join([template] * n), 1)
+
+
+def create_rows(records: Sequence[Record]) -> tuple[list[tuple[str, str, str]],
+                                                    dict[int, BaseException]]:
+    """Encoded rows of a create batch, and the records that cannot be stored (by index)."""
+    rows: list[tuple[str, str, str]] = []
+    failures: dict[int, BaseException] = {}
+    for i, rec in enumerate(records):
+        try:
+            rows.append(row_values(rec))
+        except DataknobsError as err:
+            failures[i] = err
+    return rows, failures
+
+
+def last_rows(records: Iterable[Record]) -> list[tuple[str, str, str]]:
+    """Encoded rows with one row per id, the last one given (a batch that names an id twice
+    ends with its last record, as one-by-one writes would)."""
+    last: dict[str, tuple[str, str, str]] = {}
+    for rec in records:
+        row = row_values(rec)
+        last[row[0]] = row
+    return list(last.values())
+
+
+def taken_failures(rows: Sequence[tuple[str, str, str]], taken: set[str]
+                   ) -> dict[int, BaseException]:
+    """Per-index ``RecordExistsError`` for the rows whose id is already stored."""
+    return {i: RecordExistsError(row[0]) for i, row in enumerate(rows) if row[0] in taken}
+
+
+def deleted_flags(record_ids: Sequence[str], deleted: set[str]) -> list[bool]:
+    """Per id, whether it was deleted (a repeated id only at its first occurrence)."""
+    out = []
+    remaining = set(deleted)
+    for rid in record_ids:
+        out.append(rid in remaining)
+        remaining.discard(rid)
+    return out
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def unique_in_order(ids: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
