@@ -166,7 +166,13 @@ def value_predicate(f: Filter) -> ValuePredicate:
         fullmatch = rx.fullmatch
         pred = lambda v: type(v) is str and fullmatch(v) is not None  # noqa: E731
     elif op is Operator.REGEX:
-        search = re.compile(x, re.DOTALL).search
+        pattern = x
+        # ``$`` is portable only as the last character. Python's ``$`` would also match before
+        # a trailing newline; PostgreSQL's and Lucene's do not: anchor at the very end.
+        backslashes = len(x[:-1]) - len(x[:-1].rstrip("\\"))
+        if x.endswith("$") and backslashes % 2 == 0:
+            pattern = x[:-1] + r"\Z"
+        search = re.compile(pattern, re.DOTALL).search
         pred = lambda v: type(v) is str and search(v) is not None  # noqa: E731
     elif op is Operator.STARTS_WITH:
         pred = lambda v: type(v) is str and v.startswith(x)  # noqa: E731
