@@ -1,0 +1,312 @@
+"""Migrator on every backend, as target (from memory) and as source (into memory): batches,
+transforms, queries, verification, dry run, error policies and resuming after a crash."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+
+from dataknobs_data import MemoryDatabase, Operator, Query, Record
+from dataknobs_data.adapters.memory import AsyncMemoryDatabase
+from dataknobs_data.migration import (
+    AddDefault,
+    AsyncMigrator,
+    Drop,
+    FileCheckpointStore,
+    MapField,
+    MemoryCheckpointStore,
+    MigrationError,
+    Migrator,
+    Rename,
+)
+
+N = 60
+
+
+def source_records(n: int = N) -> list[Record]:
+    """Varied values: every storable type, nested, null and missing fields."""
+    base = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        data: dict[str, Any] = {
+            "name": f"p{i:03d}", "age": 20 + i % 40, "score": i / 8, "active": i % 3 != 0,
+            "joined": base + timedelta(days=i), "team": {"name": ["core", "infra"][i % 2]},
+            "tags": [f"t{i % 4}", i % 5], "note": None if i % 7 == 0 else f"n{i}",
+        }
+        if i % 5 == 0:
+            del data["score"]
+        out.append(Record(data, metadata={"source": "hr"}, id=f"id{i:04d}"))
+    return out
+
+
+def fill(db: Any, n: int = N) -> list[Record]:
+    recs = source_records(n)
+    db.create_batch(recs)
+    return recs
+
+
+def drop_minors(rec: Record) -> Record | None:
+    return None if rec["age"] < 25 else rec
+
+
+TRANSFORMS = [Rename("name", "full_name"), Drop("tags"), AddDefault("country", "NO"),
+              MapField("age", lambda a: a + 1), drop_minors]
+
+
+def expected_after(recs: list[Record]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for rec in recs:
+        data = dict(rec.data)
+        data["full_name"] = data.pop("name")
+        data.pop("tags")
+        data["country"] = "NO"
+        data["age"] += 1
+        if data["age"] >= 25:
+            out[rec.id or ""] = data
+    return out
+
+
+# -- into every backend ------------------------------------------------------------------------
+def test_migrate_into_backend_with_transforms_and_verify(stores: Any) -> None:
+    source = MemoryDatabase()
+    recs = fill(source)
+    target = stores.new()
+    seen: list[Any] = []
+    m = Migrator(source, target, transforms=TRANSFORMS, batch_size=16, progress=seen.append)
+    result = m.run(verify=True)
+    want = expected_after(recs)
+    assert result.ok and result.completed, result.summary()
+    assert (result.read, result.written, result.dropped) == (N, len(want), N - len(want))
+    assert result.verification is not None and result.verification.ok
+    assert result.verification.matched == len(want)
+    # the target holds exactly the transformed records, with their types and metadata
+    back = stores.reopen(target)
+    stored = {r.id: r for r in back.all()}
+    assert {k: v.data for k, v in stored.items()} == want
+    assert all(r.metadata == {"source": "hr"} for r in stored.values())
+    # progress: once before the first batch and after each one, ending at the total
+    assert seen[0].total == N and seen[-1].done == N and seen[-1].eta == 0.0
+
+
+def test_migrate_out_of_backend_with_query(stores: Any) -> None:
+    source = stores.new()
+    recs = fill(source)
+    target = MemoryDatabase()
+    q = Query().filter("team.name", Operator.EQ, "core").filter("age", Operator.GTE, 30)
+    result = Migrator(source, target, query=q, batch_size=7).run(verify=True)
+    want = [r for r in recs if r["team"]["name"] == "core" and r["age"] >= 30]
+    assert result.ok and result.written == len(want) and result.verification.ok  # type: ignore[union-attr]
+    assert [r.id for r in target.all()] == [r.id for r in want]
+    assert target.read(want[0].id or "") == want[0]
+
+
+def test_dry_run_writes_nothing_and_reports_what_the_target_refuses(stores: Any) -> None:
+    source = MemoryDatabase()
+    fill(source, 20)
+    source.update("id0003", Record({"name": "x", "age": "old"}))
+    target = stores.new(schema={"fields": {"age": {"type": "integer"}}})
+    result = Migrator(source, target, batch_size=8, on_error="stop").run(dry_run=True)
+    assert result.dry_run and result.read == 20 and result.written == 19
+    assert [(f.index, f.record_id) for f in result.failures] == [(3, "id0003")]
+    assert "age" in result.failures[0].error
+    assert target.count() == 0
+
+
+def test_error_policies_stop_and_skip(stores: Any) -> None:
+    source = MemoryDatabase()
+    fill(source, 30)
+    source.update("id0011", Record({"name": "x", "age": "old"}))
+    schema = {"fields": {"age": {"type": "integer"}}}
+    store = MemoryCheckpointStore()
+    stopped = Migrator(source, stores.new(schema=schema), batch_size=5, checkpoint=store,
+                       migration_id="m").run()
+    assert stopped.stopped_early and not stopped.ok and stopped.failed == 1
+    assert stopped.failures[0].record_id == "id0011"
+    assert store.load("m").position == 10  # type: ignore[union-attr]
+    target = stores.new(schema=schema)
+    skipped = Migrator(source, target, batch_size=5, on_error="skip").run(verify=True)
+    assert not skipped.stopped_early and skipped.written == 29 and skipped.failed == 1
+    assert target.count() == 29 and not target.exists("id0011")
+    report = skipped.verification
+    assert report is not None and report.missing_ids == ["id0011"] and not report.ok
+
+
+def test_verify_reports_missing_changed_and_extra_records(stores: Any) -> None:
+    source = MemoryDatabase()
+    fill(source, 25)
+    target = stores.new()
+    m = Migrator(source, target, batch_size=10)
+    assert m.run().ok
+    target.delete("id0004")
+    changed = target.read("id0007")
+    changed["age"] = 99
+    changed["extra"] = 1
+    target.update("id0007", changed)
+    target.create(Record({"name": "stray"}, id="zz-stray"))
+    report = m.verify()
+    assert not report.ok
+    assert (report.expected, report.target_count) == (25, 25)
+    assert (report.matched, report.missing, report.mismatched, report.extra) == (23, 1, 1, 1)
+    assert report.missing_ids == ["id0004"] and report.extra_ids == ["zz-stray"]
+    assert report.mismatches[0].record_id == "id0007"
+    assert report.mismatches[0].fields == ["age", "extra"]
+
+
+def test_resume_after_a_crash_mid_batch_has_no_duplicates_or_gaps(
+        stores: Any, helpers: Any, tmp_path: Any) -> None:
+    source = MemoryDatabase()
+    recs = fill(source)
+    target = stores.new()
+    checkpoints = FileCheckpointStore(tmp_path / "cp")
+    crashing = helpers.FaultyStore(target, crash_on_batch=3)
+    with pytest.raises(helpers.Crash):
+        Migrator(source, crashing, batch_size=10, checkpoint=checkpoints,
+                 migration_id="copy").run()
+    saved = checkpoints.load("copy")
+    assert saved is not None and saved.position == 20 and saved.last_id == "id0019"
+    assert target.count() == 25  # two batches and half of the third landed
+    # a second run without --resume refuses to start over silently
+    with pytest.raises(MigrationError, match="checkpoint"):
+        Migrator(source, target, batch_size=10, checkpoint=checkpoints,
+                 migration_id="copy").run()
+    resumed = Migrator(source, target, batch_size=10, checkpoint=checkpoints,
+                       migration_id="copy").run(resume=True, verify=True)
+    assert resumed.resume_mode == "anchored" and resumed.resumed_from == 20
+    assert resumed.read == N - 20 and resumed.total_written == N
+    assert resumed.verification is not None and resumed.verification.ok
+    assert sorted(r.id for r in target.all()) == [r.id for r in recs]
+
+
+def test_resume_rescans_when_the_source_changed_before_the_checkpoint(stores: Any) -> None:
+    source = stores.new()
+    fill(source, 30)
+    target = MemoryDatabase()
+    store = MemoryCheckpointStore()
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(progress: Any) -> None:
+        if progress.read >= 20:
+            raise Stop
+
+    with pytest.raises(Stop):
+        Migrator(source, target, batch_size=10, checkpoint=store, migration_id="m",
+                 progress=stop_after_two).run()
+    assert store.load("m").last_id == "id0019"  # type: ignore[union-attr]
+    # records before the checkpoint disappear, one appears before it, one after it
+    source.delete_batch(["id0001", "id0002", "id0003"])
+    source.create(Record({"name": "late", "age": 1}, id="id0005a"))
+    source.create(Record({"name": "new", "age": 2}, id="id9999"))
+    resumed = Migrator(source, target, batch_size=10, checkpoint=store,
+                       migration_id="m").run(resume=True)
+    assert resumed.resume_mode == "scan"
+    ids = [r.id for r in target.all()]
+    assert ids == sorted(set(ids))  # no duplicates
+    assert {f"id{i:04d}" for i in range(30)} <= set(ids) and "id9999" in ids
+
+
+async def test_async_migrator_resumes_and_verifies(stores: Any, helpers: Any) -> None:
+    source = AsyncMemoryDatabase()
+    recs = source_records(40)
+    await source.create_batch(recs)
+    target = stores.new_async()
+    store = MemoryCheckpointStore()
+
+    class Stop(Exception):
+        pass
+
+    def stop_once(progress: Any) -> None:
+        if progress.read == 16 and progress.resumed_from == 0:
+            raise Stop
+
+    try:
+        with pytest.raises(Stop):
+            await AsyncMigrator(source, target, batch_size=8, checkpoint=store,
+                                migration_id="a", transforms=TRANSFORMS,
+                                progress=stop_once).run()
+        result = await AsyncMigrator(source, target, batch_size=8, checkpoint=store,
+                                     migration_id="a", transforms=TRANSFORMS
+                                     ).run(resume=True, verify=True)
+        assert result.resumed_from == 16 and result.verification.ok  # type: ignore[union-attr]
+        assert await target.count() == len(expected_after(recs))
+    finally:
+        await stores.aclose()
+
+
+# -- backend-independent behaviour -------------------------------------------------------------
+def test_upsert_mode_replaces_and_create_mode_reports_existing() -> None:
+    source, target = MemoryDatabase(), MemoryDatabase()
+    fill(source, 10)
+    target.create(Record({"name": "old"}, id="id0002"))
+    created = Migrator(source, target, on_error="skip").run()
+    assert created.failed == 1 and "exists" in created.failures[0].error
+    assert target.read("id0002")["name"] == "old"  # type: ignore[index]
+    upserted = Migrator(source, target, mode="upsert").run(verify=True)
+    assert upserted.ok and target.read("id0002")["name"] == "p002"  # type: ignore[index]
+
+
+def test_a_failing_transform_is_reported_per_record() -> None:
+    source, target = MemoryDatabase(), MemoryDatabase()
+    fill(source, 10)
+
+    def picky(rec: Record) -> Record:
+        if rec.id == "id0004":
+            raise ValueError("cannot handle this one")
+        return rec
+
+    result = Migrator(source, target, transforms=picky, on_error="skip").run()
+    assert result.written == 9 and result.failures[0].record_id == "id0004"
+    assert "cannot handle" in result.failures[0].error
+
+
+def test_completed_checkpoint_resumes_to_nothing_and_reset_starts_over() -> None:
+    source, target = MemoryDatabase(), MemoryDatabase()
+    fill(source, 12)
+    store = MemoryCheckpointStore()
+    m = Migrator(source, target, checkpoint=store, migration_id="x", batch_size=5)
+    assert m.run().completed
+    again = m.run(resume=True)
+    assert again.read == 0 and again.total_written == 12
+    m.reset()
+    assert m.checkpoint() is None
+    with pytest.raises(MigrationError, match="different query"):
+        store.save(m.spec.checkpoints.load("x") or _saved(m))  # type: ignore[union-attr]
+        Migrator(source, target, checkpoint=store, migration_id="x",
+                 query=Query().filter("age", Operator.GT, 1)).run(resume=True)
+
+
+def _saved(m: Migrator) -> Any:
+    from dataknobs_data.migration import Checkpoint
+
+    return Checkpoint("x", m.spec.fingerprint(), position=3, last_id="id0002")
+
+
+def test_sorted_query_cannot_be_resumable() -> None:
+    with pytest.raises(MigrationError, match="sort"):
+        Migrator(MemoryDatabase(), MemoryDatabase(), query=Query().sort("age"),
+                 checkpoint=MemoryCheckpointStore())
+
+
+def test_unordered_source_is_refused_when_checkpointing() -> None:
+    class Shuffled(MemoryDatabase):
+        def _stream_read(self, query: Any, config: Any) -> Any:
+            return iter(reversed(list(super()._stream_read(query, config))))
+
+    source = Shuffled()
+    fill(source, 5)
+    with pytest.raises(MigrationError, match="id order"):
+        Migrator(source, MemoryDatabase(), checkpoint=MemoryCheckpointStore()).run()
+
+
+def test_verify_compares_instants_not_offsets() -> None:
+    source, target = MemoryDatabase(), MemoryDatabase()
+    t = datetime(2024, 1, 1, 12, tzinfo=UTC)
+    source.create(Record({"t": t, "n": 1}, id="a"))
+    target.create(Record({"t": t.astimezone(timezone(timedelta(hours=2))), "n": 1}, id="a"))
+    assert Migrator(source, target).verify().ok
+    target.update("a", Record({"t": t, "n": 1.0}))
+    report = Migrator(source, target).verify()
+    assert report.mismatches[0].fields == ["n"]  # 1 and 1.0 are different types
