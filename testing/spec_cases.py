@@ -197,6 +197,10 @@ class SpecExample:
                 walk(key, value)
         return sorted(path for path, seen in kinds.items() if len(seen) > 1)
 
+    def same_records(self, other: SpecExample | None) -> bool:
+        """Whether ``other`` stores exactly the same records (kinds included)."""
+        return other is not None and _typed(self.records) == _typed(other.records)
+
     def describe(self) -> str:
         """The example in a few lines, for assertion messages."""
         return (f"{self.name} ({self.title})\n  records: {self.records!r}\n"
@@ -260,17 +264,18 @@ def unsupported_operators(example: SpecExample, capabilities: Any) -> set[Operat
     return example.operators() & set(capabilities.unsupported_operators)
 
 
-def run_example(db: Any, example: SpecExample) -> None:
+def run_example(db: Any, example: SpecExample, load: bool = True) -> None:
     """Run one example on an empty sync database; ``AssertionError`` on any difference.
 
     When the query uses an operator the database declares unsupported, ``search``,
     ``count`` and ``stream_read`` must raise ``UnsupportedQueryError`` instead. Leaves the
-    records stored."""
+    records stored; ``load=False`` runs the query on records already stored (the previous
+    example's, when ``same_records`` says they are the same)."""
     if example.raises is not None:
         check_raises(example)
         return
     query = example.build_query()
-    if example.records:
+    if load and example.records:
         db.create_batch(example.build_records())
     unsupported = unsupported_operators(example, db.capabilities)
     if unsupported:
@@ -288,13 +293,13 @@ def run_example(db: Any, example: SpecExample) -> None:
     check_answer(example, db.search(query), db.count(query))
 
 
-async def arun_example(db: Any, example: SpecExample) -> None:
+async def arun_example(db: Any, example: SpecExample, load: bool = True) -> None:
     """``run_example`` for an ``AsyncDatabase``."""
     if example.raises is not None:
         check_raises(example)
         return
     query = example.build_query()
-    if example.records:
+    if load and example.records:
         await db.create_batch(example.build_records())
     unsupported = unsupported_operators(example, db.capabilities)
     if unsupported:
