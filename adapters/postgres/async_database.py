@@ -20,6 +20,7 @@ from ...domain.errors import (
     BackendNotAvailableError,
     DataknobsError,
     RecordExistsError,
+    SerializationError,
     StorageError,
 )
 from ...domain.query import Query
@@ -404,31 +405,41 @@ class AsyncPostgresDatabase(AsyncDatabase):
 
     # -- batches -------------------------------------------------------------------------------
     async def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
-        rows, failures = create_rows(records)
-        if failures or not rows:
-            return failures  # atomic: nothing is written
+        if not records:
+            return {}
         st = self.statements
+        use_copy = len(records) >= self.options.copy_threshold
+        rows: list[tuple[str, str, str]] = []
+        if not use_copy:
+            rows, failures = create_rows(records)
+            if failures:
+                return failures  # atomic: nothing is written
 
         async def work(cur: Any) -> None:
-            if len(rows) >= self.options.copy_threshold:
+            if use_copy:
+                # encoded a chunk at a time while the server parses the previous one
                 async with cur.copy(st.copy) as copy:
-                    for chunk in chunks(rows, COPY_CHUNK):
-                        await copy.write(copy_lines(chunk).encode("utf-8"))
+                    for chunk in chunks(records, COPY_CHUNK):
+                        text = copy_lines(row_values(rec) for rec in chunk)
+                        await copy.write(text.encode("utf-8"))
             else:
-                for chunk in chunks(rows, PAGE_SIZE):
-                    await cur.execute(multi_row(st.insert_values, st.row_template, len(chunk)),
-                                      [value for row in chunk for value in row])
+                for part in chunks(rows, PAGE_SIZE):
+                    await cur.execute(multi_row(st.insert_values, st.row_template, len(part)),
+                                      [value for row in part for value in row])
 
         try:
             await self._run("create_batch", work, atomic=True)
+        except SerializationError:
+            return create_rows(records)[1]
         except StorageError as err:
             if not isinstance(err.__cause__, Exception) or \
                     sqlstate(err.__cause__) != UNIQUE_VIOLATION:
                 raise
-            taken = set(await self._existing([r[0] for r in rows]))
+            ids = [rec.id or "" for rec in records]
+            taken = set(await self._existing(ids))
             if not taken:
                 raise
-            return taken_failures(rows, taken)
+            return taken_failures(ids, taken)
         return {}
 
     async def _existing(self, ids: list[str]) -> list[str]:

@@ -21,6 +21,7 @@ from ...domain.errors import (
     BackendNotAvailableError,
     DataknobsError,
     RecordExistsError,
+    SerializationError,
     StorageError,
 )
 from ...domain.query import Query
@@ -71,22 +72,29 @@ def _psycopg2() -> Any:
 
 
 class _CopyStream(io.RawIOBase):
-    """A file-like object producing COPY text for rows, a chunk at a time."""
+    """A file-like object producing COPY text for records, encoded a chunk at a time while
+    the server parses the previous one (``serializer`` errors stop the COPY)."""
 
-    def __init__(self, rows: Sequence[tuple[str, str, str]]) -> None:
+    def __init__(self, records: Sequence[Record]) -> None:
         super().__init__()
-        self._rows = rows
+        self._records = records
         self._next = 0
         self._buffer = b""
+        self.error: BaseException | None = None  # the driver reports only that read() failed
 
     def readable(self) -> bool:
         return True
 
     def read(self, size: int = -1) -> bytes:
-        while (size < 0 or len(self._buffer) < size) and self._next < len(self._rows):
-            chunk = self._rows[self._next : self._next + COPY_CHUNK]
+        while (size < 0 or len(self._buffer) < size) and self._next < len(self._records):
+            chunk = self._records[self._next : self._next + COPY_CHUNK]
             self._next += len(chunk)
-            self._buffer += copy_lines(chunk).encode("utf-8")
+            try:
+                text = copy_lines(row_values(rec) for rec in chunk)
+            except BaseException as err:
+                self.error = err
+                raise
+            self._buffer += text.encode("utf-8")
         if size < 0:
             size = len(self._buffer)
         out, self._buffer = self._buffer[:size], self._buffer[size:]
@@ -448,29 +456,44 @@ class PostgresDatabase(SyncDatabase):
 
     # -- batches -------------------------------------------------------------------------------
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
-        rows, failures = create_rows(records)
-        if failures or not rows:
-            return failures  # atomic: nothing is written
+        if not records:
+            return {}
         psycopg2 = _psycopg2()
         st = self.statements
+        use_copy = len(records) >= self.options.copy_threshold
+        rows: list[tuple[str, str, str]] = []
+        if not use_copy:
+            rows, failures = create_rows(records)
+            if failures:
+                return failures  # atomic: nothing is written
 
         def work(cur: Any) -> None:
-            if len(rows) >= self.options.copy_threshold:
-                cur.copy_expert(st.copy, _CopyStream(rows), size=1 << 16)
+            if use_copy:
+                stream = _CopyStream(records)
+                try:
+                    cur.copy_expert(st.copy, stream, size=1 << 16)
+                except Exception:
+                    if stream.error is not None:
+                        raise stream.error from None
+                    raise
             else:
                 psycopg2.extras.execute_values(cur, st.insert_values, rows,
                                                template=st.row_template, page_size=PAGE_SIZE)
 
         try:
             self._run("create_batch", work, atomic=True)
+        except SerializationError:
+            # a record COPY could not encode (the COPY was aborted): report every such one
+            return create_rows(records)[1]
         except StorageError as err:
             if not isinstance(err.__cause__, Exception) or \
                     sqlstate(err.__cause__) != UNIQUE_VIOLATION:
                 raise
-            taken = set(self._existing([r[0] for r in rows]))
+            ids = [rec.id or "" for rec in records]
+            taken = set(self._existing(ids))
             if not taken:
                 raise
-            return taken_failures(rows, taken)
+            return taken_failures(ids, taken)
         return {}
 
     def _existing(self, ids: list[str]) -> list[str]:

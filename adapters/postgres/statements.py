@@ -199,10 +199,9 @@ def last_rows(records: Iterable[Record]) -> list[tuple[str, str, str]]:
     return list(last.values())
 
 
-def taken_failures(rows: Sequence[tuple[str, str, str]], taken: set[str]
-                   ) -> dict[int, BaseException]:
-    """Per-index ``RecordExistsError`` for the rows whose id is already stored."""
-    return {i: RecordExistsError(row[0]) for i, row in enumerate(rows) if row[0] in taken}
+def taken_failures(ids: Sequence[str], taken: set[str]) -> dict[int, BaseException]:
+    """Per-index ``RecordExistsError`` for the ids already stored."""
+    return {i: RecordExistsError(rid) for i, rid in enumerate(ids) if rid in taken}
 
 
 def deleted_flags(record_ids: Sequence[str], deleted: set[str]) -> list[bool]:
