@@ -855,6 +855,11 @@ _EXAMPLE_JSON: list[str] = [
     'le": {"records": {"a": {"v": "Ada"}, "b": {"v": "ada"}, "c": {"v": "Nadia"}, "d": {"v": "A'
     'DA"}}, "query": {"filters": [{"field": "v", "operator": "REGEX", "value": "a$"}]}, "expect'
     '": ["a", "b", "c"]}}',
+    # R47.4 REGEX searches anywhere in the string, case-sensitively
+    '{"rule": "R47", "title": "REGEX searches anywhere in the string, case-sensitively", "examp'
+    'le": {"records": {"a": {"v": "a\\n"}, "b": {"v": "a"}, "c": {"v": "a\\n\\n"}, "d": {"v": "'
+    'ab\\n"}}, "query": {"filters": [{"field": "v", "operator": "REGEX", "value": "a$"}]}, "exp'
+    'ect": ["b"]}}',
     # R48.1 Classes, quantifiers, groups and alternation
     '{"rule": "R48", "title": "Classes, quantifiers, groups and alternation", "example": {"reco'
     'rds": {"a": {"v": "ab12"}, "b": {"v": "ab1"}, "c": {"v": "xy123"}, "d": {"v": "AB12"}}, "q'
