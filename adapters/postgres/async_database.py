@@ -147,6 +147,10 @@ class AsyncPostgresDatabase(AsyncDatabase):
                     await cur.execute("BEGIN", [])
                     sql, params = self.statements.ddl_lock()
                     await cur.execute(sql, params)
+                    exists_sql, create_sql, params = self.statements.create_schema()
+                    await cur.execute(exists_sql, params)
+                    if not (await cur.fetchone())[0]:
+                        await cur.execute(create_sql, [])
                     for statement in self.statements.create_table():
                         await cur.execute(statement, [])
                     await cur.execute("COMMIT", [])

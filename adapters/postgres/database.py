@@ -193,6 +193,10 @@ class PostgresDatabase(SyncDatabase):
                     cur.execute("BEGIN", [])
                     sql, params = self.statements.ddl_lock()
                     cur.execute(sql, params)
+                    exists_sql, create_sql, params = self.statements.create_schema()
+                    cur.execute(exists_sql, params)
+                    if not (cur.fetchone())[0]:
+                        cur.execute(create_sql, [])
                     for statement in self.statements.create_table():
                         cur.execute(statement, [])
                     cur.execute("COMMIT", [])

@@ -82,7 +82,6 @@ class Statements:
         idempotent; run them in one transaction under ``ddl_lock``)."""
         t = self.qualified
         out = [
-            f"CREATE SCHEMA IF NOT EXISTS {ident(self.table_schema)}",
             f"CREATE SEQUENCE IF NOT EXISTS {self.sequence}",
             f"CREATE TABLE IF NOT EXISTS {t} ("
             'id text COLLATE "C" PRIMARY KEY, '
@@ -95,6 +94,12 @@ class Statements:
         ]
         out += self.create_indexes()
         return out
+
+    def create_schema(self) -> tuple[str, str, list[Any]]:
+        """(existence query, statement to run when the schema is missing, parameters):
+        ``CREATE SCHEMA IF NOT EXISTS`` needs the CREATE privilege even when it exists."""
+        return ("SELECT EXISTS(SELECT 1 FROM pg_namespace WHERE nspname = %s)",
+                f"CREATE SCHEMA IF NOT EXISTS {ident(self.table_schema)}", [self.table_schema])
 
     def create_indexes(self) -> list[str]:
         out = []
