@@ -171,7 +171,7 @@ def test_pool_is_sized_by_config(make_db: MakeDb, pg_server: PostgresTestServer)
         try:
             for _ in range(20):
                 assert db.count(Query().filter("n", Operator.LT, 10)) == 10
-        except BaseException as err:  # noqa: BLE001 - reported below
+        except BaseException as err:
             errors.append(err)
 
     threads = [threading.Thread(target=reader) for _ in range(6)]
