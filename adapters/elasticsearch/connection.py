@@ -18,7 +18,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ...domain.errors import (
     BackendNotAvailableError,
@@ -80,6 +80,20 @@ def redact_url(url: str) -> str:
     return urlunsplit((parts.scheme, "***@" + host, parts.path, parts.query, parts.fragment))
 
 
+def split_userinfo(url: str) -> tuple[str | None, str | None, str]:
+    """``(user, password, url without them)``; user None when the URL carries none."""
+    try:
+        parts = urlsplit(url)
+        user, secret = parts.username, parts.password
+    except ValueError:
+        return None, None, url
+    if user is None:
+        return None, None, url
+    host = parts.netloc.rpartition("@")[2]
+    return (unquote(user), unquote(secret) if secret is not None else None,
+            urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment)))
+
+
 def check_index_name(name: object) -> str:
     """An index name Elasticsearch accepts, or ``ConfigurationError`` saying why."""
     if not isinstance(name, str) or not name:
@@ -102,9 +116,8 @@ def check_index_name(name: object) -> str:
 
 def index_body(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Settings and mapping of a records index (see ``serializer`` for the fields)."""
-    sub_types = {"t": "byte", "h": "keyword", "b": "boolean", "nc": "byte", "nh": "long",
-                 "nl": "long", "nf": "double", "s": "keyword", "sf": "keyword",
-                 "sl": "boolean", "d": "long", "du": "long"}
+    sub_types = {"o": "byte", "b": "boolean", "n": "keyword", "s": "keyword",
+                 "sf": "keyword", "sl": "boolean", "d": "keyword", "h": "keyword"}
     templates = [
         {f"dataknobs_{sub}": {"path_match": f"{SHADOW_FIELD}.*.{sub}",
                               "mapping": {"type": kind}}}
@@ -192,6 +205,13 @@ class ConnectionSettings:
             host_list = [h.strip() for h in hosts.split(",") if h.strip()]
         else:
             host_list = [str(h) for h in (hosts or []) if str(h).strip()]
+        # credentials in a URL move to basic auth, so the kept URLs hold no secret
+        for i, host in enumerate(host_list):
+            user, secret, bare = split_userinfo(host)
+            if user is not None:
+                host_list[i] = bare
+                if basic_auth is None and not username:
+                    username, password = user, secret
         if not host_list and not cloud_id:
             raise ConfigurationError("elasticsearch needs 'hosts' (for example "
                                      "http://127.0.0.1:9200) or a 'cloud_id'")

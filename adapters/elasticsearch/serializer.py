@@ -15,33 +15,34 @@ A record is stored as one document with three parts:
     the query shadow: for every addressable path of the data (dotted segments through
     objects, docs/query-semantics.md "Paths") one object named by ``field_name(path)``
     holding typed subfields, so a field may hold an integer in one record and a string in
-    another without a mapping conflict:
+    another without a mapping conflict. A value sets one subfield (two for some strings,
+    lists and objects); null and missing set none:
 
     =====  ===========  ===========================================================
-    ``t``  byte         type rank (values.type_rank); absent for null and missing
-    ``h``  keyword      canonical equality key (1 == 1.0, True != 1, instants)
     ``b``  boolean      booleans
-    ``nc`` byte         numbers: -1 / 0 / 1 for below / inside / above the int64 range
-    ``nh`` long         numbers: integer part (truncated) inside the range, high 32 bits
-    ``nl`` long         numbers: the same integer part, low 32 bits (0 .. 2**32 - 1)
-    ``nf`` double       numbers: fractional part, or the value itself outside the range
+    ``n``  keyword      numbers: ``number_code``, fixed width, ordered like the numbers
     ``s``  keyword      strings, the first ``STRING_PREFIX`` characters
-    ``sf`` keyword      strings, case-folded (``fold``) for ILIKE
-    ``sl`` boolean      strings: longer than ``STRING_PREFIX`` characters
-    ``d``  long         datetimes: whole seconds since the epoch (UTC instant)
-    ``du`` long         datetimes: the microseconds within that second
+    ``sf`` keyword      strings whose case folding differs: ``fold`` of ``s`` (ILIKE)
+    ``sl`` boolean      strings longer than ``STRING_PREFIX`` characters (only those)
+    ``d``  keyword      datetimes: ``instant_code``, fixed width, ordered like instants
+    ``h``  keyword      lists, objects and long strings: canonical equality key
+    ``o``  byte         lists and objects: their type rank (lists sort before objects)
     =====  ===========  ===========================================================
 
-    ``(nc, nh, nl, nf)`` orders every int64 and every finite double exactly: a double
-    cannot hold every int64 and a long cannot hold a fraction; and no part exceeds 2**53,
-    because some servers (osmem-server) compare and sort longs as doubles. The shadow is
-    excluded from ``_source``.
+    Numbers and instants are coded as keywords because no numeric type holds them all
+    exactly: a double cannot hold every int64, a long no fraction, and some servers
+    (osmem-server) compare and sort longs as doubles. Keyword order is byte order, so range
+    queries and sorts on the codes are exact. The type order of a mixed-type sort comes
+    from the order of the sort keys (``b``, ``n``, ``s``, ``d``, ``o``, each missing last),
+    so no field stores the type; one indexed field per value keeps bulk indexing fast.
+    The shadow is excluded from ``_source``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -75,6 +76,7 @@ INT64_LOW: Final = -(2**63)
 INT64_HIGH: Final = 2**63
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
+_ZERO_FRACTION: Final = "8000000000000000"
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
@@ -95,21 +97,27 @@ def shadow_field(path: str, sub: str) -> str:
 
 
 # -- value keys -------------------------------------------------------------------------------
-def number_key(value: int | float) -> tuple[int, int, int, float]:
-    """``(nc, nh, nl, nf)``: an exact, order-preserving key over int64 and finite doubles.
+def _double_code(value: float) -> str:
+    """16 hex digits ordered like the doubles (sign flipped, negatives inverted)."""
+    bits = struct.unpack(">Q", struct.pack(">d", value + 0.0))[0]  # + 0.0: -0.0 -> 0.0
+    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | 0x8000000000000000
+    return f"{bits:016x}"
 
-    Inside the int64 range a number is its truncated integer part (split into high and low
-    32 bits, each exact as a double) plus a fraction (exact); outside it only doubles exist
-    and they order by themselves."""
+
+def number_code(value: int | float) -> str:
+    """An exact, order-preserving keyword for every int64 and finite double.
+
+    Inside the int64 range: ``1`` + the truncated integer part (offset, 16 hex digits) +
+    the fraction (``_double_code``); outside it ``0``/``2`` + the double itself. Equal
+    numbers (``1 == 1.0``) get equal codes."""
     if type(value) is int:
-        return 0, value >> 32, value & 0xFFFFFFFF, 0.0
+        return f"1{value + INT64_HIGH:016x}{_ZERO_FRACTION}"
     if value >= INT64_HIGH:
-        return 1, 0, 0, float(value)
+        return "2" + _double_code(value)
     if value < INT64_LOW:
-        return -1, 0, 0, float(value)
+        return "0" + _double_code(value)
     whole = int(value)
-    # + 0.0 turns -0.0 into 0.0 (Lucene orders -0.0 below 0.0)
-    return 0, whole >> 32, whole & 0xFFFFFFFF, (value - whole) + 0.0
+    return f"1{whole + INT64_HIGH:016x}{_double_code(value - whole)}"
 
 
 def fold_char(ch: str) -> str:
@@ -134,9 +142,9 @@ def instant_micros(value: datetime) -> int:
     return (as_instant(value) - _EPOCH) // _MICROSECOND
 
 
-def instant_key(value: datetime) -> tuple[int, int]:
-    """``(d, du)``: whole seconds since the epoch and the microseconds within the second."""
-    return divmod(instant_micros(value), 1_000_000)
+def instant_code(value: datetime) -> str:
+    """An order-preserving keyword of a datetime's instant (microseconds, offset, hex)."""
+    return f"{instant_micros(value) + INT64_HIGH:016x}"
 
 
 def canonical(value: Any) -> str:
@@ -172,20 +180,23 @@ def equality_key(value: Any) -> str:
 def _shadow_entry(value: Any) -> dict[str, Any]:
     t = type(value)
     if t is str:
-        prefix = value[:STRING_PREFIX]
-        return {"t": RANK_STRING, "h": equality_key(value), "s": prefix, "sf": fold(prefix),
-                "sl": len(value) > STRING_PREFIX}
+        if len(value) > STRING_PREFIX:
+            prefix = value[:STRING_PREFIX]
+            entry: dict[str, Any] = {"s": prefix, "sl": True, "h": equality_key(value)}
+        else:
+            prefix = value
+            entry = {"s": value}
+        folded = fold(prefix)
+        if folded != prefix:
+            entry["sf"] = folded
+        return entry
     if t is int or t is float:
-        nc, nh, nl, nf = number_key(value)
-        return {"t": RANK_NUMBER, "h": equality_key(value), "nc": nc, "nh": nh, "nl": nl,
-                "nf": nf}
+        return {"n": number_code(value)}
     if t is bool:
-        return {"t": RANK_BOOL, "h": "b:1" if value else "b:0", "b": value}
+        return {"b": value}
     if t is datetime:
-        seconds, micros = instant_key(value)
-        return {"t": RANK_DATETIME, "h": equality_key(value), "d": seconds, "du": micros}
-    rank = RANK_LIST if t is list else RANK_DICT
-    return {"t": rank, "h": equality_key(value)}
+        return {"d": instant_code(value)}
+    return {"o": RANK_LIST if t is list else RANK_DICT, "h": equality_key(value)}
 
 
 def iter_paths(data: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:

@@ -23,14 +23,14 @@ from typing import Any
 from ...domain.errors import QueryError, UnsupportedQueryError
 from ...domain.query import Condition, Filter, LogicCondition, LogicOperator, Operator, SortOrder
 from ...domain.query import SortSpec as SortSpec
-from ...domain.values import RANK_DATETIME, RANK_NUMBER, RANK_STRING, type_rank
+from ...domain.values import RANK_BOOL, RANK_DATETIME, RANK_NUMBER, RANK_STRING, type_rank
 from .serializer import (
     ID_FIELD,
     STRING_PREFIX,
     equality_key,
     fold_char,
-    instant_key,
-    number_key,
+    instant_code,
+    number_code,
     shadow_field,
 )
 
@@ -39,10 +39,19 @@ MATCH_ALL: Clause = {"match_all": {}}
 MATCH_NONE: Clause = {"match_none": {}}
 
 #: The shadow subfields a sort reads, in order, with the type used where a field is unmapped.
+#: Ascending, boolean < number < string < datetime < list < object falls out of the key
+#: order (each key missing last); descending takes the types in reverse (``sl`` always
+#: right after ``s``: it only breaks ties between equal prefixes).
 SORT_FIELDS: tuple[tuple[str, str], ...] = (
-    ("t", "byte"), ("b", "boolean"), ("nc", "byte"), ("nh", "long"), ("nl", "long"),
-    ("nf", "double"), ("s", "keyword"), ("sl", "boolean"), ("d", "long"), ("du", "long"),
+    ("b", "boolean"), ("n", "keyword"), ("s", "keyword"), ("sl", "boolean"),
+    ("d", "keyword"), ("o", "byte"),
 )
+SORT_FIELDS_DESC: tuple[tuple[str, str], ...] = (
+    ("o", "byte"), ("d", "keyword"), ("s", "keyword"), ("sl", "boolean"),
+    ("n", "keyword"), ("b", "boolean"),
+)
+#: The subfields of which one is set for every present, non-null value.
+VALUE_FIELDS = ("b", "n", "s", "d", "h")
 
 
 def _and(*clauses: Clause) -> Clause:
@@ -65,43 +74,36 @@ def _range(name: str, op: str, value: Any) -> Clause:
     return {"range": {name: {op: value}}}
 
 
-def _strict(op: Operator) -> str:
-    return {Operator.GT: "gt", Operator.GTE: "gt", Operator.LT: "lt", Operator.LTE: "lt"}[op]
+_RANGE_OPS = {Operator.GT: "gt", Operator.GTE: "gte", Operator.LT: "lt", Operator.LTE: "lte"}
 
 
-def _lexicographic(names: list[str], key: tuple[Any, ...], op: Operator) -> Clause:
-    """``(f1, f2, ...) op (k1, k2, ...)`` compared lexicographically."""
-    last = {Operator.GT: "gt", Operator.GTE: "gte", Operator.LT: "lt", Operator.LTE: "lte"}[op]
-    clause = _range(names[-1], last, key[-1])
-    for name, value in zip(reversed(names[:-1]), reversed(key[:-1]), strict=True):
-        clause = _or(_range(name, _strict(op), value), _and(_term(name, value), clause))
-    return clause
+def _long_string(path: str) -> Clause:
+    return _term(shadow_field(path, "sl"), True)
 
 
 def _ordering(path: str, op: Operator, value: Any) -> Clause:
     rank = type_rank(value)
     if rank == RANK_NUMBER:
-        names = [shadow_field(path, sub) for sub in ("nc", "nh", "nl", "nf")]
-        return _lexicographic(names, number_key(value), op)
+        return _range(shadow_field(path, "n"), _RANGE_OPS[op], number_code(value))
     if rank == RANK_DATETIME:
         assert isinstance(value, datetime)
-        names = [shadow_field(path, sub) for sub in ("d", "du")]
-        return _lexicographic(names, instant_key(value), op)
+        return _range(shadow_field(path, "d"), _RANGE_OPS[op], instant_code(value))
     assert rank == RANK_STRING
     if len(value) > STRING_PREFIX:
         raise UnsupportedQueryError(
             f"filter {path!r} {op.name}: elasticsearch compares strings by their first "
             f"{STRING_PREFIX} characters; the operand has {len(value)}")
-    s, sl = shadow_field(path, "s"), shadow_field(path, "sl")
+    s = shadow_field(path, "s")
     # A longer stored string is represented by its prefix p: v > x <=> p >= x and
     # v <= x <=> p < x (for |x| <= STRING_PREFIX); shorter strings compare as themselves.
     if op is Operator.GT:
-        return _or(_range(s, "gt", value), _and(_term(s, value), _term(sl, True)))
+        return _or(_range(s, "gt", value), _and(_term(s, value), _long_string(path)))
     if op is Operator.GTE:
         return _range(s, "gte", value)
     if op is Operator.LT:
         return _range(s, "lt", value)
-    return _or(_range(s, "lt", value), _and(_term(s, value), _term(sl, False)))
+    return _or(_range(s, "lt", value),
+               {"bool": {"filter": [_term(s, value)], "must_not": [_long_string(path)]}})
 
 
 def like_to_wildcard(pattern: str, ignore_case: bool = False) -> str:
@@ -204,7 +206,7 @@ def regex_to_lucene(pattern: str) -> str:
     """A portable-subset regex with search semantics as an anchored Lucene regexp.
 
     Unanchored sides get ``.*``; ``^`` (first branch) anchors the start; ``$`` (last branch)
-    anchors the end, where Python's ``$`` also accepts one trailing newline."""
+    anchors the very end (docs/query-semantics.md: no allowance for a final newline)."""
     anchored_start = pattern.startswith("^")
     body = pattern[1:] if anchored_start else pattern
     anchored_end = False
@@ -217,19 +219,51 @@ def regex_to_lucene(pattern: str) -> str:
     parts = []
     for index, branch in enumerate(branches):
         start = "" if anchored_start and index == 0 else ".*"
-        end = "(\n)?" if anchored_end and index == len(branches) - 1 else ".*"
+        end = "" if anchored_end and index == len(branches) - 1 else ".*"
         parts.append(f"{start}({branch or '()'}){end}")
     return "|".join(f"({p})" for p in parts) if len(parts) > 1 else parts[0]
 
 
+def _equal_terms(path: str, values: list[Any]) -> list[Clause]:
+    """Term clauses matching a value equal to one of ``values`` (grouped by typed field)."""
+    groups: dict[str, set[Any]] = {}
+    exact_prefix: list[str] = []
+    for value in values:
+        rank = type_rank(value)
+        if rank == RANK_NUMBER:
+            groups.setdefault("n", set()).add(number_code(value))
+        elif rank == RANK_DATETIME:
+            groups.setdefault("d", set()).add(instant_code(value))
+        elif rank == RANK_BOOL:
+            groups.setdefault("b", set()).add(bool(value))
+        elif rank == RANK_STRING and len(value) < STRING_PREFIX:
+            groups.setdefault("s", set()).add(value)
+        elif rank == RANK_STRING and len(value) == STRING_PREFIX:
+            exact_prefix.append(value)  # equal to s, and not a longer string
+        else:  # lists, objects and long strings: the canonical key
+            groups.setdefault("h", set()).add(equality_key(value))
+    clauses: list[Clause] = []
+    for sub, keys in sorted(groups.items()):
+        name = shadow_field(path, sub)
+        if len(keys) == 1:
+            clauses.append(_term(name, next(iter(keys))))
+        else:
+            clauses.append({"terms": {name: sorted(keys)}})
+    for value in exact_prefix:
+        clauses.append({"bool": {"filter": [_term(shadow_field(path, "s"), value)],
+                                 "must_not": [_long_string(path)]}})
+    return clauses
+
+
 def _eq(path: str, value: Any) -> Clause:
-    return _term(shadow_field(path, "h"), equality_key(value))
+    return _equal_terms(path, [value])[0]
 
 
 def _in(path: str, values: list[Any]) -> Clause:
-    if not values:
+    clauses = _equal_terms(path, values)
+    if not clauses:
         return MATCH_NONE
-    return {"terms": {shadow_field(path, "h"): sorted({equality_key(v) for v in values})}}
+    return clauses[0] if len(clauses) == 1 else _or(*clauses)
 
 
 def _between(path: str, bounds: list[Any]) -> Clause:
@@ -237,9 +271,14 @@ def _between(path: str, bounds: list[Any]) -> Clause:
 
 
 def _like(path: str, pattern: str, ignore_case: bool = False) -> Clause:
-    sub = "sf" if ignore_case else "s"
-    return {"wildcard": {shadow_field(path, sub): {"value": like_to_wildcard(pattern,
-                                                                            ignore_case)}}}
+    value = like_to_wildcard(pattern, ignore_case)
+    if not ignore_case:
+        return {"wildcard": {shadow_field(path, "s"): {"value": value}}}
+    # sf holds the folded string where folding changes it; elsewhere s is already folded
+    folded, plain = shadow_field(path, "sf"), shadow_field(path, "s")
+    return _or({"wildcard": {folded: {"value": value}}},
+               {"bool": {"filter": [{"wildcard": {plain: {"value": value}}}],
+                         "must_not": [{"exists": {"field": folded}}]}})
 
 
 def _regex(path: str, pattern: str) -> Clause:
@@ -256,7 +295,7 @@ def _starts_with(path: str, prefix: str) -> Clause:
 
 
 def _exists(path: str, _value: Any = None) -> Clause:
-    return {"exists": {"field": shadow_field(path, "t")}}
+    return _or(*({"exists": {"field": shadow_field(path, sub)}} for sub in VALUE_FIELDS))
 
 
 def _not_exists(path: str, _value: Any = None) -> Clause:
@@ -328,16 +367,19 @@ class QueryTranslator:
 
     def long_string_check(self, paths: set[str]) -> Clause:
         """Matches records holding a string longer than the indexed prefix at any path."""
-        return _or(*(_term(shadow_field(p, "sl"), True) for p in sorted(paths)))
+        return _or(*(_long_string(p) for p in sorted(paths)))
 
     def sort(self, specs: list[SortSpec]) -> list[Clause]:
-        """The sort: per key, the type rank then each typed subfield, missing last in both
-        directions; then ``rid`` ascending (ties by id, stable paging)."""
+        """The sort: per key, the typed subfields in type order (reversed for descending),
+        missing last; then ``rid`` ascending (ties by id, stable paging)."""
         out: list[Clause] = []
         for spec in specs:
             order = "desc" if spec.order is SortOrder.DESC else "asc"
-            for sub, unmapped in SORT_FIELDS:
+            fields = SORT_FIELDS if order == "asc" else SORT_FIELDS_DESC
+            for sub, unmapped in fields:
+                # sl is set on long strings only: a short string (sl missing) sorts first
+                missing = "_first" if sub == "sl" and order == "asc" else "_last"
                 out.append({shadow_field(spec.field, sub): {
-                    "order": order, "missing": "_last", "unmapped_type": unmapped}})
+                    "order": order, "missing": missing, "unmapped_type": unmapped}})
         out.append({ID_FIELD: {"order": "asc"}})
         return out
