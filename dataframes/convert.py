@@ -193,7 +193,9 @@ def builder_to_dataframe(builder: ColumnBuilder, *, dtypes: Mapping[str, Any] | 
             raise DataError(f"column {name!r} has nulls; {dtype} cannot hold them "
                             "(use Int64 / boolean)")
         arrays[name] = column_array(values, dtype, name=name)
-    frame_index = pd.Index(builder.ids, name=index, dtype="object") if index else None
+    # pandas' own choice for a list of strings (``str`` on pandas 3, ``object`` before), so
+    # the index matches that of a frame built by hand
+    frame_index = pd.Index(builder.ids, name=index) if index else None
     return pd.DataFrame(arrays, index=frame_index, columns=order)
 
 

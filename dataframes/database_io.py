@@ -29,14 +29,23 @@ from .convert import (
 
 
 # -- reading ----------------------------------------------------------------------------------
+def _columns(query: Query | None, columns: Iterable[str] | None) -> list[str] | None:
+    if columns is not None:
+        return list(columns)
+    return list(query.fields) if query is not None and query.fields else None
+
+
 def query_to_dataframe(db: SyncDatabase, query: Query | None = None, *,
                        dtypes: Mapping[str, Any] | None = None, index: str | None = "id",
-                       batch_size: int = 10_000) -> Any:
-    """The records of ``db.search(query)`` as one DataFrame (streamed, in query order)."""
+                       columns: Iterable[str] | None = None, batch_size: int = 10_000) -> Any:
+    """The records of ``db.search(query)`` as one DataFrame (streamed, in query order).
+
+    Columns come in the order of the query's projection, else of ``columns``, else as the
+    fields first appear (which some stores, such as PostgreSQL's jsonb, keep sorted)."""
     builder = ColumnBuilder()
     builder.extend(db.stream_read(query, StreamConfig(batch_size=batch_size)))
     return builder_to_dataframe(builder, dtypes=dtypes, index=index,
-                                columns=query.fields if query and query.fields else None)
+                                columns=_columns(query, columns))
 
 
 class _StickyDtypes:
@@ -56,10 +65,12 @@ class _StickyDtypes:
 
 
 def iter_dataframes(db: SyncDatabase, query: Query | None = None, *, chunk_size: int = 10_000,
-                    dtypes: Mapping[str, Any] | None = None, index: str | None = "id"
-                    ) -> Iterator[Any]:
+                    dtypes: Mapping[str, Any] | None = None, index: str | None = "id",
+                    columns: Iterable[str] | None = None) -> Iterator[Any]:
     """DataFrames of at most ``chunk_size`` records each, in query order; memory holds one
-    chunk at a time."""
+    chunk at a time. Every chunk has the same columns (those of ``columns`` or the query's
+    projection when given; otherwise each chunk's own fields)."""
+    order = _columns(query, columns)
     if chunk_size < 1:
         raise DataError(f"chunk_size must be positive, got {chunk_size!r}")
     sticky = _StickyDtypes(dtypes)
@@ -67,28 +78,34 @@ def iter_dataframes(db: SyncDatabase, query: Query | None = None, *, chunk_size:
     for rec in db.stream_read(query, StreamConfig(batch_size=chunk_size)):
         builder.add(rec)
         if len(builder) >= chunk_size:
-            yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index)
+            yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
+                                       columns=order)
             builder = ColumnBuilder()
     if len(builder):
-        yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index)
+        yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
+                                   columns=order)
 
 
 async def async_query_to_dataframe(db: AsyncDatabase, query: Query | None = None, *,
                                    dtypes: Mapping[str, Any] | None = None,
-                                   index: str | None = "id", batch_size: int = 10_000) -> Any:
+                                   index: str | None = "id",
+                                   columns: Iterable[str] | None = None,
+                                   batch_size: int = 10_000) -> Any:
     """``query_to_dataframe`` on an ``AsyncDatabase``."""
     builder = ColumnBuilder()
     async for rec in db.stream_read(query, StreamConfig(batch_size=batch_size)):
         builder.add(rec)
     return builder_to_dataframe(builder, dtypes=dtypes, index=index,
-                                columns=query.fields if query and query.fields else None)
+                                columns=_columns(query, columns))
 
 
 async def async_iter_dataframes(db: AsyncDatabase, query: Query | None = None, *,
                                 chunk_size: int = 10_000,
                                 dtypes: Mapping[str, Any] | None = None,
-                                index: str | None = "id") -> AsyncIterator[Any]:
+                                index: str | None = "id",
+                                columns: Iterable[str] | None = None) -> AsyncIterator[Any]:
     """``iter_dataframes`` on an ``AsyncDatabase``."""
+    order = _columns(query, columns)
     if chunk_size < 1:
         raise DataError(f"chunk_size must be positive, got {chunk_size!r}")
     sticky = _StickyDtypes(dtypes)
@@ -96,10 +113,12 @@ async def async_iter_dataframes(db: AsyncDatabase, query: Query | None = None, *
     async for rec in db.stream_read(query, StreamConfig(batch_size=chunk_size)):
         builder.add(rec)
         if len(builder) >= chunk_size:
-            yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index)
+            yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
+                                       columns=order)
             builder = ColumnBuilder()
     if len(builder):
-        yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index)
+        yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
+                                   columns=order)
 
 
 # -- writing ----------------------------------------------------------------------------------
