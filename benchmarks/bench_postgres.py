@@ -12,7 +12,7 @@ same index (btree on ``data->'team'``), and both decode jsonb into Python dicts.
 3. indexed search returning ~1,000 records (``team == x`` over N records, 100 teams) vs the
    raw SQL ``WHERE data->'team' = %s::jsonb ORDER BY id``. Target: at most 2x raw time.
 Each timing is the best of ``--repeat`` rounds. The DSN comes from
-``DATAKNOBS_TEST_POSTGRES_DSN`` (default ``postgresql://postgres@127.0.0.1:5432/test``).
+``DATAKNOBS_TEST_POSTGRES_DSN`` (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
 
 from __future__ import annotations

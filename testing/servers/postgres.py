@@ -14,7 +14,7 @@ import uuid
 from typing import Any
 
 DSN_ENV = "DATAKNOBS_TEST_POSTGRES_DSN"
-DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/test"
+DEFAULT_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def postgres_dsn() -> str:
