@@ -86,6 +86,7 @@ class _S3Servers:
     def stop(self) -> None:
         for server in self.running.values():
             server.stop()
+        self.running.clear()
 
 
 class _EsServer:
@@ -114,23 +115,29 @@ class _EsServer:
     def stop(self) -> None:
         if self.server is not None:
             self.server.close()
+            self.server = None
+            self.url = os.environ.get(ES_URL_ENV) or None
+
+
+# One instance of each per process: the three test directories that load this module share
+# the servers (each conftest registers its own session fixture; all end with the session).
+_S3 = _S3Servers()
+_ES = _EsServer()
 
 
 @pytest.fixture(scope="session")
 def s3_servers() -> Iterator[_S3Servers]:
     """The session's S3 servers (started lazily)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    servers = _S3Servers()
-    yield servers
-    servers.stop()
+    yield _S3
+    _S3.stop()
 
 
 @pytest.fixture(scope="session")
 def es_server() -> Iterator[_EsServer]:
     """The session's Elasticsearch-compatible server (started lazily)."""
-    server = _EsServer()
-    yield server
-    server.stop()
+    yield _ES
+    _ES.stop()
 
 
 class Stores:
