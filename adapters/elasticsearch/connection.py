@@ -114,15 +114,23 @@ def check_index_name(name: object) -> str:
     return name
 
 
-def index_body(settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Settings and mapping of a records index (see ``serializer`` for the fields)."""
+def index_body(settings: Mapping[str, Any] | None = None, *,
+               text_subfield: bool = True) -> dict[str, Any]:
+    """Settings and mapping of a records index (see ``serializer`` for the fields).
+
+    With ``text_subfield`` each string keyword (``<path>.s``) also has an analysed ``text``
+    subfield (``<path>.s.text``) for full-text queries sent to the index directly; the
+    adapter's own queries never use it (every operator is exact).
+    """
     sub_types = {"o": "byte", "b": "boolean", "n": "keyword", "s": "keyword",
                  "sf": "keyword", "sl": "boolean", "d": "keyword", "h": "keyword"}
-    templates = [
-        {f"dataknobs_{sub}": {"path_match": f"{SHADOW_FIELD}.*.{sub}",
-                              "mapping": {"type": kind}}}
-        for sub, kind in sub_types.items()
-    ]
+    templates: list[dict[str, Any]] = []
+    for sub, kind in sub_types.items():
+        mapping: dict[str, Any] = {"type": kind}
+        if sub == "s" and text_subfield:
+            mapping["fields"] = {"text": {"type": "text"}}
+        templates.append({f"dataknobs_{sub}": {"path_match": f"{SHADOW_FIELD}.*.{sub}",
+                                               "mapping": mapping}})
     base_settings: dict[str, Any] = {"index.mapping.total_fields.limit": 20000}
     base_settings.update(settings or {})
     return {

@@ -46,7 +46,9 @@ class ElasticsearchOptions:
     ``"wait_for"`` or ``"false"``. ``point_in_time`` is ``"auto"``, ``"elasticsearch"``,
     ``"opensearch"`` or ``"none"``. ``page_size`` records per search request,
     ``chunk_size``/``max_chunk_bytes`` per bulk request; ``index_settings`` are merged
-    into the settings of a newly created index. ``client`` takes a ready client (not
+    into the settings of a newly created index. ``text_subfield`` maps every string value
+    with an analysed ``text`` subfield too (for full-text queries sent to the index directly;
+    ``false`` indexes faster). ``client`` takes a ready client (not
     closed by the adapter)."""
 
     backend_name = "elasticsearch"
@@ -71,6 +73,7 @@ class ElasticsearchOptions:
         max_chunk_bytes: int = 50 * 1024 * 1024,
         keep_alive: str = "1m",
         index_settings: Mapping[str, Any] | None = None,
+        text_subfield: bool = True,
         request_timeout: float = 30.0,
         max_retries: int = 3,
         client: Any = None,
@@ -97,7 +100,7 @@ class ElasticsearchOptions:
             index=self.index, refresh=_refresh_policy(refresh), point_in_time=point_in_time,
             compatibility=compatibility, page_size=page_size, chunk_size=chunk_size,
             max_chunk_bytes=max_chunk_bytes, keep_alive=keep_alive,
-            index_settings=dict(index_settings or {}))
+            index_settings=dict(index_settings or {}), text_subfield=bool(text_subfield))
         self._given_client = client
         self._client_lock = threading.Lock()
 

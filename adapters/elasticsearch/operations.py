@@ -103,6 +103,7 @@ class Operations:
     max_chunk_bytes: int = 50 * 1024 * 1024
     keep_alive: str = "1m"
     index_settings: dict[str, Any] = field(default_factory=dict)
+    text_subfield: bool = True
     translator: QueryTranslator = field(default_factory=QueryTranslator)
     ready: bool = False
     pit_api: str | None = None  # learnt on first use in "auto" mode ("none" when unavailable)
@@ -116,7 +117,7 @@ class Operations:
         if not exists:
             try:
                 yield Call("indices.create", {"index": self.index, **index_body(
-                    self.index_settings)}, f"creating index {self.index!r}")
+                    self.index_settings, text_subfield=self.text_subfield)}, f"creating index {self.index!r}")
             except Exception as err:
                 if "already_exists" not in error_type(err):
                     raise

@@ -444,3 +444,28 @@ def test_like_and_regex_translation() -> None:
     assert regex_to_lucene("[]a-]") == ".*([\\]a\\-]).*"
     assert regex_to_lucene("(|a)") == ".*((()|a)).*"
     assert number_code(1e308) > number_code(2**63 - 1) > number_code(0.5)
+
+
+@pytest.mark.parametrize("text_subfield", [True, False])
+def test_strings_have_a_text_subfield_for_direct_full_text_queries(
+        es_options: dict[str, Any], text_subfield: bool) -> None:
+    from dataknobs_data.adapters.elasticsearch.serializer import SHADOW_FIELD
+
+    database = ElasticsearchDatabase(**es_options, text_subfield=text_subfield)
+    try:
+        database.create(Record({"title": "The Quick brown fox"}, id="t1"))
+        database.create(Record({"title": "lazy dogs"}, id="t2"))
+        keyword = f"{SHADOW_FIELD}.{field_name('title')}.s"
+        mapping = database.client.indices.get_mapping(index=database.index)
+        props = mapping[database.index]["mappings"]["properties"][SHADOW_FIELD]["properties"]
+        string_field = props[field_name("title")]["properties"]["s"]
+        assert string_field["type"] == "keyword"
+        assert ("text" in string_field.get("fields", {})) is text_subfield
+        if text_subfield:
+            found = database.client.search(
+                index=database.index, query={"match": {f"{keyword}.text": "quick"}})
+            assert [hit["_id"] for hit in found["hits"]["hits"]] == ["t1"]
+        # the adapter's own operators stay exact either way
+        assert ids(database.search(Query().filter("title", Operator.EQ, "lazy dogs"))) == ["t2"]
+    finally:
+        database.close()
