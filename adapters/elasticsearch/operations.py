@@ -116,8 +116,9 @@ class Operations:
         exists = yield Call("indices.exists", {"index": self.index}, "checking the index")
         if not exists:
             try:
-                yield Call("indices.create", {"index": self.index, **index_body(
-                    self.index_settings, text_subfield=self.text_subfield)}, f"creating index {self.index!r}")
+                body = index_body(self.index_settings, text_subfield=self.text_subfield)
+                yield Call("indices.create", {"index": self.index, **body},
+                           f"creating index {self.index!r}")
             except Exception as err:
                 if "already_exists" not in error_type(err):
                     raise
