@@ -821,6 +821,10 @@ _EXAMPLE_JSON: list[str] = [
     '{"a": {"v": "\\u00c9mile"}, "b": {"v": "\\u00e9MILE"}, "c": {"v": "Emile"}}, "query": {"fi'
     'lters": [{"field": "v", "operator": "ILIKE", "value": "\\u00e9mil_"}]}, "expect": ["a", "b'
     '"]}}',
+    # R44.3 ILIKE ignores case, for every alphabet
+    '{"rule": "R44", "title": "ILIKE ignores case, for every alphabet", "example": {"records": '
+    '{"a": {"v": "50% OFF"}, "b": {"v": "50x off"}, "c": {"v": "50% offer"}}, "query": {"filter'
+    's": [{"field": "v", "operator": "ILIKE", "value": "50\\\\% off"}]}, "expect": ["a"]}}',
     # R45.1 The pattern operand must be a string
     '{"rule": "R45", "title": "The pattern operand must be a string", "example": {"records": {}'
     ', "query": {"filters": [{"field": "v", "operator": "LIKE", "value": 3}]}, "raises": "Query'
