@@ -228,26 +228,33 @@ def _python_values(series: Any) -> list[Any]:
         if getattr(dtype, "kind", "") == "f":  # Float64: NaN is null too
             values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
         return list(values)
-    return [_object_value(v) for v in series.tolist()]
+    return _object_values(series.tolist())
 
 
-def _object_value(value: Any) -> Any:
+def _object_values(values: list[Any]) -> list[Any]:
+    """Object cells as storable values: NaN / NA / NaT become None and numpy arrays lists.
+
+    Dicts and lists are passed through as they are (the write path normalises numpy scalars
+    inside them), which keeps this a single cheap pass over the column."""
     import numpy as np
 
-    if value is None:
-        return None
-    if isinstance(value, np.ndarray):
-        return [_object_value(v) for v in value.tolist()]
-    if isinstance(value, list):
-        return [_object_value(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _object_value(v) for k, v in value.items()}
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is getattr(require_pandas(), "NA", object()) or value is getattr(
-            require_pandas(), "NaT", object()):
-        return None
-    return value
+    pd = require_pandas()
+    na, nat, ndarray = pd.NA, pd.NaT, np.ndarray
+    out: list[Any] = []
+    append = out.append
+    for v in values:
+        t = type(v)
+        if t is str or t is dict or t is list or t is int or t is bool or v is None:
+            append(v)
+        elif t is float:
+            append(None if v != v else v)
+        elif v is na or v is nat:
+            append(None)
+        elif t is ndarray:
+            append(_object_values(v.tolist()))
+        else:
+            append(v)
+    return out
 
 
 def dataframe_to_records(df: Any, *, id_column: str | None = None, na: NaPolicy = "null"
