@@ -51,45 +51,72 @@ def require_pandas() -> Any:
 
 # -- records -> columns ---------------------------------------------------------------------
 class ColumnBuilder:
-    """Collects records into per-field lists in one pass (missing fields padded with None),
-    so a DataFrame is built without materialising a list of dicts."""
+    """Collects records into per-field lists (missing fields padded with None), so a
+    DataFrame is built without materialising a list of dicts. Records are buffered a few
+    thousand at a time and each column is then filled by one list comprehension."""
+
+    FLUSH = 4096
 
     def __init__(self) -> None:
         self.columns: dict[str, list[Any]] = {}
         self.ids: list[str | None] = []
+        self._rows = 0
+        self._buffer: list[Mapping[str, Any]] = []
 
     def add(self, record: Record | Mapping[str, Any]) -> None:
         """Append one record."""
-        data: Mapping[str, Any]
         if isinstance(record, Record):
-            data, rid = record.data, record.id
+            self._buffer.append(record.data)
+            self.ids.append(record.id)
         else:
-            data, rid = record, None
-        n = len(self.ids)
-        columns = self.columns
-        for key, value in data.items():
-            col = columns.get(key)
-            if col is None:
-                col = columns[key] = [None] * n
-            elif len(col) < n:
-                col.extend([None] * (n - len(col)))
-            col.append(value)
-        self.ids.append(rid)
+            self._buffer.append(record)
+            self.ids.append(None)
+        if len(self._buffer) >= self.FLUSH:
+            self._flush()
 
     def extend(self, records: Iterable[Record | Mapping[str, Any]]) -> None:
-        """Append many records."""
+        """Append many records (``add`` in a loop, with the lookups hoisted)."""
+        buffer, ids, flush_at = self._buffer, self.ids, self.FLUSH
         for rec in records:
-            self.add(rec)
+            if type(rec) is Record:
+                buffer.append(rec.data)
+                ids.append(rec.id)
+            else:
+                self.add(rec)
+                buffer = self._buffer
+                continue
+            if len(buffer) >= flush_at:
+                self._flush()
+                buffer = self._buffer
+
+    def _flush(self) -> None:
+        buffer = self._buffer
+        if not buffer:
+            return
+        first = buffer[0].keys()
+        keys: dict[str, None] = dict.fromkeys(first)
+        for data in buffer:
+            if data.keys() != first:
+                keys.update(dict.fromkeys(data))
+        before = self._rows
+        columns = self.columns
+        for key in keys:
+            col = columns.get(key)
+            if col is None:
+                col = columns[key] = [None] * before
+            col.extend([data.get(key) for data in buffer])
+        self._rows += len(buffer)
+        for key, col in columns.items():
+            if key not in keys:
+                col.extend([None] * len(buffer))
+        self._buffer = []
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def finish(self) -> dict[str, list[Any]]:
-        """The columns, each padded to the number of records."""
-        n = len(self.ids)
-        for col in self.columns.values():
-            if len(col) < n:
-                col.extend([None] * (n - len(col)))
+        """The columns, each as long as the number of records."""
+        self._flush()
         return self.columns
 
 
@@ -114,12 +141,13 @@ def infer_dtype(values: list[Any]) -> str | Any:
         if None in zones:
             return "object"  # naive and aware mixed: keep the values as they are
         pd = require_pandas()
-        offsets = {v.utcoffset() for v in values if v is not None}
         zone: Any = "UTC"
         if len(zones) == 1:
             zone = next(iter(zones))
-        elif len(offsets) == 1 and offsets != {None}:
-            zone = next(v.tzinfo for v in values if v is not None)
+        else:
+            offsets = {v.utcoffset() for v in values if v is not None}
+            if len(offsets) == 1 and offsets != {None}:
+                zone = next(v.tzinfo for v in values if v is not None)
         return pd.DatetimeTZDtype(unit="us", tz=zone)
     return "object"
 
