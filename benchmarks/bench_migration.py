@@ -33,6 +33,22 @@ from typing import Any
 
 DSN = os.environ.get("DATAKNOBS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
+#: every PostgreSQL table of this run lives in one schema, dropped at the end
+SCHEMA = f"dk_bench_mig_{uuid.uuid4().hex[:8]}"
+
+
+def drop_schema() -> None:
+    """Drop this run's PostgreSQL schema with its tables."""
+    if postgres_available() is not None:
+        return
+    import psycopg2
+
+    conn = psycopg2.connect(DSN)
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
+    finally:
+        conn.close()
 
 
 def row(i: int) -> dict[str, Any]:
@@ -108,7 +124,7 @@ def bench_migrate(n: int) -> None:
         from dataknobs_data.adapters.postgres import PostgresDatabase
 
         table = f"bench_mig_{uuid.uuid4().hex[:8]}"
-        target = PostgresDatabase(dsn=DSN, table=table)
+        target = PostgresDatabase(dsn=DSN, table=table, table_schema=SCHEMA)
         reopened = FileDatabase(path=os.path.join(tmp, "stage.parquet"), fsync=False)
         t2, r2 = timed(lambda: Migrator(reopened, target, batch_size=10_000).run(
             count_total=False))
@@ -130,20 +146,13 @@ def bench_migrate(n: int) -> None:
             buf.seek(0)
             conn = psycopg2.connect(DSN)
             with conn, conn.cursor() as cur:
-                cur.execute(f"CREATE TABLE {raw_table} (id text PRIMARY KEY, data jsonb)")
-                cur.copy_expert(f"COPY {raw_table} (id, data) FROM STDIN", buf)
+                cur.execute(f'CREATE TABLE "{SCHEMA}".{raw_table} '
+                            "(id text PRIMARY KEY, data jsonb)")
+                cur.copy_expert(f'COPY "{SCHEMA}".{raw_table} (id, data) FROM STDIN', buf)
             conn.close()
 
         r2t, _ = timed(raw2)
         rows_out.append(("parquet -> PostgreSQL", t2, r2t, f"verify {t2v:.2f}s"))
-        conn = psycopg2.connect(DSN)
-        with conn, conn.cursor() as cur:
-            cur.execute(f"DROP TABLE IF EXISTS {raw_table}")
-        conn.close()
-        target.clear()
-        drop = getattr(target, "drop", None)
-        if callable(drop):
-            drop()
         target.close()
     else:
         rows_out.append(("parquet -> PostgreSQL", float("nan"), None, f"SKIPPED: {why}"))
@@ -254,7 +263,8 @@ def rss_case(case: str, n: int) -> None:
         from dataknobs_data import StreamConfig
         from dataknobs_data.adapters.postgres import PostgresDatabase
 
-        db = PostgresDatabase(dsn=DSN, table=case.split(":", 1)[1])
+        schema, table = case.split(":", 1)[1].split(".")
+        db = PostgresDatabase(dsn=DSN, table=table, table_schema=schema)
         if case.startswith("pg-stream"):
             seen = sum(1 for _ in db.stream_read(None, StreamConfig(batch_size=1000)))
         else:
@@ -288,20 +298,17 @@ def bench_rss(n: int) -> None:
     from dataknobs_data.adapters.postgres import PostgresDatabase
 
     table = f"bench_rss_{uuid.uuid4().hex[:8]}"
-    db = PostgresDatabase(dsn=DSN, table=table)
+    db = PostgresDatabase(dsn=DSN, table=table, table_schema=SCHEMA)
     t0 = time.perf_counter()
     db.stream_write((Record(row(i), id=f"r{i:07d}") for i in range(n)),
                     StreamConfig(batch_size=10_000))
     print(f"(loaded {n:,} records into PostgreSQL in {time.perf_counter() - t0:.1f}s)")
-    for case, label in ((f"pg-stream:{table}", "PostgreSQL stream_read (batch 1,000)"),
-                        (f"pg-search:{table}", "PostgreSQL search() of everything")):
+    where = f"{SCHEMA}.{table}"
+    for case, label in ((f"pg-stream:{where}", "PostgreSQL stream_read (batch 1,000)"),
+                        (f"pg-search:{where}", "PostgreSQL search() of everything")):
         t0 = time.perf_counter()
         kib = measure(case, n)
         print(f"{label:<52}{kib / 1024:>9.0f} MiB   ({time.perf_counter() - t0:.1f}s)")
-    db.clear()
-    drop = getattr(db, "drop", None)
-    if callable(drop):
-        drop()
     db.close()
 
 
@@ -312,12 +319,15 @@ def main() -> None:
     parser.add_argument("--stream-records", type=int, default=1_000_000)
     parser.add_argument("--only", choices=["migrate", "frame", "rss"])
     args = parser.parse_args()
-    if args.only in (None, "migrate"):
-        bench_migrate(args.records)
-    if args.only in (None, "frame"):
-        bench_frame(args.frame_records)
-    if args.only in (None, "rss"):
-        bench_rss(args.stream_records)
+    try:
+        if args.only in (None, "migrate"):
+            bench_migrate(args.records)
+        if args.only in (None, "frame"):
+            bench_frame(args.frame_records)
+        if args.only in (None, "rss"):
+            bench_rss(args.stream_records)
+    finally:
+        drop_schema()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ _backends = sys.modules[_NAME]
 
 backend = _backends.backend
 es_server = _backends.es_server
+pg_schema = _backends.pg_schema
 s3_servers = _backends.s3_servers
 stores = _backends.stores
 

@@ -119,6 +119,29 @@ class _EsServer:
             self.url = os.environ.get(ES_URL_ENV) or None
 
 
+#: every PostgreSQL table of this test process lives in one schema, dropped at the end
+PG_SCHEMA = f"dk_mig_tests_{uuid.uuid4().hex[:8]}"
+
+
+def _drop_pg_schema() -> None:
+    with contextlib.suppress(Exception):
+        import psycopg2
+
+        conn = psycopg2.connect(POSTGRES_DSN)
+        try:
+            with conn, conn.cursor() as cur:
+                cur.execute(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    """The schema of this session's PostgreSQL tables (dropped with them at the end)."""
+    yield PG_SCHEMA
+    _drop_pg_schema()
+
+
 # One instance of each per process: the three test directories that load this module share
 # the servers (each conftest registers its own session fixture; all end with the session).
 _S3 = _S3Servers()
@@ -177,7 +200,8 @@ class Stores:
             parts = urlsplit(POSTGRES_DSN)
             if not _reachable(parts.hostname or "127.0.0.1", parts.port or 5432):
                 require_server("postgres", f"nothing listens at {parts.hostname}:{parts.port}")
-            return found[0], found[1], {"dsn": POSTGRES_DSN}
+            schema = self.request.getfixturevalue("pg_schema")
+            return found[0], found[1], {"dsn": POSTGRES_DSN, "table_schema": schema}
         if name == "elasticsearch":
             found = adapter_classes("elasticsearch", "ElasticsearchDatabase",
                                     "AsyncElasticsearchDatabase")
@@ -356,12 +380,14 @@ def stores(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iter
 __all__ = [
     "BACKENDS",
     "FILE_FORMATS",
+    "PG_SCHEMA",
     "Crash",
     "FaultyStore",
     "Stores",
     "adapter_classes",
     "backend",
     "es_server",
+    "pg_schema",
     "s3_servers",
     "stores",
 ]
