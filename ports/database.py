@@ -37,7 +37,7 @@ from .preparation import (
     split_upsert,
     split_upsert_items,
 )
-from .streaming import BatchOutcome, StreamConfig, StreamResult, WritePlan
+from .streaming import BatchOutcome, StreamConfig, StreamResult, WritePlan, is_transient
 
 RecordLike = Record | Mapping[str, Any]
 
@@ -279,6 +279,9 @@ class SyncDatabase(ABC):
         done: set[int] = set()
         failed: dict[int, BaseException] = {}
         for i, previous in outcome.failed.items():
+            if not is_transient(previous):
+                failed[i] = previous  # a permanent failure cannot succeed on a retry
+                continue
             try:
                 self.create(batch[i])
                 done.add(i)

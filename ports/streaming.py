@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..domain.errors import ConfigurationError
+from ..domain.errors import ConfigurationError, OperationalError
 from ..domain.records import Record
 
 ErrorPolicy = Literal["stop", "skip", "retry"]
@@ -15,19 +15,28 @@ ErrorPolicy = Literal["stop", "skip", "retry"]
 
 @dataclass
 class StreamConfig:
-    """How ``stream_read`` and ``stream_write`` batch their work and handle failures.
+    """How ``stream_read`` and ``stream_write`` batch their work, and how ``stream_write``
+    handles failures.
 
-    batch_size: records per backend round trip.
-    on_error: ``"stop"`` ends the stream at the first failed batch (its failures reported);
-      ``"skip"`` records each failure and goes on; ``"retry"`` retries a failed record up to
+    batch_size: records per backend round trip (both directions).
+    on_error (``stream_write`` only; a failing read raises the backend's error out of
+      ``stream_read``, and a resumable migration continues from its checkpoint):
+      ``"stop"`` ends the stream at the first batch with a failure: the records of that batch
+      that could be written are written and reported, later batches are not attempted;
+      ``"skip"`` reports each failure and goes on; ``"retry"`` retries a record that failed
+      transiently (an ``OperationalError``: connection lost, throttled, timed out) up to
       ``max_retries`` times with exponential backoff from ``retry_delay`` seconds, then
-      reports it and goes on.
+      reports it and goes on. A permanent failure (a bad value, a duplicate id) is reported
+      at once: retrying it could never succeed.
+    keep_ids: keep the id of every written record in ``StreamResult.ids``; ``False`` keeps
+      counts and failures only, so memory stays flat however long the stream.
     """
 
     batch_size: int = 1000
     on_error: ErrorPolicy = "stop"
     max_retries: int = 3
     retry_delay: float = 0.05
+    keep_ids: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.batch_size, int) or self.batch_size < 1:
@@ -42,6 +51,11 @@ class StreamConfig:
             raise ConfigurationError(f"max_retries must be >= 0, got {self.max_retries!r}")
 
 
+def is_transient(error: BaseException) -> bool:
+    """True for a failure that a retry may cure (the backend was unreachable or busy)."""
+    return isinstance(error, OperationalError)
+
+
 @dataclass
 class StreamFailure:
     """One record that a stream did not write."""
@@ -53,7 +67,8 @@ class StreamFailure:
 
 @dataclass
 class StreamResult:
-    """What ``stream_write`` did: counts, the ids written and every failure."""
+    """What ``stream_write`` did: counts, the ids written (unless ``keep_ids=False``) and
+    every failure."""
 
     total_processed: int = 0
     successful: int = 0
@@ -132,8 +147,8 @@ class WritePlan:
             return
         self.current_delay = self.config.retry_delay
         for attempt in range(self.config.max_retries):
-            if not outcome.failed:
-                return
+            if not any(is_transient(err) for err in outcome.failed.values()):
+                return  # nothing left that a retry could cure
             if sleep:
                 time.sleep(self.current_delay)  # backoff before retrying a failing backend
             yield attempt
@@ -150,10 +165,12 @@ class WritePlan:
         """Record the batch's outcome; False when the stream must stop here."""
         result = self.result
         result.total_processed += len(batch)
+        keep_ids = self.config.keep_ids
         for i, rec in enumerate(batch):
             if i in outcome.written:
                 result.successful += 1
-                result.ids.append(rec.id or "")
+                if keep_ids:
+                    result.ids.append(rec.id or "")
             else:
                 error = outcome.failed.get(i)
                 result.failed += 1
