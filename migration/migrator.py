@@ -298,10 +298,8 @@ class MigrationRun:
         """Fall back to reading from the start, skipping ids up to the checkpoint's."""
         self.resume_scan = True
         self.result.resume_mode = "scan"
-        q = self.spec.query.copy()
-        if q.limit_value is not None:
-            q.limit(max(0, q.limit_value - self.checkpoint.position))
-        return q
+        # the same window as the first run: its records up to last_id are skipped, not cut
+        return self.spec.query.copy()
 
     def skip_in_scan(self, record: Record) -> bool:
         """In scan mode, whether this record was migrated before the checkpoint."""

@@ -310,3 +310,39 @@ def test_verify_compares_instants_not_offsets() -> None:
     target.update("a", Record({"t": t, "n": 1.0}))
     report = Migrator(source, target).verify()
     assert report.mismatches[0].fields == ["n"]  # 1 and 1.0 are different types
+
+
+def test_resume_keeps_the_query_window_in_both_modes() -> None:
+    source, target = MemoryDatabase(), MemoryDatabase()
+    fill(source, 40)
+    q = Query().offset(5).limit(20)
+    store = MemoryCheckpointStore()
+
+    class Stop(Exception):
+        pass
+
+    def stop(progress: Any) -> None:
+        if progress.read >= 8 and progress.resumed_from == 0:
+            raise Stop
+
+    with pytest.raises(Stop):
+        Migrator(source, target, query=q, batch_size=4, checkpoint=store, migration_id="w",
+                 progress=stop).run()
+    anchored = Migrator(source, target, query=q, batch_size=4, checkpoint=store,
+                        migration_id="w").run(resume=True)
+    assert anchored.resume_mode == "anchored"
+    assert [r.id for r in target.all()] == [f"id{i:04d}" for i in range(5, 25)]
+    # the same after a change before the checkpoint (rescan): the window is not cut short
+    target2, store2 = MemoryDatabase(), MemoryCheckpointStore()
+    with pytest.raises(Stop):
+        Migrator(source, target2, query=q, batch_size=4, checkpoint=store2, migration_id="w",
+                 progress=stop).run()
+    target2.delete("id0005")
+    cp = store2.load("w")
+    assert cp is not None
+    cp.last_id = "id0012x"  # no such record: the anchor cannot match
+    store2.save(cp)
+    scanned = Migrator(source, target2, query=q, batch_size=4, checkpoint=store2,
+                       migration_id="w").run(resume=True)
+    assert scanned.resume_mode == "scan"
+    assert [r.id for r in target2.all()] == [f"id{i:04d}" for i in range(6, 25)]
