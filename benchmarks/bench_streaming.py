@@ -46,6 +46,9 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--batch-size", type=int, default=1000)
     args = parser.parse_args()
+    import pandas  # noqa: F401  (imported before timing: the Parquet snapshot uses them)
+    import pyarrow.parquet  # noqa: F401
+
     n, size = args.records, args.batch_size
     records = [Record(row(i), id=f"r{i:07d}") for i in range(n)]
     cfg = StreamConfig(batch_size=size)
