@@ -279,11 +279,11 @@ def rss_case(case: str, n: int) -> None:
     elif case == "hold-all":
         held = [Record(row(i), id=f"r{i:07d}") for i in range(n)]
         assert len(held) == n
-    elif case == "stream_write":
+    elif case in ("stream_write", "stream_write-no-ids"):
         from dataknobs_data import StreamConfig
 
-        result = sink().stream_write((Record(row(i), id=f"r{i:07d}") for i in range(n)),
-                                     StreamConfig(batch_size=1000))
+        cfg = StreamConfig(batch_size=1000, keep_ids=case == "stream_write")
+        result = sink().stream_write((Record(row(i), id=f"r{i:07d}") for i in range(n)), cfg)
         assert result.successful == n
     elif case.startswith("pg-"):
         from dataknobs_data import StreamConfig
@@ -311,6 +311,7 @@ def bench_rss(n: int) -> None:
     cases = [("baseline", "imports only"),
              ("migrate-stream", "Migrator: generated source -> sink, streamed"),
              ("stream_write", "stream_write of a generator into a sink"),
+             ("stream_write-no-ids", "the same with StreamConfig(keep_ids=False)"),
              ("hold-all", "all records held in a list")]
     for case, label in cases:
         t0 = time.perf_counter()

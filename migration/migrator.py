@@ -542,7 +542,8 @@ class Migrator:
 
     def _write(self, records: list[Record], *, upsert: bool) -> StreamResult:
         cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
-                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay)
+                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
+                           keep_ids=False)
         if not upsert:
             return self.target.stream_write(records, cfg)
         plan = WritePlan(cfg)
@@ -765,7 +766,8 @@ class AsyncMigrator:
 
     async def _write(self, records: list[Record], *, upsert: bool) -> StreamResult:
         cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
-                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay)
+                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
+                           keep_ids=False)
         if not upsert:
             return await self.target.stream_write(records, cfg)
         plan = WritePlan(cfg)

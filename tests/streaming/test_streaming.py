@@ -161,10 +161,10 @@ class CountingSink(MemoryDatabase):
         return {}
 
 
-def peak_bytes(n: int) -> int:
+def peak_bytes(n: int, keep_ids: bool = True) -> int:
     sink = CountingSink()
     tracemalloc.start()
-    result = sink.stream_write(generated(n), StreamConfig(batch_size=500))
+    result = sink.stream_write(generated(n), StreamConfig(batch_size=500, keep_ids=keep_ids))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert sink.seen == n and result.successful == n
@@ -177,6 +177,13 @@ def test_stream_write_memory_does_not_grow_with_the_input() -> None:
     # the records themselves (several hundred bytes each here) are not kept
     per_record = (large - small) / 10_000
     assert per_record < 150, (small, large)
+
+
+def test_stream_write_without_ids_stays_flat() -> None:
+    small, large = peak_bytes(2_000, keep_ids=False), peak_bytes(12_000, keep_ids=False)
+    assert large < small * 1.5, (small, large)
+    result = CountingSink().stream_write(generated(10), StreamConfig(keep_ids=False))
+    assert result.ids == [] and result.successful == 10
 
 
 async def test_async_memory_stream_write_reports_like_sync() -> None:
