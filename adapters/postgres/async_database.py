@@ -208,10 +208,12 @@ class AsyncPostgresDatabase(AsyncDatabase):
             await self._ensure_ready()
             conn = await self.pool.acquire()
             broken = False
+            began = False  # a connection lost before BEGIN went through wrote nothing
             try:
                 async with conn.cursor() as cur:
                     if atomic:
                         await cur.execute("BEGIN", [])
+                        began = True
                         result = await work(cur)
                         await cur.execute("COMMIT", [])
                     else:
@@ -228,7 +230,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
                     await self._rollback_quietly(conn)
                 if broken:
                     await self.pool.drop_idle()
-                if attempt == 0 and broken and retry:
+                if attempt == 0 and broken and (retry or (atomic and not began)):
                     continue
                 if attempt == 0 and sqlstate(err) == UNDEFINED_TABLE and \
                         self.options.create_table:

@@ -258,10 +258,12 @@ class PostgresDatabase(SyncDatabase):
             self._ensure_ready()
             conn = self.pool.acquire()
             broken = False
+            began = False  # a connection lost before BEGIN went through wrote nothing
             try:
                 with conn.cursor() as cur:
                     if atomic:
                         cur.execute("BEGIN", [])
+                        began = True
                         result = work(cur)
                         cur.execute("COMMIT", [])
                     else:
@@ -278,7 +280,7 @@ class PostgresDatabase(SyncDatabase):
                     self._rollback_quietly(conn)
                 if broken:
                     self.pool.drop_idle()
-                if attempt == 0 and broken and retry:
+                if attempt == 0 and broken and (retry or (atomic and not began)):
                     continue
                 if attempt == 0 and sqlstate(err) == UNDEFINED_TABLE and \
                         self.options.create_table:

@@ -71,8 +71,13 @@ class PostgresTestServer:
     def terminate_connections(self, application_name: str) -> int:
         """``pg_terminate_backend`` every connection with this application name (what a
         server restart does to a client's pooled connections); returns how many."""
+        # PostgreSQL 14+ waits (up to 10 s) until each backend has really exited, so the
+        # client's sockets are closed when this returns, as after a restart
+        version = int(self.execute("SHOW server_version_num")[0][0])
+        call = "pg_terminate_backend(pid, 10000)" if version >= 140000 else \
+            "pg_terminate_backend(pid)"
         rows = self.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"SELECT {call} FROM pg_stat_activity "
             "WHERE application_name = %s AND pid <> pg_backend_pid()", (application_name,))
         return len(rows)
 

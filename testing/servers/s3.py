@@ -141,7 +141,10 @@ def start_seaweedfs() -> S3TestServer:
          f"-s3.port={s3_port}", f"-master.port={master}", f"-volume.port={volume}",
          f"-filer.port={filer}", "-master.volumeSizeLimitMB=64", "-volume.max=20",
          f"-master.port.grpc={free_port()}", f"-volume.port.grpc={free_port()}",
-         f"-filer.port.grpc={free_port()}", f"-s3.port.grpc={free_port()}"],
+         f"-filer.port.grpc={free_port()}", f"-s3.port.grpc={free_port()}",
+         # the Iceberg catalog and Lance namespace listen on fixed ports (8181, 9101) by
+         # default, so a second server (another test process) would die: switch them off
+         "-s3.port.iceberg=0", "-s3.port.lance=0"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def stop() -> None:
