@@ -24,7 +24,7 @@ from ..domain.errors import (
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.schema import Schema
-from .capabilities import Capabilities
+from .capabilities import Capabilities, check_supported
 from .options import check_options
 from .preparation import (
     check_id,
@@ -217,12 +217,12 @@ class AsyncDatabase(ABC):
 
         Without sort keys records come in id order; sort ties break by id, so offset/limit
         paging is stable. A query without a limit returns every match."""
-        return await self._search(normalize_query(query))
+        return await self._search(self._supported(query))
 
     async def count(self, query: Query | None = None) -> int:
         """How many records match the query's conditions (sort, paging and projection are
         ignored); all records when ``query`` is None."""
-        return await self._count(normalize_query(query))
+        return await self._count(self._supported(query))
 
     async def all(self) -> list[Record]:
         """Every record, in id order."""
@@ -239,7 +239,8 @@ class AsyncDatabase(ABC):
         """Yield the records of ``search(query)`` in the same order, fetching
         ``config.batch_size`` at a time; memory stays bounded by the batch size on backends
         that page natively."""
-        async for record in self._stream_read(normalize_query(query), config or StreamConfig()):
+        async for record in self._stream_read(self._supported(query),
+                                             config or StreamConfig()):
             yield record
 
     async def stream_write(
@@ -373,6 +374,10 @@ class AsyncDatabase(ABC):
         natively override this to keep memory flat)."""
         for record in await self._search(query):
             yield record
+
+    def _supported(self, query: Query | None) -> Query:
+        """The normalized query, checked against ``capabilities.unsupported_operators``."""
+        return check_supported(normalize_query(query), self.capabilities, self.backend_name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

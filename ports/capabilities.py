@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..domain.query import Operator
+from ..domain.errors import UnsupportedQueryError
+from ..domain.query import Filter, Operator
+
+if TYPE_CHECKING:
+    from ..domain.query import Condition, Query
 
 
 @dataclass(frozen=True)
@@ -29,3 +34,22 @@ class Capabilities:
     query_pushdown: bool = False
     unsupported_operators: frozenset[Operator] = field(default_factory=frozenset)
     mixed_type_fields: bool = True
+
+
+def check_supported(query: Query, capabilities: Capabilities, backend: str) -> Query:
+    """``query`` itself, or ``UnsupportedQueryError`` naming the first condition whose
+    operator ``capabilities.unsupported_operators`` declares (checked once in the port, so
+    no adapter can forget a path: search, count and stream_read alike)."""
+    unsupported = capabilities.unsupported_operators
+    if unsupported:
+        stack: list[Condition] = list(query.filters)
+        while stack:
+            cond = stack.pop()
+            if isinstance(cond, Filter):
+                if cond.operator in unsupported:
+                    raise UnsupportedQueryError(
+                        f"{backend} does not support {cond.operator.name} "
+                        f"(condition on {cond.field!r})")
+            else:
+                stack.extend(cond.conditions)
+    return query

@@ -27,7 +27,7 @@ from ..domain.errors import (
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.schema import Schema
-from .capabilities import Capabilities
+from .capabilities import Capabilities, check_supported
 from .options import check_options
 from .preparation import (
     check_id,
@@ -216,12 +216,12 @@ class SyncDatabase(ABC):
 
         Without sort keys records come in id order; sort ties break by id, so offset/limit
         paging is stable. A query without a limit returns every match."""
-        return self._search(normalize_query(query))
+        return self._search(self._supported(query))
 
     def count(self, query: Query | None = None) -> int:
         """How many records match the query's conditions (sort, paging and projection are
         ignored); all records when ``query`` is None."""
-        return self._count(normalize_query(query))
+        return self._count(self._supported(query))
 
     def all(self) -> list[Record]:
         """Every record, in id order."""
@@ -238,7 +238,7 @@ class SyncDatabase(ABC):
         """Yield the records of ``search(query)`` in the same order, fetching
         ``config.batch_size`` at a time; memory stays bounded by the batch size on backends
         that page natively."""
-        yield from self._stream_read(normalize_query(query), config or StreamConfig())
+        yield from self._stream_read(self._supported(query), config or StreamConfig())
 
     def stream_write(
         self, records: Iterable[RecordLike], config: StreamConfig | None = None
@@ -369,6 +369,10 @@ class SyncDatabase(ABC):
         """Default: run the query once and yield its results (adapters that can page
         natively override this to keep memory flat)."""
         yield from self._search(query)
+
+    def _supported(self, query: Query | None) -> Query:
+        """The normalized query, checked against ``capabilities.unsupported_operators``."""
+        return check_supported(normalize_query(query), self.capabilities, self.backend_name)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"

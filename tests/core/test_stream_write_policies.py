@@ -61,3 +61,24 @@ def test_keep_ids(keep_ids: bool) -> None:
     assert result.successful == 2500 and result.ok
     assert len(result.ids) == (2500 if keep_ids else 0)
     assert db.count() == 2500
+
+
+def test_the_port_refuses_declared_unsupported_operators_on_every_read_path() -> None:
+    from dataclasses import replace
+
+    from dataknobs_data import Filter, Operator, Query
+    from dataknobs_data.domain.errors import UnsupportedQueryError
+
+    class NoRegex(MemoryDatabase):
+        backend_name = "noregex"
+        capabilities = replace(MemoryDatabase.capabilities,
+                               unsupported_operators=frozenset({Operator.REGEX}))
+
+    db = NoRegex()
+    db.create(Record({"v": "abc"}, id="a"))
+    nested = Query().or_(Filter("v", Operator.EQ, "x"),
+                         ~Filter("v", Operator.REGEX, "^a"))
+    for call in (db.search, db.count, lambda q: list(db.stream_read(q))):
+        with pytest.raises(UnsupportedQueryError, match="noregex does not support REGEX"):
+            call(nested)
+    assert db.count(Query().filter("v", Operator.EQ, "abc")) == 1
