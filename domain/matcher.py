@@ -14,7 +14,7 @@ from __future__ import annotations
 import heapq
 import operator
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -38,23 +38,26 @@ ValuePredicate = Callable[[Any], bool]
 RecordPredicate = Callable[[dict[str, Any]], bool]
 
 
-def like_to_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """Compile a SQL LIKE pattern: ``%`` any run, ``_`` one character, ``\\`` escapes."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
+def like_tokens(pattern: str) -> Iterator[tuple[bool, str]]:
+    """A SQL LIKE pattern as (wildcard, character) pairs: ``(True, "%")`` any run,
+    ``(True, "_")`` one character, ``(False, c)`` the literal ``c``. ``\\`` escapes the next
+    character; a lone trailing ``\\`` is a literal backslash (specification R40, R41).
+    Every backend renders LIKE from these tokens, so they all read a pattern alike."""
+    i, n = 0, len(pattern)
+    while i < n:
         ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
+        if ch == "\\" and i + 1 < n:
+            yield False, pattern[i + 1]
             i += 2
             continue
-        if ch == "%":
-            out.append(".*")
-        elif ch == "_":
-            out.append(".")
-        else:
-            out.append(re.escape(ch))
+        yield ch in "%_", ch
         i += 1
+
+
+def like_to_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
+    """Compile a SQL LIKE pattern: ``%`` any run, ``_`` one character, ``\\`` escapes."""
+    out = [(".*" if ch == "%" else ".") if wild else re.escape(ch)
+           for wild, ch in like_tokens(pattern)]
     flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
     return re.compile("".join(out), flags)
 

@@ -432,8 +432,29 @@ def upsert_outcome(batch: list[Record], bulk: Callable[[], Any],
     return BatchOutcome(written, failed)
 
 
+class _Checkpointed:
+    """What both migrators share: the migration id and its checkpoint."""
+
+    spec: MigrationSpec
+
+    @property
+    def migration_id(self) -> str:
+        """The id that names this migration's checkpoint."""
+        return self.spec.migration_id
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The saved checkpoint (None without a store or before the first batch)."""
+        store = self.spec.checkpoints
+        return store.load(self.migration_id) if store else None
+
+    def reset(self) -> None:
+        """Forget the checkpoint (the next run starts from the beginning)."""
+        if self.spec.checkpoints is not None:
+            self.spec.checkpoints.clear(self.migration_id)
+
+
 # -- the sync driver ------------------------------------------------------------------------
-class Migrator:
+class Migrator(_Checkpointed):
     """Copy records from ``source`` to ``target`` (both ``SyncDatabase``).
 
     query: which source records (no sort keys when resumable; offset/limit allowed).
@@ -464,21 +485,6 @@ class Migrator:
                                max_retries=max_retries, retry_delay=retry_delay, mode=mode,
                                checkpoint=checkpoint, migration_id=migration_id,
                                progress=progress, include_metadata=include_metadata)
-
-    @property
-    def migration_id(self) -> str:
-        """The id that names this migration's checkpoint."""
-        return self.spec.migration_id
-
-    def checkpoint(self) -> Checkpoint | None:
-        """The saved checkpoint (None without a store or before the first batch)."""
-        store = self.spec.checkpoints
-        return store.load(self.migration_id) if store else None
-
-    def reset(self) -> None:
-        """Forget the checkpoint (the next run starts from the beginning)."""
-        if self.spec.checkpoints is not None:
-            self.spec.checkpoints.clear(self.migration_id)
 
     def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
             count_total: bool = True) -> MigrationResult:
@@ -655,7 +661,7 @@ class Verification:
 
 
 # -- the async driver -----------------------------------------------------------------------
-class AsyncMigrator:
+class AsyncMigrator(_Checkpointed):
     """``Migrator`` for ``AsyncDatabase`` source and target (same arguments and results)."""
 
     def __init__(self, source: AsyncDatabase, target: AsyncDatabase, *,
@@ -673,21 +679,6 @@ class AsyncMigrator:
                                max_retries=max_retries, retry_delay=retry_delay, mode=mode,
                                checkpoint=checkpoint, migration_id=migration_id,
                                progress=progress, include_metadata=include_metadata)
-
-    @property
-    def migration_id(self) -> str:
-        """The id that names this migration's checkpoint."""
-        return self.spec.migration_id
-
-    def checkpoint(self) -> Checkpoint | None:
-        """The saved checkpoint, or None."""
-        store = self.spec.checkpoints
-        return store.load(self.migration_id) if store else None
-
-    def reset(self) -> None:
-        """Forget the checkpoint."""
-        if self.spec.checkpoints is not None:
-            self.spec.checkpoints.clear(self.migration_id)
 
     async def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
                   count_total: bool = True) -> MigrationResult:

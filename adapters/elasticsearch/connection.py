@@ -28,6 +28,7 @@ from ...domain.errors import (
     QueryError,
     StorageError,
 )
+from ...ports.secrets import Secret
 from .serializer import ID_FIELD, RECORD_FIELD, SHADOW_FIELD
 
 INSTALL_HINT = ("the elasticsearch backend needs the elasticsearch client: "
@@ -44,26 +45,6 @@ def import_client() -> Any:
     except ImportError as err:
         raise BackendNotAvailableError(INSTALL_HINT) from err
     return elasticsearch
-
-
-class Secret:
-    """A credential kept out of reprs, logs and error messages."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: Any) -> None:
-        self._value = value or None
-
-    def reveal(self) -> Any:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return self._value is not None
-
-    def __repr__(self) -> str:
-        return "'***'" if self._value else "None"
-
-    __str__ = __repr__
 
 
 def redact_url(url: str) -> str:

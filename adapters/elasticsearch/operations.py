@@ -308,7 +308,9 @@ class Operations:
         return StorageError(f"record {record_id!r}: elasticsearch failed to write it "
                             f"({status} {kind}): {reason}")
 
-    def create_batch(self, records: list[Record]) -> Flow:
+    def _bulk_write(self, records: list[Record], op_type: str, action: str) -> Flow:
+        """Write whole documents through one bulk flow (``create`` or ``index``); the
+        failures by position: a refused id or a failed item, never dropped."""
         yield from self.ensure_index()
         failures: dict[int, BaseException] = {}
         actions: list[dict[str, Any]] = []
@@ -321,15 +323,18 @@ class Operations:
                 failures[i] = err
                 continue
             positions.append(i)
-            actions.append({"_op_type": "create", "_index": self.index, "_id": rec.id,
+            actions.append({"_op_type": op_type, "_index": self.index, "_id": rec.id,
                             "_source": to_document(rec.id, rec)})
         if actions:
-            results = yield Bulk(actions, self._bulk_options(), "creating records")
+            results = yield Bulk(actions, self._bulk_options(), action)
             for position, (ok, item) in zip(positions, results, strict=True):
                 if not ok:
                     failures[position] = self.item_error(records[position].id or "", item)
             yield from self._refresh_after_batch()
         return failures
+
+    def create_batch(self, records: list[Record]) -> Flow:
+        return (yield from self._bulk_write(records, "create", "creating records"))
 
     def read_batch(self, record_ids: list[str]) -> Flow:
         yield from self.ensure_index()
@@ -421,26 +426,7 @@ class Operations:
         return result
 
     def upsert_batch(self, records: list[Record]) -> Flow:
-        yield from self.ensure_index()
-        failed: dict[int, BaseException] = {}
-        actions: list[dict[str, Any]] = []
-        positions: list[int] = []
-        for i, rec in enumerate(records):
-            assert rec.id is not None
-            try:
-                self.check_id(rec.id)
-            except ValidationError as err:
-                failed[i] = err
-                continue
-            positions.append(i)
-            actions.append({"_op_type": "index", "_index": self.index, "_id": rec.id,
-                            "_source": to_document(rec.id, rec)})
-        if actions:
-            results = yield Bulk(actions, self._bulk_options(), "writing records")
-            for position, (ok, item) in zip(positions, results, strict=True):
-                if not ok:
-                    failed[position] = self.item_error(records[position].id or "", item)
-            yield from self._refresh_after_batch()
+        failed = yield from self._bulk_write(records, "index", "writing records")
         if failed:
             succeeded = {i: r.id for i, r in enumerate(records) if i not in failed}
             raise BatchOperationError("upsert_batch", succeeded, failed)

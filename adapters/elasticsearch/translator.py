@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import Any
 
 from ...domain.errors import QueryError, UnsupportedQueryError
+from ...domain.matcher import like_tokens
 from ...domain.query import Condition, Filter, LogicCondition, LogicOperator, Operator, SortOrder
 from ...domain.query import SortSpec as SortSpec
 from ...domain.values import RANK_BOOL, RANK_DATETIME, RANK_NUMBER, RANK_STRING, type_rank
@@ -111,22 +112,12 @@ def like_to_wildcard(pattern: str, ignore_case: bool = False) -> str:
     escapes the next character; Lucene's ``*``, ``?`` and ``\\`` are escaped). With
     ``ignore_case`` the literal characters are case-folded (matched against ``sf``)."""
     out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < len(pattern):
-            ch = fold_char(pattern[i + 1]) if ignore_case else pattern[i + 1]
-            out.append("\\" + ch if ch in "*?\\" else ch)
-            i += 2
+    for wild, ch in like_tokens(pattern):
+        if wild:
+            out.append("*" if ch == "%" else "?")
             continue
-        if ch == "%":
-            out.append("*")
-        elif ch == "_":
-            out.append("?")
-        else:
-            ch = fold_char(ch) if ignore_case else ch
-            out.append("\\" + ch if ch in "*?\\" else ch)
-        i += 1
+        ch = fold_char(ch) if ignore_case else ch
+        out.append("\\" + ch if ch in "*?\\" else ch)
     return "".join(out)
 
 

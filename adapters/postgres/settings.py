@@ -18,30 +18,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ...domain.errors import ConfigurationError, QueryError
 from ...domain.query import _check_path
+from ...ports.secrets import Secret
 
 DEFAULT_DSN = "postgresql://postgres@localhost:5432/postgres"
 MAX_IDENTIFIER_BYTES = 63  # NAMEDATALEN - 1
-
-
-class Secret:
-    """A credential kept out of reprs, logs and error messages."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str | None) -> None:
-        self._value = value or None
-
-    def reveal(self) -> str | None:
-        """The secret itself (only for the driver)."""
-        return self._value
-
-    def __bool__(self) -> bool:
-        return self._value is not None
-
-    def __repr__(self) -> str:
-        return "'***'" if self._value else "None"
-
-    __str__ = __repr__
 
 
 def _parse_keyword_dsn(dsn: str) -> dict[str, str]:

@@ -40,6 +40,7 @@ from ...domain.records import Record
 from ...domain.schema import Schema
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
+from ...ports.secrets import Secret
 from ...ports.streaming import StreamConfig
 from .cache import RecordCache
 from .keys import MAX_KEY_BYTES, S3KeyLayout
@@ -57,23 +58,6 @@ _CONDITION_MODES = ("auto", "native", "emulated")
 
 class _PreconditionFailed(Exception):
     """A conditional PUT was refused (412) and the stored object is not our write."""
-
-
-class _Secret:
-    """A credential kept out of reprs, logs and error messages."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str | None) -> None:
-        self._value = value or None
-
-    def reveal(self) -> str | None:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "'***'" if self._value else "None"
-
-    __str__ = __repr__
 
 
 def _is_missing(err: BaseException) -> bool:
@@ -177,9 +161,9 @@ class S3Database(SyncDatabase):
         self.region = region or None
         self.endpoint_url = endpoint_url or None
         self.profile = profile or None
-        self._access_key = _Secret(aws_access_key_id)
-        self._secret_key = _Secret(aws_secret_access_key)
-        self._session_token = _Secret(aws_session_token)
+        self._access_key = Secret(aws_access_key_id)
+        self._secret_key = Secret(aws_secret_access_key)
+        self._session_token = Secret(aws_session_token)
         self._session = session
         self.batch_workers = batch_workers
         self.max_pool_connections = max(max_pool_connections or 0, batch_workers + 4)

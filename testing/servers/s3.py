@@ -181,8 +181,59 @@ def external_server() -> S3TestServer | None:
 
 STARTERS = {"moto": start_moto, "seaweedfs": start_seaweedfs}
 
-__all__ = ["ENDPOINT_ENV", "STARTERS", "FaultInjectingProxy", "S3TestServer",
-           "external_server", "start_moto", "start_seaweedfs", "weed_binary"]
+
+def server_names() -> list[str]:
+    """The servers a test session runs against: the external one when configured, else
+    every server of ``STARTERS``."""
+    return ["external"] if external_server() is not None else list(STARTERS)
+
+
+class S3Servers:
+    """A test session's S3 servers: each started on first use (with one bucket named from
+    ``bucket_stem``), a start failure remembered so that every test using it reports it
+    (``require_server``: a failure in CI), all stopped by ``stop()``."""
+
+    def __init__(self, bucket_stem: str = "dk-tests") -> None:
+        self.bucket_stem = bucket_stem
+        self.running: dict[str, S3TestServer] = {}
+        self.buckets: dict[str, str] = {}
+        self.errors: dict[str, str] = {}
+
+    def get(self, name: str) -> S3TestServer:
+        """The running server ``name`` (``moto``, ``seaweedfs`` or ``external``)."""
+        from . import require_server
+
+        if name in self.errors:
+            require_server(name, self.errors[name])
+        if name not in self.running:
+            try:
+                server = external_server() if name == "external" else STARTERS[name]()
+                assert server is not None
+            except Exception as err:
+                self.errors[name] = f"{type(err).__name__}: {err}"
+                require_server(name, self.errors[name])
+            self.running[name] = server
+            self.buckets[name] = server.new_bucket(self.bucket_stem)
+        return self.running[name]
+
+    def stop(self) -> None:
+        """Stop every server started so far."""
+        for server in self.running.values():
+            server.stop()
+        self.running.clear()
+
+__all__ = [
+    "ENDPOINT_ENV",
+    "STARTERS",
+    "FaultInjectingProxy",
+    "S3Servers",
+    "S3TestServer",
+    "external_server",
+    "server_names",
+    "start_moto",
+    "start_seaweedfs",
+    "weed_binary",
+]
 
 
 class FaultInjectingProxy:

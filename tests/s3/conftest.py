@@ -14,56 +14,28 @@ from typing import Any
 
 import pytest
 
-from dataknobs_data.testing.servers import require_server
-from dataknobs_data.testing.servers.s3 import STARTERS, S3TestServer, external_server
+from dataknobs_data.testing.servers.s3 import S3Servers, S3TestServer, server_names
 
-SERVER_NAMES = ["external"] if external_server() is not None else list(STARTERS)
-
-
-class _Servers:
-    """Starts each server on first use, stops all at session end."""
-
-    def __init__(self) -> None:
-        self.running: dict[str, S3TestServer] = {}
-        self.buckets: dict[str, str] = {}
-        self.errors: dict[str, str] = {}
-
-    def get(self, name: str) -> S3TestServer:
-        if name in self.errors:
-            require_server(name, self.errors[name])
-        if name not in self.running:
-            try:
-                server = external_server() if name == "external" else STARTERS[name]()
-                assert server is not None
-            except Exception as err:
-                self.errors[name] = f"{type(err).__name__}: {err}"
-                require_server(name, self.errors[name])
-            self.running[name] = server
-            self.buckets[name] = server.new_bucket("dk-tests")
-        return self.running[name]
-
-    def stop(self) -> None:
-        for server in self.running.values():
-            server.stop()
+SERVER_NAMES = server_names()
 
 
 @pytest.fixture(scope="session")
-def s3_servers() -> Iterator[_Servers]:
+def s3_servers() -> Iterator[S3Servers]:
     """The session's servers (started lazily)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    servers = _Servers()
+    servers = S3Servers("dk-tests")
     yield servers
     servers.stop()
 
 
 @pytest.fixture(scope="session", params=SERVER_NAMES)
-def s3_server(request: pytest.FixtureRequest, s3_servers: _Servers) -> S3TestServer:
+def s3_server(request: pytest.FixtureRequest, s3_servers: S3Servers) -> S3TestServer:
     """One running S3-compatible server (the tests using it run once per server)."""
     return s3_servers.get(request.param)
 
 
 @pytest.fixture
-def s3_options(s3_server: S3TestServer, s3_servers: _Servers) -> dict[str, Any]:
+def s3_options(s3_server: S3TestServer, s3_servers: S3Servers) -> dict[str, Any]:
     """Adapter options for a fresh, empty prefix of the session bucket."""
     return {"bucket": s3_servers.buckets[s3_server.name],
             "prefix": f"t-{uuid.uuid4().hex[:12]}/", **s3_server.options()}

@@ -2,121 +2,66 @@
 
 Each directory's conftest loads this file and re-exports the fixtures. ``backend`` is
 parametrized over memory, the four file formats, S3 on moto and SeaweedFS (started once per
-session, as tests/s3/conftest.py does), PostgreSQL and Elasticsearch. The last two run when
-``dataknobs_data.adapters.postgres`` / ``.elasticsearch`` import and expose their classes;
-otherwise they skip with the reason. ``stores`` makes fresh, empty stores of the backend
-(each test gets its own file, prefix, table or index) and reopens one over the same storage,
-so a round trip goes through the backend's real serialization.
+session through ``testing.servers.s3.S3Servers``, as tests/s3 does), PostgreSQL
+(``testing.servers.postgres``) and Elasticsearch (``testing.servers.elasticsearch``); an
+unreachable server is ``require_server``'s failure in CI. ``stores`` makes fresh, empty
+stores of the backend (each test gets its own file, prefix, table or index) and reopens one
+over the same storage, so a round trip goes through the backend's real serialization.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
-import os
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from dataknobs_data.adapters.file import AsyncFileDatabase, FileDatabase
 from dataknobs_data.adapters.memory import AsyncMemoryDatabase, MemoryDatabase
-from dataknobs_data.domain.errors import DataknobsError, OperationalError
+from dataknobs_data.domain.errors import OperationalError
 from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
 from dataknobs_data.ports.database import SyncDatabase
 from dataknobs_data.ports.streaming import StreamConfig
 from dataknobs_data.testing.servers import require_server
-from dataknobs_data.testing.servers.s3 import STARTERS, S3TestServer, external_server
+from dataknobs_data.testing.servers.elasticsearch import ElasticsearchTestServer, start_server
+from dataknobs_data.testing.servers.postgres import check_server, postgres_dsn
+from dataknobs_data.testing.servers.s3 import S3Servers, server_names
 
-S3_NAMES = ["external"] if external_server() is not None else list(STARTERS)
+S3_NAMES = server_names()
 FILE_FORMATS = ["json", "jsonl", "csv", "parquet"]
 BACKENDS = ["memory", *(f"file-{f}" for f in FILE_FORMATS), *(f"s3-{n}" for n in S3_NAMES),
             "postgres", "elasticsearch"]
-POSTGRES_DSN = os.environ.get("DATAKNOBS_TEST_POSTGRES_DSN",
-                              "postgresql://postgres@127.0.0.1:5432/test")
-ES_URL_ENV = "DATAKNOBS_TEST_ES_URL"
-
-
-def adapter_classes(module: str, sync_name: str, async_name: str) -> tuple[Any, Any] | str:
-    """The adapter classes, or the reason they are not usable yet."""
-    try:
-        mod = importlib.import_module(f"dataknobs_data.adapters.{module}")
-    except Exception as err:  # an adapter being written may fail to import
-        return f"dataknobs_data.adapters.{module} does not import: {type(err).__name__}: {err}"
-    sync_cls, async_cls = getattr(mod, sync_name, None), getattr(mod, async_name, None)
-    if sync_cls is None or async_cls is None:
-        return f"dataknobs_data.adapters.{module} does not expose {sync_name}/{async_name} yet"
-    return sync_cls, async_cls
-
-
-def _reachable(host: str, port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=2):
-        return True
-    return False
-
-
-class _S3Servers:
-    """Starts each S3 server on first use, stops all at session end."""
-
-    def __init__(self) -> None:
-        self.running: dict[str, S3TestServer] = {}
-        self.buckets: dict[str, str] = {}
-        self.errors: dict[str, str] = {}
-
-    def get(self, name: str) -> S3TestServer:
-        if name in self.errors:
-            require_server(name, self.errors[name])
-        if name not in self.running:
-            try:
-                server = external_server() if name == "external" else STARTERS[name]()
-                assert server is not None
-            except Exception as err:
-                self.errors[name] = f"{type(err).__name__}: {err}"
-                require_server(name, self.errors[name])
-            self.running[name] = server
-            self.buckets[name] = server.new_bucket("dk-mig")
-        return self.running[name]
-
-    def stop(self) -> None:
-        for server in self.running.values():
-            server.stop()
-        self.running.clear()
+POSTGRES_DSN = postgres_dsn()
 
 
 class _EsServer:
-    """osmem-server (OpenSearch-compatible), started on first use; or DATAKNOBS_TEST_ES_URL."""
+    """The Elasticsearch-compatible test server (``start_server``: osmem-server, or
+    ``DATAKNOBS_TEST_ES_URL``), started on first use; a failure is remembered."""
 
     def __init__(self) -> None:
-        self.url: str | None = os.environ.get(ES_URL_ENV) or None
-        self.compatibility = "elasticsearch" if self.url else "opensearch"
-        self.server: Any = None
+        self.server: ElasticsearchTestServer | None = None
         self.error: str | None = None
 
-    def get(self) -> str:
+    def get(self) -> ElasticsearchTestServer:
         if self.error:
             require_server("elasticsearch", self.error)
-        if self.url is None:
+        if self.server is None:
             try:
-                from osmem_server import OsmemServer
-
-                self.server = OsmemServer.start(japanese=False)
-                self.url = str(self.server.url)
+                self.server = start_server()
             except Exception as err:
                 self.error = f"{type(err).__name__}: {err}"
                 require_server("elasticsearch", self.error)
-        return self.url
+        return self.server
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.close()
+            self.server.stop()
             self.server = None
-            self.url = os.environ.get(ES_URL_ENV) or None
 
 
 #: every PostgreSQL table of this test process lives in one schema, dropped at the end
@@ -144,12 +89,12 @@ def pg_schema() -> Iterator[str]:
 
 # One instance of each per process: the three test directories that load this module share
 # the servers (each conftest registers its own session fixture; all end with the session).
-_S3 = _S3Servers()
+_S3 = S3Servers("dk-mig")
 _ES = _EsServer()
 
 
 @pytest.fixture(scope="session")
-def s3_servers() -> Iterator[_S3Servers]:
+def s3_servers() -> Iterator[S3Servers]:
     """The session's S3 servers (started lazily)."""
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     yield _S3
@@ -194,22 +139,23 @@ class Stores:
             return S3Database, AsyncS3Database, {"bucket": servers.buckets[server.name],
                                                  **server.options()}
         if name == "postgres":
-            found = adapter_classes("postgres", "PostgresDatabase", "AsyncPostgresDatabase")
-            if isinstance(found, str):
-                pytest.skip(found)
-            parts = urlsplit(POSTGRES_DSN)
-            if not _reachable(parts.hostname or "127.0.0.1", parts.port or 5432):
-                require_server("postgres", f"nothing listens at {parts.hostname}:{parts.port}")
+            from dataknobs_data.adapters.postgres import AsyncPostgresDatabase, PostgresDatabase
+
+            problem = check_server(POSTGRES_DSN)
+            if problem is not None:
+                require_server("postgres", problem)
             schema = self.request.getfixturevalue("pg_schema")
-            return found[0], found[1], {"dsn": POSTGRES_DSN, "table_schema": schema}
+            return PostgresDatabase, AsyncPostgresDatabase, {"dsn": POSTGRES_DSN,
+                                                             "table_schema": schema}
         if name == "elasticsearch":
-            found = adapter_classes("elasticsearch", "ElasticsearchDatabase",
-                                    "AsyncElasticsearchDatabase")
-            if isinstance(found, str):
-                pytest.skip(found)
-            es = self.request.getfixturevalue("es_server")
-            url = es.get()
-            return found[0], found[1], {"hosts": url, "compatibility": es.compatibility}
+            from dataknobs_data.adapters.elasticsearch import (
+                AsyncElasticsearchDatabase,
+                ElasticsearchDatabase,
+            )
+
+            server = self.request.getfixturevalue("es_server").get()
+            return ElasticsearchDatabase, AsyncElasticsearchDatabase, {
+                "hosts": server.url, "compatibility": server.compatibility}
         raise AssertionError(name)
 
     def _fresh_options(self) -> dict[str, Any]:
@@ -226,13 +172,7 @@ class Stores:
         return opts
 
     def _build(self, cls: type, opts: dict[str, Any]) -> Any:
-        try:
-            from_config = getattr(cls, "from_config", None)
-            return from_config(opts) if from_config is not None else cls(**opts)
-        except DataknobsError as err:
-            if self.backend in ("postgres", "elasticsearch"):
-                pytest.skip(f"{self.backend} adapter does not take the test options: {err}")
-            raise
+        return cls.from_config(opts)  # type: ignore[attr-defined]
 
     def new(self, **extra: Any) -> Any:
         """A fresh, empty sync store (``extra``: more adapter options, e.g. schema)."""
@@ -384,7 +324,6 @@ __all__ = [
     "Crash",
     "FaultyStore",
     "Stores",
-    "adapter_classes",
     "backend",
     "es_server",
     "pg_schema",
