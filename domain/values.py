@@ -253,3 +253,39 @@ def clone(value: Any) -> Any:
     if t is list:
         return [(clone(v) if type(v) in (dict, list) else v) for v in value]
     return value
+
+
+def lone_surrogate(text: str) -> int | None:
+    """The index of the first lone surrogate in ``text`` (it cannot be UTF-8), else None."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return err.start
+    return None
+
+
+def check_text(text: str, what: str, *, nul: bool = True) -> None:
+    """Raise SerializationError naming ``what`` unless ``text`` is valid Unicode text for a
+    backend that stores UTF-8: no lone surrogate, and (unless ``nul``) no NUL character."""
+    at = lone_surrogate(text)
+    if at is not None:
+        raise SerializationError(
+            f"{what}: lone surrogate {text[at]!r} at position {at} cannot be stored as UTF-8"
+        )
+    if not nul and "\x00" in text:
+        raise SerializationError(f"{what}: NUL character at position {text.index(chr(0))} "
+                                 "cannot be stored by this backend")
+
+
+def check_texts(value: Any, path: str, *, nul: bool = True) -> None:
+    """``check_text`` over every string and object key inside a storable ``value``."""
+    t = type(value)
+    if t is str:
+        check_text(value, path, nul=nul)
+    elif t is dict:
+        for key, item in value.items():
+            check_text(key, f"{path}: key {key!r}", nul=nul)
+            check_texts(item, f"{path}.{key}", nul=nul)
+    elif t is list:
+        for i, item in enumerate(value):
+            check_texts(item, f"{path}[{i}]", nul=nul)
