@@ -101,6 +101,25 @@ class QueryError(DatabaseError, ValueError):
     """A query is malformed (wrong operand shape, invalid pattern, unknown operator)."""
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters for an error message, with its length."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return text[:limit] + "..." + size
+
+
+class InvalidRecordIdError(ValidationError, QueryError):
+    """A record id that cannot name a record: not a string, empty, or beyond what the
+    backend can hold (docs/limits.md). Raised before anything is written or read; it is a
+    ``ValidationError`` for writes and a ``QueryError`` for lookups."""
+
+    def __init__(self, record_id: object, reason: str) -> None:
+        self.bad_id = record_id
+        super().__init__([f"record id {shown(record_id)}: {reason}"])
+
+
 class UnsupportedQueryError(QueryError, NotImplementedError):
     """A backend cannot honour part of a query; it is never silently ignored."""
 

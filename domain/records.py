@@ -187,8 +187,8 @@ class Record:
         if self._id is not None:
             return self._id
         candidate = self._data.get("id")
-        if isinstance(candidate, str) and candidate:
-            return candidate
+        if isinstance(candidate, str):
+            return candidate  # even "": the store refuses it rather than replace it
         if isinstance(candidate, int) and not isinstance(candidate, bool):
             return str(candidate)
         return None

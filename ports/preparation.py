@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from ..domain.errors import DataknobsError, QueryError, SerializationError
+from ..domain.errors import DataknobsError, InvalidRecordIdError, QueryError, SerializationError
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.schema import Schema
@@ -24,12 +24,16 @@ def new_id() -> str:
 
 
 def check_id(record_id: object) -> str:
-    """A record id as a non-empty string; raise ``QueryError`` naming a bad one."""
+    """A record id as a non-empty string; raise ``InvalidRecordIdError`` naming a bad one.
+
+    The same rule holds for every operation, so an id that cannot be read is never written:
+    an empty id is refused, never replaced by a fresh one."""
     if isinstance(record_id, bool) or not isinstance(record_id, str | int):
-        raise QueryError(f"record id must be a string, got {type(record_id).__name__}")
+        raise InvalidRecordIdError(
+            record_id, f"must be a string, got {type(record_id).__name__}")
     rid = str(record_id)
     if not rid:
-        raise QueryError("record id must not be empty")
+        raise InvalidRecordIdError(rid, "must not be empty")
     return rid
 
 
@@ -48,7 +52,9 @@ def prepare_record(
     """A normalised, validated copy of ``record`` carrying ``record_id`` (or its own id, or a
     new one). The caller's object is never modified or shared with the store."""
     rec = as_record(record)
-    rid = check_id(record_id) if record_id is not None else (rec.id or new_id())
+    if record_id is None:
+        record_id = rec.id
+    rid = new_id() if record_id is None else check_id(record_id)
     try:
         data = normalize_value(rec.data, "data")
         metadata = normalize_value(rec.metadata, "metadata")

@@ -26,6 +26,7 @@ import pytest
 from ..domain.errors import (
     BatchOperationError,
     ConcurrencyError,
+    InvalidRecordIdError,
     QueryError,
     RecordExistsError,
     SerializationError,
@@ -121,6 +122,27 @@ class CrudTests(_Base):
         assert db.create(Record({"id": "from-field", "a": 2})) == "from-field"
         got = db.read("from-field")
         assert got is not None and got.data == {"id": "from-field", "a": 2}
+
+    def test_empty_id_is_refused_everywhere_never_replaced(self, db: Any) -> None:
+        # an empty id cannot be read back, so no write may store a record in its place
+        writes = [
+            lambda: db.create(Record({"a": 1}, id="")),
+            lambda: db.create(Record({"id": "", "a": 1})),
+            lambda: db.upsert(Record({"a": 1}, id="")),
+            lambda: db.upsert("", Record({"a": 1})),
+            lambda: db.update("", Record({"a": 1})),
+        ]
+        for write in writes:
+            with pytest.raises(InvalidRecordIdError, match="empty"):
+                write()
+        with pytest.raises(BatchOperationError) as caught:
+            db.create_batch([Record({"a": 1}, id="ok"), Record({"a": 2}, id="")])
+        assert isinstance(caught.value.failed[1], InvalidRecordIdError)
+        for lookup in (db.read, db.exists, db.delete):
+            with pytest.raises(InvalidRecordIdError):
+                lookup("")
+        assert [r.id for r in db.search(Query())] in ([], ["ok"])
+        assert db.count() == len(db.search(Query()))
 
     def test_read_missing_is_none(self, db: Any) -> None:
         assert db.read("nope") is None
