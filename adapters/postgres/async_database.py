@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from ...domain.errors import (
     BackendNotAvailableError,
     DataknobsError,
+    InvalidRecordIdError,
     RecordExistsError,
     SerializationError,
     StorageError,
@@ -32,7 +33,7 @@ from ...ports.streaming import StreamConfig
 from .database import CAPABILITIES
 from .errors import UNDEFINED_TABLE, UNIQUE_VIOLATION, is_connection_error, sqlstate, translate
 from .pool import AsyncConnectionPool
-from .serializer import copy_lines, row_values, to_record
+from .serializer import copy_lines, row_values, storable_id, to_record
 from .settings import PostgresOptions
 from .statements import (
     COPY_CHUNK,
@@ -320,7 +321,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
         await self._run("create", work)
 
     async def _read(self, record_id: str) -> Record | None:
-        if "\x00" in record_id:
+        if not storable_id(record_id):
             return None
 
         async def work(cur: Any) -> Record | None:
@@ -343,6 +344,8 @@ class AsyncPostgresDatabase(AsyncDatabase):
 
     async def _update(self, record_id: str, record: Record, expected_version: str | None
                       ) -> bool:
+        if not storable_id(record_id):
+            return Statements.missing_write(record_id, expected_version)  # no such record
         _, data, metadata = row_values(record)
         st = self.statements
 
@@ -357,10 +360,8 @@ class AsyncPostgresDatabase(AsyncDatabase):
         return await self._run("update", work)
 
     async def _delete(self, record_id: str, expected_version: str | None) -> bool:
-        if "\x00" in record_id:
-            if expected_version is not None:
-                raise Statements.concurrency_error(record_id, expected_version, None)
-            return False
+        if not storable_id(record_id):
+            return Statements.missing_write(record_id, expected_version)
         st = self.statements
 
         async def work(cur: Any) -> bool:
@@ -389,7 +390,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
         await self._run("upsert", work)
 
     async def _get_version(self, record_id: str) -> str | None:
-        if "\x00" in record_id:
+        if not storable_id(record_id):
             return None
 
         async def work(cur: Any) -> str | None:
@@ -400,7 +401,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
         return await self._run("get_version", work, retry=True)
 
     async def _exists(self, record_id: str) -> bool:
-        if "\x00" in record_id:
+        if not storable_id(record_id):
             return False
 
         async def work(cur: Any) -> bool:
@@ -435,7 +436,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
 
         try:
             await self._run("create_batch", work, atomic=True)
-        except SerializationError:
+        except (SerializationError, InvalidRecordIdError):
             return create_rows(records)[1]
         except StorageError as err:
             if not isinstance(err.__cause__, Exception) or \
@@ -459,7 +460,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
         return await self._run("create_batch", work, retry=True)
 
     async def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
-        wanted = [rid for rid in unique_in_order(record_ids) if "\x00" not in rid]
+        wanted = [rid for rid in unique_in_order(record_ids) if storable_id(rid)]
 
         async def work(cur: Any) -> dict[str, tuple[str, str]]:
             found: dict[str, tuple[str, str]] = {}
@@ -474,7 +475,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
                 for rid in record_ids]
 
     async def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
-        rows = [row for row in last_rows(rec for _, rec in updates) if "\x00" not in row[0]]
+        rows = last_rows(rec for rid, rec in updates if storable_id(rid))
         st = self.statements
 
         async def work(cur: Any) -> set[str]:
@@ -489,7 +490,7 @@ class AsyncPostgresDatabase(AsyncDatabase):
         return [rid in updated for rid, _ in updates]
 
     async def _delete_batch(self, record_ids: list[str]) -> list[bool]:
-        wanted = [rid for rid in unique_in_order(record_ids) if "\x00" not in rid]
+        wanted = [rid for rid in unique_in_order(record_ids) if storable_id(rid)]
 
         async def work(cur: Any) -> set[str]:
             deleted: set[str] = set()

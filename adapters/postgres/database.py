@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from ...domain.errors import (
     BackendNotAvailableError,
     DataknobsError,
+    InvalidRecordIdError,
     RecordExistsError,
     SerializationError,
     StorageError,
@@ -32,7 +33,7 @@ from ...ports.database import SyncDatabase
 from ...ports.streaming import StreamConfig
 from .errors import UNDEFINED_TABLE, UNIQUE_VIOLATION, is_connection_error, sqlstate, translate
 from .pool import ConnectionPool
-from .serializer import copy_lines, row_values, to_record
+from .serializer import copy_lines, row_values, storable_id, to_record
 from .settings import PostgresOptions
 from .statements import (
     COPY_CHUNK,
@@ -370,8 +371,8 @@ class PostgresDatabase(SyncDatabase):
         self._run("create", work)
 
     def _read(self, record_id: str) -> Record | None:
-        if "\x00" in record_id:
-            return None  # no stored id can hold NUL
+        if not storable_id(record_id):
+            return None  # no stored id can be this one
 
         def work(cur: Any) -> Record | None:
             cur.execute(self.statements.read_one, (record_id,))
@@ -381,6 +382,8 @@ class PostgresDatabase(SyncDatabase):
         return self._run("read", work, retry=True)
 
     def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
+        if not storable_id(record_id):
+            return Statements.missing_write(record_id, expected_version)  # no such record
         _, data, metadata = row_values(record)
         st = self.statements
 
@@ -406,8 +409,8 @@ class PostgresDatabase(SyncDatabase):
         raise Statements.concurrency_error(record_id, expected, row[0] if row else None)
 
     def _delete(self, record_id: str, expected_version: str | None) -> bool:
-        if "\x00" in record_id:
-            return self._missing_write(record_id, expected_version)
+        if not storable_id(record_id):
+            return Statements.missing_write(record_id, expected_version)
         st = self.statements
 
         def work(cur: Any) -> bool:
@@ -419,12 +422,6 @@ class PostgresDatabase(SyncDatabase):
             return True
 
         return self._run("delete", work)
-
-    @staticmethod
-    def _missing_write(record_id: str, expected_version: str | None) -> bool:
-        if expected_version is not None:
-            raise Statements.concurrency_error(record_id, expected_version, None)
-        return False
 
     def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
         row = row_values(record)
@@ -440,7 +437,7 @@ class PostgresDatabase(SyncDatabase):
         self._run("upsert", work)
 
     def _get_version(self, record_id: str) -> str | None:
-        if "\x00" in record_id:
+        if not storable_id(record_id):
             return None
 
         def work(cur: Any) -> str | None:
@@ -451,7 +448,7 @@ class PostgresDatabase(SyncDatabase):
         return self._run("get_version", work, retry=True)
 
     def _exists(self, record_id: str) -> bool:
-        if "\x00" in record_id:
+        if not storable_id(record_id):
             return False
 
         def work(cur: Any) -> bool:
@@ -488,8 +485,8 @@ class PostgresDatabase(SyncDatabase):
 
         try:
             self._run("create_batch", work, atomic=True)
-        except SerializationError:
-            # a record COPY could not encode (the COPY was aborted): report every such one
+        except (SerializationError, InvalidRecordIdError):
+            # a record or id COPY could not encode (the COPY was aborted): report each one
             return create_rows(records)[1]
         except StorageError as err:
             if not isinstance(err.__cause__, Exception) or \
@@ -513,7 +510,7 @@ class PostgresDatabase(SyncDatabase):
         return self._run("create_batch", work, retry=True)
 
     def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
-        wanted = [rid for rid in unique_in_order(record_ids) if "\x00" not in rid]
+        wanted = [rid for rid in unique_in_order(record_ids) if storable_id(rid)]
 
         def work(cur: Any) -> dict[str, tuple[str, str]]:
             found: dict[str, tuple[str, str]] = {}
@@ -529,7 +526,7 @@ class PostgresDatabase(SyncDatabase):
                 for rid in record_ids]
 
     def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
-        rows = [row for row in last_rows(rec for _, rec in updates) if "\x00" not in row[0]]
+        rows = last_rows(rec for rid, rec in updates if storable_id(rid))
         psycopg2 = _psycopg2()
         st = self.statements
 
@@ -543,7 +540,7 @@ class PostgresDatabase(SyncDatabase):
         return [rid in updated for rid, _ in updates]
 
     def _delete_batch(self, record_ids: list[str]) -> list[bool]:
-        wanted = [rid for rid in unique_in_order(record_ids) if "\x00" not in rid]
+        wanted = [rid for rid in unique_in_order(record_ids) if storable_id(rid)]
 
         def work(cur: Any) -> set[str]:
             deleted: set[str] = set()

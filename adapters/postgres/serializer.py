@@ -10,27 +10,47 @@ The stored form is typed JSON that keeps SQL paths static (``data->'team'->'name
   wrapper would break static paths and expression indexes);
 * a float with an integral value is written with its exact digits and ``.0``
   (``1e300`` -> ``1000...0.0``): jsonb keeps numbers as exact decimals, so the ``.0`` keeps
-  it a float on the way back and int/float comparisons stay exact.
+  it a float on the way back and int/float comparisons stay exact;
+* ``-0.0`` is written as the number ``0.000...0`` with ``NEGATIVE_ZERO_SCALE`` decimals:
+  jsonb's numeric has no negative zero (``-0.0`` would come back as ``0.0``) but keeps the
+  scale it was given, and a Python float never prints with more than one trailing zero,
+  so the scale marks the sign exactly while every query still sees a zero (it equals ``0``
+  and ``0.0``, sorts with them and passes ``jsonb_typeof = 'number'``).
 
-jsonb cannot hold the character U+0000; a record with NUL in a string or key is refused
-with ``SerializationError`` naming the path (never stored altered). ``dumps`` takes a fast
-path through the C JSON encoder and only walks the value when the output shows a datetime,
-a ``$`` key, a large integral float or a NUL.
+jsonb and text cannot hold the character U+0000, and UTF-8 cannot hold a lone surrogate; a
+record holding either in a string or key is refused with ``SerializationError`` naming the
+path, an id holding either (or longer than ``MAX_ID_BYTES``) with ``InvalidRecordIdError``
+-- never stored altered. ``dumps`` takes a fast path through the C JSON encoder and only
+walks the value when the output shows a datetime, a ``$`` key, a large integral float, a
+negative zero, a NUL or a lone surrogate.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from ...domain.codec import DATETIME_TAG
-from ...domain.errors import SerializationError
+from ...domain.errors import InvalidRecordIdError, SerializationError
 from ...domain.records import Record
+from ...domain.values import check_texts, lone_surrogate
+
+#: The longest record id, in UTF-8 bytes: the primary key's btree holds entries up to about
+#: 2,700 bytes (less for ids that do not compress), so longer ones are refused up front
+#: rather than failing -- or not -- depending on how well they compress.
+MAX_ID_BYTES = 2048
+#: The decimals of the stored zero that stands for ``-0.0`` (``0.`` and this many zeros).
+NEGATIVE_ZERO_SCALE = 20
+NEGATIVE_ZERO_TEXT = "0." + "0" * NEGATIVE_ZERO_SCALE
 
 _NUL_ESCAPE = "\\u0000"
 _PLACEHOLDER = "\x00F"  # never a stored string: NUL is refused before we get here
+# -0.0 as the JSON encoder writes it: not followed by another digit or an exponent
+_NEGATIVE_ZERO = re.compile(r"-0\.0(?![0-9eE])")
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 _loads = json.loads
 
@@ -45,32 +65,37 @@ _dumps_fast = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(
                                default=_datetime_default).encode
 
 
-def find_nul(value: Any, path: str) -> str | None:
-    """The path of the first string or key holding NUL, or None."""
-    t = type(value)
-    if t is str:
-        return path if "\x00" in value else None
-    if t is dict:
-        for key, item in value.items():
-            if "\x00" in key:
-                return f"{path} key {key!r}"
-            found = find_nul(item, f"{path}.{key}")
-            if found is not None:
-                return found
-    elif t is list:
-        for i, item in enumerate(value):
-            found = find_nul(item, f"{path}[{i}]")
-            if found is not None:
-                return found
+def text_problem(text: str) -> str | None:
+    """Why PostgreSQL cannot hold ``text`` (a NUL or a lone surrogate), or None."""
+    if "\x00" in text:
+        return (f"the NUL character (U+0000) at position {text.index(chr(0))} cannot be "
+                "stored by PostgreSQL text or jsonb")
+    at = lone_surrogate(text)
+    if at is not None:
+        return f"lone surrogate {text[at]!r} at position {at} cannot be stored as UTF-8"
     return None
 
 
-def nul_error(record_id: str | None, where: str) -> SerializationError:
-    """The error for a NUL character PostgreSQL cannot store."""
-    rec = f"record {record_id!r}: " if record_id is not None else ""
-    return SerializationError(
-        f"{rec}{where}: contains the NUL character (U+0000), which PostgreSQL text and "
-        "jsonb cannot store")
+def unstorable(value: Any) -> bool:
+    """True when a string or key inside ``value`` is text PostgreSQL cannot hold (so no
+    stored value can equal it)."""
+    t = type(value)
+    if t is str:
+        return text_problem(value) is not None
+    if t is list:
+        return any(unstorable(v) for v in value)
+    if t is dict:
+        return any(text_problem(k) is not None or unstorable(v) for k, v in value.items())
+    return False
+
+
+def _refuse_text(value: dict[str, Any], record_id: str | None, where: str) -> None:
+    """Raise ``SerializationError`` naming the first string or key PostgreSQL cannot hold."""
+    try:
+        check_texts(value, where, nul=False)
+    except SerializationError as err:
+        rec = f"record {record_id!r}: " if record_id is not None else ""
+        raise SerializationError(f"{rec}{err} (PostgreSQL jsonb)") from None
 
 
 class _Encoder:
@@ -82,6 +107,9 @@ class _Encoder:
     def value(self, v: Any) -> Any:
         t = type(v)
         if t is float:
+            if v == 0.0 and math.copysign(1.0, v) < 0:
+                self.floats.append(NEGATIVE_ZERO_TEXT)
+                return f"{_PLACEHOLDER}{len(self.floats) - 1}"
             if v.is_integer() and "e" in repr(v):
                 self.floats.append(f"{int(v)}.0")
                 return f"{_PLACEHOLDER}{len(self.floats) - 1}"
@@ -104,12 +132,11 @@ def dumps_object(value: dict[str, Any], record_id: str | None = None,
                  where: str = "data") -> str:
     """The jsonb text of a record's data or metadata (a dict of storable values)."""
     text = _dumps_fast(value)
-    if '"$' not in text and "e+" not in text and _NUL_ESCAPE not in text:
+    if _NUL_ESCAPE in text or (not text.isascii() and lone_surrogate(text) is not None):
+        _refuse_text(value, record_id, where)
+    if '"$' not in text and "e+" not in text and not (
+            "-0.0" in text and _NEGATIVE_ZERO.search(text)):
         return text
-    if _NUL_ESCAPE in text:
-        found = find_nul(value, where)
-        if found is not None:
-            raise nul_error(record_id, found)
     encoder = _Encoder()
     return encoder.finish(_dumps(encoder.value(value)))
 
@@ -118,6 +145,17 @@ def dumps_operand(value: Any) -> str:
     """The jsonb text of a query operand (same encoding as stored values)."""
     encoder = _Encoder()
     return encoder.finish(_dumps(encoder.value(value)))
+
+
+def _parse_float(text: str) -> float:
+    return -0.0 if text == NEGATIVE_ZERO_TEXT else float(text)
+
+
+_loads_signed = json.JSONDecoder(parse_float=_parse_float).decode
+
+
+def _load(text: str) -> Any:
+    return _loads_signed(text) if NEGATIVE_ZERO_TEXT in text else _loads(text)
 
 
 def _decode(v: Any) -> Any:
@@ -135,7 +173,7 @@ def loads_object(text: str | None) -> dict[str, Any]:
     """The inverse of ``dumps_object``."""
     if text is None:
         return {}
-    value = _loads(text)
+    value = _load(text)
     if '"$' in text:
         value = _decode(value)
     if type(value) is not dict:
@@ -145,16 +183,33 @@ def loads_object(text: str | None) -> dict[str, Any]:
 
 def loads_value(text: str) -> Any:
     """One stored value (a projected field) decoded."""
-    value = _loads(text)
+    value = _load(text)
     if '"$' in text:
         value = _decode(value)
     return value
 
 
+def id_problem(record_id: str) -> str | None:
+    """Why the table cannot hold ``record_id``, or None."""
+    problem = text_problem(record_id)
+    if problem is not None:
+        return problem
+    size = len(record_id.encode("utf-8"))
+    if size > MAX_ID_BYTES:
+        return f"is {size} bytes long in UTF-8; PostgreSQL ids hold at most {MAX_ID_BYTES}"
+    return None
+
+
 def check_id(record_id: str) -> None:
-    """Refuse an id PostgreSQL text cannot hold."""
-    if "\x00" in record_id:
-        raise nul_error(None, f"record id {record_id!r}")
+    """Refuse an id the table cannot hold with ``InvalidRecordIdError``."""
+    problem = id_problem(record_id)
+    if problem is not None:
+        raise InvalidRecordIdError(record_id, problem)
+
+
+def storable_id(record_id: str) -> bool:
+    """True when the table can hold ``record_id`` (a lookup of any other id finds nothing)."""
+    return id_problem(record_id) is None
 
 
 def row_values(record: Record) -> tuple[str, str, str]:

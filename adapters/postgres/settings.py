@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ...domain.errors import ConfigurationError, QueryError
 from ...domain.query import _check_path
+from ...domain.values import lone_surrogate
 from ...ports.secrets import Secret
 
 DEFAULT_DSN = "postgresql://postgres@localhost:5432/postgres"
@@ -165,6 +166,9 @@ def check_identifier(kind: str, name: object) -> str:
         raise ConfigurationError(f"postgres {kind} name must be a non-empty string, got {name!r}")
     if "\x00" in name:
         raise ConfigurationError(f"postgres {kind} name {name!r} contains NUL")
+    if lone_surrogate(name) is not None:
+        raise ConfigurationError(f"postgres {kind} name {name!r} holds a lone surrogate, "
+                                 "which UTF-8 cannot encode")
     if len(name.encode("utf-8")) > MAX_IDENTIFIER_BYTES:
         raise ConfigurationError(
             f"postgres {kind} name {name!r} is longer than {MAX_IDENTIFIER_BYTES} bytes")
@@ -216,6 +220,10 @@ class IndexSpec:
             _check_path(path)
         except QueryError as err:
             raise ConfigurationError(f"postgres index: {err}") from err
+        if "\x00" in str(path) or lone_surrogate(str(path)) is not None:
+            raise ConfigurationError(
+                f"postgres index field {path!r} holds text PostgreSQL cannot store "
+                "(NUL or a lone surrogate)")
         return cls(str(path), str(kind))
 
 

@@ -153,6 +153,14 @@ class Statements:
         return None
 
     @staticmethod
+    def missing_write(record_id: str, expected_version: str | None) -> bool:
+        """The outcome of an update or delete of an id no row can have: False, or the
+        ``ConcurrencyError`` of a conditional write."""
+        if expected_version is not None:
+            raise Statements.concurrency_error(record_id, expected_version, None)
+        return False
+
+    @staticmethod
     def concurrency_error(record_id: str, expected: str, actual: Any) -> ConcurrencyError:
         return ConcurrencyError(record_id, expected, None if actual is None else str(actual))
 

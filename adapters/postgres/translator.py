@@ -15,18 +15,27 @@ booleans never equal numbers, strings byte for byte); ordering checks ``jsonb_ty
 first (comparisons across types are false); strings compare as text ``COLLATE "C"`` (code
 point order); datetimes as ``timestamptz`` instants (sessions run with ``TimeZone=UTC``, so
 naive values read as UTC). Values go to the driver as parameters (``%s``); only field path
-segments are inlined, as quoted literals, so expression indexes match the query text.
+segments are inlined, as literals quoted by the driver (psycopg's ``sql.quote``, which writes
+``E'...'`` with both escapes when the text holds a backslash, so the literal means the same
+whether ``standard_conforming_strings`` is on or off), so expression indexes match the query
+text.
+
+Text PostgreSQL cannot hold (NUL, lone surrogates) never reaches the driver: a path holding
+it is refused with ``UnsupportedQueryError`` naming the path; an operand holding it equals
+no stored value (so equality, IN, LIKE and STARTS_WITH are false), and ordering or REGEX
+operands holding it are refused.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from ...domain.codec import DATETIME_TAG
-from ...domain.errors import UnsupportedQueryError
+from ...domain.errors import BackendNotAvailableError, UnsupportedQueryError, shown
 from ...domain.query import (
     Condition,
     Filter,
@@ -38,17 +47,41 @@ from ...domain.query import (
 )
 from ...domain.records import split_path
 from ...domain.values import RANK_DATETIME, RANK_NUMBER, RANK_STRING, as_instant, type_rank
-from .serializer import dumps_operand
+from .serializer import dumps_operand, text_problem, unstorable
+
+INSTALL_HINT = "the postgres backend needs psycopg 3: pip install 'dataknobs-data[postgres]'"
 
 DATA = "data"
 ICU_COLLATION = "und-x-icu"
 
 
+@functools.cache
+def _driver_quote() -> Callable[[str], str]:
+    try:
+        from psycopg import sql
+    except ImportError as err:  # pragma: no cover - the extra installs it
+        raise BackendNotAvailableError(INSTALL_HINT) from err
+
+    def quote(text: str) -> str:
+        return sql.quote(text)
+
+    return quote
+
+
 def literal(text: str) -> str:
-    """A SQL string literal (standard_conforming_strings; ``%`` doubled for the driver)."""
-    if "\x00" in text:
-        raise UnsupportedQueryError(f"field path {text!r}: PostgreSQL cannot hold NUL")
-    return "'" + text.replace("'", "''").replace("%", "%%") + "'"
+    """A SQL string literal of ``text``, quoted by the driver so that it reads the same with
+    ``standard_conforming_strings`` on or off (``%`` doubled for the ``%s`` placeholders)."""
+    problem = text_problem(text)
+    if problem is not None:
+        raise UnsupportedQueryError(f"field path {shown(text)}: {problem}")
+    return _driver_quote()(text).replace("%", "%%")
+
+
+def check_path(path: str) -> None:
+    """Refuse a field path PostgreSQL cannot hold, naming the whole path."""
+    problem = text_problem(path)
+    if problem is not None:
+        raise UnsupportedQueryError(f"field path {shown(path)}: {problem}")
 
 
 def stored_key(segment: str) -> str:
@@ -58,6 +91,7 @@ def stored_key(segment: str) -> str:
 
 def json_path(path: str, column: str = DATA) -> str:
     """The jsonb value at a dotted path: ``data->'a'->'b'`` (NULL when missing)."""
+    check_path(path)
     out = column
     for segment in split_path(path):
         out = f"{out}->{literal(stored_key(segment))}"
@@ -66,6 +100,7 @@ def json_path(path: str, column: str = DATA) -> str:
 
 def text_path(path: str, column: str = DATA) -> str:
     """The text of the value at a path: ``data->'a'->>'b'`` (the string itself for strings)."""
+    check_path(path)
     segments = split_path(path)
     out = column
     for segment in segments[:-1]:
@@ -86,17 +121,6 @@ def has_datetime(value: Any) -> bool:
         return any(has_datetime(v) for v in value)
     if t is dict:
         return any(has_datetime(v) for v in value.values())
-    return False
-
-
-def has_nul(value: Any) -> bool:
-    t = type(value)
-    if t is str:
-        return "\x00" in value
-    if t is list:
-        return any(has_nul(v) for v in value)
-    if t is dict:
-        return any("\x00" in k or has_nul(v) for k, v in value.items())
     return False
 
 
@@ -179,8 +203,8 @@ class Translator:
 
     def equals(self, v: str, x: Any, params: list[Any], path: str | None = None) -> str:
         """``v`` equals ``x`` by ``values_equal`` (datetimes as instants, deep)."""
-        if has_nul(x):
-            return FALSE  # no stored string can hold NUL
+        if unstorable(x):
+            return FALSE  # no stored value can hold NUL or a lone surrogate
         if type(x) is datetime:
             params.append(as_instant(x))
             return f"({instant_of(v)} = %s)"
@@ -230,7 +254,7 @@ class Translator:
         instants: list[datetime] = []
         deep: list[Any] = []
         for item in f.value:
-            if has_nul(item):
+            if unstorable(item):
                 continue
             if type(item) is datetime:
                 instants.append(as_instant(item))
@@ -257,10 +281,11 @@ class Translator:
             bound = f" AND {v} < 'false'::jsonb" if sql_op.startswith(">") else ""
             return f"(jsonb_typeof({v}) = 'number' AND {v} {sql_op} %s::jsonb{bound})"
         if rank == RANK_STRING:
-            if "\x00" in x:
+            problem = text_problem(x)
+            if problem is not None:
                 raise UnsupportedQueryError(
-                    f"filter {path!r}: operand {x!r} holds NUL, which PostgreSQL cannot "
-                    "compare")
+                    f"filter {shown(path)}: operand {shown(x)}: {problem}, so PostgreSQL "
+                    "cannot compare it")
             params.append(x)
             return (f"(jsonb_typeof({v}) = 'string' AND "
                     f"{text_path(path)} COLLATE \"C\" {sql_op} %s)")
@@ -279,8 +304,8 @@ class Translator:
 
     def _like(self, f: Filter, v: str, params: list[Any]) -> str:
         pattern: str = f.value
-        if "\x00" in pattern:
-            return FALSE  # a literal NUL can match no stored string
+        if unstorable(pattern):
+            return FALSE  # a literal NUL or lone surrogate can match no stored string
         params.append(like_pattern(pattern))
         if f.operator is Operator.ILIKE:
             collate = f' COLLATE "{self.ilike_collation}"' if self.ilike_collation else ""
@@ -288,14 +313,15 @@ class Translator:
         return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)} COLLATE \"C\" LIKE %s)"
 
     def _regex(self, f: Filter, v: str, params: list[Any]) -> str:
-        if "\x00" in f.value:
+        problem = text_problem(f.value)
+        if problem is not None:
             raise UnsupportedQueryError(
-                f"filter {f.field!r} REGEX: a pattern holding NUL is not supported by PostgreSQL")
+                f"filter {shown(f.field)} REGEX: pattern {shown(f.value)}: {problem}")
         params.append(regex_pattern(f.value))
         return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)} ~ %s)"
 
     def _starts_with(self, f: Filter, v: str, params: list[Any]) -> str:
-        if "\x00" in f.value:
+        if unstorable(f.value):
             return FALSE
         params.append(f.value)
         return f"(jsonb_typeof({v}) = 'string' AND starts_with({text_path(f.field)}, %s))"

@@ -13,6 +13,7 @@ from dataknobs_data import Operator, Query, Record
 from dataknobs_data.adapters.postgres import AsyncPostgresDatabase, PostgresDatabase
 from dataknobs_data.domain.errors import (
     BatchOperationError,
+    InvalidRecordIdError,
     SerializationError,
     UnsupportedQueryError,
 )
@@ -71,7 +72,7 @@ def test_nul_is_refused_with_the_path_and_nothing_is_stored(make_db: MakeDb) -> 
         db.create(Record({"k\x00": 1}, id="k"))
     with pytest.raises(SerializationError, match="metadata"):
         db.create(Record({"a": 1}, id="k", metadata={"m": ["\x00"]}))
-    with pytest.raises(SerializationError, match="record id"):
+    with pytest.raises(InvalidRecordIdError, match=r"record id.*NUL"):
         db.create(Record({"a": 1}, id="bad\x00id"))
     with pytest.raises(SerializationError):
         db.upsert("k2", Record({"a": "\x00"}))
