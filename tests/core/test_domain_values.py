@@ -144,3 +144,18 @@ def test_codec_tags() -> None:
         codec.encode(object())
     with pytest.raises(ValueError):
         codec.dumps(float("nan"))
+
+
+def test_check_text_names_the_lone_surrogate_and_nul() -> None:
+    from dataknobs_data.domain.values import check_text, check_texts, lone_surrogate
+
+    assert lone_surrogate("ab\U0001f600") is None and lone_surrogate("ab\ud800") == 2
+    check_text("nul\x00ok", "data.s")  # NUL is text; only some backends refuse it
+    with pytest.raises(SerializationError, match=r"data\.s: lone surrogate '\\ud800' at position 1"):
+        check_text("a\ud800b", "data.s")
+    with pytest.raises(SerializationError, match=r"data\.s: NUL character at position 3"):
+        check_text("nul\x00", "data.s", nul=False)
+    with pytest.raises(SerializationError, match=r"data\.o\.l\[1\]"):
+        check_texts({"o": {"l": ["fine", "bad\udfff"]}}, "data")
+    with pytest.raises(SerializationError, match=r"data\.o: key '\\udc00'"):
+        check_texts({"o": {"\udc00": 1}}, "data")
