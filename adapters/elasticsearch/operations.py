@@ -19,23 +19,22 @@ from ...domain.errors import (
     ConfigurationError,
     DataError,
     DataknobsError,
+    InvalidRecordIdError,
     OperationalError,
     RecordExistsError,
     StorageError,
     UnsupportedQueryError,
-    ValidationError,
 )
 from ...domain.query import Query
 from ...domain.records import Record
 from .connection import error_type, index_body, status_of
 from .serializer import (
     ID_FIELD,
-    MAX_ID_BYTES,
     RECORD_FIELD,
     SHADOW_FIELD,
     STRING_PREFIX,
     from_source,
-    id_too_long,
+    id_problem,
     to_document,
 )
 from .translator import QueryTranslator
@@ -145,18 +144,19 @@ class Operations:
 
     @staticmethod
     def check_id(record_id: str) -> None:
-        """``ValidationError`` for an id Elasticsearch cannot store."""
-        if id_too_long(record_id):
-            raise ValidationError([f"id is longer than elasticsearch's {MAX_ID_BYTES} bytes"],
-                                  record_id=record_id[:80] + "...")
+        """``InvalidRecordIdError`` for an id Elasticsearch cannot hold, whatever the
+        operation: such an id is never written, so looking it up is refused too."""
+        problem = id_problem(record_id)
+        if problem is not None:
+            raise InvalidRecordIdError(record_id, problem)
 
     # -- single records ---------------------------------------------------------------------
     def create(self, record_id: str, record: Record) -> Flow:
-        yield from self.ensure_index()
         self.check_id(record_id)
+        document = to_document(record_id, record)
+        yield from self.ensure_index()
         try:
-            yield Call("index", {"index": self.index, "id": record_id,
-                                 "document": to_document(record_id, record),
+            yield Call("index", {"index": self.index, "id": record_id, "document": document,
                                  "op_type": "create", **self._refresh_kwargs()},
                        f"creating record {record_id!r}")
         except Exception as err:
@@ -165,9 +165,8 @@ class Operations:
             raise
 
     def read(self, record_id: str) -> Flow:
+        self.check_id(record_id)
         yield from self.ensure_index()
-        if id_too_long(record_id):
-            return None
         try:
             doc = yield Call("get", {"index": self.index, "id": record_id,
                                      "source_includes": [RECORD_FIELD]},
@@ -179,9 +178,8 @@ class Operations:
         return from_source(record_id, doc.get("_source"))
 
     def get_version(self, record_id: str) -> Flow:
+        self.check_id(record_id)
         yield from self.ensure_index()
-        if id_too_long(record_id):
-            return None
         try:
             doc = yield Call("get", {"index": self.index, "id": record_id, "source": False},
                              f"reading the version of {record_id!r}")
@@ -200,16 +198,16 @@ class Operations:
             return int(seq), int(term)
         return None
 
-    def _conditional_index(self, record_id: str, record: Record, expected: str,
-                           allow_missing: bool = False) -> Flow:
-        """Index the record if its stored version is ``expected``; ConcurrencyError if not."""
+    def _conditional_index(self, record_id: str, document: dict[str, Any], expected: str
+                           ) -> Flow:
+        """Index the document if its stored version is ``expected``; ConcurrencyError if
+        not."""
         parsed = self.parse_version(expected)
         if parsed is None:
             actual = yield from self.get_version(record_id)
             raise ConcurrencyError(record_id, expected, actual)
         try:
-            yield Call("index", {"index": self.index, "id": record_id,
-                                 "document": to_document(record_id, record),
+            yield Call("index", {"index": self.index, "id": record_id, "document": document,
                                  "if_seq_no": parsed[0], "if_primary_term": parsed[1],
                                  **self._refresh_kwargs()},
                        f"updating record {record_id!r}")
@@ -220,10 +218,11 @@ class Operations:
             raise
 
     def update(self, record_id: str, record: Record, expected: str | None) -> Flow:
-        yield from self.ensure_index()
         self.check_id(record_id)
+        document = to_document(record_id, record)
+        yield from self.ensure_index()
         if expected is not None:
-            yield from self._conditional_index(record_id, record, expected)
+            yield from self._conditional_index(record_id, document, expected)
             return True
         # Replace only an existing record: read its version, write conditionally on it,
         # and start again if another writer got in between.
@@ -232,7 +231,7 @@ class Operations:
             if current is None:
                 return False
             try:
-                yield from self._conditional_index(record_id, record, current)
+                yield from self._conditional_index(record_id, document, current)
                 return True
             except ConcurrencyError:
                 continue
@@ -240,11 +239,8 @@ class Operations:
                            f"{_UPDATE_ATTEMPTS} attempts")
 
     def delete(self, record_id: str, expected: str | None) -> Flow:
+        self.check_id(record_id)
         yield from self.ensure_index()
-        if id_too_long(record_id):
-            if expected is not None:
-                raise ConcurrencyError(record_id, expected, None)
-            return False
         kwargs: dict[str, Any] = {"index": self.index, "id": record_id,
                                   **self._refresh_kwargs()}
         if expected is not None:
@@ -266,13 +262,13 @@ class Operations:
         return True
 
     def upsert(self, record_id: str, record: Record, expected: str | None) -> Flow:
-        yield from self.ensure_index()
         self.check_id(record_id)
+        document = to_document(record_id, record)
+        yield from self.ensure_index()
         if expected is not None:
-            yield from self._conditional_index(record_id, record, expected)
+            yield from self._conditional_index(record_id, document, expected)
             return
-        yield Call("index", {"index": self.index, "id": record_id,
-                             "document": to_document(record_id, record),
+        yield Call("index", {"index": self.index, "id": record_id, "document": document,
                              **self._refresh_kwargs()}, f"writing record {record_id!r}")
 
     # -- batches ----------------------------------------------------------------------------
@@ -310,7 +306,7 @@ class Operations:
 
     def _bulk_write(self, records: list[Record], op_type: str, action: str) -> Flow:
         """Write whole documents through one bulk flow (``create`` or ``index``); the
-        failures by position: a refused id or a failed item, never dropped."""
+        failures by position: a refused id or value, or a failed item, never dropped."""
         yield from self.ensure_index()
         failures: dict[int, BaseException] = {}
         actions: list[dict[str, Any]] = []
@@ -319,12 +315,13 @@ class Operations:
             assert rec.id is not None
             try:
                 self.check_id(rec.id)
-            except ValidationError as err:
+                document = to_document(rec.id, rec)
+            except DataError as err:  # InvalidRecordIdError, SerializationError
                 failures[i] = err
                 continue
             positions.append(i)
             actions.append({"_op_type": op_type, "_index": self.index, "_id": rec.id,
-                            "_source": to_document(rec.id, rec)})
+                            "_source": document})
         if actions:
             results = yield Bulk(actions, self._bulk_options(), action)
             for position, (ok, item) in zip(positions, results, strict=True):
@@ -337,11 +334,12 @@ class Operations:
         return (yield from self._bulk_write(records, "create", "creating records"))
 
     def read_batch(self, record_ids: list[str]) -> Flow:
+        for rid in record_ids:
+            self.check_id(rid)
         yield from self.ensure_index()
-        wanted = [rid for rid in record_ids if not id_too_long(rid)]
         found: dict[str, Any] = {}
-        if wanted:
-            resp = yield Call("mget", {"index": self.index, "ids": wanted,
+        if record_ids:
+            resp = yield Call("mget", {"index": self.index, "ids": record_ids,
                                        "source_includes": [RECORD_FIELD]}, "reading records")
             for doc in resp["docs"]:
                 if doc.get("found"):
@@ -350,10 +348,10 @@ class Operations:
         return [from_source(rid, found[rid]) if rid in found else None for rid in record_ids]
 
     def _versions(self, record_ids: list[str]) -> Flow:
-        wanted = [rid for rid in record_ids if not id_too_long(rid)]
         versions: dict[str, str] = {}
-        if wanted:
-            resp = yield Call("mget", {"index": self.index, "ids": wanted, "source": False},
+        if record_ids:
+            resp = yield Call("mget", {"index": self.index, "ids": record_ids,
+                                       "source": False},
                               "reading record versions")
             for doc in resp["docs"]:
                 if doc.get("found"):
@@ -361,22 +359,30 @@ class Operations:
         return versions
 
     def update_batch(self, updates: list[tuple[str, Record]]) -> Flow:
+        for rid, _ in updates:
+            self.check_id(rid)
+        failed: dict[int, BaseException] = {}
+        documents: dict[int, dict[str, Any]] = {}
+        for i, (rid, rec) in enumerate(updates):
+            try:
+                documents[i] = to_document(rid, rec)
+            except DataError as err:
+                failed[i] = err
         yield from self.ensure_index()
         versions = yield from self._versions([rid for rid, _ in updates])
         actions: list[dict[str, Any]] = []
         positions: list[int] = []
         result = [False] * len(updates)
-        for i, (rid, rec) in enumerate(updates):
+        for i, (rid, _rec) in enumerate(updates):
             version = versions.get(rid)
             parsed = self.parse_version(version) if version else None
-            if parsed is None:
+            if parsed is None or i in failed:
                 continue
             positions.append(i)
             actions.append({"_op_type": "index", "_index": self.index, "_id": rid,
-                            "_source": to_document(rid, rec), "if_seq_no": parsed[0],
+                            "_source": documents[i], "if_seq_no": parsed[0],
                             "if_primary_term": parsed[1]})
         retry: list[int] = []
-        failed: dict[int, BaseException] = {}
         if actions:
             results = yield Bulk(actions, self._bulk_options(), "updating records")
             for position, (ok, item) in zip(positions, results, strict=True):
@@ -397,13 +403,15 @@ class Operations:
         return result
 
     def delete_batch(self, record_ids: list[str]) -> Flow:
+        for rid in record_ids:
+            self.check_id(rid)
         yield from self.ensure_index()
         result = [False] * len(record_ids)
         actions: list[dict[str, Any]] = []
         positions: list[int] = []
         seen: set[str] = set()
         for i, rid in enumerate(record_ids):
-            if id_too_long(rid) or rid in seen:
+            if rid in seen:
                 continue  # a repeated id is deleted once; later positions report False
             seen.add(rid)
             positions.append(i)

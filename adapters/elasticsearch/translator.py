@@ -11,6 +11,9 @@ Strings are indexed by their first ``STRING_PREFIX`` characters; ordering and pr
 operands up to that length stay exact (see the module docstring of ``serializer``). Longer
 operands raise ``UnsupportedQueryError``; pattern operators over fields that hold longer
 strings are refused at run time (``pattern_paths`` tells the caller which paths to check).
+An operand no stored value can hold (a lone surrogate, nesting deeper than ``MAX_DEPTH``)
+raises ``QueryError`` naming the filter: Elasticsearch would replace the surrogate with
+U+FFFD and answer for another string.
 """
 
 from __future__ import annotations
@@ -20,19 +23,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ...domain.errors import QueryError, UnsupportedQueryError
+from ...domain.errors import QueryError, SerializationError, UnsupportedQueryError
 from ...domain.matcher import like_tokens
 from ...domain.query import Condition, Filter, LogicCondition, LogicOperator, Operator, SortOrder
 from ...domain.query import SortSpec as SortSpec
-from ...domain.values import RANK_BOOL, RANK_DATETIME, RANK_NUMBER, RANK_STRING, type_rank
+from ...domain.values import (
+    RANK_BOOL,
+    RANK_DATETIME,
+    RANK_NUMBER,
+    RANK_STRING,
+    check_texts,
+    type_rank,
+)
 from .serializer import (
     ID_FIELD,
+    MAX_DEPTH,
     STRING_PREFIX,
     equality_key,
     fold_char,
     instant_code,
     number_code,
     shadow_field,
+    too_deep,
 )
 
 Clause = dict[str, Any]
@@ -314,6 +326,24 @@ OPERATORS: dict[Operator, Callable[[str, Any], Clause]] = {
 PATTERN_OPERATORS = frozenset({Operator.LIKE, Operator.NOT_LIKE, Operator.ILIKE, Operator.REGEX})
 
 
+_LIST_OPERATORS = frozenset({Operator.IN, Operator.NOT_IN, Operator.BETWEEN,
+                             Operator.NOT_BETWEEN})
+
+
+def check_operand(f: Filter) -> None:
+    """``QueryError`` naming the filter when its operand holds a lone surrogate or nests
+    deeper than a stored value may (each element of an IN or BETWEEN operand list)."""
+    value = list(f.value) if isinstance(f.value, tuple) else f.value  # BETWEEN bounds
+    try:
+        check_texts(value, "operand")
+    except SerializationError as err:
+        raise QueryError(f"filter {f.field!r} {f.operator.name}: {err}") from None
+    operands = value if f.operator in _LIST_OPERATORS else [value]
+    if too_deep(operands, MAX_DEPTH) is not None:
+        raise QueryError(f"filter {f.field!r} {f.operator.name}: the operand nests deeper "
+                         f"than {MAX_DEPTH} levels, the elasticsearch adapter's limit")
+
+
 @dataclass
 class Translation:
     """A condition's DSL and the paths whose long strings a pattern operator would misread."""
@@ -345,6 +375,7 @@ class QueryTranslator:
 
     def filter(self, f: Filter, paths: set[str] | None = None) -> Clause:
         """The DSL of one filter."""
+        check_operand(f)
         op = f.operator
         if op in PATTERN_OPERATORS and paths is not None:
             paths.add(f.field)
