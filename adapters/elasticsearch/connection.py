@@ -10,6 +10,11 @@ with 406. With ``compatibility="opensearch"`` the client's HTTP node is a subcla
 turns those headers back into plain ``application/json`` / ``application/x-ndjson`` just
 before they are sent (the client offers no switch for it: ``headers=`` given by the caller
 are rewritten as well).
+
+The async client's aiohttp node hands aiohttp the request URL as text, which aiohttp
+normalizes: the path segment of a record id ``.`` or ``..`` was dropped, so reading record
+``..`` asked for the index itself. ``encoded_url_node_class`` sends the URL the client
+already percent-encoded exactly as it is; the async adapter always uses it.
 """
 
 from __future__ import annotations
@@ -129,24 +134,25 @@ def index_body(settings: Mapping[str, Any] | None = None, *,
     }
 
 
+def _plain_media(headers: Any) -> Any:
+    """A copy of request headers with ``compatible-with`` media types made plain JSON."""
+    if headers is None:
+        return headers
+    fixed = headers.copy()
+    for name in ("accept", "content-type"):
+        value = fixed.get(name)
+        if value:
+            fixed[name] = _COMPAT_MEDIA.sub(r"application/\1", value)
+    return fixed
+
+
 def compat_node_class(base: type, asynchronous: bool) -> type:
     """A subclass of an elastic-transport node that sends plain JSON media types."""
-
-    def plain(headers: Any) -> Any:
-        if headers is None:
-            return headers
-        fixed = headers.copy()
-        for name in ("accept", "content-type"):
-            value = fixed.get(name)
-            if value:
-                fixed[name] = _COMPAT_MEDIA.sub(r"application/\1", value)
-        return fixed
-
     if asynchronous:
         async def perform_async(self: Any, method: str, target: str, body: Any = None,
                                 headers: Any = None, **kwargs: Any) -> Any:
             return await base.perform_request(  # type: ignore[attr-defined]
-                self, method, target, body=body, headers=plain(headers), **kwargs)
+                self, method, target, body=body, headers=_plain_media(headers), **kwargs)
 
         return type(f"OpenSearchCompatible{base.__name__}", (base,),
                     {"perform_request": perform_async})
@@ -154,9 +160,39 @@ def compat_node_class(base: type, asynchronous: bool) -> type:
     def perform(self: Any, method: str, target: str, body: Any = None, headers: Any = None,
                 **kwargs: Any) -> Any:
         return base.perform_request(  # type: ignore[attr-defined]
-            self, method, target, body=body, headers=plain(headers), **kwargs)
+            self, method, target, body=body, headers=_plain_media(headers), **kwargs)
 
     return type(f"OpenSearchCompatible{base.__name__}", (base,), {"perform_request": perform})
+
+
+class EncodedUrlSession:
+    """An aiohttp session whose ``request`` sends a URL as given (already percent-encoded
+    by the client) instead of normalizing it; everything else is the session's own."""
+
+    def __init__(self, session: Any) -> None:
+        self.wrapped = session
+
+    def request(self, method: str, url: Any, **kwargs: Any) -> Any:
+        import yarl
+
+        if isinstance(url, str):
+            url = yarl.URL(url, encoded=True)
+        return self.wrapped.request(method, url, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.wrapped, name)
+
+
+def encoded_url_node_class(base: type) -> type:
+    """A subclass of elastic-transport's aiohttp node (or of one derived from it) whose
+    session sends URLs without normalizing away ``.`` and ``..`` path segments."""
+
+    def create_session(self: Any) -> None:
+        base._create_aiohttp_session(self)  # type: ignore[attr-defined]
+        self.session = EncodedUrlSession(self.session)
+
+    return type(f"EncodedUrl{base.__name__}", (base,),
+                {"_create_aiohttp_session": create_session})
 
 
 @dataclass
@@ -251,12 +287,16 @@ class ConnectionSettings:
             kwargs["ca_certs"] = self.ca_certs
         if self.verify_certs is not None:
             kwargs["verify_certs"] = self.verify_certs
-        if self.compatibility == "opensearch":
-            import elastic_transport
+        import elastic_transport
 
-            base = (elastic_transport.AiohttpHttpNode if asynchronous
-                    else elastic_transport.Urllib3HttpNode)
-            kwargs["node_class"] = compat_node_class(base, asynchronous)
+        base: type = (elastic_transport.AiohttpHttpNode if asynchronous
+                      else elastic_transport.Urllib3HttpNode)
+        if self.compatibility == "opensearch":
+            base = compat_node_class(base, asynchronous)
+        if asynchronous:
+            base = encoded_url_node_class(base)
+        if base is not elastic_transport.Urllib3HttpNode:
+            kwargs["node_class"] = base
         return kwargs
 
     def describe(self) -> str:

@@ -144,11 +144,17 @@ class Operations:
 
     @staticmethod
     def check_id(record_id: str) -> None:
-        """``InvalidRecordIdError`` for an id Elasticsearch cannot hold, whatever the
-        operation: such an id is never written, so looking it up is refused too."""
+        """``InvalidRecordIdError`` for an id Elasticsearch cannot hold (writes; lookups of
+        such an id find nothing, ``holdable``)."""
         problem = id_problem(record_id)
         if problem is not None:
             raise InvalidRecordIdError(record_id, problem)
+
+    @staticmethod
+    def holdable(record_id: str) -> bool:
+        """Whether a record can be stored under this id (never sent to the server if not:
+        the client cannot encode a lone surrogate, the server refuses long ids)."""
+        return id_problem(record_id) is None
 
     # -- single records ---------------------------------------------------------------------
     def create(self, record_id: str, record: Record) -> Flow:
@@ -165,8 +171,9 @@ class Operations:
             raise
 
     def read(self, record_id: str) -> Flow:
-        self.check_id(record_id)
         yield from self.ensure_index()
+        if not self.holdable(record_id):
+            return None
         try:
             doc = yield Call("get", {"index": self.index, "id": record_id,
                                      "source_includes": [RECORD_FIELD]},
@@ -178,8 +185,9 @@ class Operations:
         return from_source(record_id, doc.get("_source"))
 
     def get_version(self, record_id: str) -> Flow:
-        self.check_id(record_id)
         yield from self.ensure_index()
+        if not self.holdable(record_id):
+            return None
         try:
             doc = yield Call("get", {"index": self.index, "id": record_id, "source": False},
                              f"reading the version of {record_id!r}")
@@ -218,9 +226,12 @@ class Operations:
             raise
 
     def update(self, record_id: str, record: Record, expected: str | None) -> Flow:
-        self.check_id(record_id)
-        document = to_document(record_id, record)
         yield from self.ensure_index()
+        if not self.holdable(record_id):  # never stored, so not updated
+            if expected is not None:
+                raise ConcurrencyError(record_id, expected, None)
+            return False
+        document = to_document(record_id, record)
         if expected is not None:
             yield from self._conditional_index(record_id, document, expected)
             return True
@@ -239,8 +250,11 @@ class Operations:
                            f"{_UPDATE_ATTEMPTS} attempts")
 
     def delete(self, record_id: str, expected: str | None) -> Flow:
-        self.check_id(record_id)
         yield from self.ensure_index()
+        if not self.holdable(record_id):
+            if expected is not None:
+                raise ConcurrencyError(record_id, expected, None)
+            return False
         kwargs: dict[str, Any] = {"index": self.index, "id": record_id,
                                   **self._refresh_kwargs()}
         if expected is not None:
@@ -334,12 +348,11 @@ class Operations:
         return (yield from self._bulk_write(records, "create", "creating records"))
 
     def read_batch(self, record_ids: list[str]) -> Flow:
-        for rid in record_ids:
-            self.check_id(rid)
         yield from self.ensure_index()
+        wanted = [rid for rid in record_ids if self.holdable(rid)]
         found: dict[str, Any] = {}
-        if record_ids:
-            resp = yield Call("mget", {"index": self.index, "ids": record_ids,
+        if wanted:
+            resp = yield Call("mget", {"index": self.index, "ids": wanted,
                                        "source_includes": [RECORD_FIELD]}, "reading records")
             for doc in resp["docs"]:
                 if doc.get("found"):
@@ -348,10 +361,10 @@ class Operations:
         return [from_source(rid, found[rid]) if rid in found else None for rid in record_ids]
 
     def _versions(self, record_ids: list[str]) -> Flow:
+        wanted = [rid for rid in record_ids if self.holdable(rid)]
         versions: dict[str, str] = {}
-        if record_ids:
-            resp = yield Call("mget", {"index": self.index, "ids": record_ids,
-                                       "source": False},
+        if wanted:
+            resp = yield Call("mget", {"index": self.index, "ids": wanted, "source": False},
                               "reading record versions")
             for doc in resp["docs"]:
                 if doc.get("found"):
@@ -359,11 +372,11 @@ class Operations:
         return versions
 
     def update_batch(self, updates: list[tuple[str, Record]]) -> Flow:
-        for rid, _ in updates:
-            self.check_id(rid)
         failed: dict[int, BaseException] = {}
         documents: dict[int, dict[str, Any]] = {}
         for i, (rid, rec) in enumerate(updates):
+            if not self.holdable(rid):
+                continue  # not stored, so not updated (False)
             try:
                 documents[i] = to_document(rid, rec)
             except DataError as err:
@@ -403,15 +416,13 @@ class Operations:
         return result
 
     def delete_batch(self, record_ids: list[str]) -> Flow:
-        for rid in record_ids:
-            self.check_id(rid)
         yield from self.ensure_index()
         result = [False] * len(record_ids)
         actions: list[dict[str, Any]] = []
         positions: list[int] = []
         seen: set[str] = set()
         for i, rid in enumerate(record_ids):
-            if rid in seen:
+            if rid in seen or not self.holdable(rid):
                 continue  # a repeated id is deleted once; later positions report False
             seen.add(rid)
             positions.append(i)
