@@ -151,7 +151,8 @@ def test_check_text_names_the_lone_surrogate_and_nul() -> None:
 
     assert lone_surrogate("ab\U0001f600") is None and lone_surrogate("ab\ud800") == 2
     check_text("nul\x00ok", "data.s")  # NUL is text; only some backends refuse it
-    with pytest.raises(SerializationError, match=r"data\.s: lone surrogate '\\ud800' at position 1"):
+    lone = r"data\.s: lone surrogate '\\ud800' at position 1"
+    with pytest.raises(SerializationError, match=lone):
         check_text("a\ud800b", "data.s")
     with pytest.raises(SerializationError, match=r"data\.s: NUL character at position 3"):
         check_text("nul\x00", "data.s", nul=False)
