@@ -169,8 +169,21 @@ def hash_key(value: Any) -> tuple[int, Any] | None:
     return (r, value)
 
 
-def check_value(value: Any, path: str = "value") -> None:
-    """Raise SerializationError naming ``path`` unless ``value`` is storable."""
+#: How deeply lists and objects may nest inside one field (or the metadata) on every backend:
+#: ``{"f": [[1]]}`` is two levels. Deeper values are refused with a SerializationError naming
+#: the path (docs/limits.md): every stored value must parse again on any reader's stack, and
+#: Elasticsearch, PostgreSQL and the JSON parsers recurse.
+MAX_DEPTH: Final = 100
+
+
+def _too_deep(path: str) -> SerializationError:
+    return SerializationError(f"{path}: nested deeper than {MAX_DEPTH} levels "
+                              "(lists and objects inside one field)")
+
+
+def check_value(value: Any, path: str = "value", depth: int = 0) -> None:
+    """Raise SerializationError naming ``path`` unless ``value`` is storable. ``depth`` is how
+    many lists and objects enclose ``value`` below the record (0 for a record's data)."""
     t = type(value)
     if value is None or t is str or t is bool:
         return
@@ -184,15 +197,17 @@ def check_value(value: Any, path: str = "value") -> None:
         return
     if t is datetime:
         return
-    if t is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                raise SerializationError(f"{path}: object key {key!r} is not a string")
-            check_value(item, f"{path}.{key}")
-        return
-    if t is list:
-        for i, item in enumerate(value):
-            check_value(item, f"{path}[{i}]")
+    if t is dict or t is list:
+        if depth > MAX_DEPTH:
+            raise _too_deep(path)
+        if t is dict:
+            for key, item in value.items():
+                if type(key) is not str:
+                    raise SerializationError(f"{path}: object key {key!r} is not a string")
+                check_value(item, f"{path}.{key}", depth + 1)
+        else:
+            for i, item in enumerate(value):
+                check_value(item, f"{path}[{i}]", depth + 1)
         return
     raise SerializationError(
         f"{path}: {type(value).__name__} is not storable "
@@ -200,19 +215,24 @@ def check_value(value: Any, path: str = "value") -> None:
     )
 
 
-def normalize_value(value: Any, path: str = "value") -> Any:
+def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:
     """Coerce near-storable values to the storable types, then check them.
 
     Tuples become lists, int/float/str/datetime subclasses (IntEnum, numpy scalars, pandas
-    Timestamps) their base type; anything else raises SerializationError naming ``path``."""
+    Timestamps) their base type; anything else raises SerializationError naming ``path``, and
+    so do lists and objects nested deeper than ``MAX_DEPTH`` (``depth`` as in
+    ``check_value``)."""
     t = type(value)
     if value is None or t is str or t is bool or t is int or t is float or t is datetime:
         check_value(value, path)
         return value
-    if t is dict:
-        return {k: normalize_value(v, f"{path}.{k}") for k, v in _checked_keys(value, path)}
-    if t is list or t is tuple:
-        return [normalize_value(v, f"{path}[{i}]") for i, v in enumerate(value)]
+    if t is dict or t is list or t is tuple or (isinstance(value, dict)):
+        if depth > MAX_DEPTH:
+            raise _too_deep(path)
+        if t is list or t is tuple:
+            return [normalize_value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
+        return {k: normalize_value(v, f"{path}.{k}", depth + 1)
+                for k, v in _checked_keys(value, path)}
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, datetime):
@@ -230,8 +250,6 @@ def normalize_value(value: Any, path: str = "value") -> Any:
     item = getattr(value, "item", None)  # numpy scalars
     if callable(item) and type(value).__module__.startswith("numpy"):
         return normalize_value(item(), path)
-    if isinstance(value, dict):
-        return {k: normalize_value(v, f"{path}.{k}") for k, v in _checked_keys(value, path)}
     check_value(value, path)  # raises with the type's name
     return value
 

@@ -33,6 +33,7 @@ from ..domain.errors import (
 )
 from ..domain.query import Filter, Operator, Query, SortOrder
 from ..domain.records import Record
+from ..domain.values import MAX_DEPTH
 from ..ports.async_database import AsyncDatabase
 from ..ports.streaming import StreamConfig
 from .runner import AsyncAsSync, EventLoopThread
@@ -194,6 +195,38 @@ class CrudTests(_Base):
         with pytest.raises(SerializationError):
             db.create(Record({"nan": float("nan")}, id="k2"))
         assert db.count() == 0
+
+    def test_nesting_to_the_limit_is_stored_and_beyond_it_refused(self, db: Any) -> None:
+        # MAX_DEPTH lists and objects inside one field are stored exactly on every backend;
+        # one more is refused naming the record and the path, by every write, and then
+        # nothing is stored
+        def nested(depth: int) -> Any:
+            value: Any = "leaf"
+            for level in range(depth):
+                value = {f"k{level}": value} if level % 2 else [value]
+            return value
+
+        at_limit = {"f": nested(MAX_DEPTH)}
+        db.create(Record(at_limit, metadata={"m": nested(MAX_DEPTH)}, id="ok"))
+        got = db.read("ok")
+        assert got is not None and got.data == at_limit
+        assert got.metadata == {"m": nested(MAX_DEPTH)}
+        too_deep = {"f": nested(MAX_DEPTH + 1)}
+        writes = [
+            lambda: db.create(Record(too_deep, id="deep")),
+            lambda: db.create(Record({}, metadata={"m": nested(MAX_DEPTH + 1)}, id="deep")),
+            lambda: db.upsert("deep", Record(too_deep)),
+            lambda: db.update("ok", Record(too_deep)),
+        ]
+        for write in writes:
+            with pytest.raises(SerializationError, match=f"deeper than {MAX_DEPTH} levels"):
+                write()
+        with pytest.raises(BatchOperationError) as caught:
+            db.create_batch([Record({"a": 1}, id="b0"), Record(too_deep, id="b1")])
+        assert isinstance(caught.value.failed[1], SerializationError)
+        assert db.read("deep") is None and db.read("b1") is None
+        again = db.read("ok")
+        assert again is not None and again.data == at_limit
 
     def test_plain_dict_is_accepted(self, db: Any) -> None:
         rid = db.create({"a": 1})

@@ -60,6 +60,7 @@ from ...domain import codec
 from ...domain.errors import SerializationError, StorageError
 from ...domain.records import Record
 from ...domain.values import (
+    MAX_DEPTH,
     RANK_BOOL,
     RANK_DATETIME,
     RANK_DICT,
@@ -90,7 +91,6 @@ MAX_ID_BYTES: Final = 512
 #: levels), so neither ``index.mapping.depth.limit`` nor the server's JSON nesting limit
 #: applies; this bound keeps every recursive step (codec, canonical keys) far from
 #: Python's recursion limit.
-MAX_DEPTH: Final = 100
 
 INT64_LOW: Final = -(2**63)
 INT64_HIGH: Final = 2**63
