@@ -14,6 +14,7 @@ once a second -- and then replays only what was appended.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
 import time
@@ -24,6 +25,7 @@ from ...domain.errors import (
     ConfigurationError,
     DataknobsError,
     RecordExistsError,
+    SerializationError,
     StorageError,
 )
 from ...domain.query import Query
@@ -37,9 +39,11 @@ from ..memory import MemoryDatabase
 from .durability import atomic_write, describe_os_error, remove_stale_temp_files
 from .formats import FileLayout, SnapshotFormat, get_format, resolve_layout
 from .locking import StoreLock
-from .oplog import Operation, OperationLog, encode_operations
+from .oplog import Operation, OperationLog, encode_operation, log_line
 
 Signature = tuple[int, int, int]
+
+log = logging.getLogger(__name__)
 
 #: seconds between the ``stat`` checks that catch files changed outside the library
 STAT_CHECK_INTERVAL = 1.0
@@ -102,6 +106,7 @@ class FileDatabase(SyncDatabase):
         self._dirty = False
         self._seen_counter: int | None = None
         self._next_stat_check = 0.0
+        self._compaction_retry_at = 0  # after a failed compaction: the log size to retry at
 
     @property
     def path(self) -> str:
@@ -221,15 +226,32 @@ class FileDatabase(SyncDatabase):
             state = self._catch_up()
             try:
                 yield state
-                if self._log.count > max(self.compaction_threshold, len(state) // 2):
-                    self._compact_locked(state)
+                if self._log.count > max(self.compaction_threshold, len(state) // 2,
+                                         self._compaction_retry_at):
+                    self._compact_after_write(state)
             finally:
                 # every change to the snapshot or log is announced before the lock is freed
                 self._seen_counter = self._lock.bump()
 
+    def _compact_after_write(self, state: MemoryDatabase) -> None:
+        """A compaction a write triggered. The write is already durable in the log, so a
+        failed compaction must not report it as failed (a retry would then say the record
+        exists): the failure is logged and retried once the log has doubled, and
+        ``close()``/``compact()`` report it if it persists."""
+        try:
+            self._compact_locked(state)
+        except Exception as err:  # any failure: the write still stands
+            self._compaction_retry_at = 2 * self._log.count
+            log.warning("%s: compaction failed, the writes are kept in the log %s: %s",
+                        self.layout.path, self.layout.log_path, err, exc_info=err)
+
     def _append(self, ops: list[Operation]) -> None:
         if ops:
-            self._log.append(encode_operations(ops), len(ops), self.fsync)
+            self._append_encoded([encode_operation(op) for op in ops])
+
+    def _append_encoded(self, encoded: list[dict[str, Any]]) -> None:
+        if encoded:
+            self._log.append(log_line(encoded), len(encoded), self.fsync)
             self._dirty = True
 
     def _compact_locked(self, state: MemoryDatabase) -> None:
@@ -238,17 +260,28 @@ class FileDatabase(SyncDatabase):
         # without copying; should its internals change, fall back to the port's full search
         records = (list(stored.values()) if isinstance(stored, dict)
                    else state._search(Query()))
-        payload = self._snapshot_format().dump(records, self.layout.compression)
+        try:
+            payload = self._snapshot_format().dump(records, self.layout.compression)
+        except DataknobsError:
+            raise
+        except Exception as err:  # a format that cannot hold a stored record is a bug
+            raise StorageError(f"cannot write the {self.layout.format} snapshot "
+                               f"{self.layout.path}: {type(err).__name__}: {err}") from err
         atomic_write(self.layout.path, payload)
         self._log.renew()
         remove_stale_temp_files(self.layout.path)
         self._snapshot_signature = _signature(self.layout.path)
         self._dirty = False
+        self._compaction_retry_at = 0
 
     def compact(self) -> None:
         """Write every record to a new snapshot now and start a new, empty operation log."""
         with self._writing() as state:
-            self._compact_locked(state)
+            try:
+                self._compact_locked(state)
+            except StorageError as err:
+                raise StorageError(f"{err}; no write is lost: the log {self.layout.log_path} "
+                                   "keeps them and the store reopens with them") from err
 
     # -- lifecycle --------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -277,12 +310,18 @@ class FileDatabase(SyncDatabase):
 
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
         with self._writing() as state:
-            taken: dict[int, BaseException] = {
+            failed: dict[int, BaseException] = {
                 i: RecordExistsError(rec._id or "") for i, rec in enumerate(records)
                 if state._exists(rec._id or "")}
-            if taken:  # atomic: a batch with a taken id writes nothing
-                return taken
-            self._append([("put", rec) for rec in records])
+            encoded = []
+            for i, rec in enumerate(records):
+                try:
+                    encoded.append(encode_operation(("put", rec)))
+                except SerializationError as err:
+                    failed[i] = err
+            if failed:  # atomic: a batch with a taken id or an unstorable record writes nothing
+                return failed
+            self._append_encoded(encoded)
             return state._create_batch(records)
 
     def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from ...domain.codec import encode as codec_encode
-from ...domain.errors import StorageError
+from ...domain.errors import SerializationError, StorageError, shown
 from ...domain.records import Record
+from ...domain.values import MAX_DEPTH
 
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 _dumps_ascii = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
@@ -32,17 +33,34 @@ def to_utf8(obj: Any) -> bytes:
         return _dumps_ascii(obj).encode("ascii")
 
 
-def encode(value: Any) -> Any:
+#: How deeply lists and objects may nest inside one field or the metadata: the port's limit
+#: (``domain.values.MAX_DEPTH``), checked again here because the log is written from records
+#: the port prepared and from snapshots alike: every stored value must parse again when the
+#: store is reopened, whatever the reader's stack depth, and the parsers recurse.
+_UNLIMITED = 1 << 62
+
+
+class _TooDeep(Exception):
+    """Raised inside ``encode`` when containers nest past the limit (turned into a
+    ``SerializationError`` naming the path by ``envelope``)."""
+
+
+def encode(value: Any, depth_left: int = _UNLIMITED) -> Any:
     """``codec.encode`` in one pass that leaves scalars alone (same output; the log encodes
-    every written record, so this is on the path of every write)."""
+    every written record, so this is on the path of every write). ``depth_left`` is how many
+    containers may still nest, ``value`` included."""
     t = type(value)
     if t is dict:
+        if depth_left <= 0:
+            raise _TooDeep
         out = {}
         escaped = False
         for key, item in value.items():
             ti = type(item)
-            if ti is dict or ti is list or ti is datetime:
-                item = encode(item)
+            if ti is dict or ti is list:
+                item = encode(item, depth_left - 1)
+            elif ti is datetime:
+                item = {_DATETIME_TAG: item.isoformat()}
             elif not (item is None or ti is str or ti is int or ti is float or ti is bool):
                 item = codec_encode(item)  # raises SerializationError naming the type
             if key[:1] == "$":
@@ -50,11 +68,28 @@ def encode(value: Any) -> Any:
             out[key] = item
         return {_OBJECT_TAG: out} if escaped else out
     if t is list:
-        return [encode(item) if type(item) in _CONTAINERS else codec_encode(item)
-                for item in value]
+        if depth_left <= 0:
+            raise _TooDeep
+        return [encode(item, depth_left - 1) if type(item) in _CONTAINERS
+                else codec_encode(item) for item in value]
     if t is datetime:
         return {_DATETIME_TAG: value.isoformat()}
     return codec_encode(value)
+
+
+def _too_deep_path(value: Any, path: str, depth_left: int) -> str:
+    """The path of the first container in ``value`` nested past ``depth_left`` levels."""
+    if type(value) is dict or type(value) is list:
+        if depth_left <= 0:
+            return path
+        items = (value.items() if type(value) is dict
+                 else ((f"[{i}]", item) for i, item in enumerate(value)))
+        for key, item in items:
+            step = key if type(value) is list else f".{key}"
+            found = _too_deep_path(item, path + step, depth_left - 1)
+            if found:
+                return found
+    return ""
 
 
 def dump_value(value: Any) -> str:
@@ -122,11 +157,22 @@ def load_value(text: str) -> Any:
     return decode_in_place(value) if '"$' in text else value
 
 
-def envelope(record: Record) -> dict[str, Any]:
-    """The encoded envelope of a stored record."""
-    env: dict[str, Any] = {"id": record._id, "data": encode(record._data)}
-    if record.metadata:
-        env["metadata"] = encode(record.metadata)
+def envelope(record: Record, max_depth: int | None = None) -> dict[str, Any]:
+    """The encoded envelope of a record. With ``max_depth`` (the write path) a field or the
+    metadata nesting containers deeper than that raises ``SerializationError`` naming the
+    record and the path; snapshots of what is already stored pass None (no limit)."""
+    limit = _UNLIMITED if max_depth is None else max_depth + 1  # + the data object itself
+    try:
+        env: dict[str, Any] = {"id": record._id, "data": encode(record._data, limit)}
+        if record.metadata:
+            env["metadata"] = encode(record.metadata, limit)
+    except _TooDeep:
+        part, value = (("data", record._data) if _too_deep_path(record._data, "data", limit)
+                       else ("metadata", record.metadata))
+        where = _too_deep_path(value, part, limit)
+        raise SerializationError(
+            f"record {shown(record._id)}: {shown(where, 200)}: lists and objects nest deeper "
+            f"than {max_depth} levels, the file store's limit") from None
     return env
 
 
@@ -165,5 +211,5 @@ def from_envelope(env: Any, source: str, where: str, tagged: bool = True) -> Rec
     return make_record(rid, data, metadata)
 
 
-__all__ = ["decode_in_place", "dump_value", "encode", "envelope", "from_envelope", "load_value",
-           "make_record", "parse_json", "to_utf8"]
+__all__ = ["MAX_DEPTH", "decode_in_place", "dump_value", "encode", "envelope", "from_envelope",
+           "load_value", "make_record", "parse_json", "to_utf8"]

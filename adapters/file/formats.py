@@ -7,7 +7,8 @@ Values are kept exactly (see docs/backends/file.md for each layout):
 - JSON: ``{"dataknobs_data": 1, "records": [<envelope>, ...]}``, one record per line.
 - JSON Lines: one envelope per line.
 - CSV: a header ``$id,$metadata,<field>,...``; the ``$id`` cell is the id as text, every other
-  cell holds the typed JSON of its value; an empty cell means the field is missing.
+  cell holds the typed JSON of its value; an empty cell means the field is missing
+  (``CsvFormat`` says how text that UTF-8 cannot hold is kept).
 - Parquet: see ``parquet_format``.
 
 Envelopes and typed JSON are described in ``envelope``.
@@ -15,18 +16,21 @@ Envelopes and typed JSON are described in ``envelope``.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
 import json
 import os
+import threading
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...domain.errors import ConfigurationError, StorageError
+from ...domain.errors import ConfigurationError, StorageError, shown
 from ...domain.records import Record
+from ...domain.values import lone_surrogate
 from .envelope import (
     dump_value,
     envelope,
@@ -239,7 +243,13 @@ class JsonLinesFormat:
 
 
 class CsvFormat:
-    """Header ``$id,$metadata,<field>...``; cells hold typed JSON, empty = missing."""
+    """Header ``$id,$metadata,<field>...``; cells hold typed JSON, empty = missing.
+
+    Rows end with ``\r\n`` (RFC 4180), so the csv module quotes every cell holding ``\r``
+    or ``\n`` and reads it back whole. The id cells and the field names of the header are
+    plain text (``text_cell``), except text that starts with ``"`` or holds a lone
+    surrogate (which UTF-8 cannot hold): it is written as a JSON string literal. Plain text
+    never starts with ``"``, so the two never collide."""
 
     name = "csv"
     ID_COLUMN = "$id"
@@ -253,21 +263,17 @@ class CsvFormat:
                 if key not in columns:
                     columns[key] = len(columns)
         buf = io.StringIO(newline="")
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow([self.ID_COLUMN, self.METADATA_COLUMN, *columns])
+        writer = csv.writer(buf, lineterminator="\r\n")
+        writer.writerow([self.ID_COLUMN, self.METADATA_COLUMN, *map(text_cell, columns)])
         width = len(columns)
         for rec in records:
             row: list[str] = [""] * width
             for key, value in rec._data.items():
                 row[columns[key]] = dump_value(value)
-            writer.writerow([rec._id, dump_value(rec.metadata) if rec.metadata else "", *row])
-        text = buf.getvalue()
-        try:
-            raw = text.encode("utf-8")
-        except UnicodeEncodeError:  # a field name holding a lone surrogate
-            raise StorageError(f"field names must be valid Unicode text to be kept in CSV: "
-                               f"{[k for k in columns if not _is_utf8(k)]}") from None
-        return _compress(raw, compression)
+            writer.writerow([text_cell(rec._id or ""),
+                             dump_value(rec.metadata) if rec.metadata else "", *row])
+        # every cell is valid Unicode now (typed JSON escapes lone surrogates, text_cell too)
+        return _compress(buf.getvalue().encode("utf-8"), compression)
 
     def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
         """See ``SnapshotFormat.load``."""
@@ -275,6 +281,10 @@ class CsvFormat:
         if not raw.strip():
             return []
         text = _text(raw, source, "CSV")
+        with csv_field_limit(len(text)):
+            return self._parse(text, source)
+
+    def _parse(self, text: str, source: str) -> list[Record]:
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
             header = next(reader)
@@ -283,7 +293,10 @@ class CsvFormat:
         if header[:2] != [self.ID_COLUMN, self.METADATA_COLUMN]:
             raise StorageError(f"{source}: not a dataknobs-data CSV store (the header must "
                                f"start with {self.ID_COLUMN},{self.METADATA_COLUMN})")
-        keys = header[2:]
+        try:
+            keys = [text_from_cell(cell) for cell in header[2:]]
+        except ValueError as err:
+            raise StorageError(f"{source}: line 1: a field name is damaged ({err})") from err
         if len(set(keys)) != len(keys):
             raise StorageError(f"{source}: the header names a field twice")
         width = len(header)
@@ -301,15 +314,57 @@ class CsvFormat:
                     data = {key: load(cell) for key, load, cell
                             in zip(keys, loaders, row[2:], strict=True) if cell}
                     metadata = load_value(row[1]) if row[1] else {}
+                    record_id = text_from_cell(row[0])
                 except ValueError as err:
                     raise StorageError(f"{source}: line {line}: a cell is not typed JSON "
                                        f"({err})") from err
-                if not row[0] or type(metadata) is not dict:
+                if not record_id or type(metadata) is not dict:
                     raise StorageError(f"{source}: line {line}: bad id or metadata cell")
-                records.append(make_record(row[0], data, metadata))
+                records.append(make_record(record_id, data, metadata))
         except csv.Error as err:
             raise StorageError(f"{source}: not a readable CSV file: {err}") from err
         return records
+
+
+def text_cell(text: str) -> str:
+    """A CSV cell for plain text (an id or a field name): the text itself, or its JSON
+    string literal when it starts with ``"`` or holds a lone surrogate."""
+    if text[:1] == '"' or lone_surrogate(text) is not None:
+        return dump_value(text)
+    return text
+
+
+def text_from_cell(cell: str) -> str:
+    """The inverse of ``text_cell``; ``ValueError`` for a damaged literal."""
+    if cell[:1] != '"':
+        return cell
+    value = parse_json(cell)
+    if type(value) is not str:
+        raise ValueError(f"{shown(cell)} is not a JSON string")
+    return value
+
+
+_FIELD_LIMIT_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def csv_field_limit(size: int) -> Iterator[None]:
+    """Let the csv module read cells of up to ``size`` characters while the block runs.
+
+    The limit is process-wide (131,072 by default), so it is raised only for the block and
+    put back afterwards; the lock keeps concurrent loads from putting it back under each
+    other. A larger limit never breaks another reader."""
+    with _FIELD_LIMIT_LOCK:
+        previous = csv.field_size_limit()
+        if size <= previous:
+            yield
+            return
+        csv.field_size_limit(size)
+        try:
+            yield
+        finally:
+            if csv.field_size_limit() == size:  # unless someone else changed it meanwhile
+                csv.field_size_limit(previous)
 
 
 class CellCache:
@@ -349,14 +404,6 @@ class CellCache:
 
 
 _UNCACHED = object()
-
-
-def _is_utf8(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 _TEXT_FORMATS: dict[str, Any] = {

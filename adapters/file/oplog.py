@@ -28,7 +28,7 @@ from typing import Any
 
 from ...domain.errors import StorageError
 from .durability import atomic_write, describe_os_error, write_all
-from .envelope import envelope, from_envelope, to_utf8
+from .envelope import MAX_DEPTH, envelope, from_envelope, to_utf8
 
 HEADER_KEY = "dataknobs_data_log"
 
@@ -36,19 +36,27 @@ HEADER_KEY = "dataknobs_data_log"
 Operation = tuple[str, Any]
 
 
+def encode_operation(op: Operation) -> dict[str, Any]:
+    """The log object of one operation; ``SerializationError`` naming the record and path
+    when a record cannot be stored (nothing is written then)."""
+    kind, arg = op
+    if kind == "put":
+        return {"op": "put", **envelope(arg, MAX_DEPTH)}
+    if kind == "del":
+        return {"op": "del", "id": arg}
+    return {"op": "clear"}
+
+
+def log_line(encoded: Sequence[dict[str, Any]]) -> bytes:
+    """One log line holding already-encoded operations (a batch line when there are
+    several)."""
+    obj = encoded[0] if len(encoded) == 1 else {"op": "batch", "ops": list(encoded)}
+    return to_utf8(obj) + b"\n"
+
+
 def encode_operations(ops: Sequence[Operation]) -> bytes:
     """One log line holding ``ops`` (a batch line when there are several)."""
-    encoded = []
-    for kind, arg in ops:
-        if kind == "put":
-            env = envelope(arg)
-            encoded.append({"op": "put", **env})
-        elif kind == "del":
-            encoded.append({"op": "del", "id": arg})
-        else:
-            encoded.append({"op": "clear"})
-    obj = encoded[0] if len(encoded) == 1 else {"op": "batch", "ops": encoded}
-    return to_utf8(obj) + b"\n"
+    return log_line([encode_operation(op) for op in ops])
 
 
 def _decode_operation(obj: Any, source: str, where: str, tagged: bool) -> Operation:
@@ -254,4 +262,5 @@ class OperationLog:
             self._fd = self._fd_ino = None
 
 
-__all__ = ["OperationLog", "encode_operations", "parse_operations"]
+__all__ = ["OperationLog", "encode_operation", "encode_operations", "log_line",
+           "parse_operations"]

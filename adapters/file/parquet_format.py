@@ -1,14 +1,19 @@
 """The Parquet snapshot format (pyarrow, imported lazily).
 
-Layout: a ``$id`` string column, a ``$metadata`` string column (typed JSON, null when the
-metadata is empty), then one column per top-level field, in first-appearance order. A field
+Layout: a ``$id`` column, a ``$metadata`` string column (typed JSON, null when the metadata is
+empty), then one column per top-level field, in first-appearance order. ``$id`` is a string
+column of the ids; when some id holds a lone surrogate (which a Parquet string cannot hold)
+it holds each id's JSON string literal instead, and the schema metadata says so
+(``"ids": "json"``). A field
 whose present values all have one plain type -- all ``int``, all ``float``, all ``bool``, all
 ``str``, all UTC datetimes or all naive datetimes (and never null) -- gets a native column
 (int64, float64, bool, string, timestamp[us, +00:00], timestamp[us]) where a Parquet null
 means "missing". Every other field (mixed types, nulls, datetimes, lists, objects) gets a
 string column of typed JSON cells (``envelope.dump_value``): a Parquet null means missing and
 the text ``null`` means a stored null. The schema metadata key ``dataknobs_data`` lists each
-column's field name and kind, so column names are cosmetic and any field name works.
+column's field name and kind, so the field names are read from there; column names are
+``column_name(field)``, distinct from each other and from ``$id`` and ``$metadata`` whatever
+the fields are called.
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ from typing import Any
 
 from ...domain.errors import BackendNotAvailableError, StorageError
 from ...domain.records import Record
+from ...domain.values import lone_surrogate
 from .envelope import dump_value, load_value, make_record
 from .formats import CellCache
 
 SCHEMA_KEY = b"dataknobs_data"
+ID_COLUMN = "$id"
+METADATA_COLUMN = "$metadata"
 _NATIVE = {int: "int", float: "float", bool: "bool", str: "str"}
 _ABSENT = object()
 
@@ -42,6 +50,28 @@ def _pyarrow() -> Any:
 def require_pyarrow() -> None:
     """Raise ``BackendNotAvailableError`` with the install hint unless pyarrow imports."""
     _pyarrow()
+
+
+def column_name(key: str) -> str:
+    """The column of field ``key``: the key itself, ``$`` + the key when it starts with
+    ``$``, or ``$`` + its JSON string literal when it holds a lone surrogate (a Parquet
+    name is UTF-8). The three kinds cannot meet -- plain names never start with ``$``,
+    escaped ones start with ``$$`` or ``$"`` -- and none is ``$id`` or ``$metadata``, so
+    every field gets its own column."""
+    if lone_surrogate(key) is not None:
+        return "$" + json.dumps(key, ensure_ascii=True)
+    if key[:1] == "$":
+        return "$" + key
+    return key
+
+
+def field_name(column: str) -> str:
+    """The inverse of ``column_name``."""
+    if column[:2] == '$"':
+        return str(json.loads(column[1:]))
+    if column[:1] == "$":
+        return column[1:]
+    return column
 
 
 def _field_kind(values: list[Any]) -> str:
@@ -76,12 +106,19 @@ class ParquetFormat:
             for key in rec._data:
                 if key not in keys:
                     keys[key] = None
+        ids: list[str] = [rec._id or "" for rec in records]
+        id_kind = "str"
+        try:
+            id_array = pa.array(ids, type=pa.string())
+        except UnicodeEncodeError:  # an id holding a lone surrogate
+            id_kind = "json"
+            id_array = pa.array([dump_value(rid) for rid in ids], type=pa.string())
         arrays = [
-            pa.array([rec._id for rec in records], type=pa.string()),
+            id_array,
             pa.array([dump_value(rec.metadata) if rec.metadata else None for rec in records],
                      type=pa.string()),
         ]
-        names = ["$id", "$metadata"]
+        names = [ID_COLUMN, METADATA_COLUMN]
         kinds: list[list[str]] = []
         for key in keys:
             values = [rec._data.get(key, _ABSENT) for rec in records]
@@ -100,9 +137,12 @@ class ParquetFormat:
                 array = pa.array([None if v is _ABSENT else dump_value(v) for v in values],
                                  type=pa.string())
             arrays.append(array)
-            names.append(key if key not in ("$id", "$metadata") else f"{key} (field)")
+            names.append(column_name(key))
             kinds.append([key, kind])
-        schema_meta = json.dumps({"version": 1, "fields": kinds}, ensure_ascii=True)
+        layout: dict[str, Any] = {"version": 1, "fields": kinds}
+        if id_kind != "str":
+            layout["ids"] = id_kind
+        schema_meta = json.dumps(layout, ensure_ascii=True)
         fields = [pa.field(n, a.type) for n, a in zip(names, arrays, strict=True)]
         table = pa.Table.from_arrays(
             arrays, schema=pa.schema(fields, metadata={SCHEMA_KEY: schema_meta.encode()}))
@@ -123,14 +163,21 @@ class ParquetFormat:
         try:
             layout = json.loads(meta) if meta else None
             fields = [(str(k), str(kind)) for k, kind in layout["fields"]] if layout else None
-        except (ValueError, TypeError, KeyError) as err:
+            id_kind = layout.get("ids", "str") if layout else "str"
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
             raise StorageError(f"{source}: damaged dataknobs-data schema metadata") from err
         if fields is None or table.num_columns != len(fields) + 2 or \
-                table.schema.names[:2] != ["$id", "$metadata"]:
+                table.schema.names[:2] != [ID_COLUMN, METADATA_COLUMN] or \
+                id_kind not in ("str", "json"):
             raise StorageError(f"{source}: not a dataknobs-data Parquet store (no "
                                "'dataknobs_data' schema metadata or wrong columns)")
         n = table.num_rows
         ids = table.column(0).to_pylist()
+        if id_kind == "json":
+            try:
+                ids = [load_value(cell) if cell is not None else None for cell in ids]
+            except ValueError as err:
+                raise StorageError(f"{source}: a record id is damaged: {err}") from err
         meta_cells = table.column(1).to_pylist()
         try:
             rows: list[dict[str, Any]] = [{} for _ in range(n)]
@@ -153,10 +200,10 @@ class ParquetFormat:
         except ValueError as err:
             raise StorageError(f"{source}: a typed JSON cell is damaged: {err}") from err
         for rid, metadata in zip(ids, metas, strict=True):
-            if not rid or type(metadata) is not dict:
+            if type(rid) is not str or not rid or type(metadata) is not dict:
                 raise StorageError(f"{source}: a record has no id or bad metadata")
         return [make_record(rid, data, metadata)
                 for rid, data, metadata in zip(ids, rows, metas, strict=True)]
 
 
-__all__ = ["ParquetFormat", "require_pyarrow"]
+__all__ = ["ParquetFormat", "column_name", "field_name", "require_pyarrow"]

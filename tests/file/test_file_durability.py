@@ -190,16 +190,24 @@ def test_damaged_log_line_is_a_storage_error_and_nothing_is_overwritten(tmp_path
     db.close()
 
 
-def test_failed_compaction_keeps_snapshot_and_log(tmp_path: Path) -> None:
-    # a field name that cannot be written as CSV text makes the snapshot write fail
+def test_failed_compaction_keeps_snapshot_and_log(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    # the disk refuses the snapshot's rename (an injected fault): close() reports it, and
+    # the old snapshot, the log and every write survive
     path = tmp_path / "s.csv"
     with FileDatabase(path=path) as db:
         db.create(Record({"ok": 1}, id="a"))
     snapshot = path.read_bytes()
     db = FileDatabase(path=path)
     db.create(Record({"bad\udc80key": 1}, id="b"))
-    with pytest.raises(StorageError):
-        db.close()
+
+    def refuse(src: str, dst: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", refuse)
+        with pytest.raises(StorageError):
+            db.close()
     assert path.read_bytes() == snapshot
     assert not [n for n in os.listdir(tmp_path) if n.endswith(".tmp")]
     with FileDatabase(path=path, compact_on_close=False) as again:
