@@ -29,21 +29,25 @@ from ...domain.errors import (
     ConcurrencyError,
     ConfigurationError,
     DataknobsError,
+    InvalidRecordIdError,
     OperationalError,
     RecordExistsError,
+    SerializationError,
     StorageError,
-    ValidationError,
 )
 from ...domain.matcher import compile_query, page, sort_pairs
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
+from ...domain.values import check_texts
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.secrets import Secret
 from ...ports.streaming import StreamConfig
 from .cache import RecordCache
 from .keys import MAX_KEY_BYTES, S3KeyLayout
+from .redaction import REDACTOR, Registration
+from .redaction import install as install_redaction
 from .retry import RetryPolicy, error_code, http_status
 from .tags import metadata_to_tags, tagging_header
 
@@ -54,6 +58,13 @@ INSTALL_HINT = "the s3 backend needs boto3: pip install 'dataknobs-data[s3]'"
 DELETE_CHUNK = 1000  # DeleteObjects takes at most 1,000 keys
 MIB = 1024 * 1024
 _CONDITION_MODES = ("auto", "native", "emulated")
+#: Where the conditional-write probe writes its scratch object, under the prefix: a record
+#: key never holds a "/" after the prefix nor starts with ".", so this is never a record.
+PROBE_FOLDER = ".dataknobs-probe/"
+
+
+class _ConditionsNotImplemented(Exception):
+    """The server answered a conditional PUT with 501 Not Implemented."""
 
 
 class _PreconditionFailed(Exception):
@@ -73,9 +84,22 @@ def _is_not_modified(err: BaseException) -> bool:
 
 
 def encode_body(record_id: str, record: Record, write_token: str) -> bytes:
-    """The stored form of a record (typed JSON, UTF-8)."""
-    return codec.dumps({"id": record_id, "data": record.data, "metadata": record.metadata,
-                        "write": write_token}, separators=(",", ":")).encode("utf-8")
+    """The stored form of a record (typed JSON, UTF-8); ``SerializationError`` naming the
+    record and the path of a string or key that has no UTF-8 form (a lone surrogate)."""
+    text = codec.dumps({"id": record_id, "data": record.data, "metadata": record.metadata,
+                        "write": write_token}, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON could carry a lone surrogate as a \u escape, but not exactly: a high and a
+        # low surrogate written apart come back joined as one character. Refuse, and find
+        # where (only on this path, so valid records pay nothing for the search).
+        try:
+            check_texts(record.data, "data")
+            check_texts(record.metadata, "metadata")
+        except SerializationError as err:
+            raise SerializationError(f"record {record_id!r}: {err}") from None
+        raise SerializationError(f"record {record_id!r}: the id has no UTF-8 form") from None
 
 
 def decode_body(key: str, body: bytes) -> tuple[Record, str | None]:
@@ -180,6 +204,7 @@ class S3Database(SyncDatabase):
         self.addressing_style = addressing_style or ("path" if self.endpoint_url else "auto")
         self.checksums = checksums
         self._s3: Any = None
+        self._redacted: Registration | None = None
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.RLock()
 
@@ -211,20 +236,40 @@ class S3Database(SyncDatabase):
         }
         config = Config(**options)
         try:
-            if self._session is not None:
-                return self._session.client("s3", config=config)
-            session = boto3.session.Session(
-                profile_name=self.profile,
-                aws_access_key_id=self._access_key.reveal(),
-                aws_secret_access_key=self._secret_key.reveal(),
-                aws_session_token=self._session_token.reveal(),
-                region_name=self.region,
-            )
-            return session.client("s3", endpoint_url=self.endpoint_url, config=config)
+            session = self._session
+            if session is not None:
+                client = session.client("s3", config=config)
+            else:
+                session = boto3.session.Session(
+                    profile_name=self.profile,
+                    aws_access_key_id=self._access_key.reveal(),
+                    aws_secret_access_key=self._secret_key.reveal(),
+                    aws_session_token=self._session_token.reveal(),
+                    region_name=self.region,
+                )
+                client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
         except Exception as err:  # botocore ProfileNotFound, bad endpoint, ...
             raise ConfigurationError(
                 f"s3 client for bucket {self.bucket!r} could not be created: "
                 f"{type(err).__name__}: {self._scrub(str(err))}") from None
+        self._hide_credentials(session)
+        return client
+
+    def _hide_credentials(self, session: Any) -> None:
+        """Mask this client's secret key and session token in botocore's logs (its
+        DEBUG records print request headers), wherever the credentials came from."""
+        secrets = [self._secret_key.reveal(), self._session_token.reveal()]
+        try:
+            found = session.get_credentials()  # resolved (and cached) by client creation
+            frozen = found.get_frozen_credentials() if found is not None else None
+        except Exception:  # a session without credentials API: the options still count
+            frozen = None
+        if frozen is not None:
+            secrets += [frozen.secret_key, frozen.token]
+        if self._redacted is not None:  # a client made again (after close)
+            REDACTOR.unregister(self._redacted)
+        self._redacted = REDACTOR.register(secrets)
+        install_redaction()
 
     def _executor(self) -> ThreadPoolExecutor:
         if self._pool is None:
@@ -245,6 +290,9 @@ class S3Database(SyncDatabase):
             pool.shutdown(wait=True)
         if client is not None and hasattr(client, "close"):
             client.close()
+        if self._redacted is not None:
+            REDACTOR.unregister(self._redacted)
+            self._redacted = None
 
     # -- error translation --------------------------------------------------------------------
     def _scrub(self, text: str) -> str:
@@ -270,9 +318,10 @@ class S3Database(SyncDatabase):
             code = error_code(err) or type(err).__name__
             if code == "KeyTooLongError":
                 # AWS allows 1,024 bytes; some servers less (SeaweedFS: 255 per segment)
-                raise ValidationError([
-                    f"key of {len(key.encode())} bytes is too long for this server "
-                    f"({self._scrub(str(err))}); use shorter ids"], key[:60]) from None
+                raise InvalidRecordIdError(
+                    self.layout.id_of(key) or key,
+                    f"its key of {len(key.encode())} bytes is too long for this server "
+                    f"({self._scrub(str(err))}); use shorter ids") from None
             raise OperationalError(
                 f"s3 {operation} of {key!r} in bucket {self.bucket!r} failed after retries: "
                 f"{code}: {self._scrub(str(err))}") from None
@@ -360,32 +409,60 @@ class S3Database(SyncDatabase):
         return self._native_conditions
 
     def _probe_conditions(self) -> bool:
+        """Whether the server honours If-None-Match and If-Match on PUT, found with PUTs to
+        a fresh scratch object that is then deleted (every version of it).
+
+        The scratch key ``<prefix>.dataknobs-probe/<uuid>`` is outside the record
+        namespace (a record key is one segment that never starts with ``.``), so listings,
+        counts and ``clear`` never see it. The probe is idempotent under retries: its key is
+        unique, so a 412 to the first PUT (If-None-Match) can only answer a retry whose
+        first attempt landed and lost its reply, which is itself proof that the condition
+        is honoured; the other PUTs expect 412 whether or not they are retried."""
+        key = f"{self.layout.prefix}{PROBE_FOLDER}{uuid.uuid4().hex}"
+        try:
+            self._probe_put(key, b"1", IfNoneMatch="*")  # creates it (or did, unheard)
+            return (self._probe_put(key, b"2", IfNoneMatch="*")
+                    and self._probe_put(key, b"2", IfMatch='"0"'))
+        except _ConditionsNotImplemented:
+            return False
+        finally:
+            self._delete_probe(key)
+
+    def _probe_put(self, key: str, body: bytes, **condition: str) -> bool:
+        """Whether the server refused one conditional probe PUT with 412."""
         from botocore.exceptions import ClientError
 
-        key = f"{self.layout.prefix}.dataknobs-probe/{uuid.uuid4().hex}"
-        put = self.client.put_object
         try:
-            self._call("PutObject", key, lambda: put(Bucket=self.bucket, Key=key, Body=b"1",
-                                                     IfNoneMatch="*"))
-            refused = 0
-            for extra in ({"IfNoneMatch": "*"}, {"IfMatch": '"0"'}):
-                try:
-                    self._call("PutObject", key, functools.partial(
-                        put, Bucket=self.bucket, Key=key, Body=b"2", **extra))
-                except ClientError as err:
-                    if not _is_precondition(err):
-                        raise self._unexpected("PutObject", key, err) from None
-                    refused += 1
-            return refused == 2
+            self._call("PutObject", key, functools.partial(
+                self.client.put_object, Bucket=self.bucket, Key=key, Body=body, **condition))
         except ClientError as err:
+            if _is_precondition(err):
+                return True
             if error_code(err) in ("NotImplemented", "501"):
-                return False
+                raise _ConditionsNotImplemented from None
             raise self._unexpected("PutObject", key, err) from None
-        finally:
-            try:
-                self.client.delete_object(Bucket=self.bucket, Key=key)
-            except Exception:
-                log.debug("s3: could not delete probe object in bucket %s", self.bucket)
+        return False
+
+    def _delete_probe(self, key: str) -> None:
+        """Delete the scratch object with retries (DELETE is idempotent); when the bucket
+        keeps versions (the reply names a delete marker) delete every version and marker of
+        the key too. A failure is logged as a warning naming the key; nothing reads it."""
+        s3 = self.client
+        try:
+            out = self._call("DeleteObject", key,
+                             lambda: s3.delete_object(Bucket=self.bucket, Key=key))
+            if out.get("DeleteMarker") or out.get("VersionId") not in (None, "", "null"):
+                listed = self._call("ListObjectVersions", key, lambda: s3.list_object_versions(
+                    Bucket=self.bucket, Prefix=key))
+                for item in [*listed.get("Versions", []), *listed.get("DeleteMarkers", [])]:
+                    if item.get("Key") == key:
+                        self._call("DeleteObject", key, functools.partial(
+                            s3.delete_object, Bucket=self.bucket, Key=key,
+                            VersionId=item["VersionId"]))
+        except Exception as err:  # the probe's answer stands; only the scratch object stays
+            log.warning("s3: could not delete the conditional-write probe object %r in "
+                        "bucket %r (%s); it is not a record, delete it at will", key,
+                        self.bucket, type(err).__name__)
 
     def _put(self, key: str, record_id: str, record: Record, *, if_none_match: bool = False,
              if_match: str | None = None) -> str:
@@ -394,8 +471,8 @@ class S3Database(SyncDatabase):
         from botocore.exceptions import ClientError
 
         token = uuid.uuid4().hex
+        body = encode_body(record_id, record, token)  # first: it refuses text tags cannot hold
         tags = metadata_to_tags(record.metadata, record_id)
-        body = encode_body(record_id, record, token)
         extra: dict[str, Any] = {"ContentType": "application/json"}
         if tags:
             extra["Tagging"] = tagging_header(tags)

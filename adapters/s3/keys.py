@@ -10,9 +10,11 @@ every byte outside ``A-Z a-z 0-9 - _ .`` (UTF-8 first), plus a leading ``.``, so
   and signature scheme;
 - the mapping is reversible (``id_of(key_of(rid)) == rid``) and injective.
 
-S3 keys hold at most 1,024 UTF-8 bytes; an id whose key would be longer raises
-``ValidationError`` naming the id's length and the limit (never truncated, never hashed, so
-the key stays reversible).
+S3 keys are UTF-8 and hold at most 1,024 bytes. An id that cannot be a key raises
+``InvalidRecordIdError`` (a ``ValidationError`` for writes, a ``QueryError`` for lookups)
+naming the id and the reason, before any request: an id holding a lone surrogate (it has no
+UTF-8 form), or one whose key would be longer than the limit (never truncated, never hashed,
+so the key stays reversible).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
-from ...domain.errors import ConfigurationError, ValidationError
+from ...domain.errors import ConfigurationError, InvalidRecordIdError
+from ...domain.values import lone_surrogate
 
 #: S3's limit on the length of a key, in UTF-8 bytes.
 MAX_KEY_BYTES = 1024
@@ -56,6 +59,8 @@ def normalize_prefix(prefix: str | None) -> str:
         if segment in ("", ".", ".."):
             raise ConfigurationError(
                 f"s3 prefix {prefix!r} holds an empty, '.' or '..' segment")
+    if lone_surrogate(prefix) is not None:
+        raise ConfigurationError(f"s3 prefix {prefix!r} holds a lone surrogate (keys are UTF-8)")
     return prefix if prefix.endswith("/") else prefix + "/"
 
 
@@ -73,14 +78,19 @@ class S3KeyLayout:
         return cls(normalize_prefix(prefix), max_key_bytes)
 
     def key_of(self, record_id: str) -> str:
-        """The object key of a record id; ``ValidationError`` if it would be too long."""
+        """The object key of a record id; ``InvalidRecordIdError`` for an id that has no
+        UTF-8 form or whose key would be too long."""
+        at = lone_surrogate(record_id)
+        if at is not None:
+            raise InvalidRecordIdError(
+                record_id, f"lone surrogate {record_id[at]!r} at position {at} has no UTF-8 "
+                "form, and S3 keys are UTF-8")
         key = self.prefix + escape_id(record_id)
         size = len(key.encode("utf-8"))
         if size > self.max_key_bytes:
-            raise ValidationError(
-                [f"id of {len(record_id)} characters makes a key of {size} bytes; "
-                 f"S3 keys hold at most {self.max_key_bytes} bytes (prefix included)"],
-                record_id[:40] + ("..." if len(record_id) > 40 else ""))
+            raise InvalidRecordIdError(
+                record_id, f"{len(record_id)} characters make a key of {size} bytes; S3 keys "
+                f"hold at most {self.max_key_bytes} bytes (prefix included)")
         return key
 
     def id_of(self, key: str) -> str | None:
