@@ -231,7 +231,8 @@ def import_(
         "--upsert/--create", help="Replace records whose id exists (default) or fail on them.",
     )] = True,
     infer: Annotated[bool, typer.Option(
-        "--infer/--no-infer", help="Type CSV cells (numbers, booleans, dates, lists).")] = True,
+        "--infer/--no-infer", help="Type CSV cells: numbers without leading zeros, "
+        "true/false, null, ISO dates, JSON (docs/cli.md); --no-infer keeps text.")] = True,
     batch_size: Annotated[int, typer.Option(min=1, help="Records per write.")] = 500,
 ) -> None:
     """Import records from a data file (nothing is written if any row is bad)."""
@@ -246,13 +247,13 @@ def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | Non
                 upsert: bool = True, infer: bool = True, batch_size: int = 500) -> int:
     """Read ``path`` completely (so a bad row writes nothing), then write it in batches."""
     kind = dataio.detect_format(path, fmt)
-    rows_iter = dataio.read_rows(path, kind, infer=infer)
+    records_iter = dataio.read_records(path, kind, infer=infer)
     total = dataio.count_rows(path, kind) if path.is_file() else None
     records: list[Record] = []
     with st.progress() as bar:
         task = bar.add_task(f"reading {path.name}", total=total)
-        for row in rows_iter:
-            records.append(Record(row))
+        for rec in records_iter:
+            records.append(rec)
             bar.advance(task)
     with st.database(db_name) as db, st.progress() as bar:
         # every record is checked (storable values, schema, ids unique in the file) before
@@ -308,14 +309,14 @@ def export(
         if limit is not None:
             total = min(total, limit)
 
-        def rows() -> Iterator[dict[str, Any]]:
+        def records() -> Iterator[Record]:
             with st.progress() as bar:
                 task = bar.add_task(f"exporting to {path.name}", total=total)
                 for rec in database.stream_read(query):
-                    yield dataio.export_row(rec, with_id)
+                    yield rec
                     bar.advance(task)
 
-        written = dataio.write_rows(path, rows(), kind)
+        written = dataio.write_records(path, records(), kind, with_id=with_id)
     st.console.print(f"exported {written} records to {path}")
 
 

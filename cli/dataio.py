@@ -1,41 +1,55 @@
 """Reading and writing the command line's data files: CSV, JSON, JSON Lines and Parquet.
 
-Import turns rows into plain dicts ready for ``Record``:
+Import turns a file into ``Record`` objects, export writes records back, and for every format
+``import`` then ``export`` then ``import`` gives the identical records (fields, types, time
+zones, text that looks like a number). The values go through the file adapter's typed codecs:
 
-- CSV: a dotted header (``team.name``) builds a nested object; cells are typed: integers,
-  decimals, ``true``/``false``, ISO dates and datetimes (as datetimes), JSON lists and objects;
-  anything else stays text (``0123`` stays text so codes keep their zeros). An empty cell
-  leaves the field out.
+- CSV: a dotted header (``team.name``) builds a nested object; each cell is typed by
+  ``cells.read_cell`` (integers, decimals, ``true``/``false``, ``null``, ISO dates and
+  datetimes, JSON; ``0123`` stays text) and written by ``cells.cell_text``, which falls back
+  to typed JSON whenever the plain text would read back as something else. An empty cell
+  leaves the field out. Objects are flattened into dotted columns when every key can be a
+  column name (not empty, no dot), and written as one JSON cell otherwise.
 - JSON: a list of objects (or ``{"records": [...]}``); JSON Lines: one object per line. Both
-  read the library's typed JSON (``{"$datetime": ...}``), which export writes.
-- Parquet: one row per record (needs pyarrow); nulls are left out like empty CSV cells.
+  are the library's typed JSON (``{"$datetime": ...}``, ``envelope.dump_value``).
+- Parquet: export writes the file adapter's Parquet layout (``ParquetFormat``: ids in ``$id``,
+  metadata in ``$metadata``, a native column per field of one type, typed JSON cells
+  otherwise), which import reads back exactly; any other Parquet file is read row by row,
+  nulls left out like empty CSV cells.
 
-Export writes the same formats back; ``id`` is written as a field unless the data has one.
+``id`` is written as a field unless the data has one (Parquet keeps ids in ``$id``).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import math
-import re
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..adapters.file.durability import atomic_write
+from ..adapters.file.envelope import dump_value
+from ..adapters.file.formats import JSON_MARKER, csv_field_limit, get_format
 from ..domain import codec
-from ..domain.errors import BackendNotAvailableError, ConfigurationError, DataError
+from ..domain.errors import (
+    BackendNotAvailableError,
+    ConfigurationError,
+    DataError,
+    SerializationError,
+    shown,
+)
 from ..domain.records import Record
+from ..domain.values import lone_surrogate
+from .cells import MISSING, cell_text, read_cell
 
 FORMATS = ("csv", "json", "jsonl", "parquet")
 _SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
              ".parquet": "parquet", ".pq": "parquet"}
-_INT = re.compile(r"^[+-]?(0|[1-9][0-9]*)$")
-_FLOAT = re.compile(r"^[+-]?([0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)([eE][+-]?[0-9]+)?$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$")
+#: the schema metadata key of the file adapter's Parquet layout
+_PARQUET_LAYOUT_KEY = b"dataknobs_data"
 
 
 def detect_format(path: str | Path, given: str | None = None) -> str:
@@ -56,119 +70,126 @@ def detect_format(path: str | Path, given: str | None = None) -> str:
     )
 
 
-def infer_cell(text: str) -> Any:
-    """A CSV cell as a typed value (see the module docstring)."""
-    s = text.strip()
-    if s == "":
-        return None
-    low = s.lower()
-    if low == "true":
-        return True
-    if low == "false":
-        return False
-    if _INT.match(s):
-        number = int(s)
-        if -(2**63) <= number < 2**63:
-            return number
-        return s
-    if _FLOAT.match(s) and any(c.isdigit() for c in s):
-        value = float(s)
-        return value if math.isfinite(value) else s
-    if _ISO.match(s):
-        try:
-            return datetime.fromisoformat(s.replace("Z", "+00:00"))
-        except ValueError:
-            return s
-    if (s[0], s[-1]) in (("[", "]"), ("{", "}")):
-        try:
-            return codec.loads(s)
-        except ValueError:
-            return s
-    return text
+# -- reading -----------------------------------------------------------------------------
+def _text(where: str | Path, raw: bytes, encoding: str = "utf-8") -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise DataError(f"{where}: not UTF-8 text (invalid byte at offset {err.start})"
+                        ) from None
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
+def _column_path(path: Path, name: str) -> list[str]:
+    parts = name.split(".")
+    if not all(parts):
+        raise DataError(f"{path}: column {shown(name)}: an empty name before, between or "
+                        "after the dots")
+    return parts
+
+
+def _nest(flat: list[tuple[list[str], Any]], where: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key, value in flat.items():
-        parts = key.split(".")
+    for parts, value in flat:
         node = out
         for part in parts[:-1]:
             child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise DataError(f"column {key!r} nests under {part!r}, which is also a value")
+            if type(child) is not dict:
+                raise DataError(f"{where}: column {shown('.'.join(parts))} nests under "
+                                f"{shown(part)}, which is also a value in this row")
             node = child
+        if parts[-1] in node:
+            raise DataError(f"{where}: column {shown('.'.join(parts))} is also an object "
+                            "in this row")
         node[parts[-1]] = value
     return out
 
 
-def _read_csv(path: Path, infer: bool) -> Iterator[dict[str, Any]]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.reader(fh)
+def _read_csv(path: Path, infer: bool) -> list[Record]:
+    text = _text(path, path.read_bytes(), "utf-8-sig")
+    records: list[Record] = []
+    with csv_field_limit(len(text) + 1):  # a cell may be as long as the file
+        reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            header = next(reader)
-        except StopIteration:
-            return
-        if len(set(header)) != len(header):
-            dup = next(h for h in header if header.count(h) > 1)
-            raise DataError(f"{path}: column {dup!r} appears twice in the header")
-        if any(not h for h in header):
-            raise DataError(f"{path}: the header has an empty column name")
-        for row in reader:
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise DataError(
-                    f"{path}:{reader.line_num}: {len(row)} cells, the header has {len(header)}"
-                )
-            flat: dict[str, Any] = {}
-            for key, cell in zip(header, row, strict=True):
-                value = infer_cell(cell) if infer else (cell if cell != "" else None)
-                if value is not None:
-                    flat[key] = value
-            yield _nest(flat)
+            header = next(reader, None)
+            if header is None:
+                return records
+            if any(not h for h in header):
+                raise DataError(f"{path}: the header has an empty column name")
+            if len(set(header)) != len(header):
+                dup = next(h for h in header if header.count(h) > 1)
+                raise DataError(f"{path}: column {shown(dup)} appears twice in the header")
+            columns = [_column_path(path, h) for h in header]
+            for row in reader:
+                if not row:
+                    continue
+                where = f"{path}:{reader.line_num}"
+                if len(row) != len(header):
+                    raise DataError(f"{where}: {len(row)} cells, the header has {len(header)}")
+                flat: list[tuple[list[str], Any]] = []
+                for parts, cell in zip(columns, row, strict=True):
+                    if infer:
+                        try:
+                            value = read_cell(cell)
+                        except DataError as err:
+                            raise DataError(f"{where}: column {shown('.'.join(parts))}: "
+                                            f"{err}") from None
+                    else:
+                        value = cell if cell != "" else MISSING
+                    if value is not MISSING:
+                        flat.append((parts, value))
+                records.append(Record(_nest(flat, where)))
+        except csv.Error as err:
+            raise DataError(f"{path}:{reader.line_num}: not readable as CSV ({err})") from None
+    return records
 
 
 def _check_object(item: Any, where: str) -> dict[str, Any]:
-    if not isinstance(item, dict):
+    if type(item) is not dict:
         raise DataError(f"{where}: expected a JSON object, found {type(item).__name__}")
     return item
 
 
-def _read_json(path: Path) -> Iterator[dict[str, Any]]:
+def _parse_json(text: str, where: str) -> Any:
     try:
-        data = codec.loads(path.read_bytes())
+        return codec.loads(text)
     except ValueError as err:
-        raise DataError(f"{path}: not valid JSON ({err})") from None
-    if isinstance(data, dict) and isinstance(data.get("records"), list):
+        raise DataError(f"{where}: not valid JSON ({err})") from None
+    except RecursionError:
+        raise DataError(f"{where}: JSON nested too deeply to read") from None
+
+
+def _read_json(path: Path) -> Iterator[Record]:
+    data = _parse_json(_text(path, path.read_bytes(), "utf-8-sig"), str(path))
+    if type(data) is dict and JSON_MARKER in data:
+        raise DataError(f"{path}: this is a file store's snapshot, not a data file; configure "
+                        "it as a database (backend: file) and copy it with migrate")
+    if type(data) is dict and type(data.get("records")) is list:
         data = data["records"]
-    if not isinstance(data, list):
+    if type(data) is not list:
         raise DataError(f"{path}: expected a JSON list of objects (or {{\"records\": [...]}})")
     for i, item in enumerate(data):
-        yield _check_object(item, f"{path}: item {i}")
+        yield Record(_check_object(item, f"{path}: item {i}"))
 
 
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, 1):
+def _read_jsonl(path: Path) -> Iterator[Record]:
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, 1):
+            where = f"{path}:{number}"
+            line = _text(where, raw, "utf-8-sig" if number == 1 else "utf-8")
             if not line.strip():
                 continue
-            try:
-                item = codec.loads(line)
-            except ValueError as err:
-                raise DataError(f"{path}:{number}: not valid JSON ({err})") from None
-            yield _check_object(item, f"{path}:{number}")
+            yield Record(_check_object(_parse_json(line, where), where))
 
 
 def _arrow_value(value: Any) -> Any:
-    if isinstance(value, dict):
+    t = type(value)
+    if t is dict:
         return {k: _arrow_value(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+    if t is list:
         return [_arrow_value(v) for v in value]
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, date):
+    if t is date:
         return datetime.combine(value, time())
-    if isinstance(value, Decimal):
+    if t is Decimal:
         return int(value) if value == value.to_integral_value() else float(value)
     return value
 
@@ -184,15 +205,22 @@ def _pyarrow() -> Any:
     return pyarrow
 
 
-def _read_parquet(path: Path) -> Iterator[dict[str, Any]]:
+def _read_parquet(path: Path) -> Iterator[Record]:
     pa = _pyarrow()
     try:
         handle = pa.parquet.ParquetFile(path)
-    except (pa.ArrowInvalid, OSError) as err:
+    except (pa.ArrowException, OSError) as err:
         raise DataError(f"{path}: not a readable Parquet file ({err})") from None
-    for batch in handle.iter_batches(batch_size=1000):
-        for row in batch.to_pylist():
-            yield {k: _arrow_value(v) for k, v in row.items() if v is not None}
+    if _PARQUET_LAYOUT_KEY in (handle.schema_arrow.metadata or {}):
+        # written by export (the file adapter's layout): ids, metadata and types exactly
+        yield from get_format("parquet").load(path.read_bytes(), None, str(path))
+        return
+    try:
+        for batch in handle.iter_batches(batch_size=1000):
+            for row in batch.to_pylist():
+                yield Record({k: _arrow_value(v) for k, v in row.items() if v is not None})
+    except (pa.ArrowException, OSError) as err:
+        raise DataError(f"{path}: not a readable Parquet file ({err})") from None
 
 
 def count_rows(path: Path, fmt: str) -> int | None:
@@ -201,7 +229,7 @@ def count_rows(path: Path, fmt: str) -> int | None:
         pa = _pyarrow()
         try:
             return int(pa.parquet.ParquetFile(path).metadata.num_rows)
-        except (pa.ArrowInvalid, OSError):
+        except (pa.ArrowException, OSError):
             return None
     if fmt in ("csv", "jsonl"):
         with path.open("rb") as fh:
@@ -210,15 +238,16 @@ def count_rows(path: Path, fmt: str) -> int | None:
     return None
 
 
-def read_rows(path: str | Path, fmt: str | None = None, *,
-              infer: bool = True) -> Iterator[dict[str, Any]]:
-    """The rows of a data file as dicts (lazily; errors name the file and line)."""
+def read_records(path: str | Path, fmt: str | None = None, *,
+                 infer: bool = True) -> Iterator[Record]:
+    """The records of a data file (lazily; errors name the file and line). ``infer=False``
+    keeps every CSV cell as text."""
     p = Path(path)
     if not p.is_file():
         raise ConfigurationError(f"input file {str(p)!r} not found")
     kind = detect_format(p, fmt)
     if kind == "csv":
-        return _read_csv(p, infer)
+        return iter(_read_csv(p, infer))
     if kind == "json":
         return _read_json(p)
     if kind == "jsonl":
@@ -226,83 +255,96 @@ def read_rows(path: str | Path, fmt: str | None = None, *,
     return _read_parquet(p)
 
 
+# -- writing -----------------------------------------------------------------------------
 def export_row(record: Record, with_id: bool = True) -> dict[str, Any]:
     """A record as the dict export writes (``id`` first unless the data has its own)."""
-    data = record.to_dict() if hasattr(record, "to_dict") else dict(record.data)
+    data = record.to_dict()
     if with_id and record.id is not None and "id" not in data:
         return {"id": record.id, **data}
     return data
 
 
-def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _column_key(key: str) -> bool:
+    """Whether ``key`` can be (part of) a CSV column name that reads back as this key."""
+    return bool(key) and "." not in key and lone_surrogate(key) is None
+
+
+def _flatten(data: dict[str, Any], prefix: str, out: dict[str, Any]) -> None:
     for key, value in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict) and value:
-            out.update(_flatten(value, f"{name}."))
+        name = prefix + key
+        if type(value) is dict and value and all(_column_key(k) for k in value):
+            _flatten(value, name + ".", out)
         else:
             out[name] = value
-    return out
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, list | dict):
-        return json.dumps(codec.encode(value), ensure_ascii=False)
-    return str(value)
+def _csv_payload(records: Iterable[Record], with_id: bool) -> tuple[bytes, int]:
+    rows: list[tuple[str, dict[str, str]]] = []
+    columns: dict[str, None] = {}
+    for rec in records:
+        row = export_row(rec, with_id)
+        label = f"record {shown(rec.id)}"
+        for key in row:
+            if not _column_key(key):
+                reason = ("is empty" if not key else "holds a dot, which CSV column names use "
+                          "for nesting" if "." in key else "holds a lone surrogate")
+                raise SerializationError(
+                    f"{label}: field {shown(key)} {reason}, so it cannot be a CSV column; "
+                    "export to JSON Lines or Parquet instead")
+        flat: dict[str, Any] = {}
+        _flatten(row, "", flat)
+        cells = {name: cell_text(value, f"{label}: field {shown(name)}")
+                 for name, value in flat.items()}
+        columns.update(dict.fromkeys(cells))
+        rows.append((label, cells))
+    buf = io.StringIO(newline="")
+    # \r\n ends rows (RFC 4180), so every cell holding \r or \n is quoted and reads back whole
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(columns)
+    names = list(columns)
+    for _, cells in rows:
+        writer.writerow([cells.get(name, "") for name in names])
+    return buf.getvalue().encode("utf-8"), len(rows)
 
 
-def write_rows(path: str | Path, rows: Iterable[dict[str, Any]], fmt: str | None = None) -> int:
-    """Write rows to ``path`` in ``fmt``; returns how many. Written to a temporary file
-    first and renamed, so a failed export never leaves a half-written file behind."""
+def _json_line(record: Record, with_id: bool) -> bytes:
+    try:
+        return dump_value(export_row(record, with_id)).encode("utf-8")
+    except RecursionError:
+        raise SerializationError(f"record {shown(record.id)}: nests too deeply to write as "
+                                 "JSON") from None
+    except SerializationError as err:
+        raise SerializationError(f"record {shown(record.id)}: {err}") from None
+
+
+def write_records(path: str | Path, records: Iterable[Record], fmt: str | None = None, *,
+                  with_id: bool = True) -> int:
+    """Write ``records`` to ``path`` in ``fmt``; returns how many. The whole file is built
+    first and then replaces ``path`` atomically and durably, so a failed export leaves no
+    half-written file behind."""
     p = Path(path)
     kind = detect_format(p, fmt)
-    tmp = p.with_name(f".{p.name}.partial")
+    if kind == "parquet" and not with_id:
+        raise ConfigurationError(
+            "--no-id: a Parquet export is the file store's layout, which keeps every "
+            "record's id in its $id column; export to CSV, JSON or JSON Lines for a file "
+            "without ids")
     count = 0
-    try:
-        if kind == "jsonl":
-            with tmp.open("w", encoding="utf-8") as fh:
-                for row in rows:
-                    fh.write(codec.dumps(row) + "\n")
-                    count += 1
-        elif kind == "json":
-            items = list(rows)
-            count = len(items)
-            tmp.write_text(codec.dumps(items, indent=1) + "\n",
-                           encoding="utf-8")
-        elif kind == "csv":
-            flat = [_flatten(row) for row in rows]
-            count = len(flat)
-            columns: dict[str, None] = {}
-            for row in flat:
-                columns.update(dict.fromkeys(row))
-            buf = io.StringIO()
-            writer = csv.writer(buf, lineterminator="\n")
-            writer.writerow(list(columns))
-            for row in flat:
-                writer.writerow([_csv_cell(row.get(c)) for c in columns])
-            tmp.write_text(buf.getvalue(), encoding="utf-8")
-        else:
-            pa = _pyarrow()
-            items = list(rows)
-            count = len(items)
-            try:
-                table = pa.Table.from_pylist(items)
-            except (pa.ArrowInvalid, pa.ArrowTypeError) as err:
-                raise DataError(
-                    f"cannot write {str(p)!r} as Parquet: {err} (a field holds values of "
-                    "different types; export to JSON Lines instead)"
-                ) from None
-            pa.parquet.write_table(table, tmp)
-        tmp.replace(p)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    if kind == "jsonl":
+        lines = [_json_line(rec, with_id) for rec in records]
+        count = len(lines)
+        payload = b"".join(line + b"\n" for line in lines)
+    elif kind == "json":
+        lines = [_json_line(rec, with_id) for rec in records]
+        count = len(lines)
+        payload = (b"[\n" + b",\n".join(lines) + b"\n]\n") if lines else b"[]\n"
+    elif kind == "csv":
+        payload, count = _csv_payload(records, with_id)
+    else:
+        items = list(records)
+        count = len(items)
+        payload = get_format("parquet").dump(items, None)
+    atomic_write(str(p), payload)
     return count
 
 
@@ -311,7 +353,6 @@ __all__ = [
     "count_rows",
     "detect_format",
     "export_row",
-    "infer_cell",
-    "read_rows",
-    "write_rows",
+    "read_records",
+    "write_records",
 ]

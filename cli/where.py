@@ -9,21 +9,20 @@
     " in " / " not in "         IN / NOT_IN, comma separated    "city in Oslo,Rome"
     " exists" / " missing"      EXISTS / NOT_EXISTS             "email exists"
 
-Values are typed: decimal numbers, ``true``/``false``, ``null``, JSON lists and objects,
-ISO dates and datetimes become datetimes, and quotes keep a string a string (``zip="0123"``).
+Values are typed exactly as CSV cells are on import (``cells.read_cell``): numbers without
+leading zeros, ``true``/``false``, ``null``, ISO dates and datetimes, JSON lists and objects;
+anything else is text (``zip=0123``), and quotes keep a value text (``zip="30"``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
-from ..containers.config import type_scalar
-from ..domain import codec
-from ..domain.errors import ConfigurationError
+from ..domain.errors import ConfigurationError, DataError, shown
 from ..domain.query import Operator, Query, SortOrder
+from .cells import MISSING, read_cell
 
 _SYMBOLS: tuple[tuple[str, Operator], ...] = (
     (">=", Operator.GTE), ("<=", Operator.LTE), ("!=", Operator.NEQ), ("==", Operator.EQ),
@@ -35,33 +34,20 @@ _WORDS: tuple[tuple[str, Operator], ...] = (
     (" ilike ", Operator.ILIKE), (" like ", Operator.LIKE),
 )
 _FIELD = re.compile(r"^[^\s=<>!~^]+$")
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"
-                       r"(Z|[+-]\d{2}:?\d{2})?)?$")
 
 
 def parse_value(text: str) -> Any:
-    """A flag's value typed as a YAML scalar; ISO dates become datetimes; quotes keep text."""
+    """A flag's value typed exactly as a CSV cell is on import (``cells.read_cell``), so
+    ``--where zip=09156`` finds the ``09156`` a CSV import kept as text; quotes (single or
+    double) keep text, and an empty value is the empty string."""
     text = text.strip()
     if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
         return text[1:-1]
-    if text[:1] in "[{" and text[-1:] in "]}":
-        try:
-            return codec.loads(text)
-        except ValueError:
-            return text
-    if _ISO_DATE.match(text):
-        parsed = parse_datetime(text)
-        if parsed is not None:
-            return parsed
-    return type_scalar(text)
-
-
-def parse_datetime(text: str) -> datetime | None:
-    """``2020-01-06`` or an ISO datetime (``Z`` allowed) as a datetime, else None."""
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+        value = read_cell(text)
+    except DataError as err:
+        raise ConfigurationError(f"cannot read the value {shown(text)}: {err}") from None
+    return "" if value is MISSING else value
 
 
 def parse_where(expr: str) -> tuple[str, Operator, Any]:
@@ -138,4 +124,4 @@ def build_query(
     return query
 
 
-__all__ = ["build_query", "parse_datetime", "parse_value", "parse_where"]
+__all__ = ["build_query", "parse_value", "parse_where"]
