@@ -62,12 +62,7 @@ from dataknobs_data.testing.servers import require_server
 ROOT = Path(__file__).resolve().parents[1]
 
 #: pages left out for now, and why (each one is a known gap, to be removed from here)
-NOT_COLLECTED = {
-    "docs/limits.md": "being written; tests/core/test_limits_doc.py checks its table",
-    "docs/cli.md": "being edited; its blocks do not run yet: `dataknobs-data --config dk.yaml "
-                   "count` needs a dk.yaml the page does not show, and the register(app) "
-                   "example uses typer and migrate_app without defining them",
-}
+NOT_COLLECTED: dict[str, str] = {}  # page -> why its blocks are not run (none today)
 
 
 def doc_pages() -> list[str]:
