@@ -38,31 +38,11 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, time
-from typing import Any, Final
+from typing import Any
 
 from ..adapters.file.envelope import dump_value, load_value
 from ..domain.errors import DataError, SerializationError
-from ..domain.values import lone_surrogate
-
-
-class _Missing:
-    """The value of an empty cell: the field is left out (not null)."""
-
-    _instance: _Missing | None = None
-
-    def __new__(cls) -> _Missing:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "MISSING"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-MISSING: Final = _Missing()
+from ..domain.values import MISSING, check_value, lone_surrogate
 
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[+-]?(?:(?:0|[1-9][0-9]*)(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
@@ -147,6 +127,7 @@ def plain_text(value: Any) -> str | None:
 def cell_text(value: Any, where: str = "value") -> str:
     """The cell export writes for ``value``: ``read_cell`` of it gives back the identical
     value. ``SerializationError`` naming ``where`` for a value no cell can hold."""
+    check_value(value, where)  # what no store holds, no cell holds either
     t = type(value)
     if t is dict or t is list:
         try:

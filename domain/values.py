@@ -196,6 +196,12 @@ def check_value(value: Any, path: str = "value", depth: int = 0) -> None:
             raise SerializationError(f"{path}: {value!r} is not a finite number")
         return
     if t is datetime:
+        offset = value.utcoffset()
+        if offset is not None and offset.microseconds:
+            # ISO 8601 text (and so every backend) holds offsets to the second at most
+            raise SerializationError(
+                f"{path}: datetime {value.isoformat()} has a UTC offset with a fraction of "
+                "a second; offsets are stored to whole seconds")
         return
     if t is dict or t is list:
         if depth > MAX_DEPTH:
@@ -238,9 +244,11 @@ def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:
     if isinstance(value, datetime):
         to_py = getattr(value, "to_pydatetime", None)
         dt = to_py() if callable(to_py) else value
-        return datetime(
+        plain = datetime(
             dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second, dt.microsecond, dt.tzinfo
         )
+        check_value(plain, path)
+        return plain
     if isinstance(value, int):
         return normalize_value(int(value), path)
     if isinstance(value, float):

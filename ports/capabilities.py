@@ -24,6 +24,9 @@ class Capabilities:
     query_pushdown: filters, sort and paging run in the backend, not in Python.
     unsupported_operators: operators that raise ``UnsupportedQueryError`` on this backend.
     mixed_type_fields: one field may hold values of different types in different records.
+    metadata_value_chars: the longest a metadata value may be once encoded for the backend
+        (S3 object tags: 256), longer is refused with ``ValidationError``; None: no limit
+        beyond the common ones.
     """
 
     persistent: bool = False
@@ -34,6 +37,7 @@ class Capabilities:
     query_pushdown: bool = False
     unsupported_operators: frozenset[Operator] = field(default_factory=frozenset)
     mixed_type_fields: bool = True
+    metadata_value_chars: int | None = None
 
 
 def check_supported(query: Query, capabilities: Capabilities, backend: str) -> Query:

@@ -49,7 +49,7 @@ from .keys import MAX_KEY_BYTES, S3KeyLayout
 from .redaction import REDACTOR, Registration
 from .redaction import install as install_redaction
 from .retry import RetryPolicy, error_code, http_status
-from .tags import metadata_to_tags, tagging_header
+from .tags import MAX_TAG_VALUE, metadata_to_tags, tagging_header
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -130,7 +130,8 @@ class S3Database(SyncDatabase):
     (HEAD before the write). The ``retry_*`` options configure ``retry.RetryPolicy``."""
 
     backend_name = "s3"
-    capabilities = Capabilities(persistent=True, conditional_writes=True)
+    capabilities = Capabilities(persistent=True, conditional_writes=True,
+                                metadata_value_chars=MAX_TAG_VALUE)
 
     def __init__(
         self,
