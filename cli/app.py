@@ -34,7 +34,15 @@ from typer.core import TyperGroup
 
 from ..containers.config import DatabasesConfig, load_config, parse_config, redact
 from ..containers.registry import backend_specs, resolve_backend
-from ..domain.errors import BatchOperationError, ConfigurationError, DataknobsError
+from ..domain.errors import (
+    BatchOperationError,
+    ConfigurationError,
+    DatabaseError,
+    DataError,
+    DataknobsError,
+    IntegrityError,
+    RecordExistsError,
+)
 from ..domain.records import Record
 from ..ports.database import SyncDatabase
 from ..ports.preparation import prepare_batch
@@ -279,12 +287,18 @@ def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | Non
 
 
 def _with_context(err: DataknobsError, start: int, path: Path) -> DataknobsError:
-    """The write error with what was written before it (the reader checked every row)."""
-    written = start + len(err.succeeded) if isinstance(err, BatchOperationError) else start
-    hint = "; use --upsert to replace existing ids" if "exists" in str(err) else ""
+    """The write error with what was written before it (the reader checked every row), of
+    the same kind: an id clash stays an ``IntegrityError``, bad data a ``DataError``."""
+    written, causes = start, list[BaseException]([err])
+    if isinstance(err, BatchOperationError):
+        written, causes = start + len(err.succeeded), list(err.failed.values())
+    clash = any(isinstance(cause, RecordExistsError) for cause in causes)
+    hint = "; use --upsert to replace existing ids" if clash else ""
     where = "nothing was written" if written == 0 else (
         f"the first {written} records of {path.name} were written")
-    return ConfigurationError(f"{err} ({where}){hint}")
+    kind = next((k for k in (IntegrityError, DataError) if all(isinstance(c, k) for c in causes)),
+                DatabaseError)
+    return kind(f"{err} ({where}){hint}")
 
 
 @app.command()

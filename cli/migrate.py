@@ -28,7 +28,7 @@ from ..domain import codec
 from ..domain.errors import ConfigurationError
 from ..domain.query import Query
 from ..migration.checkpoint import FileCheckpointStore
-from ..migration.migrator import MigrationError, MigrationProgress, Migrator
+from ..migration.migrator import CheckpointConflictError, MigrationProgress, Migrator
 from ..migration.transforms import SPEC_HELP, Transform, parse_transform
 from .app import DEFAULT_HOME, state
 from .where import build_query
@@ -114,9 +114,9 @@ def migrate(
         try:
             with progress:
                 result = migrator.run(resume=resume, dry_run=dry_run, verify=verify)
-        except MigrationError as err:
-            raise MigrationError(f"{err} (--resume continues it, --restart starts over)"
-                                 if "checkpoint" in str(err) else str(err)) from None
+        except CheckpointConflictError as err:
+            raise CheckpointConflictError(
+                f"{err} (--resume continues it, --restart starts over)") from None
     if as_json:
         st.console.print_json(json.dumps(result.as_dict(), default=str))
     else:

@@ -36,7 +36,7 @@ from typing import Any
 import yaml
 
 from ..domain.errors import ConfigurationError
-from ..ports.options import check_options, suggest
+from ..ports.options import ROUTING_KEYS, check_options, suggest
 from .registry import get_spec, resolve_backend, resolve_class
 
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
@@ -50,8 +50,6 @@ _SECRET_KEY = re.compile(
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@",
                            re.IGNORECASE)
 
-#: entry keys that select the adapter rather than configure it
-ROUTING_KEYS = ("name", "backend", "class", "async")
 #: attributes of the container itself, which a database cannot be named after
 RESERVED_NAMES = frozenset({
     "config", "database", "providers", "overridden", "parent", "wire", "unwire",

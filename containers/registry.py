@@ -36,7 +36,8 @@ class BackendSpec:
 
     ``sync`` / ``async_``: a class, or a ``"module:Class"`` (or dotted ``module.Class``) path
     imported on first use; ``extra``: the pip extra that installs its driver; ``drivers``:
-    the modules that extra provides (checked with ``importlib.util.find_spec``, not imported);
+    the modules the sync adapter needs (checked with ``importlib.util.find_spec``, not
+    imported) and ``async_drivers`` those of the async adapter (None: the same);
     ``source``: ``"built-in"``, ``"registered"`` or the entry point's distribution."""
 
     name: str
@@ -46,15 +47,25 @@ class BackendSpec:
     drivers: tuple[str, ...] = ()
     source: str = "registered"
     description: str = ""
+    async_drivers: tuple[str, ...] | None = None
 
     @property
     def install_hint(self) -> str:
         """The command that installs this backend's driver (empty when none is needed)."""
         return f"pip install 'dataknobs-data[{self.extra}]'" if self.extra else ""
 
-    def missing_drivers(self) -> list[str]:
-        """Driver modules this backend needs that are not installed (nothing is imported)."""
-        return [mod for mod in self.drivers if not _module_available(mod)]
+    def needed_drivers(self, use_async: bool | None = None) -> tuple[str, ...]:
+        """The driver modules of the sync (``False``) or async (``True``) adapter, or of
+        both (``None``)."""
+        async_side = self.drivers if self.async_drivers is None else self.async_drivers
+        if use_async is None:
+            return tuple(dict.fromkeys((*self.drivers, *async_side)))
+        return async_side if use_async else self.drivers
+
+    def missing_drivers(self, use_async: bool | None = None) -> list[str]:
+        """Driver modules that are not installed (nothing is imported): of one adapter
+        (``use_async`` true or false) or of both (None)."""
+        return [mod for mod in self.needed_drivers(use_async) if not _module_available(mod)]
 
     @property
     def driver_installed(self) -> bool:
@@ -71,7 +82,8 @@ _BUILTINS: tuple[BackendSpec, ...] = (
                 description="JSON, JSON Lines, CSV or Parquet file (Parquet needs pyarrow)"),
     BackendSpec("postgres", "dataknobs_data.adapters.postgres:PostgresDatabase",
                 "dataknobs_data.adapters.postgres:AsyncPostgresDatabase", extra="postgres",
-                drivers=("psycopg2", "psycopg"), source="built-in", description="PostgreSQL"),
+                drivers=("psycopg2",), async_drivers=("psycopg",), source="built-in",
+                description="PostgreSQL"),
     BackendSpec("s3", "dataknobs_data.adapters.s3:S3Database",
                 "dataknobs_data.adapters.s3:AsyncS3Database", extra="s3",
                 drivers=("boto3",), source="built-in", description="S3 or S3-compatible"),
@@ -100,16 +112,20 @@ def register_backend(
     extra: str | None = None,
     drivers: Iterable[str] = (),
     description: str = "",
+    async_drivers: Iterable[str] | None = None,
 ) -> BackendSpec:
     """Make ``name`` resolve to the given adapter classes (replacing any earlier entry).
 
-    Classes may be given as objects or as ``"module:Class"`` paths, imported lazily."""
+    Classes may be given as objects or as ``"module:Class"`` paths, imported lazily;
+    ``drivers`` are the modules the sync adapter needs, ``async_drivers`` those of the async
+    one (default: the same)."""
     if not name or not isinstance(name, str):
         raise ConfigurationError(f"a backend name must be a non-empty string, not {name!r}")
     if sync_cls_or_path is None and async_cls_or_path is None:
         raise ConfigurationError(f"backend {name!r} needs a sync or an async class")
     spec = BackendSpec(name, sync_cls_or_path, async_cls_or_path, extra=extra,
-                       drivers=tuple(drivers), source="registered", description=description)
+                       drivers=tuple(drivers), source="registered", description=description,
+                       async_drivers=None if async_drivers is None else tuple(async_drivers))
     with _lock:
         _registered[name] = spec
     return spec
@@ -211,10 +227,10 @@ def resolve_backend(name: str, *, use_async: bool = False) -> type:
     Raises ``ConfigurationError`` for an unknown name, ``BackendNotAvailableError`` (with
     the install hint) when the backend's driver or its adapter is not installed."""
     spec = get_spec(name)
-    missing = spec.missing_drivers()
+    missing = spec.missing_drivers(use_async)  # only the driver this adapter uses
     if missing:
         raise BackendNotAvailableError(
-            f"backend {name!r} needs {' or '.join(missing)}, which is not installed: "
+            f"backend {name!r} needs {' and '.join(missing)}, which is not installed: "
             f"{spec.install_hint}"
         )
     ref = spec.async_ if use_async else spec.sync

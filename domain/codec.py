@@ -36,13 +36,25 @@ def encode(value: Any) -> Any:
     raise SerializationError(f"{type(value).__name__} is not storable")
 
 
+def decode_datetime(text: Any) -> datetime:
+    """The datetime of a ``{"$datetime": text}`` tag; ``SerializationError`` naming the tag
+    when ``text`` is not ISO 8601 text (a damaged or hand-made tag)."""
+    if type(text) is str:
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    raise SerializationError(
+        f"{{{DATETIME_TAG!r}: {text!r:.80}}} is not a datetime tag (ISO 8601 text expected)")
+
+
 def decode(value: Any) -> Any:
     """The inverse of ``encode``."""
     t = type(value)
     if t is dict:
         if len(value) == 1:
             if DATETIME_TAG in value:
-                return datetime.fromisoformat(value[DATETIME_TAG])
+                return decode_datetime(value[DATETIME_TAG])
             if OBJECT_TAG in value:
                 return {k: decode(v) for k, v in value[OBJECT_TAG].items()}
         return {k: decode(v) for k, v in value.items()}

@@ -23,6 +23,7 @@ from .evolution import (
 )
 from .migrator import (
     AsyncMigrator,
+    CheckpointConflictError,
     MigrationError,
     MigrationProgress,
     MigrationResult,
@@ -42,7 +43,8 @@ from .transforms import (
 )
 
 __all__ = [
-    "AddDefault", "AddField", "AsyncMigrator", "ChangeType", "Checkpoint", "CheckpointStore",
+    "AddDefault", "AddField", "AsyncMigrator", "ChangeType", "Checkpoint",
+    "CheckpointConflictError", "CheckpointStore",
     "Drop", "EvolutionError", "EvolutionResult", "FileCheckpointStore", "KeepIf", "MapField",
     "MemoryCheckpointStore", "MigrationError", "MigrationProgress", "MigrationResult",
     "Migrator", "Operation", "Pipeline", "RecordMismatch", "RemoveField", "Rename",

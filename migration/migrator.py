@@ -52,6 +52,11 @@ class MigrationError(DataknobsError):
     """A migration cannot start or continue (bad setup, unordered source, checkpoint clash)."""
 
 
+class CheckpointConflictError(MigrationError):
+    """The migration id has a checkpoint that this run may not silently reuse or overwrite:
+    resume it, or clear it (``Migrator.reset``) to start over."""
+
+
 # -- results ------------------------------------------------------------------------------
 @dataclass
 class MigrationProgress:
@@ -256,12 +261,12 @@ class MigrationRun:
         self.total: int | None = None
         saved = spec.checkpoints.load(spec.migration_id) if spec.checkpoints else None
         if saved is not None and not resume and not dry_run:
-            raise MigrationError(
+            raise CheckpointConflictError(
                 f"migration {spec.migration_id!r} has a checkpoint at record {saved.position} "
                 f"({'completed' if saved.completed else 'unfinished'}); resume it, or clear "
                 "the checkpoint to start over")
         if saved is not None and saved.fingerprint != spec.fingerprint():
-            raise MigrationError(
+            raise CheckpointConflictError(
                 f"migration {spec.migration_id!r}: the checkpoint was made with a different "
                 "query or transforms; clear it or use another migration id")
         if saved is None or dry_run:

@@ -9,8 +9,9 @@ from typing import Any
 
 from ..domain.errors import ConfigurationError
 
-# keys that configuration carries for the container and registry, not for the adapter
-ROUTING_KEYS = frozenset({"name", "backend", "class", "type"})
+#: keys that configuration carries for the container and registry, not for the adapter: the
+#: one list that ``from_config``, the registry and the container all read
+ROUTING_KEYS = frozenset({"name", "backend", "class", "type", "async"})
 
 
 def suggest(word: str, choices: Iterable[str]) -> str:

@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from ...domain.codec import DATETIME_TAG, OBJECT_TAG, decode_datetime
 from ...domain.codec import encode as codec_encode
 from ...domain.errors import SerializationError, StorageError, shown
 from ...domain.records import Record
@@ -103,8 +104,8 @@ def dump_value(value: Any) -> str:
 
 
 _scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
-_DATETIME_TAG = "$datetime"
-_OBJECT_TAG = "$object"
+_DATETIME_TAG = DATETIME_TAG
+_OBJECT_TAG = OBJECT_TAG
 _CONTAINERS = frozenset({dict, list, datetime})
 
 
@@ -127,7 +128,7 @@ def decode_in_place(value: Any) -> Any:
     if t is dict:
         if len(value) == 1:
             if _DATETIME_TAG in value:
-                return datetime.fromisoformat(value[_DATETIME_TAG])
+                return decode_datetime(value[_DATETIME_TAG])
             if _OBJECT_TAG in value:
                 inner = value[_OBJECT_TAG]
                 for key, item in inner.items():

@@ -291,3 +291,23 @@ def test_broken_extension_is_one_line_not_a_crash(cli):
     finally:
         cli_app.app.registered_commands[:] = [
             c for c in cli_app.app.registered_commands if c.name != "broken-ext"]
+
+
+def test_import_over_existing_ids_says_so_by_error_type(cli, sample: Path):
+    # the hint comes from the failures' types (RecordExistsError), not from message text
+    assert cli("import", str(sample)).exit_code == 0
+    again = cli("import", str(sample), "--create")
+    assert again.exit_code == 1
+    assert "already exists" in again.stderr and "nothing was written" in again.stderr
+    assert "use --upsert to replace existing ids" in again.stderr
+    assert cli("import", str(sample), "--upsert").exit_code == 0
+
+
+def test_import_of_a_damaged_typed_value_is_refused_naming_it(cli, workdir: Path):
+    # a {"$datetime": ...} tag that is not a datetime is bad input: one line naming the value,
+    # exit 1, no --upsert hint and nothing written
+    (workdir / "bad.json").write_text('[{"id": "a", "n": 1}, {"id": "b", "n": {"$datetime": 5}}]')
+    result = cli("import", str(workdir / "bad.json"), "--create")
+    assert result.exit_code == 1, result.stderr
+    assert "$datetime" in result.stderr and "--upsert" not in result.stderr
+    assert cli("count").stdout.strip() == "0"

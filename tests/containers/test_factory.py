@@ -46,3 +46,15 @@ def test_conflicting_and_unknown_backend():
         database_factory.create(backend="file", class_="dataknobs_data.adapters.memory.X")
     with pytest.raises(ConfigurationError, match="did you mean 'elasticsearch'"):
         database_factory.create(backend="elasticsearh")
+
+
+def test_a_container_entry_is_accepted_by_the_adapters_from_config(tmp_path: Path):
+    # one list of routing keys: an entry as the container reads it (backend, name, async)
+    # configures the adapter class directly too
+    entry = {"name": "main", "backend": "memory", "async": False, "indexes": ["a"]}
+    assert isinstance(MemoryDatabase.from_config(entry), MemoryDatabase)
+    db = FileDatabase.from_config({"backend": "file", "async": False,
+                                   "path": str(tmp_path / "x.jsonl")})
+    assert isinstance(db, FileDatabase)
+    with pytest.raises(ConfigurationError, match="'asynch' is not an option of memory"):
+        MemoryDatabase.from_config({"backend": "memory", "asynch": False})

@@ -172,3 +172,21 @@ def test_entry_point_backend_in_yaml(installed_plugin: str, tmp_path: Path):
     container = DatabasesContainer.from_yaml(cfg)
     assert container.things().flavour == "mild"
     container.shutdown_resources()
+
+
+def test_each_adapter_needs_only_its_own_driver():
+    # the sync adapter resolves without the async adapter's driver, and the other way round
+    register_backend("halfdb", "dataknobs_data.adapters.memory:MemoryDatabase",
+                     "dataknobs_data.adapters.memory:AsyncMemoryDatabase",
+                     extra="halfdb", drivers=[], async_drivers=["dataknobs_no_such_async_xyz"])
+    try:
+        assert resolve_backend("halfdb").__name__ == "MemoryDatabase"
+        with pytest.raises(BackendNotAvailableError, match="dataknobs_no_such_async_xyz"):
+            resolve_backend("halfdb", use_async=True)
+        spec = get_spec("halfdb")
+        assert spec.missing_drivers(False) == [] and not spec.driver_installed
+    finally:
+        unregister_backend("halfdb")
+    postgres = get_spec("postgres")
+    assert postgres.needed_drivers(False) == ("psycopg2",)
+    assert postgres.needed_drivers(True) == ("psycopg",)
