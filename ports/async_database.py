@@ -1,92 +1,42 @@
 """The asynchronous repository port: ``SyncDatabase``'s contract with coroutines.
 
 Every method of ``SyncDatabase`` exists here with the same arguments, results and errors;
-the docstrings there are the specification and are not repeated in full. Both ports share
-their preparation and batch bookkeeping (``ports.preparation``, ``ports.streaming``).
+the docstrings there are the specification, given to these methods by ``share_docs``. What
+the two ports do besides calling their hooks (preparation, batch bookkeeping, the
+``stream_write`` flow) is written once in ``ports.base``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import time
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any, ClassVar, Self
+from collections.abc import AsyncIterator, Iterable, Sequence
+from typing import Self
 
-from ..domain.errors import (
-    BatchOperationError,
-    DataknobsError,
-    OperationalError,
-    RecordExistsError,
-    UnsupportedQueryError,
-)
 from ..domain.query import Query
 from ..domain.records import Record
-from ..domain.schema import Schema
-from .capabilities import Capabilities, check_supported
-from .options import check_options
-from .preparation import (
-    check_id,
-    normalize_query,
-    prepare_batch,
-    prepare_record,
-    split_upsert,
-    split_upsert_items,
-)
-from .streaming import BatchOutcome, StreamConfig, StreamResult, WritePlan, is_transient
+from .base import PortBase, RecordLike, share_docs
+from .database import SyncDatabase
+from .flows import arun_flow
+from .preparation import check_id
+from .streaming import StreamConfig, StreamResult
 
-RecordLike = Record | Mapping[str, Any]
+__all__ = ["AsyncDatabase", "RecordLike"]
 
 
-class AsyncDatabase(ABC):
+class AsyncDatabase(PortBase, ABC):
     """A record store, with every operation a coroutine.
 
     The contract is ``SyncDatabase``'s, method for method; ``stream_read`` is an async
     iterator. Adapters with no native async driver run the sync adapter in a bounded thread
     pool (``capabilities.native_async`` is then false).
-
-    Records are identified by string ids. ``create`` keeps the id a record carries (given to
-    ``Record(..., id=...)`` or its ``id`` field) or assigns a new one; a record read back has
-    exactly the keys, value types and metadata it was written with.
-
-    Errors (all from ``dataknobs_data.domain.errors``): ``RecordExistsError`` for a duplicate
-    create; ``ConcurrencyError`` for a conditional write whose ``expected_version`` is stale;
-    ``ValidationError`` when a schema rejects a record; ``SerializationError`` for a value
-    that is not storable; ``QueryError`` for a malformed query and ``UnsupportedQueryError``
-    for one this backend cannot honour; ``BatchOperationError`` when a batch partly fails;
-    ``OperationalError`` / ``StorageError`` when the backend itself fails. Driver exceptions
-    never escape un-translated.
-
-    Constructors do no I/O: connections open on ``connect()``, on entering ``with db:``, or
-    lazily on first use. ``close()`` releases them; a closed database reopens on next use.
     """
-
-    #: Declared backend differences; the conformance suite reads them.
-    capabilities: ClassVar[Capabilities] = Capabilities()
-    #: The registry name of this backend (for messages and ``info``).
-    backend_name: ClassVar[str] = "abstract"
-
-    def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
-        self.schema: Schema | None = Schema.from_config(schema)
-
-    # -- construction from configuration --------------------------------------------------
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
-        """Build from a configuration mapping (the YAML entry of one database).
-
-        ``name``, ``backend`` and ``class`` are routing keys and are ignored here; any other
-        unknown key raises ``ConfigurationError`` naming it and the nearest valid option."""
-        options = check_options(cls.backend_name, cls, config)
-        return cls(**options)
 
     # -- lifecycle --------------------------------------------------------------------------
     async def connect(self) -> None:
-        """Open connections or load state now (otherwise done lazily on first use)."""
         await self._connect()
 
     async def close(self) -> None:
-        """Release connections, flush buffered writes. Safe to call twice."""
         await self._close()
 
     async def __aenter__(self) -> Self:
@@ -96,263 +46,126 @@ class AsyncDatabase(ABC):
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    async def _connect(self) -> None:  # noqa: B027 - optional hook
+    async def _connect(self) -> None:
         """Adapter hook: open connections (default: nothing to do)."""
 
-    async def _close(self) -> None:  # noqa: B027 - optional hook
+    async def _close(self) -> None:
         """Adapter hook: release resources (default: nothing to do)."""
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[Self]:
-        """Run several operations atomically: all take effect, or none if the block raises.
-
-        Only backends whose ``capabilities.transactions`` is true support this; others raise
-        ``UnsupportedQueryError``."""
-        raise UnsupportedQueryError(f"{self.backend_name} does not support transactions")
+        raise self._no_transactions()
         yield self  # pragma: no cover
 
     # -- single records ---------------------------------------------------------------------
     async def create(self, record: RecordLike) -> str:
-        """Store a new record and return its id.
-
-        Raises ``RecordExistsError`` when the id is already stored (nothing is changed)."""
-        rec = prepare_record(record, None, self.schema)
-        assert rec.id is not None
-        await self._create(rec.id, rec)
-        return rec.id
+        rid, rec = self._new_record(record)
+        await self._create(rid, rec)
+        return rid
 
     async def read(self, record_id: str) -> Record | None:
-        """The stored record with this id (a copy the caller may change), or None."""
         return await self._read(check_id(record_id))
 
-    async def update(
-        self, record_id: str, record: RecordLike, *, expected_version: str | None = None
-    ) -> bool:
-        """Replace a stored record's data and metadata; False when no record has this id.
-
-        With ``expected_version`` (a token from ``get_version``) the update happens only if
-        the record is unchanged since; otherwise ``ConcurrencyError`` (also when the record
-        has been deleted)."""
-        rid = check_id(record_id)
-        rec = prepare_record(record, rid, self.schema)
-        return await self._update(rid, rec, expected_version)
+    async def update(self, record_id: str, record: RecordLike, *,
+                     expected_version: str | None = None) -> bool:
+        return await self._update(*self._replacement(record_id, record), expected_version)
 
     async def delete(self, record_id: str, *, expected_version: str | None = None) -> bool:
-        """Delete a record; False when no record has this id.
-
-        ``expected_version`` makes the delete conditional, as for ``update``."""
         return await self._delete(check_id(record_id), expected_version)
 
     async def exists(self, record_id: str) -> bool:
-        """Whether a record with this id is stored."""
         return await self._exists(check_id(record_id))
 
-    async def upsert(
-        self,
-        id_or_record: str | RecordLike,
-        record: RecordLike | None = None,
-        *,
-        expected_version: str | None = None,
-    ) -> str:
-        """Create or replace: ``upsert(id, record)`` or ``upsert(record)``; returns the id.
-
-        With ``expected_version`` the record must exist at that version (``ConcurrencyError``
-        otherwise)."""
-        rid, body = split_upsert(id_or_record, record)
-        rec = prepare_record(body, rid, self.schema)
-        assert rec.id is not None
-        await self._upsert(rec.id, rec, expected_version)
-        return rec.id
+    async def upsert(self, id_or_record: str | RecordLike, record: RecordLike | None = None,
+                     *, expected_version: str | None = None) -> str:
+        rid, rec = self._upserted(id_or_record, record)
+        await self._upsert(rid, rec, expected_version)
+        return rid
 
     async def get_version(self, record_id: str) -> str | None:
-        """An opaque token that changes whenever the record is written; None if absent."""
         return await self._get_version(check_id(record_id))
 
     # -- batches ----------------------------------------------------------------------------
     async def create_batch(self, records: Iterable[RecordLike]) -> list[str]:
-        """Create many records; returns their ids in input order.
-
-        Every record is validated first; if any is invalid (bad value, schema violation,
-        duplicate id within the batch) nothing is written and ``BatchOperationError`` lists
-        the invalid indexes. If the backend then fails some writes, ``BatchOperationError``
-        says which indexes were written (``succeeded``) and which failed (``failed``); with
-        ``capabilities.atomic_batches`` a failure means none were written."""
-        prepared, invalid = prepare_batch(records, self.schema)
-        if invalid:
-            raise BatchOperationError("create_batch", {}, invalid)
-        failures = await self._create_batch([rec for _, rec in prepared])
-        ids = [rec.id for _, rec in prepared]
-        if failures:
-            # an atomic backend that reports failures has written none of the batch
-            succeeded = {} if self.capabilities.atomic_batches else {
-                i: rid for i, rid in enumerate(ids) if i not in failures}
-            raise BatchOperationError("create_batch", succeeded, failures)
-        return [rid for rid in ids if rid is not None]
+        prepared = self._new_batch(records)
+        return self._batch_ids(prepared, await self._create_batch(prepared))
 
     async def read_batch(self, record_ids: Sequence[str]) -> list[Record | None]:
-        """The records for these ids, in order, None for each id not stored."""
         return await self._read_batch([check_id(r) for r in record_ids])
 
     async def update_batch(self, updates: Sequence[tuple[str, RecordLike]]) -> list[bool]:
-        """Update many ``(id, record)`` pairs; per pair, whether the record existed."""
-        prepared = [(check_id(rid), prepare_record(rec, check_id(rid), self.schema))
-                    for rid, rec in updates]
-        return await self._update_batch(prepared)
+        return await self._update_batch(self._replacements(updates))
 
     async def delete_batch(self, record_ids: Sequence[str]) -> list[bool]:
-        """Delete many records; per id, whether it was stored."""
         return await self._delete_batch([check_id(r) for r in record_ids])
 
-    async def upsert_batch(
-        self, items: Sequence[RecordLike | tuple[str, RecordLike]]
-    ) -> list[str]:
-        """Upsert many records (or ``(id, record)`` pairs); returns the ids in order."""
-        prepared = [prepare_record(rec, rid, self.schema) for rid, rec in split_upsert_items(items)]
+    async def upsert_batch(self, items: Sequence[RecordLike | tuple[str, RecordLike]]
+                           ) -> list[str]:
+        prepared = self._upserts(items)
         await self._upsert_batch(prepared)
         return [rec.id for rec in prepared if rec.id is not None]
 
     # -- queries ----------------------------------------------------------------------------
     async def search(self, query: Query | None = None) -> list[Record]:
-        """The records matching ``query``: filtered, sorted, paged and projected.
-
-        Without sort keys records come in id order; sort ties break by id, so offset/limit
-        paging is stable. A query without a limit returns every match."""
         return await self._search(self._supported(query))
 
     async def count(self, query: Query | None = None) -> int:
-        """How many records match the query's conditions (sort, paging and projection are
-        ignored); all records when ``query`` is None."""
         return await self._count(self._supported(query))
 
     async def all(self) -> list[Record]:
-        """Every record, in id order."""
         return await self.search(Query())
 
     async def clear(self) -> int:
-        """Delete every record; returns how many there were."""
         return await self._clear()
 
     # -- streaming --------------------------------------------------------------------------
-    async def stream_read(
-        self, query: Query | None = None, config: StreamConfig | None = None
-    ) -> AsyncIterator[Record]:
-        """Yield the records of ``search(query)`` in the same order, fetching
-        ``config.batch_size`` at a time; memory stays bounded by the batch size on backends
-        that page natively."""
+    async def stream_read(self, query: Query | None = None,
+                          config: StreamConfig | None = None) -> AsyncIterator[Record]:
         async for record in self._stream_read(self._supported(query),
-                                             config or StreamConfig()):
+                                              config or StreamConfig()):
             yield record
 
-    async def stream_write(
-        self, records: Iterable[RecordLike], config: StreamConfig | None = None
-    ) -> StreamResult:
-        """Create records from any iterable in batches of ``config.batch_size``.
+    async def stream_write(self, records: Iterable[RecordLike],
+                           config: StreamConfig | None = None) -> StreamResult:
+        result: StreamResult = await arun_flow(self, self._stream_write_flow(records, config))
+        return result
 
-        Records without an id get one before the first attempt, so a retry never writes a
-        record twice. Failures are handled by ``config.on_error`` and every one is reported in
-        the result; none is dropped silently."""
-        cfg = config or StreamConfig()
-        plan = WritePlan(cfg)
-        started = time.perf_counter()
-        for batch, base in plan.chunks(records):
-            outcome = await self._attempt_batch(batch)
-            for _attempt in plan.retries(outcome, sleep=False):
-                await asyncio.sleep(plan.current_delay)
-                outcome = plan.merge(outcome, await self._attempt_each(batch, outcome))
-            if not plan.settle(batch, base, outcome):
-                break
-        plan.result.duration = time.perf_counter() - started
-        return plan.result
-
-    async def _attempt_batch(self, batch: list[Record]) -> BatchOutcome:
-        try:
-            await self.create_batch(batch)
-            return BatchOutcome(set(range(len(batch))), {})
-        except BatchOperationError as err:
-            outcome = BatchOutcome(set(err.succeeded), dict(err.failed))
-        except OperationalError as err:
-            return BatchOutcome(set(), dict.fromkeys(range(len(batch)), err))
-        # records a rejected batch did not attempt (it was refused for others' faults)
-        rest = outcome.not_attempted(len(batch))
-        if rest:
-            sub = await self._attempt_batch([batch[i] for i in rest])
-            outcome.absorb(rest, sub)
-        return outcome
-
-    async def _attempt_each(self, batch: list[Record], outcome: BatchOutcome) -> BatchOutcome:
-        done: set[int] = set()
-        failed: dict[int, BaseException] = {}
-        for i, previous in outcome.failed.items():
-            if not is_transient(previous):
-                failed[i] = previous  # a permanent failure cannot succeed on a retry
-                continue
-            try:
-                await self.create(batch[i])
-                done.add(i)
-            except RecordExistsError as err:
-                # an earlier attempt that reported a transport failure may have landed
-                if isinstance(previous, OperationalError):
-                    done.add(i)
-                else:
-                    failed[i] = err
-            except DataknobsError as err:
-                failed[i] = err
-        return BatchOutcome(done, failed)
-
-    # -- hooks adapters implement ------------------------------------------------------------
+    # -- hooks adapters implement (documented in SyncDatabase) --------------------------------
     @abstractmethod
-    async def _create(self, record_id: str, record: Record) -> None:
-        """Store a prepared record; raise ``RecordExistsError`` if the id is taken."""
+    async def _create(self, record_id: str, record: Record) -> None: ...
 
     @abstractmethod
-    async def _read(self, record_id: str) -> Record | None:
-        """Return a copy of the stored record, or None."""
+    async def _read(self, record_id: str) -> Record | None: ...
 
     @abstractmethod
-    async def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
-        """Replace the stored record; False if absent (ConcurrencyError if a version was
-        expected)."""
+    async def _update(self, record_id: str, record: Record,
+                      expected_version: str | None) -> bool: ...
 
     @abstractmethod
-    async def _delete(self, record_id: str, expected_version: str | None) -> bool:
-        """Delete the stored record; False if absent (ConcurrencyError if a version was
-        expected)."""
+    async def _delete(self, record_id: str, expected_version: str | None) -> bool: ...
 
     @abstractmethod
-    async def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
-        """Create or replace the record."""
+    async def _upsert(self, record_id: str, record: Record,
+                      expected_version: str | None) -> None: ...
 
     @abstractmethod
-    async def _search(self, query: Query) -> list[Record]:
-        """Run a normalised query with the full semantics of docs/query-semantics.md."""
+    async def _search(self, query: Query) -> list[Record]: ...
 
     @abstractmethod
-    async def _count(self, query: Query) -> int:
-        """Count the matches of the query's conditions."""
+    async def _count(self, query: Query) -> int: ...
 
     @abstractmethod
-    async def _clear(self) -> int:
-        """Delete every record; return how many there were."""
+    async def _clear(self) -> int: ...
 
     @abstractmethod
-    async def _get_version(self, record_id: str) -> str | None:
-        """The record's current version token, or None."""
+    async def _get_version(self, record_id: str) -> str | None: ...
 
     async def _exists(self, record_id: str) -> bool:
         return await self._get_version(record_id) is not None
 
     async def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
-        """Store prepared records; return failures by index (default: one at a time).
-
-        Backends with ``capabilities.atomic_batches`` write nothing when they report a failure;
-        others report exactly the indexes they did not write."""
-        failures: dict[int, BaseException] = {}
-        for i, rec in enumerate(records):
-            try:
-                assert rec.id is not None
-                await self._create(rec.id, rec)
-            except DataknobsError as err:
-                failures[i] = err
+        failures: dict[int, BaseException] = await arun_flow(self,
+                                                             self._create_each_flow(records))
         return failures
 
     async def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
@@ -370,14 +183,8 @@ class AsyncDatabase(ABC):
             await self._upsert(rec.id, rec, None)
 
     async def _stream_read(self, query: Query, config: StreamConfig) -> AsyncIterator[Record]:
-        """Default: run the query once and yield its results (adapters that can page
-        natively override this to keep memory flat)."""
         for record in await self._search(query):
             yield record
 
-    def _supported(self, query: Query | None) -> Query:
-        """The normalized query, checked against ``capabilities.unsupported_operators``."""
-        return check_supported(normalize_query(query), self.capabilities, self.backend_name)
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
+share_docs(AsyncDatabase, SyncDatabase)

@@ -1,48 +1,32 @@
 """The synchronous repository port: the contract every adapter implements.
 
 The docstrings of ``SyncDatabase`` are the specification. Public methods do the shared work
-(argument checking, id assignment, normalisation, schema validation, batch bookkeeping) and
-call protected hooks (``_create``, ``_read``, ...) that adapters implement; an adapter that
-misses a required hook cannot be instantiated. Query semantics are in
-docs/query-semantics.md; ``dataknobs_data.testing`` holds the conformance suite that checks
-every adapter against this contract.
+(argument checking, id assignment, normalisation, schema validation, batch bookkeeping: all
+in ``ports.base``, shared with the async port) and call protected hooks (``_create``,
+``_read``, ...) that adapters implement; an adapter that misses a required hook cannot be
+instantiated. Query semantics are in docs/query-semantics.md; ``dataknobs_data.testing``
+holds the conformance suite that checks every adapter against this contract.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, ClassVar, Self
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Self
 
-from ..domain.errors import (
-    BatchOperationError,
-    ConcurrencyError,
-    DataknobsError,
-    OperationalError,
-    RecordExistsError,
-    UnsupportedQueryError,
-)
+from ..domain.errors import ConcurrencyError
 from ..domain.query import Query
 from ..domain.records import Record
-from ..domain.schema import Schema
-from .capabilities import Capabilities, check_supported
-from .options import check_options
-from .preparation import (
-    check_id,
-    normalize_query,
-    prepare_batch,
-    prepare_record,
-    split_upsert,
-    split_upsert_items,
-)
-from .streaming import BatchOutcome, StreamConfig, StreamResult, WritePlan, is_transient
+from .base import PortBase, RecordLike
+from .flows import run_flow
+from .preparation import check_id
+from .streaming import StreamConfig, StreamResult
 
-RecordLike = Record | Mapping[str, Any]
+__all__ = ["RecordLike", "SyncDatabase", "check_version"]
 
 
-class SyncDatabase(ABC):
+class SyncDatabase(PortBase, ABC):
     """A record store.
 
     Records are identified by string ids. ``create`` keeps the id a record carries (given to
@@ -61,24 +45,6 @@ class SyncDatabase(ABC):
     lazily on first use. ``close()`` releases them; a closed database reopens on next use.
     """
 
-    #: Declared backend differences; the conformance suite reads them.
-    capabilities: ClassVar[Capabilities] = Capabilities()
-    #: The registry name of this backend (for messages and ``info``).
-    backend_name: ClassVar[str] = "abstract"
-
-    def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
-        self.schema: Schema | None = Schema.from_config(schema)
-
-    # -- construction from configuration --------------------------------------------------
-    @classmethod
-    def from_config(cls, config: Mapping[str, Any]) -> Self:
-        """Build from a configuration mapping (the YAML entry of one database).
-
-        ``name``, ``backend`` and ``class`` are routing keys and are ignored here; any other
-        unknown key raises ``ConfigurationError`` naming it and the nearest valid option."""
-        options = check_options(cls.backend_name, cls, config)
-        return cls(**options)
-
     # -- lifecycle --------------------------------------------------------------------------
     def connect(self) -> None:
         """Open connections or load state now (otherwise done lazily on first use)."""
@@ -95,10 +61,10 @@ class SyncDatabase(ABC):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def _connect(self) -> None:  # noqa: B027 - optional hook
+    def _connect(self) -> None:
         """Adapter hook: open connections (default: nothing to do)."""
 
-    def _close(self) -> None:  # noqa: B027 - optional hook
+    def _close(self) -> None:
         """Adapter hook: release resources (default: nothing to do)."""
 
     @contextlib.contextmanager
@@ -107,7 +73,7 @@ class SyncDatabase(ABC):
 
         Only backends whose ``capabilities.transactions`` is true support this; others raise
         ``UnsupportedQueryError``."""
-        raise UnsupportedQueryError(f"{self.backend_name} does not support transactions")
+        raise self._no_transactions()
         yield self  # pragma: no cover
 
     # -- single records ---------------------------------------------------------------------
@@ -115,10 +81,9 @@ class SyncDatabase(ABC):
         """Store a new record and return its id.
 
         Raises ``RecordExistsError`` when the id is already stored (nothing is changed)."""
-        rec = prepare_record(record, None, self.schema)
-        assert rec.id is not None
-        self._create(rec.id, rec)
-        return rec.id
+        rid, rec = self._new_record(record)
+        self._create(rid, rec)
+        return rid
 
     def read(self, record_id: str) -> Record | None:
         """The stored record with this id (a copy the caller may change), or None."""
@@ -132,9 +97,7 @@ class SyncDatabase(ABC):
         With ``expected_version`` (a token from ``get_version``) the update happens only if
         the record is unchanged since; otherwise ``ConcurrencyError`` (also when the record
         has been deleted)."""
-        rid = check_id(record_id)
-        rec = prepare_record(record, rid, self.schema)
-        return self._update(rid, rec, expected_version)
+        return self._update(*self._replacement(record_id, record), expected_version)
 
     def delete(self, record_id: str, *, expected_version: str | None = None) -> bool:
         """Delete a record; False when no record has this id.
@@ -157,11 +120,9 @@ class SyncDatabase(ABC):
 
         With ``expected_version`` the record must exist at that version (``ConcurrencyError``
         otherwise)."""
-        rid, body = split_upsert(id_or_record, record)
-        rec = prepare_record(body, rid, self.schema)
-        assert rec.id is not None
-        self._upsert(rec.id, rec, expected_version)
-        return rec.id
+        rid, rec = self._upserted(id_or_record, record)
+        self._upsert(rid, rec, expected_version)
+        return rid
 
     def get_version(self, record_id: str) -> str | None:
         """An opaque token that changes whenever the record is written; None if absent."""
@@ -176,17 +137,8 @@ class SyncDatabase(ABC):
         the invalid indexes. If the backend then fails some writes, ``BatchOperationError``
         says which indexes were written (``succeeded``) and which failed (``failed``); with
         ``capabilities.atomic_batches`` a failure means none were written."""
-        prepared, invalid = prepare_batch(records, self.schema)
-        if invalid:
-            raise BatchOperationError("create_batch", {}, invalid)
-        failures = self._create_batch([rec for _, rec in prepared])
-        ids = [rec.id for _, rec in prepared]
-        if failures:
-            # an atomic backend that reports failures has written none of the batch
-            succeeded = {} if self.capabilities.atomic_batches else {
-                i: rid for i, rid in enumerate(ids) if i not in failures}
-            raise BatchOperationError("create_batch", succeeded, failures)
-        return [rid for rid in ids if rid is not None]
+        prepared = self._new_batch(records)
+        return self._batch_ids(prepared, self._create_batch(prepared))
 
     def read_batch(self, record_ids: Sequence[str]) -> list[Record | None]:
         """The records for these ids, in order, None for each id not stored."""
@@ -194,9 +146,7 @@ class SyncDatabase(ABC):
 
     def update_batch(self, updates: Sequence[tuple[str, RecordLike]]) -> list[bool]:
         """Update many ``(id, record)`` pairs; per pair, whether the record existed."""
-        prepared = [(check_id(rid), prepare_record(rec, check_id(rid), self.schema))
-                    for rid, rec in updates]
-        return self._update_batch(prepared)
+        return self._update_batch(self._replacements(updates))
 
     def delete_batch(self, record_ids: Sequence[str]) -> list[bool]:
         """Delete many records; per id, whether it was stored."""
@@ -206,7 +156,7 @@ class SyncDatabase(ABC):
         self, items: Sequence[RecordLike | tuple[str, RecordLike]]
     ) -> list[str]:
         """Upsert many records (or ``(id, record)`` pairs); returns the ids in order."""
-        prepared = [prepare_record(rec, rid, self.schema) for rid, rec in split_upsert_items(items)]
+        prepared = self._upserts(items)
         self._upsert_batch(prepared)
         return [rec.id for rec in prepared if rec.id is not None]
 
@@ -248,52 +198,8 @@ class SyncDatabase(ABC):
         Records without an id get one before the first attempt, so a retry never writes a
         record twice. Failures are handled by ``config.on_error`` and every one is reported in
         the result; none is dropped silently."""
-        cfg = config or StreamConfig()
-        plan = WritePlan(cfg)
-        started = time.perf_counter()
-        for batch, base in plan.chunks(records):
-            outcome = self._attempt_batch(batch)
-            for _attempt in plan.retries(outcome):
-                outcome = plan.merge(outcome, self._attempt_each(batch, outcome))
-            if not plan.settle(batch, base, outcome):
-                break
-        plan.result.duration = time.perf_counter() - started
-        return plan.result
-
-    def _attempt_batch(self, batch: list[Record]) -> BatchOutcome:
-        try:
-            self.create_batch(batch)
-            return BatchOutcome(set(range(len(batch))), {})
-        except BatchOperationError as err:
-            outcome = BatchOutcome(set(err.succeeded), dict(err.failed))
-        except OperationalError as err:
-            return BatchOutcome(set(), dict.fromkeys(range(len(batch)), err))
-        # records a rejected batch did not attempt (it was refused for others' faults)
-        rest = outcome.not_attempted(len(batch))
-        if rest:
-            sub = self._attempt_batch([batch[i] for i in rest])
-            outcome.absorb(rest, sub)
-        return outcome
-
-    def _attempt_each(self, batch: list[Record], outcome: BatchOutcome) -> BatchOutcome:
-        done: set[int] = set()
-        failed: dict[int, BaseException] = {}
-        for i, previous in outcome.failed.items():
-            if not is_transient(previous):
-                failed[i] = previous  # a permanent failure cannot succeed on a retry
-                continue
-            try:
-                self.create(batch[i])
-                done.add(i)
-            except RecordExistsError as err:
-                # an earlier attempt that reported a transport failure may have landed
-                if isinstance(previous, OperationalError):
-                    done.add(i)
-                else:
-                    failed[i] = err
-            except DataknobsError as err:
-                failed[i] = err
-        return BatchOutcome(done, failed)
+        result: StreamResult = run_flow(self, self._stream_write_flow(records, config))
+        return result
 
     # -- hooks adapters implement ------------------------------------------------------------
     @abstractmethod
@@ -342,13 +248,7 @@ class SyncDatabase(ABC):
 
         Backends with ``capabilities.atomic_batches`` write nothing when they report a failure;
         others report exactly the indexes they did not write."""
-        failures: dict[int, BaseException] = {}
-        for i, rec in enumerate(records):
-            try:
-                assert rec.id is not None
-                self._create(rec.id, rec)
-            except DataknobsError as err:
-                failures[i] = err
+        failures: dict[int, BaseException] = run_flow(self, self._create_each_flow(records))
         return failures
 
     def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
@@ -369,13 +269,6 @@ class SyncDatabase(ABC):
         """Default: run the query once and yield its results (adapters that can page
         natively override this to keep memory flat)."""
         yield from self._search(query)
-
-    def _supported(self, query: Query | None) -> Query:
-        """The normalized query, checked against ``capabilities.unsupported_operators``."""
-        return check_supported(normalize_query(query), self.capabilities, self.backend_name)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}()"
 
 
 def check_version(record_id: str, expected: str | None, actual: str | None) -> None:

@@ -7,6 +7,7 @@ coroutines (and its native driver's connections, bound to that loop) do the work
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from collections.abc import Coroutine, Iterator
 from typing import Any, TypeVar
@@ -61,7 +62,7 @@ class AsyncAsSync:
 
         def call(*args: Any, **kwargs: Any) -> Any:
             result = attr(*args, **kwargs)
-            if asyncio.iscoroutine(result):
+            if inspect.iscoroutine(result):  # asyncio.iscoroutine takes generators too
                 return self._runner.run(result)
             return result
 

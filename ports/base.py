@@ -1,0 +1,192 @@
+"""What the sync and async ports share, written once: configuration, argument preparation,
+batch bookkeeping, and the multi-step operations as sans-I/O flows.
+
+``SyncDatabase`` and ``AsyncDatabase`` differ only in how they call their hooks (directly, or
+awaited). Everything else lives here: the ``PortBase`` class they both derive from holds the
+non-I/O part of every public method, and an operation with several I/O steps
+(``stream_write``'s batches, retries and backoff; the default one-at-a-time ``_create_batch``)
+is a generator that yields a ``Call`` per step, run by the two drivers of ``ports.flows``.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Generator, Iterable, Mapping, Sequence
+from typing import Any, ClassVar, Self
+
+from ..domain.errors import (
+    BatchOperationError,
+    DataknobsError,
+    OperationalError,
+    RecordExistsError,
+    UnsupportedQueryError,
+)
+from ..domain.query import Query
+from ..domain.records import Record
+from ..domain.schema import Schema
+from .capabilities import Capabilities, check_supported
+from .flows import Call, Flow, Sleep
+from .options import check_options
+from .preparation import (
+    check_id,
+    normalize_query,
+    prepare_batch,
+    prepare_record,
+    split_upsert,
+    split_upsert_items,
+)
+from .streaming import BatchOutcome, StreamConfig, StreamResult, WritePlan, is_transient
+
+RecordLike = Record | Mapping[str, Any]
+
+
+class PortBase:
+    """The part of both ports that does no I/O (see ``SyncDatabase`` for the contract)."""
+
+    #: Declared backend differences; the conformance suite reads them.
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The registry name of this backend (for messages and ``info``).
+    backend_name: ClassVar[str] = "abstract"
+
+    def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
+        self.schema: Schema | None = Schema.from_config(schema)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Self:
+        """Build from a configuration mapping (the YAML entry of one database).
+
+        ``name``, ``backend``, ``class``, ``type`` and ``async`` are routing keys
+        (``ports.options.ROUTING_KEYS``) and are ignored here; any other unknown key raises
+        ``ConfigurationError`` naming it and the nearest valid option."""
+        options = check_options(cls.backend_name, cls, config)
+        return cls(**options)
+
+    def _no_transactions(self) -> UnsupportedQueryError:
+        return UnsupportedQueryError(f"{self.backend_name} does not support transactions")
+
+    # -- preparing arguments -----------------------------------------------------------------
+    def _new_record(self, record: RecordLike) -> tuple[str, Record]:
+        rec = prepare_record(record, None, self.schema)
+        assert rec.id is not None
+        return rec.id, rec
+
+    def _replacement(self, record_id: str, record: RecordLike) -> tuple[str, Record]:
+        rid = check_id(record_id)
+        return rid, prepare_record(record, rid, self.schema)
+
+    def _upserted(self, id_or_record: str | RecordLike, record: RecordLike | None
+                  ) -> tuple[str, Record]:
+        rid, body = split_upsert(id_or_record, record)
+        rec = prepare_record(body, rid, self.schema)
+        assert rec.id is not None
+        return rec.id, rec
+
+    def _new_batch(self, records: Iterable[RecordLike]) -> list[Record]:
+        """The prepared records of a create batch; nothing is written when one is invalid."""
+        prepared, invalid = prepare_batch(records, self.schema)
+        if invalid:
+            raise BatchOperationError("create_batch", {}, invalid)
+        return [rec for _, rec in prepared]
+
+    def _batch_ids(self, records: list[Record], failures: dict[int, BaseException]) -> list[str]:
+        """The ids of a written create batch, or ``BatchOperationError`` for its failures."""
+        ids = [rec.id for rec in records]
+        if failures:
+            # an atomic backend that reports failures has written none of the batch
+            succeeded = {} if self.capabilities.atomic_batches else {
+                i: rid for i, rid in enumerate(ids) if i not in failures}
+            raise BatchOperationError("create_batch", succeeded, failures)
+        return [rid for rid in ids if rid is not None]
+
+    def _replacements(self, updates: Sequence[tuple[str, RecordLike]]
+                      ) -> list[tuple[str, Record]]:
+        return [self._replacement(rid, rec) for rid, rec in updates]
+
+    def _upserts(self, items: Sequence[RecordLike | tuple[str, RecordLike]]) -> list[Record]:
+        return [prepare_record(rec, rid, self.schema) for rid, rec in split_upsert_items(items)]
+
+    def _supported(self, query: Query | None) -> Query:
+        """The normalized query, checked against ``capabilities.unsupported_operators``."""
+        return check_supported(normalize_query(query), self.capabilities, self.backend_name)
+
+    # -- flows ---------------------------------------------------------------------------------
+    def _stream_write_flow(self, records: Iterable[RecordLike],
+                           config: StreamConfig | None) -> Flow:
+        """``stream_write``: batches, retries with backoff, and the result."""
+        plan = WritePlan(config or StreamConfig())
+        started = time.perf_counter()
+        for batch, base in plan.chunks(records):
+            outcome = yield from self._attempt_batch(batch)
+            for _attempt in plan.retries(outcome, sleep=False):
+                yield Sleep(plan.current_delay)
+                outcome = plan.merge(outcome, (yield from self._attempt_each(batch, outcome)))
+            if not plan.settle(batch, base, outcome):
+                break
+        plan.result.duration = time.perf_counter() - started
+        result: StreamResult = plan.result
+        return result
+
+    def _attempt_batch(self, batch: list[Record]) -> Generator[Call | Sleep, Any, BatchOutcome]:
+        try:
+            yield Call("create_batch", (batch,))
+            return BatchOutcome(set(range(len(batch))), {})
+        except BatchOperationError as err:
+            outcome = BatchOutcome(set(err.succeeded), dict(err.failed))
+        except OperationalError as err:
+            return BatchOutcome(set(), dict.fromkeys(range(len(batch)), err))
+        # records a rejected batch did not attempt (it was refused for others' faults)
+        rest = outcome.not_attempted(len(batch))
+        if rest:
+            sub = yield from self._attempt_batch([batch[i] for i in rest])
+            outcome.absorb(rest, sub)
+        return outcome
+
+    def _attempt_each(self, batch: list[Record], outcome: BatchOutcome
+                      ) -> Generator[Call | Sleep, Any, BatchOutcome]:
+        done: set[int] = set()
+        failed: dict[int, BaseException] = {}
+        for i, previous in outcome.failed.items():
+            if not is_transient(previous):
+                failed[i] = previous  # a permanent failure cannot succeed on a retry
+                continue
+            try:
+                yield Call("create", (batch[i],))
+                done.add(i)
+            except RecordExistsError as err:
+                # an earlier attempt that reported a transport failure may have landed
+                if isinstance(previous, OperationalError):
+                    done.add(i)
+                else:
+                    failed[i] = err
+            except DataknobsError as err:
+                failed[i] = err
+        return BatchOutcome(done, failed)
+
+    def _create_each_flow(self, records: list[Record]) -> Flow:
+        """The default ``_create_batch``: one ``_create`` per record, failures by index."""
+        failures: dict[int, BaseException] = {}
+        for i, rec in enumerate(records):
+            try:
+                assert rec.id is not None
+                yield Call("_create", (rec.id, rec))
+            except DataknobsError as err:
+                failures[i] = err
+        return failures
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def share_docs(target: type, source: type) -> None:
+    """Give ``target``'s undocumented methods (public ones and hooks) the docstring of
+    ``source``'s method of the same name: the sync port's docstrings are the one written
+    specification."""
+    for name, member in vars(target).items():
+        if name.startswith("__"):
+            continue
+        func = getattr(member, "__func__", member)
+        if inspect.isfunction(func) and not func.__doc__:
+            spec = getattr(source, name, None)
+            if spec is not None and spec.__doc__:
+                func.__doc__ = spec.__doc__
