@@ -3,8 +3,9 @@
 ``Migrator(source, target)`` streams the source (``stream_read``; never the whole source in
 memory), passes each record through the transforms, and writes batches to the target with
 the error policy of ``StreamConfig`` (stop, skip and report, retry). ``AsyncMigrator`` does
-the same on the async ports. The bookkeeping both share lives in ``MigrationRun`` so the two
-never drift apart; the drivers only do the I/O.
+the same on the async ports. The bookkeeping both share lives in ``MigrationRun`` and the
+run itself is one sans-I/O flow (``ports.flows``) that each migrator's driver performs, so the
+two never drift apart.
 
 Resuming (see ``checkpoint``): with a checkpoint store, progress is saved after every batch;
 ``run(resume=True)`` continues after the last saved batch, re-writing the batch after it with
@@ -13,14 +14,13 @@ upserts, so nothing is duplicated and nothing is skipped.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from ..domain.errors import DataknobsError
 from ..domain.matcher import compile_query
@@ -28,6 +28,7 @@ from ..domain.query import Query
 from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
+from ..ports.flows import Call, Close, Flow, Next, Sleep, Stream, arun_flow, run_flow
 from ..ports.preparation import prepare_record
 from ..ports.streaming import (
     BatchOutcome,
@@ -42,6 +43,7 @@ from .checksum import differing_fields, record_checksum
 from .transforms import Pipeline, Transform, describe
 
 WriteMode = Literal["create", "upsert"]
+DB = TypeVar("DB", SyncDatabase, AsyncDatabase)
 ProgressCallback = Callable[["MigrationProgress"], None]
 
 #: how many ids a verification report lists per kind (the counts are always exact)
@@ -418,190 +420,6 @@ class MigrationRun:
         self.total = n
 
 
-def upsert_outcome(batch: list[Record], bulk: Callable[[], Any],
-                   one: Callable[[Record], Any]) -> BatchOutcome:
-    """Write a batch with upserts: in bulk, else one by one to find the failing records."""
-    try:
-        bulk()
-        return BatchOutcome(set(range(len(batch))), {})
-    except DataknobsError:
-        pass
-    written: set[int] = set()
-    failed: dict[int, BaseException] = {}
-    for i, rec in enumerate(batch):
-        try:
-            one(rec)
-            written.add(i)
-        except DataknobsError as err:
-            failed[i] = err
-    return BatchOutcome(written, failed)
-
-
-class _Checkpointed:
-    """What both migrators share: the migration id and its checkpoint."""
-
-    spec: MigrationSpec
-
-    @property
-    def migration_id(self) -> str:
-        """The id that names this migration's checkpoint."""
-        return self.spec.migration_id
-
-    def checkpoint(self) -> Checkpoint | None:
-        """The saved checkpoint (None without a store or before the first batch)."""
-        store = self.spec.checkpoints
-        return store.load(self.migration_id) if store else None
-
-    def reset(self) -> None:
-        """Forget the checkpoint (the next run starts from the beginning)."""
-        if self.spec.checkpoints is not None:
-            self.spec.checkpoints.clear(self.migration_id)
-
-
-# -- the sync driver ------------------------------------------------------------------------
-class Migrator(_Checkpointed):
-    """Copy records from ``source`` to ``target`` (both ``SyncDatabase``).
-
-    query: which source records (no sort keys when resumable; offset/limit allowed).
-    transforms: a callable or a list of them (``migration.transforms``); a transform returning
-      None drops the record.
-    batch_size, on_error ("stop" | "skip" | "retry"), max_retries, retry_delay: as
-      ``StreamConfig``; a record that fails is reported with its id and error.
-    mode: "create" (a record already in the target is a failure) or "upsert" (replace).
-    checkpoint: a ``CheckpointStore`` or a directory for sidecar checkpoint files; enables
-      ``run(resume=True)``.
-    migration_id: names the checkpoint (default: from the backends, query and transforms).
-    progress: called with a ``MigrationProgress`` after every batch.
-    include_metadata: whether verification compares metadata too.
-    """
-
-    def __init__(self, source: SyncDatabase, target: SyncDatabase, *,
-                 query: Query | None = None,
-                 transforms: Transform | Sequence[Transform] | None = None,
-                 batch_size: int = 1000, on_error: ErrorPolicy = "stop", max_retries: int = 3,
-                 retry_delay: float = 0.05, mode: WriteMode = "create",
-                 checkpoint: CheckpointStore | str | Path | None = None,
-                 migration_id: str | None = None, progress: ProgressCallback | None = None,
-                 include_metadata: bool = True) -> None:
-        self.source = source
-        self.target = target
-        self.spec = build_spec(source, target, query=query, transforms=transforms,
-                               batch_size=batch_size, on_error=on_error,
-                               max_retries=max_retries, retry_delay=retry_delay, mode=mode,
-                               checkpoint=checkpoint, migration_id=migration_id,
-                               progress=progress, include_metadata=include_metadata)
-
-    def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
-            count_total: bool = True) -> MigrationResult:
-        """Migrate. ``resume``: continue after the saved checkpoint (required when one
-        exists). ``dry_run``: read and transform, check each record against the target's
-        schema, write nothing. ``verify``: compare counts and checksums afterwards.
-        ``count_total``: count the source first so progress has a total and an ETA."""
-        run = MigrationRun(self.spec, resume=resume, dry_run=dry_run)
-        if run.finished_before:
-            result = run.finish()
-            if verify:
-                result.verification = self.verify()
-            return result
-        if count_total:
-            run.expected_total(self.source.count(self.spec.query))
-        run._report()
-        size = self.spec.batch_size
-        batch: list[Record] = []
-        for rec in self._records(run):
-            batch.append(rec)
-            if len(batch) >= size:
-                if not self._flush(run, batch):
-                    batch = []
-                    break
-                batch = []
-        if batch:
-            self._flush(run, batch)
-        result = run.finish()
-        if verify and not dry_run:
-            result.verification = self.verify()
-        return result
-
-    def _records(self, run: MigrationRun) -> Iterator[Record]:
-        cfg = self.spec.stream_config()
-        anchored = run.anchored_query()
-        if anchored is None:
-            stream: Iterable[Record] = self.source.stream_read(self.spec.query, cfg)
-        else:
-            it = iter(self.source.stream_read(anchored, cfg))
-            first = next(it, None)
-            if run.anchor_holds(first):
-                run.result.resume_mode = "anchored"
-                stream = it
-            else:
-                close = getattr(it, "close", None)
-                if close is not None:
-                    close()
-                stream = self.source.stream_read(run.start_scan(), cfg)
-        for rec in stream:
-            if run.skip_in_scan(rec):
-                continue
-            run.check_order(rec)
-            yield rec
-
-    def _flush(self, run: MigrationRun, batch: list[Record]) -> bool:
-        records, where, failures = run.transform(batch, self.target.schema)
-        written: StreamResult | None = None
-        if records and not run.dry_run:
-            written = self._write(records, upsert=run.replay or self.spec.mode == "upsert")
-        return run.settle(batch, where, written, failures)
-
-    def _write(self, records: list[Record], *, upsert: bool) -> StreamResult:
-        cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
-                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
-                           keep_ids=False)
-        if not upsert:
-            return self.target.stream_write(records, cfg)
-        plan = WritePlan(cfg)
-        target = self.target
-        outcome = upsert_outcome(records, lambda: target.upsert_batch(records), target.upsert)
-        for _attempt in plan.retries(outcome):
-            failed = sorted(outcome.failed)
-            sub = [records[i] for i in failed]
-
-            def bulk(sub: list[Record] = sub) -> Any:
-                return target.upsert_batch(sub)
-
-            retry = upsert_outcome(sub, bulk, target.upsert)
-            mapped = BatchOutcome({failed[j] for j in retry.written},
-                                  {failed[j]: e for j, e in retry.failed.items()})
-            outcome = plan.merge(outcome, mapped)
-        plan.settle(records, 0, outcome)
-        return plan.result
-
-    def verify(self) -> VerificationReport:
-        """Compare the target with what the source and transforms produce: counts, and a
-        checksum per record; lists missing, different and unexpected records."""
-        check = Verification(self.spec)
-        cfg = StreamConfig(batch_size=self.spec.batch_size)
-        batch: list[Record] = []
-        for rec in self.source.stream_read(self.spec.query, cfg):
-            batch.append(rec)
-            if len(batch) >= self.spec.batch_size:
-                expected = check.expected(batch)
-                check.compare(expected, self.target.read_batch([r.id or "" for r in expected]))
-                batch = []
-        if batch:
-            expected = check.expected(batch)
-            check.compare(expected, self.target.read_batch([r.id or "" for r in expected]))
-        check.report.target_count = self.target.count()
-        if check.needs_extra_scan():
-            batch = []
-            for rec in self.target.stream_read(None, cfg):
-                batch.append(rec)
-                if len(batch) >= self.spec.batch_size:
-                    check.extras(batch, self.source.read_batch([r.id or "" for r in batch]))
-                    batch = []
-            if batch:
-                check.extras(batch, self.source.read_batch([r.id or "" for r in batch]))
-        return check.finish()
-
-
 class Verification:
     """The comparison logic of ``verify`` (shared by the sync and async migrators)."""
 
@@ -666,10 +484,11 @@ class Verification:
 
 
 # -- the async driver -----------------------------------------------------------------------
-class AsyncMigrator(_Checkpointed):
-    """``Migrator`` for ``AsyncDatabase`` source and target (same arguments and results)."""
+class _MigratorBase(Generic[DB]):
+    """What both migrators share: the setup, the migration id and its checkpoint, and the
+    run and the verification written once as sans-I/O flows (``ports.flows``)."""
 
-    def __init__(self, source: AsyncDatabase, target: AsyncDatabase, *,
+    def __init__(self, source: DB, target: DB, *,
                  query: Query | None = None,
                  transforms: Transform | Sequence[Transform] | None = None,
                  batch_size: int = 1000, on_error: ErrorPolicy = "stop", max_retries: int = 3,
@@ -677,76 +496,104 @@ class AsyncMigrator(_Checkpointed):
                  checkpoint: CheckpointStore | str | Path | None = None,
                  migration_id: str | None = None, progress: ProgressCallback | None = None,
                  include_metadata: bool = True) -> None:
-        self.source = source
-        self.target = target
+        self.source: DB = source
+        self.target: DB = target
         self.spec = build_spec(source, target, query=query, transforms=transforms,
                                batch_size=batch_size, on_error=on_error,
                                max_retries=max_retries, retry_delay=retry_delay, mode=mode,
                                checkpoint=checkpoint, migration_id=migration_id,
                                progress=progress, include_metadata=include_metadata)
 
-    async def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
-                  count_total: bool = True) -> MigrationResult:
-        """As ``Migrator.run``."""
+    @property
+    def migration_id(self) -> str:
+        """The id that names this migration's checkpoint."""
+        return self.spec.migration_id
+
+    def checkpoint(self) -> Checkpoint | None:
+        """The saved checkpoint (None without a store or before the first batch)."""
+        store = self.spec.checkpoints
+        return store.load(self.migration_id) if store else None
+
+    def reset(self) -> None:
+        """Forget the checkpoint (the next run starts from the beginning)."""
+        if self.spec.checkpoints is not None:
+            self.spec.checkpoints.clear(self.migration_id)
+
+    # -- the run ---------------------------------------------------------------------------
+    def _run_flow(self, resume: bool, dry_run: bool, verify: bool, count_total: bool) -> Flow:
         run = MigrationRun(self.spec, resume=resume, dry_run=dry_run)
         if run.finished_before:
             result = run.finish()
             if verify:
-                result.verification = await self.verify()
+                result.verification = yield from self._verify_flow()
             return result
         if count_total:
-            run.expected_total(await self.source.count(self.spec.query))
+            run.expected_total((yield Call("count", (self.spec.query,), self.source)))
         run._report()
-        size = self.spec.batch_size
+        stream = yield from self._open_source(run)
         batch: list[Record] = []
-        stopped = False
-        async for rec in self._records(run):
-            batch.append(rec)
-            if len(batch) >= size:
-                ok = await self._flush(run, batch)
-                batch = []
-                if not ok:
-                    stopped = True
-                    break
-        if batch and not stopped:
-            await self._flush(run, batch)
-        result = run.finish()
-        if verify and not dry_run:
-            result.verification = await self.verify()
-        return result
-
-    async def _records(self, run: MigrationRun) -> AsyncIterator[Record]:
-        cfg = self.spec.stream_config()
-        anchored = run.anchored_query()
-        stream: AsyncIterator[Record]
-        if anchored is None:
-            stream = self.source.stream_read(self.spec.query, cfg)
-        else:
-            it = self.source.stream_read(anchored, cfg)
-            first = await anext(it, None)
-            if run.anchor_holds(first):
-                run.result.resume_mode = "anchored"
-                stream = it
-            else:
-                await it.aclose()  # type: ignore[attr-defined]
-                stream = self.source.stream_read(run.start_scan(), cfg)
-        async for rec in stream:
+        while (rec := (yield Next(stream))) is not None:
             if run.skip_in_scan(rec):
                 continue
             run.check_order(rec)
-            yield rec
+            batch.append(rec)
+            if len(batch) >= self.spec.batch_size:
+                ok = yield from self._flush(run, batch)
+                batch = []
+                if not ok:
+                    yield Close(stream)
+                    break
+        if batch:
+            yield from self._flush(run, batch)
+        result = run.finish()
+        if verify and not dry_run:
+            result.verification = yield from self._verify_flow()
+        return result
 
-    async def _flush(self, run: MigrationRun, batch: list[Record]) -> bool:
+    def _open_source(self, run: MigrationRun) -> Flow:
+        """The source stream: after the anchor record when resuming and it still holds,
+        else from the start (records up to the checkpoint are skipped in the scan)."""
+        cfg = self.spec.stream_config()
+        anchored = run.anchored_query()
+        if anchored is None:
+            return (yield Stream(self.source, "stream_read", (self.spec.query, cfg)))
+        it = yield Stream(self.source, "stream_read", (anchored, cfg))
+        if run.anchor_holds((yield Next(it))):
+            run.result.resume_mode = "anchored"
+            return it
+        yield Close(it)
+        return (yield Stream(self.source, "stream_read", (run.start_scan(), cfg)))
+
+    def _flush(self, run: MigrationRun, batch: list[Record]) -> Flow:
         records, where, failures = run.transform(batch, self.target.schema)
         written: StreamResult | None = None
         if records and not run.dry_run:
-            written = await self._write(records,
-                                        upsert=run.replay or self.spec.mode == "upsert")
+            written = yield from self._write(records,
+                                             upsert=run.replay or self.spec.mode == "upsert")
         return run.settle(batch, where, written, failures)
 
-    async def _upsert_outcome(self, batch: list[Record]) -> BatchOutcome:
+    def _write(self, records: list[Record], *, upsert: bool) -> Flow:
+        cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
+                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
+                           keep_ids=False)
+        if not upsert:
+            return (yield Call("stream_write", (records, cfg), self.target))
+        plan = WritePlan(cfg)
+        outcome = yield from self._upsert_outcome(records)
+        for _attempt in plan.retries(outcome, sleep=False):
+            yield Sleep(plan.current_delay)
+            failed = sorted(outcome.failed)
+            retry = yield from self._upsert_outcome([records[i] for i in failed])
+            mapped = BatchOutcome({failed[j] for j in retry.written},
+                                  {failed[j]: e for j, e in retry.failed.items()})
+            outcome = plan.merge(outcome, mapped)
+        plan.settle(records, 0, outcome)
+        return plan.result
+
+    def _upsert_outcome(self, batch: list[Record]) -> Flow:
+        """Write a batch with upserts: in bulk, else one by one to find the failing records."""
         try:
-            await self.target.upsert_batch(batch)
+            yield Call("upsert_batch", (batch,), self.target)
             return BatchOutcome(set(range(len(batch))), {})
         except DataknobsError:
             pass
@@ -754,59 +601,91 @@ class AsyncMigrator(_Checkpointed):
         failed: dict[int, BaseException] = {}
         for i, rec in enumerate(batch):
             try:
-                await self.target.upsert(rec)
+                yield Call("upsert", (rec,), self.target)
                 written.add(i)
             except DataknobsError as err:
                 failed[i] = err
         return BatchOutcome(written, failed)
 
-    async def _write(self, records: list[Record], *, upsert: bool) -> StreamResult:
-        cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
-                           max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
-                           keep_ids=False)
-        if not upsert:
-            return await self.target.stream_write(records, cfg)
-        plan = WritePlan(cfg)
-        outcome = await self._upsert_outcome(records)
-        for _attempt in plan.retries(outcome, sleep=False):
-            await asyncio.sleep(plan.current_delay)
-            failed = sorted(outcome.failed)
-            retry = await self._upsert_outcome([records[i] for i in failed])
-            mapped = BatchOutcome({failed[j] for j in retry.written},
-                                  {failed[j]: e for j, e in retry.failed.items()})
-            outcome = plan.merge(outcome, mapped)
-        plan.settle(records, 0, outcome)
-        return plan.result
-
-    async def verify(self) -> VerificationReport:
-        """As ``Migrator.verify``."""
+    # -- verification ------------------------------------------------------------------------
+    def _verify_flow(self) -> Flow:
         check = Verification(self.spec)
-        cfg = StreamConfig(batch_size=self.spec.batch_size)
+        size = self.spec.batch_size
+        cfg = StreamConfig(batch_size=size)
         batch: list[Record] = []
-
-        async def compare(chunk: list[Record]) -> None:
-            expected = check.expected(chunk)
-            check.compare(expected, await self.target.read_batch([r.id or "" for r in expected]))
-
-        async for rec in self.source.stream_read(self.spec.query, cfg):
-            batch.append(rec)
-            if len(batch) >= self.spec.batch_size:
-                await compare(batch)
-                batch = []
-        if batch:
-            await compare(batch)
-        check.report.target_count = await self.target.count()
-        if check.needs_extra_scan():
-            batch = []
-            async for rec in self.target.stream_read(None, cfg):
+        stream = yield Stream(self.source, "stream_read", (self.spec.query, cfg))
+        while True:
+            rec = yield Next(stream)
+            if rec is not None:
                 batch.append(rec)
-                if len(batch) >= self.spec.batch_size:
-                    check.extras(batch, await self.source.read_batch([r.id or "" for r in batch]))
+            if batch and (rec is None or len(batch) >= size):
+                expected = check.expected(batch)
+                check.compare(expected, (yield Call(
+                    "read_batch", ([r.id or "" for r in expected],), self.target)))
+                batch = []
+            if rec is None:
+                break
+        check.report.target_count = yield Call("count", (), self.target)
+        if check.needs_extra_scan():
+            stream = yield Stream(self.target, "stream_read", (None, cfg))
+            while True:
+                rec = yield Next(stream)
+                if rec is not None:
+                    batch.append(rec)
+                if batch and (rec is None or len(batch) >= size):
+                    check.extras(batch, (yield Call(
+                        "read_batch", ([r.id or "" for r in batch],), self.source)))
                     batch = []
-            if batch:
-                check.extras(batch, await self.source.read_batch([r.id or "" for r in batch]))
+                if rec is None:
+                    break
         return check.finish()
 
 
-__all__ = ["AsyncMigrator", "MigrationError", "MigrationProgress", "MigrationResult",
-           "MigrationRun", "MigrationSpec", "Migrator", "RecordMismatch", "VerificationReport"]
+# -- the drivers ------------------------------------------------------------------------------
+class Migrator(_MigratorBase[SyncDatabase]):
+    """Copy records from ``source`` to ``target`` (both ``SyncDatabase``).
+
+    query: which source records (no sort keys when resumable; offset/limit allowed).
+    transforms: a callable or a list of them (``migration.transforms``); a transform returning
+      None drops the record.
+    batch_size, on_error ("stop" | "skip" | "retry"), max_retries, retry_delay: as
+      ``StreamConfig``; a record that fails is reported with its id and error.
+    mode: "create" (a record already in the target is a failure) or "upsert" (replace).
+    checkpoint: a ``CheckpointStore`` or a directory for sidecar checkpoint files; enables
+      ``run(resume=True)``.
+    migration_id: names the checkpoint (default: from the backends, query and transforms).
+    progress: called with a ``MigrationProgress`` after every batch.
+    include_metadata: whether verification compares metadata too.
+    """
+
+    def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
+            count_total: bool = True) -> MigrationResult:
+        """Migrate. ``resume``: continue after the saved checkpoint (required when one
+        exists). ``dry_run``: read and transform, check each record against the target's
+        schema, write nothing. ``verify``: compare counts and checksums afterwards.
+        ``count_total``: count the source first so progress has a total and an ETA."""
+        result: MigrationResult = run_flow(self, self._run_flow(resume, dry_run, verify,
+                                                                count_total))
+        return result
+
+    def verify(self) -> VerificationReport:
+        """Compare the target with what the source and transforms produce: counts, and a
+        checksum per record; lists missing, different and unexpected records."""
+        report: VerificationReport = run_flow(self, self._verify_flow())
+        return report
+
+
+class AsyncMigrator(_MigratorBase[AsyncDatabase]):
+    """``Migrator`` for ``AsyncDatabase`` source and target (same arguments and results)."""
+
+    async def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
+                  count_total: bool = True) -> MigrationResult:
+        """As ``Migrator.run``."""
+        result: MigrationResult = await arun_flow(self, self._run_flow(resume, dry_run, verify,
+                                                                       count_total))
+        return result
+
+    async def verify(self) -> VerificationReport:
+        """As ``Migrator.verify``."""
+        report: VerificationReport = await arun_flow(self, self._verify_flow())
+        return report
