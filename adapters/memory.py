@@ -45,12 +45,8 @@ def _copy_dict(data: dict[str, Any]) -> dict[str, Any]:
 def _copy_out(record: Record, fields: Sequence[str] | None = None) -> Record:
     if fields:
         return record.project(fields)
-    out = Record.__new__(Record)
-    out._data = _copy_dict(record._data)
-    out._field_meta = {}
-    out.metadata = _copy_dict(record.metadata) if record.metadata else {}
-    out._id = record._id
-    return out
+    return Record.trusted(_copy_dict(record.data),
+                          _copy_dict(record.metadata) if record.metadata else {}, record.id)
 
 
 _TOMBSTONE: dict[str, Any] = {}  # the row of a deleted record until compaction
@@ -73,7 +69,7 @@ class RowTable:
         self.owner: dict[int, str] = {}
         self.dead = 0
         for rid, rec in (records or {}).items():
-            self.put(rid, rec._data)
+            self.put(rid, rec.data)
 
     def put(self, record_id: str, data: dict[str, Any]) -> None:
         slot = self.slots.get(record_id)
@@ -124,7 +120,7 @@ class HashIndex:
     def add(self, record_id: str, record: Record) -> None:
         key = self._key(record)
         if key is not None:
-            self.buckets.setdefault(key, {})[record_id] = record._data
+            self.buckets.setdefault(key, {})[record_id] = record.data
 
     def remove(self, record_id: str, record: Record) -> None:
         key = self._key(record)
@@ -180,12 +176,10 @@ class MemoryDatabase(SyncDatabase):
         if old is not None:
             for index in self._indexes.values():
                 index.remove(record_id, old)
-        data = record._data
+        data = record.data
         if self._table.owner.get(id(data), record_id) != record_id:
             data = clone(data)  # one dict object never serves two records
-        stored = Record.__new__(Record)
-        stored._data, stored._field_meta = data, {}
-        stored.metadata, stored._id = record.metadata, record_id
+        stored = Record.trusted(data, record.metadata, record_id)
         self._records[record_id] = stored
         self._versions[record_id] = str(next(_versions))
         self._table.put(record_id, data)

@@ -106,7 +106,7 @@ class SortSpec:
     order: SortOrder = SortOrder.ASC
 
     def __post_init__(self) -> None:
-        _check_path(self.field)
+        check_path(self.field)
         if not isinstance(self.order, SortOrder):
             object.__setattr__(self, "order", SortOrder(self.order))
 
@@ -197,7 +197,8 @@ def check_portable_regex(pattern: str) -> None:
         raise QueryError(f"regex {pattern!r}: {err}") from err
 
 
-def _check_path(path: object) -> None:
+def check_path(path: object) -> None:
+    """``QueryError`` unless ``path`` is a dotted field path with no empty segment."""
     if not isinstance(path, str) or not path:
         raise QueryError(f"field path must be a non-empty string, got {path!r}")
     if any(not part for part in path.split(".")):
@@ -272,7 +273,7 @@ class Filter:
     value: Any = None
 
     def __post_init__(self) -> None:
-        _check_path(self.field)
+        check_path(self.field)
         op = self.operator
         if not isinstance(op, Operator):
             try:
@@ -456,7 +457,7 @@ class Query:
             else:
                 flat.append(f)
         for f in flat:
-            _check_path(f)
+            check_path(f)
         self.fields = flat or None
         return self
 

@@ -134,7 +134,8 @@ def lookup(data: Mapping[str, Any], path: str | tuple[str, ...]) -> Any:
     return current
 
 
-def _assign(data: dict[str, Any], path: str, value: Any) -> None:
+def assign_path(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``data[path]``; a dotted path creates (or replaces non-object) parents."""
     if "." not in path:
         data[path] = value
         return
@@ -179,6 +180,22 @@ class Record:
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._id: str | None = None
         self.id = id
+
+    @classmethod
+    def trusted(cls, data: dict[str, Any], metadata: dict[str, Any] | None = None,
+                id: str | None = None) -> Record:
+        """A record that owns ``data`` and ``metadata`` as given: no copy, no ``Field``
+        unpacking, no checks.
+
+        The seam for adapters, which build records from values the port has already checked
+        or that they have just decoded from their own store: the dicts become the record's
+        own, so the caller must not keep using them."""
+        rec = cls.__new__(cls)
+        rec._data = data
+        rec._field_meta = {}
+        rec.metadata = {} if metadata is None else metadata
+        rec._id = id
+        return rec
 
     # -- identity -------------------------------------------------------------------------
     @property
@@ -234,7 +251,7 @@ class Record:
         if isinstance(value, Field):
             self._field_meta[name] = value
             value = value.value
-        _assign(self._data, name, value)
+        assign_path(self._data, name, value)
 
     def get_field(self, name: str) -> Field | None:
         """The named top-level field as a ``Field``, or None."""
@@ -321,7 +338,7 @@ class Record:
         for path in fields:
             value = lookup(self._data, path)
             if value is not MISSING:
-                _assign(out, path, _copy.deepcopy(value))
+                assign_path(out, path, _copy.deepcopy(value))
         clone = Record(out, _copy.deepcopy(self.metadata))
         clone._id = self.id
         return clone

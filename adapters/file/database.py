@@ -160,7 +160,7 @@ class FileDatabase(SyncDatabase):
     def _apply(state: MemoryDatabase, ops: list[Operation]) -> None:
         for kind, arg in ops:
             if kind == "put":
-                state._upsert(arg._id, arg, None)
+                state._upsert(arg.id, arg, None)
             elif kind == "del":
                 state._delete(arg, None)
             else:
@@ -311,8 +311,8 @@ class FileDatabase(SyncDatabase):
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
         with self._writing() as state:
             failed: dict[int, BaseException] = {
-                i: RecordExistsError(rec._id or "") for i, rec in enumerate(records)
-                if state._exists(rec._id or "")}
+                i: RecordExistsError(rec.id or "") for i, rec in enumerate(records)
+                if state._exists(rec.id or "")}
             encoded = []
             for i, rec in enumerate(records):
                 try:
@@ -355,11 +355,11 @@ class FileDatabase(SyncDatabase):
     def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
         with self._writing() as state:
             found = [state._exists(rid) for rid, _ in updates]
-            puts = [rec.with_id(rid) if rec._id != rid else rec
+            puts = [rec.with_id(rid) if rec.id != rid else rec
                     for (rid, rec), ok in zip(updates, found, strict=True) if ok]
             self._append([("put", rec) for rec in puts])
             for rec in puts:
-                state._upsert(rec._id or "", rec, None)
+                state._upsert(rec.id or "", rec, None)
             return found
 
     def _delete_batch(self, record_ids: list[str]) -> list[bool]:
@@ -380,7 +380,7 @@ class FileDatabase(SyncDatabase):
         with self._writing() as state:
             self._append([("put", rec) for rec in records])
             for rec in records:
-                state._upsert(rec._id or "", rec, None)
+                state._upsert(rec.id or "", rec, None)
 
     def _clear(self) -> int:
         with self._writing() as state:

@@ -164,15 +164,15 @@ def envelope(record: Record, max_depth: int | None = None) -> dict[str, Any]:
     record and the path; snapshots of what is already stored pass None (no limit)."""
     limit = _UNLIMITED if max_depth is None else max_depth + 1  # + the data object itself
     try:
-        env: dict[str, Any] = {"id": record._id, "data": encode(record._data, limit)}
+        env: dict[str, Any] = {"id": record.id, "data": encode(record.data, limit)}
         if record.metadata:
             env["metadata"] = encode(record.metadata, limit)
     except _TooDeep:
-        part, value = (("data", record._data) if _too_deep_path(record._data, "data", limit)
+        part, value = (("data", record.data) if _too_deep_path(record.data, "data", limit)
                        else ("metadata", record.metadata))
         where = _too_deep_path(value, part, limit)
         raise SerializationError(
-            f"record {shown(record._id)}: {shown(where, 200)}: lists and objects nest deeper "
+            f"record {shown(record.id)}: {shown(where, 200)}: lists and objects nest deeper "
             f"than {max_depth} levels, the file store's limit") from None
     return env
 
@@ -180,12 +180,7 @@ def envelope(record: Record, max_depth: int | None = None) -> dict[str, Any]:
 def make_record(record_id: str, data: dict[str, Any], metadata: dict[str, Any] | None
                 ) -> Record:
     """A Record over already-decoded values, without re-validating them."""
-    rec = Record.__new__(Record)
-    rec._data = data
-    rec._field_meta = {}
-    rec.metadata = metadata if metadata is not None else {}
-    rec._id = record_id
-    return rec
+    return Record.trusted(data, metadata, record_id)
 
 
 def from_envelope(env: Any, source: str, where: str, tagged: bool = True) -> Record:

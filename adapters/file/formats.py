@@ -259,7 +259,7 @@ class CsvFormat:
         """See ``SnapshotFormat.dump``."""
         columns: dict[str, int] = {}
         for rec in records:
-            for key in rec._data:
+            for key in rec.data:
                 if key not in columns:
                     columns[key] = len(columns)
         buf = io.StringIO(newline="")
@@ -268,9 +268,9 @@ class CsvFormat:
         width = len(columns)
         for rec in records:
             row: list[str] = [""] * width
-            for key, value in rec._data.items():
+            for key, value in rec.data.items():
                 row[columns[key]] = dump_value(value)
-            writer.writerow([text_cell(rec._id or ""),
+            writer.writerow([text_cell(rec.id or ""),
                              dump_value(rec.metadata) if rec.metadata else "", *row])
         # every cell is valid Unicode now (typed JSON escapes lone surrogates, text_cell too)
         return _compress(buf.getvalue().encode("utf-8"), compression)

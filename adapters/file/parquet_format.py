@@ -103,10 +103,10 @@ class ParquetFormat:
         pa, pq = _pyarrow()
         keys: dict[str, None] = {}
         for rec in records:
-            for key in rec._data:
+            for key in rec.data:
                 if key not in keys:
                     keys[key] = None
-        ids: list[str] = [rec._id or "" for rec in records]
+        ids: list[str] = [rec.id or "" for rec in records]
         id_kind = "str"
         try:
             id_array = pa.array(ids, type=pa.string())
@@ -121,7 +121,7 @@ class ParquetFormat:
         names = [ID_COLUMN, METADATA_COLUMN]
         kinds: list[list[str]] = []
         for key in keys:
-            values = [rec._data.get(key, _ABSENT) for rec in records]
+            values = [rec.data.get(key, _ABSENT) for rec in records]
             kind = _field_kind(values)
             array = None
             if kind != "json":

@@ -223,12 +223,9 @@ def row_values(record: Record) -> tuple[str, str, str]:
 
 def to_record(record_id: str, data_text: str, metadata_text: str | None) -> Record:
     """A record from a row's id, data text and metadata text."""
-    out = Record.__new__(Record)
-    out._data = loads_object(data_text)
-    out._field_meta = {}
-    out.metadata = loads_object(metadata_text) if metadata_text not in (None, "{}") else {}
-    out._id = record_id
-    return out
+    return Record.trusted(loads_object(data_text),
+                          loads_object(metadata_text) if metadata_text not in (None, "{}") else {},
+                          record_id)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

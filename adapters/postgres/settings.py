@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ...domain.errors import ConfigurationError, QueryError
-from ...domain.query import _check_path
+from ...domain.query import check_path
 from ...domain.values import lone_surrogate
 from ...ports.secrets import Secret
 
@@ -217,7 +217,7 @@ class IndexSpec:
                 raise ConfigurationError(f"postgres {kind} index needs a field")
             return cls(None, "gin")
         try:
-            _check_path(path)
+            check_path(path)
         except QueryError as err:
             raise ConfigurationError(f"postgres index: {err}") from err
         if "\x00" in str(path) or lone_surrogate(str(path)) is not None:
