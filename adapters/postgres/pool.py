@@ -9,6 +9,7 @@ round trip -- and the operation runs on a fresh connection.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import select
 import threading
@@ -28,8 +29,8 @@ def socket_is_dead(fileno: int) -> bool:
     return bool(readable)
 
 
-class ConnectionPool:
-    """Connections made by ``connect``, at most ``max_size`` open at once."""
+class _PoolBase:
+    """The bookkeeping both pools share; the two classes add only their locking and I/O."""
 
     def __init__(self, connect: Callable[[], Any], *, min_size: int, max_size: int,
                  timeout: float, describe: str) -> None:
@@ -41,7 +42,6 @@ class ConnectionPool:
         self._idle: list[Any] = []
         self._size = 0
         self._closed = False
-        self._cond = threading.Condition()
 
     @property
     def size(self) -> int:
@@ -52,6 +52,51 @@ class ConnectionPool:
     def idle(self) -> int:
         return len(self._idle)
 
+    def _take(self, dead: list[Any]) -> Any:
+        """A live idle connection, else None after reserving room for a new one (the
+        caller opens it), else ``_WAIT``; dead idle connections are moved to ``dead``."""
+        while self._idle:
+            conn = self._idle.pop()
+            if not conn.closed and not socket_is_dead(conn.fileno()):
+                return conn
+            self._size -= 1
+            dead.append(conn)
+        if self._size < self.max_size:
+            self._size += 1
+            return None
+        return _WAIT
+
+    def _exhausted(self) -> OperationalError:
+        return OperationalError(
+            f"postgres {self._describe}: all {self.max_size} pooled connections "
+            f"stayed in use for {self.timeout:g} s (raise pool_max_size?)")
+
+    def _put(self, conn: Any, broken: bool) -> bool:
+        """Return ``conn`` to the idle list; False when it is to be closed instead."""
+        if broken or self._closed or conn.closed:
+            self._size -= 1
+            return False
+        self._idle.append(conn)
+        return True
+
+    def _take_idle(self) -> list[Any]:
+        idle, self._idle = self._idle, []
+        self._size -= len(idle)
+        return idle
+
+
+_WAIT = object()
+
+
+class ConnectionPool(_PoolBase):
+    """Connections made by ``connect``, at most ``max_size`` open at once."""
+
+    def __init__(self, connect: Callable[[], Any], *, min_size: int, max_size: int,
+                 timeout: float, describe: str) -> None:
+        super().__init__(connect, min_size=min_size, max_size=max_size, timeout=timeout,
+                         describe=describe)
+        self._cond = threading.Condition()
+
     def fill(self) -> None:
         """Open connections up to ``min_size``."""
         while True:
@@ -59,33 +104,9 @@ class ConnectionPool:
                 if self._size >= self.min_size:
                     return
                 self._size += 1
-            try:
-                conn = self._connect()
-            except BaseException:
-                with self._cond:
-                    self._size -= 1
-                raise
-            self.release(conn)
+            self.release(self._open())
 
-    def acquire(self) -> Any:
-        deadline = time.monotonic() + self.timeout
-        with self._cond:
-            while True:
-                while self._idle:
-                    conn = self._idle.pop()
-                    if not conn.closed and not socket_is_dead(conn.fileno()):
-                        return conn
-                    self._size -= 1
-                    _close_quietly(conn)
-                if self._size < self.max_size:
-                    self._size += 1
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise OperationalError(
-                        f"postgres {self._describe}: all {self.max_size} pooled connections "
-                        f"stayed in use for {self.timeout:g} s (raise pool_max_size?)")
-                self._cond.wait(remaining)
+    def _open(self) -> Any:
         try:
             return self._connect()
         except BaseException:
@@ -94,20 +115,32 @@ class ConnectionPool:
                 self._cond.notify()
             raise
 
+    def acquire(self) -> Any:
+        deadline = time.monotonic() + self.timeout
+        dead: list[Any] = []
+        try:
+            with self._cond:
+                while (conn := self._take(dead)) is _WAIT:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise self._exhausted()
+                    self._cond.wait(remaining)
+        finally:
+            for old in dead:
+                _close_quietly(old)
+        return self._open() if conn is None else conn
+
     def release(self, conn: Any, broken: bool = False) -> None:
         with self._cond:
-            if broken or self._closed or conn.closed:
-                self._size -= 1
-                _close_quietly(conn)
-            else:
-                self._idle.append(conn)
+            kept = self._put(conn, broken)
             self._cond.notify()
+        if not kept:
+            _close_quietly(conn)
 
     def drop_idle(self) -> None:
         """Close every idle connection (after one was found dead, the rest likely are)."""
         with self._cond:
-            idle, self._idle = self._idle, []
-            self._size -= len(idle)
+            idle = self._take_idle()
         for conn in idle:
             _close_quietly(conn)
 
@@ -122,88 +155,59 @@ def _close_quietly(conn: Any) -> None:
         conn.close()
 
 
-class AsyncConnectionPool:
+class AsyncConnectionPool(_PoolBase):
     """The same pool for psycopg 3's async connections (``connect`` is a coroutine
     function); one per event loop."""
 
-    def __init__(self, connect: Callable[[], Any], *, min_size: int, max_size: int,
-                 timeout: float, describe: str) -> None:
-        self._connect = connect
-        self.min_size = min_size
-        self.max_size = max_size
-        self.timeout = timeout
-        self._describe = describe
-        self._idle: list[Any] = []
-        self._size = 0
-        self._closed = False
-        self._cond: Any = None
+    _cond: Any = None
 
     def _condition(self) -> Any:
-        import asyncio
-
         if self._cond is None:
             self._cond = asyncio.Condition()
         return self._cond
 
-    @property
-    def size(self) -> int:
-        return self._size
-
     async def fill(self) -> None:
         while self._size < self.min_size:
             self._size += 1
-            try:
-                conn = await self._connect()
-            except BaseException:
-                self._size -= 1
-                raise
-            await self.release(conn)
+            await self.release(await self._open())
 
-    async def acquire(self) -> Any:
-        import asyncio
-
-        cond = self._condition()
-        deadline = time.monotonic() + self.timeout
-        async with cond:
-            while True:
-                while self._idle:
-                    conn = self._idle.pop()
-                    if not conn.closed and not socket_is_dead(conn.fileno()):
-                        return conn
-                    self._size -= 1
-                    await _aclose_quietly(conn)
-                if self._size < self.max_size:
-                    self._size += 1
-                    break
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise OperationalError(
-                        f"postgres {self._describe}: all {self.max_size} pooled connections "
-                        f"stayed in use for {self.timeout:g} s (raise pool_max_size?)")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(cond.wait(), remaining)
+    async def _open(self) -> Any:
         try:
             return await self._connect()
         except BaseException:
+            cond = self._condition()
             async with cond:
                 self._size -= 1
                 cond.notify()
             raise
 
+    async def acquire(self) -> Any:
+        cond = self._condition()
+        deadline = time.monotonic() + self.timeout
+        dead: list[Any] = []
+        try:
+            async with cond:
+                while (conn := self._take(dead)) is _WAIT:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise self._exhausted()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(cond.wait(), remaining)
+        finally:
+            for old in dead:
+                await _aclose_quietly(old)
+        return await self._open() if conn is None else conn
+
     async def release(self, conn: Any, broken: bool = False) -> None:
         cond = self._condition()
         async with cond:
-            if broken or self._closed or conn.closed:
-                self._size -= 1
-                await _aclose_quietly(conn)
-            else:
-                self._idle.append(conn)
+            kept = self._put(conn, broken)
             cond.notify()
+        if not kept:
+            await _aclose_quietly(conn)
 
     async def drop_idle(self) -> None:
-        idle, self._idle = self._idle, []
-        self._size -= len(idle)
-        for conn in idle:
+        for conn in self._take_idle():
             await _aclose_quietly(conn)
 
     async def close(self) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from ...domain.errors import ConcurrencyError, DataknobsError, RecordExistsError
 from ...domain.query import Query
-from ...domain.records import Record, _assign, lookup
+from ...domain.records import Record, assign_path, lookup
 from ...domain.values import MISSING
 from .serializer import loads_value, row_values, to_record
 from .settings import IndexSpec, index_name, quote_identifier
@@ -33,7 +33,8 @@ def ident(name: str) -> str:
 class Statements:
     """SQL for one table ``schema.table`` and the translator of its queries."""
 
-    def __init__(self, table_schema: str, table: str, indexes: Sequence[IndexSpec]) -> None:
+    def __init__(self, table_schema: str, table: str, indexes: Sequence[IndexSpec],
+                 ilike_collation: str | None = ICU_COLLATION) -> None:
         self.table_schema = table_schema
         self.table = table
         self.indexes = tuple(indexes)
@@ -43,7 +44,8 @@ class Statements:
         self._sequence_regclass = literal(f"{quote_identifier(table_schema)}."
                                           f"{quote_identifier(seq_name)}")
         self.translator = Translator(
-            gin_whole_column=any(i.kind == "gin" and i.field is None for i in self.indexes))
+            gin_whole_column=any(i.kind == "gin" and i.field is None for i in self.indexes),
+            ilike_collation=ilike_collation)
         t, seq = self.qualified, self._sequence_regclass
         cols = "id, data, metadata"
         self.insert_one = f"INSERT INTO {t} ({cols}) VALUES (%s, %s::jsonb, %s::jsonb)"
@@ -75,6 +77,11 @@ class Statements:
         self.icu_available = ("SELECT EXISTS(SELECT 1 FROM pg_collation "
                               f"WHERE collname = {literal(ICU_COLLATION)})")
         self.regclass_name = f"{quote_identifier(table_schema)}.{quote_identifier(table)}"
+
+    def without_icu(self) -> Statements:
+        """The statements for a server without ICU collations (ILIKE folds case with the
+        database's default collation)."""
+        return Statements(self.table_schema, self.table, self.indexes, ilike_collation=None)
 
     # -- DDL -------------------------------------------------------------------------------
     def create_table(self) -> list[str]:
@@ -177,10 +184,9 @@ def project_row(row: Sequence[Any], fields: Sequence[str]) -> Record:
     for path, text in found:
         if lookup(partial, path) is not MISSING:
             continue  # already inside a shorter path's value
-        _assign(partial, path, loads_value(text))
+        assign_path(partial, path, loads_value(text))
     full = to_record(row[0], "{}", row[-1])
-    full._data = partial
-    return full.project(fields)
+    return Record.trusted(partial, full.metadata, full.id).project(fields)
 
 
 def multi_row(sql: str, template: str, n: int) -> str:

@@ -142,11 +142,13 @@ class Translator:
     ``gin_paths`` lists the paths covered by a GIN ``jsonb_path_ops`` index ("" for the whole
     column): equality filters on them add a containment test the index can answer."""
 
-    def __init__(self, gin_whole_column: bool = False) -> None:
+    def __init__(self, gin_whole_column: bool = False,
+                 ilike_collation: str | None = ICU_COLLATION) -> None:
         self.gin_whole_column = gin_whole_column
         #: the collation ILIKE folds case with: ICU's root locale (simple Unicode case
-        #: folding, every alphabet) when the server has it, else the database default
-        self.ilike_collation: str | None = ICU_COLLATION
+        #: folding, every alphabet) when the server has it, else (None) the database default.
+        #: Fixed at construction: the SQL is a function of the query and these settings.
+        self.ilike_collation = ilike_collation
         self._dispatch: dict[Operator, Callable[[Filter, str, list[Any]], str]] = {
             Operator.EQ: self._eq,
             Operator.IN: self._in,

@@ -29,6 +29,7 @@ from dataknobs_data.domain.errors import (
     SerializationError,
     UnsupportedQueryError,
 )
+from dataknobs_data.ports.flows import Call, Flow
 from dataknobs_data.testing.runner import AsyncAsSync, EventLoopThread
 from dataknobs_data.testing.servers.postgres import PostgresTestServer
 
@@ -67,19 +68,15 @@ def open_db(request: pytest.FixtureRequest, pg_options: dict[str, Any]) -> Itera
 
 
 def setting_on_the_adapters_connection(db: Any) -> str:
-    """``standard_conforming_strings`` as the adapter's own connections see it."""
+    """``standard_conforming_strings`` as the adapter's own connections see it (a flow run
+    by the adapter's own driver, like every operation)."""
     sql = "SELECT current_setting('standard_conforming_strings')"
-    if isinstance(db, AsyncAsSync):
-        return str(db._run("probe", _async_fetch(sql)))
-    return str(db._run("probe", lambda cur: (cur.execute(sql, []), cur.fetchone()[0])[1]))
 
+    def work(cur: Any) -> Flow:
+        yield Call("execute", (sql, []), on=cur)
+        return (yield Call("fetchone", on=cur))[0]
 
-def _async_fetch(sql: str) -> Callable[[Any], Any]:
-    async def work(cur: Any) -> Any:
-        await cur.execute(sql, [])
-        return (await cur.fetchone())[0]
-
-    return work
+    return str(db._drive(db._run("probe", work)))
 
 
 # -- 1. field names are literals quoted by the driver --------------------------------------
