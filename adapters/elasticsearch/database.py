@@ -8,13 +8,14 @@ docs/backends/elasticsearch.md describes the options, the mapping and the measur
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ...domain.errors import ConfigurationError, DataknobsError
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
+from ...ports import flows
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase
 from ...ports.streaming import StreamConfig
@@ -107,6 +108,116 @@ class ElasticsearchOptions:
     def _failure(self, err: BaseException, action: str) -> Exception:
         return translate_error(err, self.settings.where, action)
 
+    # -- running the flows of ``operations`` (both adapters) --------------------------------
+    client: Any  # each adapter's own (sync or async) client
+    _run_flow: Callable[[Any, flows.Flow], Any]  # run_flow or arun_flow
+    _run_stream: Callable[[Any, flows.Flow], Any]  # stream_flow or astream_flow
+
+    def _steps(self, flow: Flow, then: Callable[[Any], Any] | None = None,
+               into: list[Record] | None = None) -> flows.Flow:
+        """An ``operations`` flow as ``ports.flows`` steps: each client step is a call of the
+        adapter's ``_perform``; a client error is thrown into the flow (which may handle it)
+        and, unhandled, becomes a domain error; the records of each page emitted are emitted
+        one by one (or added to ``into``); the result goes through ``then``."""
+        value: Any = None
+        error: Exception | None = None
+        last: Call | Bulk | None = None
+        while True:
+            try:
+                step = flow.throw(error) if error is not None else flow.send(value)
+            except StopIteration as stop:
+                return stop.value if then is None else then(stop.value)
+            except DataknobsError:
+                raise
+            except Exception as exc:
+                if exc is error and last is not None:
+                    raise self._failure(exc, last.action) from None
+                raise
+            value, error = None, None
+            if isinstance(step, Emit):
+                if into is not None:
+                    into.extend(step.records)
+                else:
+                    for record in step.records:
+                        yield flows.Emit(record)
+                continue
+            last = step
+            try:
+                value = yield flows.Call("_perform", (step,))
+            except DataknobsError:
+                raise
+            except Exception as err:
+                error = err
+
+    def _method(self, step: Call) -> Any:
+        """The client method a step calls (``indices.exists`` and the like included)."""
+        target = self.client
+        for part in step.method.split("."):
+            target = getattr(target, part)
+        return target
+
+    @staticmethod
+    def _response(step: Call, resp: Any) -> Any:
+        if step.method == "indices.exists":
+            return bool(resp)
+        return getattr(resp, "body", resp)
+
+    def _drive(self, flow: Flow, then: Callable[[Any], Any] | None = None) -> Any:
+        """The flow's result (sync adapter) or a coroutine of it (async adapter)."""
+        return self._run_flow(self, self._steps(flow, then))
+
+    # -- the hooks of the ports ----------------------------------------------------------------
+    def _connect(self) -> Any:
+        return self._drive(self.operations.ensure_index())
+
+    def _create(self, record_id: str, record: Record) -> Any:
+        return self._drive(self.operations.create(record_id, record))
+
+    def _read(self, record_id: str) -> Any:
+        return self._drive(self.operations.read(record_id))
+
+    def _update(self, record_id: str, record: Record, expected_version: str | None) -> Any:
+        return self._drive(self.operations.update(record_id, record, expected_version), bool)
+
+    def _delete(self, record_id: str, expected_version: str | None) -> Any:
+        return self._drive(self.operations.delete(record_id, expected_version), bool)
+
+    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> Any:
+        return self._drive(self.operations.upsert(record_id, record, expected_version))
+
+    def _get_version(self, record_id: str) -> Any:
+        return self._drive(self.operations.get_version(record_id))
+
+    def _create_batch(self, records: list[Record]) -> Any:
+        return self._drive(self.operations.create_batch(records))
+
+    def _read_batch(self, record_ids: list[str]) -> Any:
+        return self._drive(self.operations.read_batch(record_ids))
+
+    def _update_batch(self, updates: list[tuple[str, Record]]) -> Any:
+        return self._drive(self.operations.update_batch(updates))
+
+    def _delete_batch(self, record_ids: list[str]) -> Any:
+        return self._drive(self.operations.delete_batch(record_ids))
+
+    def _upsert_batch(self, records: list[Record]) -> Any:
+        return self._drive(self.operations.upsert_batch(records))
+
+    def _search(self, query: Query) -> Any:
+        out: list[Record] = []
+        return self._run_flow(self, self._steps(self.operations.scan(query),
+                                                lambda _: out, into=out))
+
+    def _count(self, query: Query) -> Any:
+        return self._drive(self.operations.count(query), int)
+
+    def _clear(self) -> Any:
+        return self._drive(self.operations.clear(), int)
+
+    def _stream_read(self, query: Query, config: StreamConfig) -> Any:
+        return self._run_stream(self, self._steps(self.operations.scan(query,
+                                                                       config.batch_size)))
+
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(index={self.index!r}, {self.settings.describe()}, "
                 f"refresh={self.operations.refresh!r})")
@@ -139,109 +250,16 @@ class ElasticsearchDatabase(ElasticsearchOptions, SyncDatabase):
 
             return list(helpers.streaming_bulk(client, step.actions, raise_on_error=False,
                                                raise_on_exception=False, **step.options))
-        target = client
-        for part in step.method.split("."):
-            target = getattr(target, part)
-        resp = target(**step.kwargs)
-        if step.method == "indices.exists":
-            return bool(resp)
-        return getattr(resp, "body", resp)
+        return self._response(step, self._method(step)(**step.kwargs))
 
-    def _iterate(self, flow: Flow) -> Iterator[Emit]:
-        """Run a flow, yielding what it emits; returns the flow's result. A client error is
-        thrown into the flow (which may handle it); unhandled, it becomes a domain error."""
-        value: Any = None
-        error: Exception | None = None
-        last: Call | Bulk | None = None
-        while True:
-            try:
-                step = flow.throw(error) if error is not None else flow.send(value)
-            except StopIteration as stop:
-                return stop.value
-            except DataknobsError:
-                raise
-            except Exception as exc:
-                if exc is error and last is not None:
-                    raise self._failure(exc, last.action) from None
-                raise
-            value, error = None, None
-            if isinstance(step, Emit):
-                yield step
-                continue
-            last = step
-            try:
-                value = self._perform(step)
-            except DataknobsError:
-                raise
-            except Exception as err:
-                error = err
-
-    def _run(self, flow: Flow) -> Any:
-        it = self._iterate(flow)
-        try:
-            while True:
-                next(it)
-        except StopIteration as stop:
-            return stop.value
-
-    # -- hooks ----------------------------------------------------------------------------------
-    def _connect(self) -> None:
-        self._run(self.operations.ensure_index())
+    _run_flow = staticmethod(flows.run_flow)
+    _run_stream = staticmethod(flows.stream_flow)
 
     def _close(self) -> None:
         with self._client_lock:
             if self._es is not None:
                 self._es.close()
                 self._es = None
-
-    def _create(self, record_id: str, record: Record) -> None:
-        self._run(self.operations.create(record_id, record))
-
-    def _read(self, record_id: str) -> Record | None:
-        return self._run(self.operations.read(record_id))
-
-    def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
-        return bool(self._run(self.operations.update(record_id, record, expected_version)))
-
-    def _delete(self, record_id: str, expected_version: str | None) -> bool:
-        return bool(self._run(self.operations.delete(record_id, expected_version)))
-
-    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
-        self._run(self.operations.upsert(record_id, record, expected_version))
-
-    def _get_version(self, record_id: str) -> str | None:
-        return self._run(self.operations.get_version(record_id))
-
-    def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
-        return self._run(self.operations.create_batch(records))
-
-    def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
-        return self._run(self.operations.read_batch(record_ids))
-
-    def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
-        return self._run(self.operations.update_batch(updates))
-
-    def _delete_batch(self, record_ids: list[str]) -> list[bool]:
-        return self._run(self.operations.delete_batch(record_ids))
-
-    def _upsert_batch(self, records: list[Record]) -> None:
-        self._run(self.operations.upsert_batch(records))
-
-    def _search(self, query: Query) -> list[Record]:
-        out: list[Record] = []
-        for emit in self._iterate(self.operations.scan(query)):
-            out.extend(emit.records)
-        return out
-
-    def _count(self, query: Query) -> int:
-        return int(self._run(self.operations.count(query)))
-
-    def _clear(self) -> int:
-        return int(self._run(self.operations.clear()))
-
-    def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
-        for emit in self._iterate(self.operations.scan(query, config.batch_size)):
-            yield from emit.records
 
 
 __all__ = ["ElasticsearchDatabase", "ElasticsearchOptions"]
