@@ -445,10 +445,12 @@ def output_matches(expected: list[str], output: str) -> bool:
 @pytest.fixture
 def page_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh working directory with a copy of examples/, as a reader at the repository root
-    has it (the pages' relative paths start there)."""
+    has it (the pages' relative paths start there); the modules a page writes there import
+    as they would for a script run from that directory."""
     shutil.copytree(ROOT / "examples", tmp_path / "examples",
                     ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delenv("DATAKNOBS_CONFIG", raising=False)
     monkeypatch.delenv("DATAKNOBS_DEBUG", raising=False)
     return tmp_path
