@@ -13,175 +13,24 @@ from __future__ import annotations
 
 import heapq
 import operator
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .errors import QueryError
+from .operators import value_predicate
 from .query import Condition, Filter, LogicOperator, Operator, Query, SortOrder, SortSpec
 from .records import Record, lookup, split_path
 from .values import (
     MISSING,
     RANK_BOOL,
-    RANK_DATETIME,
     RANK_NUMBER,
     RANK_STRING,
     as_instant,
-    hash_key,
     sort_key,
     type_rank,
-    values_equal,
 )
 
-ValuePredicate = Callable[[Any], bool]
 RecordPredicate = Callable[[dict[str, Any]], bool]
-
-
-def like_tokens(pattern: str) -> Iterator[tuple[bool, str]]:
-    """A SQL LIKE pattern as (wildcard, character) pairs: ``(True, "%")`` any run,
-    ``(True, "_")`` one character, ``(False, c)`` the literal ``c``. ``\\`` escapes the next
-    character; a lone trailing ``\\`` is a literal backslash (specification R40, R41).
-    Every backend renders LIKE from these tokens, so they all read a pattern alike."""
-    i, n = 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "\\" and i + 1 < n:
-            yield False, pattern[i + 1]
-            i += 2
-            continue
-        yield ch in "%_", ch
-        i += 1
-
-
-def like_to_regex(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
-    """Compile a SQL LIKE pattern: ``%`` any run, ``_`` one character, ``\\`` escapes."""
-    out = [(".*" if ch == "%" else ".") if wild else re.escape(ch)
-           for wild, ch in like_tokens(pattern)]
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile("".join(out), flags)
-
-
-def _eq_predicate(x: Any) -> ValuePredicate:
-    rank = type_rank(x)
-    if rank == RANK_NUMBER:
-        return lambda v: (type(v) is int or type(v) is float) and v == x
-    if rank == RANK_STRING:
-        return lambda v: type(v) is str and v == x
-    if rank == RANK_BOOL:
-        return lambda v: type(v) is bool and v == x
-    if rank == RANK_DATETIME:
-        xi = as_instant(x)
-        return lambda v: type(v) is datetime and as_instant(v) == xi
-    return lambda v: v is not MISSING and v is not None and values_equal(v, x)
-
-
-def _ordering_predicate(op: Operator, x: Any) -> ValuePredicate:
-    rank = type_rank(x)
-    if rank == RANK_DATETIME:
-        xi = as_instant(x)
-        if op is Operator.GT:
-            return lambda v: type(v) is datetime and as_instant(v) > xi
-        if op is Operator.GTE:
-            return lambda v: type(v) is datetime and as_instant(v) >= xi
-        if op is Operator.LT:
-            return lambda v: type(v) is datetime and as_instant(v) < xi
-        return lambda v: type(v) is datetime and as_instant(v) <= xi
-    if rank == RANK_NUMBER:
-        if op is Operator.GT:
-            return lambda v: (type(v) is int or type(v) is float) and v > x
-        if op is Operator.GTE:
-            return lambda v: (type(v) is int or type(v) is float) and v >= x
-        if op is Operator.LT:
-            return lambda v: (type(v) is int or type(v) is float) and v < x
-        return lambda v: (type(v) is int or type(v) is float) and v <= x
-    if op is Operator.GT:
-        return lambda v: type(v) is str and v > x
-    if op is Operator.GTE:
-        return lambda v: type(v) is str and v >= x
-    if op is Operator.LT:
-        return lambda v: type(v) is str and v < x
-    return lambda v: type(v) is str and v <= x
-
-
-def _in_predicate(items: Sequence[Any]) -> ValuePredicate:
-    keys: set[Any] = set()
-    structured: list[Any] = []
-    for item in items:
-        key = hash_key(item)
-        if key is None:
-            structured.append(item)
-        else:
-            keys.add(key)
-    strings = {k[1] for k in keys if k[0] == RANK_STRING}
-    numbers = {k[1] for k in keys if k[0] == RANK_NUMBER}
-    bools = {k[1] for k in keys if k[0] == RANK_BOOL}
-    instants = {k[1] for k in keys if k[0] == RANK_DATETIME}
-
-    def pred(v: Any) -> bool:
-        t = type(v)
-        if t is str:
-            return v in strings
-        if t is int or t is float:
-            return v in numbers
-        if t is bool:
-            return v in bools
-        if t is datetime:
-            return as_instant(v) in instants
-        if v is MISSING or v is None:
-            return False
-        return any(values_equal(v, s) for s in structured)
-
-    return pred
-
-
-def _between_predicate(low: Any, high: Any) -> ValuePredicate:
-    rank = type_rank(low)
-    if rank == RANK_DATETIME:
-        lo, hi = as_instant(low), as_instant(high)
-        return lambda v: type(v) is datetime and lo <= as_instant(v) <= hi
-    if rank == RANK_NUMBER:
-        return lambda v: (type(v) is int or type(v) is float) and low <= v <= high
-    return lambda v: type(v) is str and low <= v <= high
-
-
-def value_predicate(f: Filter) -> ValuePredicate:
-    """A predicate over one looked-up value (``MISSING`` when the field is absent)."""
-    op, x = f.operator, f.value
-    pred: ValuePredicate
-    if op is Operator.EXISTS:
-        return lambda v: v is not MISSING and v is not None
-    if op is Operator.NOT_EXISTS:
-        return lambda v: v is MISSING or v is None
-    if op.negated:
-        positive = value_predicate(Filter(f.field, op.positive, x))
-        return lambda v: v is not MISSING and v is not None and not positive(v)
-    if op is Operator.EQ:
-        pred = _eq_predicate(x)
-    elif op in (Operator.GT, Operator.GTE, Operator.LT, Operator.LTE):
-        pred = _ordering_predicate(op, x)
-    elif op is Operator.IN:
-        pred = _in_predicate(x)
-    elif op is Operator.BETWEEN:
-        pred = _between_predicate(x[0], x[1])
-    elif op in (Operator.LIKE, Operator.ILIKE):
-        rx = like_to_regex(x, ignore_case=op is Operator.ILIKE)
-        fullmatch = rx.fullmatch
-        pred = lambda v: type(v) is str and fullmatch(v) is not None  # noqa: E731
-    elif op is Operator.REGEX:
-        pattern = x
-        # ``$`` is portable only as the last character. Python's ``$`` would also match before
-        # a trailing newline; PostgreSQL's and Lucene's do not: anchor at the very end.
-        backslashes = len(x[:-1]) - len(x[:-1].rstrip("\\"))
-        if x.endswith("$") and backslashes % 2 == 0:
-            pattern = x[:-1] + r"\Z"
-        search = re.compile(pattern, re.DOTALL).search
-        pred = lambda v: type(v) is str and search(v) is not None  # noqa: E731
-    elif op is Operator.STARTS_WITH:
-        pred = lambda v: type(v) is str and v.startswith(x)  # noqa: E731
-    else:  # pragma: no cover - every operator is handled above
-        raise QueryError(f"operator {op.name} has no reference semantics")
-    return pred
 
 
 def _getter(path: str) -> Callable[[dict[str, Any]], Any]:
@@ -269,7 +118,7 @@ class _Codegen:
         if op is Operator.STARTS_WITH:
             return f"({first}.__class__ is str and {v}.startswith({self.const(x)}))"
         # everything else: the closure of ``value_predicate`` (false for None and MISSING)
-        return f"{self.const(value_predicate(f))}({first})"
+        return f"{self.const(value_predicate(f.operator, f.value))}({first})"
 
 
 _ORDERING = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LTE: "<="}

@@ -23,62 +23,8 @@ from enum import Enum
 from typing import Any, Union
 
 from .errors import QueryError, SerializationError
+from .operators import ORDERING_OPERATORS, PATTERN_OPERATORS, Operator, value_predicate
 from .values import check_value, orderable_rank
-
-
-class Operator(Enum):
-    """Filter operators. Values are the dataknobs-data spellings."""
-
-    EQ = "="
-    NEQ = "!="
-    GT = ">"
-    GTE = ">="
-    LT = "<"
-    LTE = "<="
-    IN = "in"
-    NOT_IN = "not_in"
-    LIKE = "like"
-    NOT_LIKE = "not_like"
-    ILIKE = "ilike"
-    REGEX = "regex"
-    STARTS_WITH = "starts_with"
-    EXISTS = "exists"
-    NOT_EXISTS = "not_exists"
-    BETWEEN = "between"
-    NOT_BETWEEN = "not_between"
-
-    @classmethod
-    def _missing_(cls, value: object) -> Operator | None:
-        if isinstance(value, str):
-            text = value.strip().lower().replace(" ", "_")
-            aliases = {"==": "=", "eq": "=", "ne": "!=", "neq": "!=", "<>": "!=", "gt": ">",
-                       "gte": ">=", "ge": ">=", "lt": "<", "lte": "<=", "le": "<="}
-            text = aliases.get(text, text)
-            for member in cls:
-                if member.value == text or member.name.lower() == text:
-                    return member
-        return None
-
-    @property
-    def negated(self) -> bool:
-        """Whether this is the negated form of a positive operator."""
-        return self in _NEGATED
-
-    @property
-    def positive(self) -> Operator:
-        """The positive operator of a negated one (itself for positives)."""
-        return _NEGATED.get(self, self)
-
-
-_NEGATED = {
-    Operator.NEQ: Operator.EQ,
-    Operator.NOT_IN: Operator.IN,
-    Operator.NOT_LIKE: Operator.LIKE,
-    Operator.NOT_BETWEEN: Operator.BETWEEN,
-}
-
-ORDERING_OPERATORS = frozenset({Operator.GT, Operator.GTE, Operator.LT, Operator.LTE})
-PATTERN_OPERATORS = frozenset({Operator.LIKE, Operator.NOT_LIKE, Operator.ILIKE})
 
 
 class SortOrder(Enum):
@@ -289,9 +235,7 @@ class Filter:
 
     def matches(self, value: Any) -> bool:
         """Whether a field value (``MISSING`` for an absent field) satisfies this filter."""
-        from .matcher import value_predicate
-
-        return value_predicate(self)(value)
+        return value_predicate(self.operator, self.value)(value)
 
     def __and__(self, other: Condition) -> LogicCondition:
         return LogicCondition(LogicOperator.AND, [self, other])

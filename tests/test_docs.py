@@ -353,7 +353,8 @@ class PageRunner:
                 f"{block.where}: bash blocks are install blocks (write other commands as a "
                 f"console block): {line!r}")
             for step in steps[1:]:
-                pip = re.fullmatch(r'\.venv/bin/pip install -q -e "\.\[(\w+)\]"', step)
+                pip = re.fullmatch(r'\.venv/bin/pip install -q -e "\.\[(\w+)\]"'
+                                   r" --config-settings editable_mode=strict", step)
                 if pip is not None:
                     assert pip[1] in extras, f"{block.where}: no extra {pip[1]!r}: {line!r}"
                 elif step.startswith(".venv/bin/python -m pytest"):

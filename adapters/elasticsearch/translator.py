@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from ...domain.errors import QueryError, SerializationError, UnsupportedQueryError
-from ...domain.matcher import like_tokens
+from ...domain.operators import like_tokens
 from ...domain.query import Condition, Filter, LogicCondition, LogicOperator, Operator, SortOrder
 from ...domain.query import SortSpec as SortSpec
 from ...domain.values import (

@@ -32,6 +32,7 @@ from ...domain.errors import ConfigurationError, StorageError, shown
 from ...domain.records import Record
 from ...domain.values import lone_surrogate
 from .envelope import (
+    CellCache,
     dump_value,
     envelope,
     from_envelope,
@@ -367,48 +368,9 @@ def csv_field_limit(size: int) -> Iterator[None]:
                 csv.field_size_limit(previous)
 
 
-class CellCache:
-    """Typed JSON cells of one column parsed once per distinct text: cells repeat (flags,
-    categories, small numbers, timestamps), and a repeated immutable value is then one shared
-    object, which also makes later comparisons cheaper. Containers are parsed afresh every
-    time, since records must not share mutable values. A column whose cells rarely repeat
-    stops caching after ``PROBE`` misses."""
-
-    MAX_ENTRIES = 200_000
-    MAX_LENGTH = 80
-    PROBE = 1024
-
-    def __init__(self) -> None:
-        self._values: dict[str, Any] = {}
-        self._hits = 0
-        self._misses = 0
-        self._enabled = True
-
-    def load(self, cell: str) -> Any:
-        """The value of one typed JSON cell (``ValueError`` if it is not one)."""
-        if not self._enabled:
-            return load_value(cell)
-        value = self._values.get(cell, _UNCACHED)
-        if value is not _UNCACHED:
-            self._hits += 1
-            return value
-        value = load_value(cell)
-        self._misses += 1
-        if self._misses >= self.PROBE and self._misses > 2 * self._hits:
-            self._enabled = False  # mostly distinct values: the lookups only cost time
-            self._values.clear()
-        elif (len(cell) <= self.MAX_LENGTH and type(value) is not dict
-              and type(value) is not list and len(self._values) < self.MAX_ENTRIES):
-            self._values[cell] = value
-        return value
-
-
-_UNCACHED = object()
-
-
 _TEXT_FORMATS: dict[str, Any] = {
     "json": JsonFormat(), "jsonl": JsonLinesFormat(), "csv": CsvFormat(),
 }
 
-__all__ = ["FORMATS", "CellCache", "CsvFormat", "FileLayout", "JsonFormat", "JsonLinesFormat",
+__all__ = ["FORMATS", "CsvFormat", "FileLayout", "JsonFormat", "JsonLinesFormat",
            "SnapshotFormat", "get_format", "resolve_layout"]

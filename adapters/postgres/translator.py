@@ -369,7 +369,7 @@ _ORDERING = {Operator.GT: ">", Operator.GTE: ">=", Operator.LT: "<", Operator.LT
 
 
 def like_pattern(pattern: str) -> str:
-    """A LIKE pattern PostgreSQL reads as ``domain.matcher.like_to_regex`` does: ``\\``
+    """A LIKE pattern PostgreSQL reads as ``domain.operators.like_to_regex`` does: ``\\``
     escapes the next character; a trailing lone ``\\`` is a literal backslash."""
     if pattern.endswith("\\"):
         # count the run of backslashes: an odd run ends in an escape with nothing to escape
