@@ -12,8 +12,9 @@ of the order that ``order_matches`` reproduces faster.
 from __future__ import annotations
 
 import heapq
+import itertools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -396,22 +397,38 @@ def page(items: list[Any], query: Query | None) -> list[Any]:
     return items[start : start + query.limit_value]
 
 
-def apply_query(records: Iterable[Record], query: Query | None) -> list[Record]:
-    """Filter, sort, page and project records with the reference semantics.
-
-    Returns the input Record objects themselves (projected ones are new records); callers
-    that hand results out copy them."""
-    pred = compile_query(query)
+def select(rows: Iterable[tuple[str, Record]], query: Query | None, *,
+           matched: bool = False) -> list[tuple[str, Record]]:
+    """The query pipeline for adapters that evaluate queries in Python, written once: the
+    (id, record) rows whose data the query's condition holds for (every row when
+    ``matched``: the caller filtered them already), in the query's order (``sort_pairs``:
+    by its sort keys, ties and no keys by id), then offset and limit. Projection is left to
+    the caller (``Record.project``), which also decides what it copies. Ids are unique."""
+    pred = None if matched else compile_query(query)
     by_id: dict[str, Record] = {}
     pairs: list[tuple[str, dict[str, Any]]] = []
-    for rec in records:
-        rid = rec.id or ""
-        if pred(rec.data):
+    for rid, rec in rows:
+        if pred is None or pred(rec.data):
             by_id[rid] = rec
             pairs.append((rid, rec.data))
     sort_pairs(pairs, query)
-    chosen = [by_id[rid] for rid, _ in page(pairs, query)]
+    return [(rid, by_id[rid]) for rid, _ in page(pairs, query)]
+
+
+def window(items: Iterable[Any], query: Query | None) -> Iterator[Any]:
+    """The query's offset and limit applied lazily, for items already in query order (a
+    stream stops pulling once the limit is reached)."""
+    start = (query.offset_value or 0) if query is not None else 0
+    stop = None if query is None or query.limit_value is None else start + query.limit_value
+    return itertools.islice(items, start, stop)
+
+
+def apply_query(records: Iterable[Record], query: Query | None) -> list[Record]:
+    """Filter, sort, page and project records with the reference semantics (``select``).
+
+    Returns the input Record objects themselves (projected ones are new records); callers
+    that hand results out copy them."""
+    chosen = [rec for _, rec in select(((rec.id or "", rec) for rec in records), query)]
     if query is not None and query.fields:
         return [r.project(query.fields) for r in chosen]
     return chosen
-

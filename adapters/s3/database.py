@@ -35,7 +35,7 @@ from ...domain.errors import (
     SerializationError,
     StorageError,
 )
-from ...domain.matcher import compile_query, page, sort_pairs
+from ...domain.matcher import compile_query, page, select, window
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
@@ -750,13 +750,10 @@ class S3Database(SyncDatabase):
     def _search(self, query: Query) -> list[Record]:
         if not query.filters and not query.sort_specs:
             # id order and no condition: page the listing, fetch only the window
-            window = page(self._listing(), query)
-            return [self._out(rec, query) for _, rec in self._fetch_many(window)]
-        matched = self._matches(query)
-        by_id = dict(matched)
-        pairs = [(rid, rec.data) for rid, rec in matched]
-        sort_pairs(pairs, query)
-        return [self._out(by_id[rid], query) for rid, _ in page(pairs, query)]
+            rows = self._fetch_many(page(self._listing(), query))
+        else:
+            rows = select(self._fetch_many(self._listing()), query)
+        return [self._out(rec, query) for _, rec in rows]
 
     def _count(self, query: Query) -> int:
         if not query.filters:
@@ -779,37 +776,24 @@ class S3Database(SyncDatabase):
         entries = self._listing()
         size = max(1, config.batch_size)
         pred = compile_query(query)
-        skip = query.offset_value or 0
-        left = query.limit_value
-        if not query.sort_specs:
-            for start in range(0, len(entries), size):
-                if left is not None and left <= 0:
-                    return
-                for _, rec in self._fetch_many(entries[start:start + size]):
-                    if not pred(rec.data):
-                        continue
-                    if skip:
-                        skip -= 1
-                        continue
-                    if left is not None:
-                        if left <= 0:
-                            return
-                        left -= 1
-                    yield self._out(rec, query)
+
+        def fetched(chosen: list[Any]) -> Iterator[tuple[str, Record]]:
+            for start in range(0, len(chosen), size):
+                yield from self._fetch_many(chosen[start:start + size])
+
+        if not query.sort_specs:  # id order: the listing's, so matches stream in order
+            matching = (rec for _, rec in fetched(entries) if pred(rec.data))
+            for rec in window(matching, query):
+                yield self._out(rec, query)
             return
         sort_fields = [spec.field for spec in query.sort_specs]
+        keyed = [(rid, rec.project(sort_fields)) for rid, rec in fetched(entries)
+                 if pred(rec.data)]
         where = {e[0]: e for e in entries}
-        keyed: list[tuple[str, dict[str, Any]]] = []
-        for start in range(0, len(entries), size):
-            for rid, rec in self._fetch_many(entries[start:start + size]):
-                if pred(rec.data):
-                    keyed.append((rid, rec.project(sort_fields).data))
-        sort_pairs(keyed, query)
-        chosen = [where[rid] for rid, _ in page(keyed, query)]
+        chosen = [where[rid] for rid, _ in select(keyed, query, matched=True)]
         del keyed
-        for start in range(0, len(chosen), size):
-            for _, rec in self._fetch_many(chosen[start:start + size]):
-                yield self._out(rec, query)
+        for _, rec in fetched(chosen):
+            yield self._out(rec, query)
 
     def __repr__(self) -> str:
         endpoint = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
