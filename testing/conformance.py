@@ -37,7 +37,7 @@ from ..domain.records import Record
 from ..domain.values import MAX_DEPTH
 from ..ports.async_database import AsyncDatabase
 from ..ports.streaming import StreamConfig
-from .runner import AsyncAsSync, EventLoopThread
+from .runner import AdapterUnderTest, AsyncAsSync, EventLoopThread
 from .spec_cases import SpecExample, examples_of, run_example, spec_rule_ids
 
 # The shared dataset: every query test states its expected ids by hand, from the spec.
@@ -66,12 +66,13 @@ def ids_of(records: list[Record]) -> list[str]:
     return [r.id or "" for r in records]
 
 
-class _Base:
-    """Fixture plumbing: ``db`` is the adapter under test, sync-shaped."""
+class _Base(AdapterUnderTest):
+    """Fixture plumbing: ``db`` is the adapter under test, sync-shaped; ``database`` builds
+    the declared ``adapter`` unless a test class overrides it."""
 
     @pytest.fixture
-    def database(self) -> Iterator[Any]:  # pragma: no cover - the hook adapters override
-        raise NotImplementedError("override the `database` fixture in your test class")
+    def database(self, adapter_options: dict[str, Any]) -> Iterator[Any]:
+        yield self.build_adapter(adapter_options)()
 
     @pytest.fixture
     def db(self, database: Any) -> Iterator[Any]:

@@ -51,7 +51,7 @@ from ..domain.records import Record
 from ..domain.values import INT64_MAX, INT64_MIN
 from ..ports.async_database import AsyncDatabase
 from .differential import _report
-from .runner import AsyncAsSync, EventLoopThread
+from .runner import AdapterUnderTest, AsyncAsSync, EventLoopThread
 
 SEED_ENV = "DATAKNOBS_FIDELITY_SEED"
 EXAMPLES_ENV = "DATAKNOBS_FIDELITY_EXAMPLES"
@@ -221,7 +221,7 @@ class _Handle:
             self.raw.close()
 
 
-class FidelitySuite:
+class FidelitySuite(AdapterUnderTest):
     """Hostile records are kept exactly through a close and reopen, or refused clearly.
 
     Subclass it and provide the ``open_database`` fixture. Class attributes tune the
@@ -238,8 +238,8 @@ class FidelitySuite:
     max_string: ClassVar[int] = 3_000_000
 
     @pytest.fixture
-    def open_database(self) -> Callable[[], Any]:  # pragma: no cover - the hook to override
-        raise NotImplementedError("override the `open_database` fixture in your test class")
+    def open_database(self, adapter_options: dict[str, Any]) -> Callable[[], Any]:
+        return self.build_adapter(adapter_options)
 
     @classmethod
     def fidelity_settings(cls) -> settings:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from typing import Any, ClassVar, TypeVar
 
 from ..ports.async_database import AsyncDatabase
 
@@ -67,3 +67,26 @@ class AsyncAsSync:
             return result
 
         return call
+
+
+class AdapterUnderTest:
+    """The adapter a suite runs, declared instead of written as a fixture.
+
+    Set ``adapter`` (the class, sync or async) and, if needed, ``adapter_kwargs``; the
+    suite's fixture then builds ``adapter(**adapter_options, **adapter_kwargs)``, where
+    ``adapter_options`` is a fixture: empty by default (from the package's pytest plugin,
+    ``dataknobs_data.testing.plugin``), and a test directory's conftest overrides it with a
+    server's connection options and a fresh table, prefix or index. A test class may still
+    override the suite's fixture (``database``, ``open_database``) itself."""
+
+    adapter: ClassVar[type | None] = None
+    adapter_kwargs: ClassVar[dict[str, Any]] = {}
+
+    def build_adapter(self, options: Mapping[str, Any]) -> Callable[[], Any]:
+        """A factory of new handles on the declared adapter (each call opens one)."""
+        adapter = type(self).adapter
+        if adapter is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}: set `adapter` or override the suite's fixture")
+        kwargs = {**options, **type(self).adapter_kwargs}
+        return lambda: adapter(**kwargs)

@@ -15,18 +15,15 @@ from dataknobs_data.testing.fidelity import FidelitySuite
 
 
 class TestMemoryFidelity(FidelitySuite):
+    adapter = MemoryDatabase
     fidelity_examples = 150
 
     @pytest.fixture
     def open_database(self) -> Callable[[], Any]:
-        store = MemoryDatabase()
+        store = self.adapter()  # type: ignore[misc]
         return lambda: store
 
 
-class TestAsyncMemoryFidelity(FidelitySuite):
+class TestAsyncMemoryFidelity(TestMemoryFidelity):
+    adapter = AsyncMemoryDatabase
     fidelity_examples = 60
-
-    @pytest.fixture
-    def open_database(self) -> Callable[[], Any]:
-        store = AsyncMemoryDatabase()
-        return lambda: store

@@ -93,3 +93,9 @@ def es_server(es_session: _Server) -> ElasticsearchTestServer:
 def es_options(es_session: _Server) -> dict[str, Any]:
     """Adapter options for a fresh index of its own."""
     return es_session.options()
+
+
+@pytest.fixture
+def adapter_options(es_options: dict[str, Any]) -> dict[str, Any]:
+    """What the shipped suites pass to a declared ``adapter`` here: ``es_options``."""
+    return es_options

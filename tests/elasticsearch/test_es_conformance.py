@@ -3,10 +3,7 @@ async, against osmem-server (or ``DATAKNOBS_TEST_ES_URL``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
+from typing import Any, ClassVar
 
 from dataknobs_data.adapters.elasticsearch import (
     AsyncElasticsearchDatabase,
@@ -17,36 +14,25 @@ from dataknobs_data.testing.differential import DifferentialSuite
 
 
 class TestElasticsearchConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, es_options: dict[str, Any]) -> Iterator[ElasticsearchDatabase]:
-        yield ElasticsearchDatabase(**es_options)
+    adapter = ElasticsearchDatabase
 
 
-class TestAsyncElasticsearchConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, es_options: dict[str, Any]) -> Iterator[AsyncElasticsearchDatabase]:
-        yield AsyncElasticsearchDatabase.from_config({"backend": "elasticsearch", **es_options})
+class TestAsyncElasticsearchConformance(TestElasticsearchConformance):
+    adapter = AsyncElasticsearchDatabase
 
 
-class TestElasticsearchPagedConformance(DatabaseConformance):
+class TestElasticsearchPagedConformance(TestElasticsearchConformance):
     """Every result paged two records at a time (search_after, point in time)."""
 
-    @pytest.fixture
-    def database(self, es_options: dict[str, Any]) -> Iterator[ElasticsearchDatabase]:
-        yield ElasticsearchDatabase(page_size=2, **es_options)
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"page_size": 2}
 
 
 class TestElasticsearchDifferential(DifferentialSuite):
+    adapter = ElasticsearchDatabase
     differential_examples = 60
 
-    @pytest.fixture
-    def database(self, es_options: dict[str, Any]) -> Iterator[ElasticsearchDatabase]:
-        yield ElasticsearchDatabase(**es_options)
 
-
-class TestAsyncElasticsearchDifferential(DifferentialSuite):
+class TestAsyncElasticsearchDifferential(TestElasticsearchDifferential):
+    adapter = AsyncElasticsearchDatabase
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"page_size": 3}
     differential_examples = 20
-
-    @pytest.fixture
-    def database(self, es_options: dict[str, Any]) -> Iterator[AsyncElasticsearchDatabase]:
-        yield AsyncElasticsearchDatabase(page_size=3, **es_options)

@@ -6,11 +6,6 @@ so "reopening" reads every record back from the server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-import pytest
-
 from dataknobs_data.adapters.elasticsearch import (
     AsyncElasticsearchDatabase,
     ElasticsearchDatabase,
@@ -24,27 +19,17 @@ from dataknobs_data.adapters.elasticsearch.serializer import (
 from dataknobs_data.domain.codec import DATETIME_TAG, OBJECT_TAG
 from dataknobs_data.testing.fidelity import FidelitySuite
 
-#: The document's fields, the keys of the record text (``d`` data, ``m`` metadata), the
-#: typed-JSON tags, and Elasticsearch's own metadata fields.
-ENVELOPE_NAMES = (ID_FIELD, RECORD_FIELD, SHADOW_FIELD, "d", "m", DATETIME_TAG, OBJECT_TAG,
-                  "_id", "_source", "_seq_no")
-
 
 class TestElasticsearchFidelity(FidelitySuite):
+    adapter = ElasticsearchDatabase
     fidelity_examples = 200
-    envelope_names = ENVELOPE_NAMES
+    #: The document's fields, the keys of the record text (``d`` data, ``m`` metadata), the
+    #: typed-JSON tags, and Elasticsearch's own metadata fields.
+    envelope_names = (ID_FIELD, RECORD_FIELD, SHADOW_FIELD, "d", "m", DATETIME_TAG,
+                      OBJECT_TAG, "_id", "_source", "_seq_no")
     max_depth = MAX_DEPTH
 
-    @pytest.fixture
-    def open_database(self, es_options: dict[str, Any]) -> Callable[[], Any]:
-        return lambda: ElasticsearchDatabase(**es_options)
 
-
-class TestAsyncElasticsearchFidelity(FidelitySuite):
+class TestAsyncElasticsearchFidelity(TestElasticsearchFidelity):
+    adapter = AsyncElasticsearchDatabase
     fidelity_examples = 100
-    envelope_names = ENVELOPE_NAMES
-    max_depth = MAX_DEPTH
-
-    @pytest.fixture
-    def open_database(self, es_options: dict[str, Any]) -> Callable[[], Any]:
-        return lambda: AsyncElasticsearchDatabase(**es_options)

@@ -10,78 +10,32 @@ import pytest
 from dataknobs_data.adapters.file import AsyncFileDatabase, FileDatabase
 from dataknobs_data.testing.conformance import DatabaseConformance
 
-
-class TestJsonConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.json")
-
-
-class TestJsonLinesConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.jsonl")
-
-
-class TestCsvConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.csv")
+#: the stores every conformance test runs on, sync and async: each format, gzip (by suffix
+#: and by option), and indexes
+STORES: dict[str, dict[str, Any]] = {
+    "json": {"path": "store.json"},
+    "jsonl": {"path": "store.jsonl"},
+    "csv": {"path": "store.csv"},
+    "parquet": {"path": "store.parquet"},
+    "jsonl-indexed": {"path": "store.jsonl",
+                      "indexes": ["name", "age", "v", "team.name", "score"]},
+    "jsonl.gz": {"path": "store.jsonl.gz"},
+    "csv-gzip": {"path": "store.csv", "compression": "gzip"},
+    "parquet.gz": {"path": "store.parquet.gz"},
+}
 
 
-class TestParquetConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.parquet")
+class TestFileConformance(DatabaseConformance):
+    adapter = FileDatabase
+
+    @pytest.fixture(params=list(STORES))
+    def database(self, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+        options = dict(STORES[request.param])
+        yield self.adapter(**{**options, "path": tmp_path / options["path"]})  # type: ignore[misc]
 
 
-class TestIndexedJsonLinesConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.jsonl",
-                           indexes=["name", "age", "v", "team.name", "score"])
-
-
-class TestAsyncJsonConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[AsyncFileDatabase]:
-        yield AsyncFileDatabase(path=tmp_path / "store.json")
-
-
-class TestAsyncJsonLinesConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[AsyncFileDatabase]:
-        yield AsyncFileDatabase(path=tmp_path / "store.jsonl")
-
-
-class TestAsyncCsvConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[AsyncFileDatabase]:
-        yield AsyncFileDatabase(path=tmp_path / "store.csv")
-
-
-class TestAsyncParquetConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[AsyncFileDatabase]:
-        yield AsyncFileDatabase(path=tmp_path / "store.parquet")
-
-
-class TestGzipJsonLinesConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.jsonl.gz")
-
-
-class TestGzipCsvConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.csv", compression="gzip")
-
-
-class TestGzipParquetConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[FileDatabase]:
-        yield FileDatabase(path=tmp_path / "store.parquet.gz")
+class TestAsyncFileConformance(TestFileConformance):
+    adapter = AsyncFileDatabase
 
 
 @pytest.fixture(params=["json", "jsonl", "csv", "parquet", "csv.gz"])

@@ -66,3 +66,9 @@ def make_async_db(pg_options: dict[str, Any]) -> Callable[..., AsyncPostgresData
         return AsyncPostgresDatabase(**{**pg_options, **overrides})
 
     return make
+
+
+@pytest.fixture
+def adapter_options(pg_options: dict[str, Any]) -> dict[str, Any]:
+    """What the shipped suites pass to a declared ``adapter`` here: ``pg_options``."""
+    return pg_options

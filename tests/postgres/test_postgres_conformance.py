@@ -3,10 +3,7 @@ without indexes (an index must never change an answer)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
+from typing import Any, ClassVar
 
 from dataknobs_data.adapters.postgres import AsyncPostgresDatabase, PostgresDatabase
 from dataknobs_data.testing.conformance import DatabaseConformance
@@ -16,24 +13,16 @@ INDEXES: list[Any] = ["age", "score", "team.name", {"field": "name", "type": "te
 
 
 class TestPostgresConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, pg_options: dict[str, Any]) -> Iterator[PostgresDatabase]:
-        yield PostgresDatabase(**pg_options)
+    adapter = PostgresDatabase
 
 
-class TestIndexedPostgresConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, pg_options: dict[str, Any]) -> Iterator[PostgresDatabase]:
-        yield PostgresDatabase(**pg_options, indexes=INDEXES, copy_threshold=3)
+class TestIndexedPostgresConformance(TestPostgresConformance):
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"indexes": INDEXES, "copy_threshold": 3}
 
 
-class TestAsyncPostgresConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, pg_options: dict[str, Any]) -> Iterator[AsyncPostgresDatabase]:
-        yield AsyncPostgresDatabase(**pg_options)
+class TestAsyncPostgresConformance(TestPostgresConformance):
+    adapter = AsyncPostgresDatabase
 
 
-class TestIndexedAsyncPostgresConformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, pg_options: dict[str, Any]) -> Iterator[AsyncPostgresDatabase]:
-        yield AsyncPostgresDatabase(**pg_options, indexes=INDEXES, copy_threshold=3)
+class TestIndexedAsyncPostgresConformance(TestIndexedPostgresConformance):
+    adapter = AsyncPostgresDatabase

@@ -39,3 +39,9 @@ def s3_options(s3_server: S3TestServer, s3_servers: S3Servers) -> dict[str, Any]
     """Adapter options for a fresh, empty prefix of the session bucket."""
     return {"bucket": s3_servers.buckets[s3_server.name],
             "prefix": f"t-{uuid.uuid4().hex[:12]}/", **s3_server.options()}
+
+
+@pytest.fixture
+def adapter_options(s3_options: dict[str, Any]) -> dict[str, Any]:
+    """What the shipped suites pass to a declared ``adapter`` here: ``s3_options``."""
+    return s3_options

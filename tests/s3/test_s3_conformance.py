@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
+from typing import Any, ClassVar
 
 from dataknobs_data.adapters.s3 import AsyncS3Database, S3Database
 from dataknobs_data.testing.conformance import DatabaseConformance
@@ -13,37 +10,26 @@ from dataknobs_data.testing.differential import DifferentialSuite
 
 
 class TestS3Conformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, s3_options: dict[str, Any]) -> Iterator[S3Database]:
-        yield S3Database(**s3_options)
+    adapter = S3Database
 
 
-class TestS3ConformanceWithoutCache(DatabaseConformance):
+class TestS3ConformanceWithoutCache(TestS3Conformance):
     """The same answers with the cache switched off."""
 
-    @pytest.fixture
-    def database(self, s3_options: dict[str, Any]) -> Iterator[S3Database]:
-        yield S3Database(cache=False, **s3_options)
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"cache": False}
 
 
-class TestAsyncS3Conformance(DatabaseConformance):
-    @pytest.fixture
-    def database(self, s3_options: dict[str, Any]) -> Iterator[AsyncS3Database]:
-        yield AsyncS3Database.from_config({"backend": "s3", "max_workers": 4, **s3_options})
+class TestAsyncS3Conformance(TestS3Conformance):
+    adapter = AsyncS3Database
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"max_workers": 4}
 
 
 class TestS3Differential(DifferentialSuite):
+    adapter = S3Database
     # every record set is written to the server and every query lists the prefix
     differential_examples = 25
 
-    @pytest.fixture
-    def database(self, s3_options: dict[str, Any]) -> Iterator[S3Database]:
-        yield S3Database(**s3_options)
 
-
-class TestAsyncS3Differential(DifferentialSuite):
+class TestAsyncS3Differential(TestS3Differential):
+    adapter = AsyncS3Database
     differential_examples = 10
-
-    @pytest.fixture
-    def database(self, s3_options: dict[str, Any]) -> Iterator[AsyncS3Database]:
-        yield AsyncS3Database(**s3_options)
