@@ -48,20 +48,40 @@ def query_to_dataframe(db: SyncDatabase, query: Query | None = None, *,
                                 columns=_columns(query, columns))
 
 
-class _StickyDtypes:
-    """Keeps the dtypes of the first chunk that saw a column with values, so every chunk of
-    ``iter_dataframes`` has the same dtypes even when one holds only nulls in a column."""
+class _Chunks:
+    """Records in, DataFrames of at most ``size`` records out (``iter_dataframes``, sync and
+    async): every chunk has the same columns (those of ``columns`` or the query's projection
+    when given; otherwise each chunk's own fields) and keeps the dtypes of the first chunk
+    that saw a column with values, even when a later one holds only nulls in it."""
 
-    def __init__(self, given: Mapping[str, Any] | None) -> None:
-        self.known: dict[str, Any] = dict(given or {})
+    def __init__(self, query: Query | None, size: int, dtypes: Mapping[str, Any] | None,
+                 index: str | None, columns: Iterable[str] | None) -> None:
+        if size < 1:
+            raise DataError(f"chunk_size must be positive, got {size!r}")
+        self.size = size
+        self.config = StreamConfig(batch_size=size)
+        self._order = _columns(query, columns)
+        self._index = index
+        self._known: dict[str, Any] = dict(dtypes or {})
+        self._builder = ColumnBuilder()
 
-    def for_builder(self, builder: ColumnBuilder) -> dict[str, Any]:
+    def add(self, record: Record) -> Any:
+        """The finished chunk when ``record`` completes one, else None."""
+        self._builder.add(record)
+        return self.flush() if len(self._builder) >= self.size else None
+
+    def flush(self) -> Any:
+        """The chunk built so far (None when empty)."""
+        builder, self._builder = self._builder, ColumnBuilder()
+        if not len(builder):
+            return None
         for name, values in builder.finish().items():
-            if name not in self.known:
+            if name not in self._known:
                 dtype = infer_dtype(values)
                 if str(dtype) != "object" or any(v is not None for v in values):
-                    self.known[name] = dtype
-        return self.known
+                    self._known[name] = dtype
+        return builder_to_dataframe(builder, dtypes=self._known, index=self._index,
+                                    columns=self._order)
 
 
 def iter_dataframes(db: SyncDatabase, query: Query | None = None, *, chunk_size: int = 10_000,
@@ -70,20 +90,12 @@ def iter_dataframes(db: SyncDatabase, query: Query | None = None, *, chunk_size:
     """DataFrames of at most ``chunk_size`` records each, in query order; memory holds one
     chunk at a time. Every chunk has the same columns (those of ``columns`` or the query's
     projection when given; otherwise each chunk's own fields)."""
-    order = _columns(query, columns)
-    if chunk_size < 1:
-        raise DataError(f"chunk_size must be positive, got {chunk_size!r}")
-    sticky = _StickyDtypes(dtypes)
-    builder = ColumnBuilder()
-    for rec in db.stream_read(query, StreamConfig(batch_size=chunk_size)):
-        builder.add(rec)
-        if len(builder) >= chunk_size:
-            yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
-                                       columns=order)
-            builder = ColumnBuilder()
-    if len(builder):
-        yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
-                                   columns=order)
+    chunks = _Chunks(query, chunk_size, dtypes, index, columns)
+    for rec in db.stream_read(query, chunks.config):
+        if (frame := chunks.add(rec)) is not None:
+            yield frame
+    if (frame := chunks.flush()) is not None:
+        yield frame
 
 
 async def async_query_to_dataframe(db: AsyncDatabase, query: Query | None = None, *,
@@ -105,20 +117,12 @@ async def async_iter_dataframes(db: AsyncDatabase, query: Query | None = None, *
                                 index: str | None = "id",
                                 columns: Iterable[str] | None = None) -> AsyncIterator[Any]:
     """``iter_dataframes`` on an ``AsyncDatabase``."""
-    order = _columns(query, columns)
-    if chunk_size < 1:
-        raise DataError(f"chunk_size must be positive, got {chunk_size!r}")
-    sticky = _StickyDtypes(dtypes)
-    builder = ColumnBuilder()
-    async for rec in db.stream_read(query, StreamConfig(batch_size=chunk_size)):
-        builder.add(rec)
-        if len(builder) >= chunk_size:
-            yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
-                                       columns=order)
-            builder = ColumnBuilder()
-    if len(builder):
-        yield builder_to_dataframe(builder, dtypes=sticky.for_builder(builder), index=index,
-                                   columns=order)
+    chunks = _Chunks(query, chunk_size, dtypes, index, columns)
+    async for rec in db.stream_read(query, chunks.config):
+        if (frame := chunks.add(rec)) is not None:
+            yield frame
+    if (frame := chunks.flush()) is not None:
+        yield frame
 
 
 # -- writing ----------------------------------------------------------------------------------

@@ -48,19 +48,34 @@ def decode_datetime(text: Any) -> datetime:
         f"{{{DATETIME_TAG!r}: {text!r:.80}}} is not a datetime tag (ISO 8601 text expected)")
 
 
-def decode(value: Any) -> Any:
-    """The inverse of ``encode``."""
+def decode(value: Any, *, in_place: bool = False) -> Any:
+    """The inverse of ``encode``. ``in_place`` fixes up the containers of freshly parsed
+    JSON instead of copying them (only for a parse result nobody else holds)."""
     t = type(value)
     if t is dict:
         if len(value) == 1:
             if DATETIME_TAG in value:
                 return decode_datetime(value[DATETIME_TAG])
             if OBJECT_TAG in value:
-                return {k: decode(v) for k, v in value[OBJECT_TAG].items()}
-        return {k: decode(v) for k, v in value.items()}
+                return _decode_items(value[OBJECT_TAG], in_place)
+        return _decode_items(value, in_place)
     if t is list:
-        return [decode(v) for v in value]
+        if not in_place:
+            return [decode(v) for v in value]
+        for i, item in enumerate(value):
+            if type(item) is dict or type(item) is list:
+                value[i] = decode(item, in_place=True)
+        return value
     return value
+
+
+def _decode_items(items: dict[str, Any], in_place: bool) -> dict[str, Any]:
+    if not in_place:
+        return {k: decode(v) for k, v in items.items()}
+    for key, item in items.items():
+        if type(item) is dict or type(item) is list:
+            items[key] = decode(item, in_place=True)
+    return items
 
 
 def dumps(value: Any, **kwargs: Any) -> str:

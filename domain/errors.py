@@ -41,26 +41,29 @@ class IntegrityError(DatabaseError):
     """A write would break an invariant of the store."""
 
 
-class RecordExistsError(IntegrityError, KeyError):
+class _AboutRecord(KeyError):
+    """An error about one record, by id (a ``KeyError`` too): ``record 'x' <what>``."""
+
+    what = ""
+
+    def __init__(self, record_id: str) -> None:
+        super().__init__(record_id)
+        self.record_id = record_id
+
+    def __str__(self) -> str:
+        return f"record {self.record_id!r} {self.what}"
+
+
+class RecordExistsError(IntegrityError, _AboutRecord):
     """``create`` was given an id that is already stored."""
 
-    def __init__(self, record_id: str) -> None:
-        super().__init__(record_id)
-        self.record_id = record_id
-
-    def __str__(self) -> str:
-        return f"record {self.record_id!r} already exists"
+    what = "already exists"
 
 
-class RecordNotFoundError(DatabaseError, KeyError):
+class RecordNotFoundError(DatabaseError, _AboutRecord):
     """An operation that requires an existing record did not find it."""
 
-    def __init__(self, record_id: str) -> None:
-        super().__init__(record_id)
-        self.record_id = record_id
-
-    def __str__(self) -> str:
-        return f"record {self.record_id!r} not found"
+    what = "not found"
 
 
 class ConcurrencyError(IntegrityError):

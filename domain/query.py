@@ -210,8 +210,21 @@ def _check_storable(where: str, value: Any) -> None:
     raise QueryError(f"{where}: operand {value!r} is not a storable value type")
 
 
+class _Combinable:
+    """``a & b``, ``a | b`` and ``~a`` for filters and boolean conditions alike."""
+
+    def __and__(self, other: Condition) -> LogicCondition:
+        return LogicCondition(LogicOperator.AND, [self, other])  # type: ignore[list-item]
+
+    def __or__(self, other: Condition) -> LogicCondition:
+        return LogicCondition(LogicOperator.OR, [self, other])  # type: ignore[list-item]
+
+    def __invert__(self) -> LogicCondition:
+        return LogicCondition(LogicOperator.NOT, [self])  # type: ignore[list-item]
+
+
 @dataclass(frozen=True)
-class Filter:
+class Filter(_Combinable):
     """One comparison of a (dotted) field path with an operand."""
 
     field: str
@@ -237,15 +250,6 @@ class Filter:
         """Whether a field value (``MISSING`` for an absent field) satisfies this filter."""
         return value_predicate(self.operator, self.value)(value)
 
-    def __and__(self, other: Condition) -> LogicCondition:
-        return LogicCondition(LogicOperator.AND, [self, other])
-
-    def __or__(self, other: Condition) -> LogicCondition:
-        return LogicCondition(LogicOperator.OR, [self, other])
-
-    def __invert__(self) -> LogicCondition:
-        return LogicCondition(LogicOperator.NOT, [self])
-
     def __hash__(self) -> int:
         return hash((self.field, self.operator, repr(self.value)))
 
@@ -263,7 +267,7 @@ class LogicOperator(Enum):
 
 
 @dataclass
-class LogicCondition:
+class LogicCondition(_Combinable):
     """AND / OR over any number of conditions, or NOT of exactly one; nests to any depth.
 
     An empty AND is true; an empty OR is false."""
@@ -280,15 +284,6 @@ class LogicCondition:
                 raise QueryError(f"{cond!r} is not a Filter or a boolean condition")
         if self.operator is LogicOperator.NOT and len(self.conditions) != 1:
             raise QueryError("NOT takes exactly one condition")
-
-    def __and__(self, other: Condition) -> LogicCondition:
-        return LogicCondition(LogicOperator.AND, [self, other])
-
-    def __or__(self, other: Condition) -> LogicCondition:
-        return LogicCondition(LogicOperator.OR, [self, other])
-
-    def __invert__(self) -> LogicCondition:
-        return LogicCondition(LogicOperator.NOT, [self])
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form."""

@@ -41,43 +41,22 @@ INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
 
 # Type ranks: the order in which a field holding values of different types sorts (ascending).
-RANK_BOOL: Final = 0
-RANK_NUMBER: Final = 1
-RANK_STRING: Final = 2
-RANK_DATETIME: Final = 3
-RANK_LIST: Final = 4
-RANK_DICT: Final = 5
+RANK_BOOL, RANK_NUMBER, RANK_STRING, RANK_DATETIME, RANK_LIST, RANK_DICT = range(6)
 TYPE_ORDER: Final = ("boolean", "number", "string", "datetime", "list", "object")
+# bool before int: bool is an int subclass
+_RANKS: Final = {bool: RANK_BOOL, int: RANK_NUMBER, float: RANK_NUMBER, str: RANK_STRING,
+                 datetime: RANK_DATETIME, list: RANK_LIST, tuple: RANK_LIST, dict: RANK_DICT}
 
 
 def type_rank(value: Any) -> int:
     """Rank of a present, non-null value's type in the documented mixed-type sort order."""
-    t = type(value)
-    if t is bool:
-        return RANK_BOOL
-    if t is int or t is float:
-        return RANK_NUMBER
-    if t is str:
-        return RANK_STRING
-    if t is datetime:
-        return RANK_DATETIME
-    if t is list:
-        return RANK_LIST
-    if t is dict:
-        return RANK_DICT
+    rank = _RANKS.get(type(value))
+    if rank is not None:
+        return rank
     # subclasses (IntEnum, str subclasses, pandas Timestamp) rank as their base type
-    if isinstance(value, bool):
-        return RANK_BOOL
-    if isinstance(value, int | float):
-        return RANK_NUMBER
-    if isinstance(value, str):
-        return RANK_STRING
-    if isinstance(value, datetime):
-        return RANK_DATETIME
-    if isinstance(value, list | tuple):
-        return RANK_LIST
-    if isinstance(value, dict):
-        return RANK_DICT
+    for base, rank in _RANKS.items():
+        if isinstance(value, base):
+            return rank
     raise SerializationError(f"unsupported value type {type(value).__name__}")
 
 

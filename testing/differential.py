@@ -60,6 +60,7 @@ from ..domain.values import INT64_MAX, INT64_MIN, MISSING
 from ..ports.capabilities import Capabilities
 from ..ports.streaming import StreamConfig
 from .conformance import _Base
+from .runner import exactly, report
 
 SEED_ENV = "DATAKNOBS_DIFFERENTIAL_SEED"
 EXAMPLES_ENV = "DATAKNOBS_DIFFERENTIAL_EXAMPLES"
@@ -542,18 +543,8 @@ STREAM_BATCHES = st.sampled_from((None, None, 1, 3, 7))
 
 
 # --- comparing results -------------------------------------------------------------------
-def same_value(a: Any, b: Any) -> bool:
-    """Equality that also demands the same type: 1 is not 1.0 nor True, a naive datetime is
-    not an aware one, an aware datetime keeps its offset; dict key order is irrelevant."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same_value(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, datetime):
-        return bool(a == b) and a.utcoffset() == b.utcoffset()
-    return bool(a == b)
+#: results compare with ``runner.exactly``: the same types, signs of zero and offsets
+same_value = exactly
 
 
 def _row(record: Record) -> dict[str, Any]:
@@ -700,19 +691,7 @@ class DifferentialSuite(_Base):
         run()
         line = stats.line(name)
         request.node.user_properties.append(("differential", line))
-        _report(request.config, line)
-
-
-def _report(config: pytest.Config, line: str) -> None:
-    """Print the run summary on the terminal, past pytest's output capture."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        print(line)
-        return
-    with capture.global_and_fixture_disabled():
-        reporter.ensure_newline()
-        reporter.write_line(line)
+        report(request.config, line)
 
 
 def iter_paths() -> Iterator[str]:

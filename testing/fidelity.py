@@ -50,8 +50,7 @@ from ..domain.query import Operator, Query
 from ..domain.records import Record
 from ..domain.values import INT64_MAX, INT64_MIN
 from ..ports.async_database import AsyncDatabase
-from .differential import _report
-from .runner import AdapterUnderTest, AsyncAsSync, EventLoopThread
+from .runner import AdapterUnderTest, AsyncAsSync, EventLoopThread, exactly, report
 
 SEED_ENV = "DATAKNOBS_FIDELITY_SEED"
 EXAMPLES_ENV = "DATAKNOBS_FIDELITY_EXAMPLES"
@@ -128,10 +127,14 @@ class FidelityStats:
     """What one run of the fidelity test checked."""
 
     examples: int = 0
+    #: records the examples tried to write
     written: int = 0
+    #: written records that read back exactly after the reopens
     kept: int = 0
-    refused: int = 0
     reopens: int = 0
+    #: records refused with a DataknobsError, and those of a batch that another record made
+    #: the port refuse (nothing of it was written)
+    refused: int = 0
     rolled_back: int = 0
 
     def line(self, name: str) -> str:
@@ -143,24 +146,6 @@ class FidelityStats:
 
 #: Stats of every fidelity test run in this process, by test name.
 RUN_STATS: dict[str, FidelityStats] = {}
-
-
-def exactly(a: Any, b: Any) -> bool:
-    """Equality demanding the same type everywhere: ``1`` is not ``1.0`` nor ``True``,
-    ``-0.0`` is not ``0.0``, a naive datetime is not an aware one and an aware one keeps its
-    offset; the order of object keys is irrelevant."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(exactly(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(exactly(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float):
-        return (math.isnan(a) and math.isnan(b)) or (
-            a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
-    if isinstance(a, datetime):
-        return bool(a == b) and a.utcoffset() == b.utcoffset()
-    return bool(a == b)
 
 
 def difference(expected: Record, got: Record | None) -> str | None:
@@ -313,7 +298,7 @@ class FidelitySuite(AdapterUnderTest):
             runner.stop()
         line = stats.line(name)
         request.node.user_properties.append(("fidelity", line))
-        _report(request.config, line)
+        report(request.config, line)
 
 
 def _copy(record: Record) -> Record:

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import math
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
+from datetime import datetime
 from typing import Any, ClassVar, TypeVar
+
+import pytest
 
 from ..ports.async_database import AsyncDatabase
 
@@ -40,14 +44,6 @@ class AsyncAsSync:
     def __init__(self, database: AsyncDatabase, runner: EventLoopThread) -> None:
         self.async_database = database
         self._runner = runner
-
-    @property
-    def capabilities(self) -> Any:
-        return self.async_database.capabilities
-
-    @property
-    def backend_name(self) -> str:
-        return self.async_database.backend_name
 
     def stream_read(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         async def drain() -> list[Any]:
@@ -90,3 +86,33 @@ class AdapterUnderTest:
                 f"{type(self).__name__}: set `adapter` or override the suite's fixture")
         kwargs = {**options, **type(self).adapter_kwargs}
         return lambda: adapter(**kwargs)
+
+
+def exactly(a: Any, b: Any) -> bool:
+    """Equality demanding the same type everywhere: ``1`` is not ``1.0`` nor ``True``,
+    ``-0.0`` is not ``0.0``, a naive datetime is not an aware one and an aware one keeps its
+    offset; the order of object keys is irrelevant."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(exactly(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(exactly(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float):
+        return (math.isnan(a) and math.isnan(b)) or (
+            a == b and math.copysign(1.0, a) == math.copysign(1.0, b))
+    if isinstance(a, datetime):
+        return bool(a == b) and a.utcoffset() == b.utcoffset()
+    return bool(a == b)
+
+
+def report(config: pytest.Config, line: str) -> None:
+    """Print the run summary on the terminal, past pytest's output capture."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        reporter.ensure_newline()
+        reporter.write_line(line)

@@ -324,12 +324,18 @@ class FileDatabase(SyncDatabase):
             self._append_encoded(encoded)
             return state._create_batch(records)
 
+    @staticmethod
+    def _checked(state: MemoryDatabase, record_id: str, expected_version: str | None
+                 ) -> str | None:
+        """The record's current version, after checking the one the caller expects."""
+        current = state._get_version(record_id)
+        if expected_version is not None:
+            check_version(record_id, expected_version, current)
+        return current
+
     def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
         with self._writing() as state:
-            current = state._get_version(record_id)
-            if expected_version is not None:
-                check_version(record_id, expected_version, current)
-            if current is None:
+            if self._checked(state, record_id, expected_version) is None:
                 return False
             self._append([("put", record)])
             state._upsert(record_id, record, None)
@@ -337,18 +343,14 @@ class FileDatabase(SyncDatabase):
 
     def _delete(self, record_id: str, expected_version: str | None) -> bool:
         with self._writing() as state:
-            current = state._get_version(record_id)
-            if expected_version is not None:
-                check_version(record_id, expected_version, current)
-            if current is None:
+            if self._checked(state, record_id, expected_version) is None:
                 return False
             self._append([("del", record_id)])
             return state._delete(record_id, None)
 
     def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
         with self._writing() as state:
-            if expected_version is not None:
-                check_version(record_id, expected_version, state._get_version(record_id))
+            self._checked(state, record_id, expected_version)
             self._append([("put", record)])
             state._upsert(record_id, record, None)
 

@@ -12,7 +12,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ...domain.codec import DATETIME_TAG, OBJECT_TAG, decode_datetime
+from ...domain.codec import DATETIME_TAG, OBJECT_TAG
+from ...domain.codec import decode as codec_decode
 from ...domain.codec import encode as codec_encode
 from ...domain.errors import SerializationError, StorageError, shown
 from ...domain.records import Record
@@ -124,31 +125,7 @@ def parse_json(text: str) -> Any:
 def decode_in_place(value: Any) -> Any:
     """``codec.decode`` for freshly parsed JSON: containers are fixed up in place instead
     of being copied (the parse result is not shared with anyone)."""
-    t = type(value)
-    if t is dict:
-        if len(value) == 1:
-            if _DATETIME_TAG in value:
-                return decode_datetime(value[_DATETIME_TAG])
-            if _OBJECT_TAG in value:
-                inner = value[_OBJECT_TAG]
-                for key, item in inner.items():
-                    if type(item) is dict or type(item) is list:
-                        inner[key] = decode_in_place(item)
-                return inner
-        for key, item in value.items():
-            if type(item) is dict or type(item) is list:
-                fixed = decode_in_place(item)
-                if fixed is not item:
-                    value[key] = fixed
-        return value
-    if t is list:
-        for i, item in enumerate(value):
-            if type(item) is dict or type(item) is list:
-                fixed = decode_in_place(item)
-                if fixed is not item:
-                    value[i] = fixed
-        return value
-    return value
+    return codec_decode(value, in_place=True)
 
 
 def load_value(text: str) -> Any:

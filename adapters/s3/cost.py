@@ -44,15 +44,20 @@ PRICES = S3Prices()
 class Workload:
     """Records stored and operations per day."""
 
+    #: records stored, and the size of one as an object body
     records: int
     record_bytes: int = 1024
+    #: object tags per record (the metadata the adapter also writes as tags)
     tags_per_record: int = 1
+    #: operations per day
     creates_per_day: float = 0.0
     reads_per_day: float = 0.0
     updates_per_day: float = 0.0
     deletes_per_day: float = 0.0
     searches_per_day: float = 0.0
+    #: the share of searches answered from the adapter's cache without GETs
     search_cache_hit_ratio: float = 0.0
+    #: boto3's multipart settings: bodies from the threshold on are sent in parts
     multipart_threshold: int = 8 * 1024 * 1024
     multipart_chunksize: int = 8 * 1024 * 1024
 

@@ -210,14 +210,21 @@ class S3Database(SyncDatabase):
         self._lock = threading.RLock()
 
     # -- connection -------------------------------------------------------------------------
+    def _once(self, name: str, make: Callable[[], T]) -> T:
+        """The attribute ``name``, made by ``make`` on first use (once, whatever the threads)."""
+        value = getattr(self, name)
+        if value is None:
+            with self._lock:
+                value = getattr(self, name)
+                if value is None:
+                    value = make()
+                    setattr(self, name, value)
+        return value
+
     @property
     def client(self) -> Any:
         """The boto3 S3 client (created on first use; thread-safe)."""
-        if self._s3 is None:
-            with self._lock:
-                if self._s3 is None:
-                    self._s3 = self._make_client()
-        return self._s3
+        return self._once("_s3", self._make_client)
 
     def _make_client(self) -> Any:
         try:
@@ -403,11 +410,7 @@ class S3Database(SyncDatabase):
 
     def _conditions_native(self) -> bool:
         """Whether the server honours If-None-Match/If-Match on PUT (probed once)."""
-        if self._native_conditions is None:
-            with self._lock:
-                if self._native_conditions is None:
-                    self._native_conditions = self._probe_conditions()
-        return self._native_conditions
+        return self._once("_native_conditions", self._probe_conditions)
 
     def _probe_conditions(self) -> bool:
         """Whether the server honours If-None-Match and If-Match on PUT, found with PUTs to

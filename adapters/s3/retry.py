@@ -29,22 +29,22 @@ RETRYABLE_CODES = frozenset({
 })
 
 
+def _reply(err: BaseException, section: str, key: str) -> Any:
+    """``err.response[section][key]`` of a botocore ``ClientError`` (or None)."""
+    response = getattr(err, "response", None)
+    return response.get(section, {}).get(key) if isinstance(response, dict) else None
+
+
 def error_code(err: BaseException) -> str | None:
     """The S3 error code of a botocore ``ClientError`` (or None)."""
-    response = getattr(err, "response", None)
-    if isinstance(response, dict):
-        code = response.get("Error", {}).get("Code")
-        return str(code) if code is not None else None
-    return None
+    code = _reply(err, "Error", "Code")
+    return str(code) if code is not None else None
 
 
 def http_status(err: BaseException) -> int | None:
     """The HTTP status of a botocore ``ClientError`` (or None)."""
-    response = getattr(err, "response", None)
-    if isinstance(response, dict):
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        return int(status) if status is not None else None
-    return None
+    status = _reply(err, "ResponseMetadata", "HTTPStatusCode")
+    return int(status) if status is not None else None
 
 
 def is_retryable(err: BaseException) -> bool:
