@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dataknobs_data.testing.servers.postgres import PostgresTestServer
+
 DSN = os.environ.get("DATAKNOBS_TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 BASE = datetime(2024, 1, 1, tzinfo=UTC)
 #: every PostgreSQL table of this run lives in one schema, dropped at the end
@@ -41,16 +43,8 @@ SCHEMA = f"dk_bench_mig_{uuid.uuid4().hex[:8]}"
 
 def drop_schema() -> None:
     """Drop this run's PostgreSQL schema with its tables."""
-    if postgres_available() is not None:
-        return
-    import psycopg2
-
-    conn = psycopg2.connect(DSN)
-    try:
-        with conn, conn.cursor() as cur:
-            cur.execute(f'DROP SCHEMA IF EXISTS "{SCHEMA}" CASCADE')
-    finally:
-        conn.close()
+    if postgres_available() is None:
+        PostgresTestServer(DSN).drop_schema(SCHEMA)
 
 
 def row(i: int) -> dict[str, Any]:

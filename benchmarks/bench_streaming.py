@@ -22,6 +22,7 @@ from bench_migration import DSN, postgres_available, row, timed
 from dataknobs_data import Record, StreamConfig
 from dataknobs_data.adapters.file import FileDatabase
 from dataknobs_data.adapters.memory import MemoryDatabase
+from dataknobs_data.testing.servers.postgres import PostgresTestServer
 
 
 def stores(tmp: str, schema: str) -> list[tuple[str, Any]]:
@@ -76,14 +77,7 @@ def main() -> None:
             b.close()
     finally:
         if postgres_available() is None:
-            import psycopg2
-
-            conn = psycopg2.connect(DSN)
-            try:
-                with conn, conn.cursor() as cur:
-                    cur.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            finally:
-                conn.close()
+            PostgresTestServer(DSN).drop_schema(schema)
 
 
 if __name__ == "__main__":

@@ -388,6 +388,11 @@ class S3Database(SyncDatabase):
                 got = self._get(key)
         else:
             got = self._get(key)
+        return self._cached(key, got)
+
+    def _cached(self, key: str, got: tuple[str, Record, Any] | None
+                ) -> tuple[str, Record] | None:
+        """A GET's (etag, record), now in the cache; None (and out of it) when gone."""
         if got is None:
             self.cache.invalidate(key)
             return None
@@ -400,13 +405,8 @@ class S3Database(SyncDatabase):
         cached = self.cache.get(key, etag)
         if cached is not None:
             return cached
-        got = self._get(key)
-        if got is None:
-            self.cache.invalidate(key)
-            return None
-        new_etag, record, _ = got
-        self.cache.put(key, new_etag, record)
-        return record
+        fresh = self._cached(key, self._get(key))
+        return None if fresh is None else fresh[1]
 
     def _conditions_native(self) -> bool:
         """Whether the server honours If-None-Match/If-Match on PUT (probed once)."""

@@ -50,8 +50,9 @@ class PostgresTestServer:
         """A table name no other test uses."""
         return f"{prefix}_{uuid.uuid4().hex[:12]}"
 
-    def execute(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        """Run one statement in autocommit on a fresh connection; rows if it returns any."""
+    def execute(self, sql: Any, params: Any = None) -> list[tuple[Any, ...]]:
+        """Run one statement (text or a ``psycopg2.sql`` composition) in autocommit on a
+        fresh connection; rows if it returns any."""
         import psycopg2
 
         conn = psycopg2.connect(self.dsn, connect_timeout=5)
@@ -65,8 +66,15 @@ class PostgresTestServer:
 
     def drop_table(self, table: str, schema: str = "public") -> None:
         """Drop a test table (and its version sequence, which it owns)."""
-        quoted = '"' + schema.replace('"', '""') + '"."' + table.replace('"', '""') + '"'
-        self.execute(f"DROP TABLE IF EXISTS {quoted}".replace("%", "%%"), ())
+        from psycopg2 import sql
+
+        self.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, table)))
+
+    def drop_schema(self, schema: str) -> None:
+        """Drop a schema and everything in it (benchmarks and streaming tests use one)."""
+        from psycopg2 import sql
+
+        self.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
     def terminate_connections(self, application_name: str) -> int:
         """``pg_terminate_backend`` every connection with this application name (what a

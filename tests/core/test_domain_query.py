@@ -7,18 +7,16 @@ from datetime import UTC, datetime
 import pytest
 
 from dataknobs_data import (
-    And,
     Filter,
     LogicCondition,
     LogicOperator,
-    Not,
     Operator,
-    Or,
     Query,
     QueryError,
     SortOrder,
     SortSpec,
 )
+from dataknobs_data.domain import query as dq
 from dataknobs_data.domain.query import check_portable_regex, condition_from_dict
 from dataknobs_data.domain.values import MISSING
 
@@ -137,12 +135,12 @@ def test_non_portable_regexes_fail(pattern: str, fragment: str) -> None:
 # --- boolean composition ---------------------------------------------------------------------
 def test_operators_and_helpers_build_trees() -> None:
     a, b = Filter("a", Operator.EQ, 1), Filter("b", Operator.EQ, 2)
-    assert (a & b) == And(a, b) and (a | b) == Or(a, b) and ~a == Not(a)
+    assert (a & b) == dq.And(a, b) and (a | b) == dq.Or(a, b) and ~a == dq.Not(a)
     nested = ~(a & (b | a))
     assert nested.operator is LogicOperator.NOT
-    assert nested.conditions[0] == And(a, Or(b, a))
+    assert nested.conditions[0] == dq.And(a, dq.Or(b, a))
     assert ((a & b) | a).operator is LogicOperator.OR
-    assert (~(a | b)).conditions == [Or(a, b)]
+    assert (~(a | b)).conditions == [dq.Or(a, b)]
 
 
 def test_not_takes_one_condition() -> None:
@@ -165,17 +163,17 @@ def test_builder_chains() -> None:
     assert len(q.filters) == 2 and q.filters[1].operator is Operator.EQ  # type: ignore[union-attr]
     assert q.sort_specs == [SortSpec("name", SortOrder.DESC), SortSpec("age")]
     assert (q.offset_value, q.limit_value, q.fields) == (10, 20, ["name", "age"])
-    assert q.condition == And(*q.filters)
+    assert q.condition == dq.And(*q.filters)
     assert Query().condition is None
     assert Query().filter("a", Operator.EXISTS).condition == Filter("a", Operator.EXISTS)
 
 
 def test_not_of_several_is_not_of_their_and() -> None:
     a, b = Filter("a", Operator.EQ, 1), Filter("b", Operator.EQ, 2)
-    assert Query().not_(a, b).filters == [Not(And(a, b))]
-    assert Query().not_(a).filters == [Not(a)]
-    assert Query().and_(a, b).filters == [And(a, b)]
-    assert Query().or_(a, b).filters == [Or(a, b)]
+    assert Query().not_(a, b).filters == [dq.Not(dq.And(a, b))]
+    assert Query().not_(a).filters == [dq.Not(a)]
+    assert Query().and_(a, b).filters == [dq.And(a, b)]
+    assert Query().or_(a, b).filters == [dq.Or(a, b)]
 
 
 @pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
@@ -249,8 +247,8 @@ def test_condition_dict_forms() -> None:
     assert condition_from_dict({"field": "a", "operator": "!=", "value": 1}) == \
         Filter("a", Operator.NEQ, 1)
     assert condition_from_dict({"field": "a", "value": 1}) == Filter("a", Operator.EQ, 1)
-    assert Not(f).to_dict() == {"not": f.to_dict()}
-    assert condition_from_dict({"AND": []}) == And()
+    assert dq.Not(f).to_dict() == {"not": f.to_dict()}
+    assert condition_from_dict({"AND": []}) == dq.And()
 
 
 @pytest.mark.parametrize(("data", "fragment"), [

@@ -43,9 +43,8 @@ from dataknobs_data.domain.values import values_equal
 
 @pytest.fixture
 def db(es_options: dict[str, Any]) -> Iterator[ElasticsearchDatabase]:
-    database = ElasticsearchDatabase(**es_options)
-    yield database
-    database.close()
+    with ElasticsearchDatabase(**es_options) as database:
+        yield database
 
 
 def nested(depth: int, key: str = "k") -> Any:

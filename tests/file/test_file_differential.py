@@ -10,30 +10,20 @@ import pytest
 
 from dataknobs_data.testing.differential import DifferentialSuite
 
-FORMATS = ["json", "jsonl", "csv", "parquet"]
+STORES = ["json", "jsonl", "csv", "parquet", "csv.gz"]
 
 
 class TestFileDifferential(DifferentialSuite):
     differential_examples = 40
+    #: the conftest fixture opening a store that compacts and reloads on every call
+    store_fixture = "snapshot_every_call"
 
-    @pytest.fixture(params=FORMATS)
-    def database(self, request: pytest.FixtureRequest, tmp_path: Path,
-                 snapshot_every_call: Any) -> Iterator[Any]:
-        yield snapshot_every_call(path=tmp_path / f"store.{request.param}")
+    @pytest.fixture(params=STORES)
+    def database(self, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+        open_store = request.getfixturevalue(self.store_fixture)
+        yield open_store(path=tmp_path / f"store.{request.param}")
 
 
-class TestAsyncFileDifferential(DifferentialSuite):
+class TestAsyncFileDifferential(TestFileDifferential):
     differential_examples = 20
-
-    @pytest.fixture(params=FORMATS)
-    def database(self, request: pytest.FixtureRequest, tmp_path: Path,
-                 async_snapshot_every_call: Any) -> Iterator[Any]:
-        yield async_snapshot_every_call(path=tmp_path / f"store.{request.param}")
-
-
-class TestGzipFileDifferential(DifferentialSuite):
-    differential_examples = 20
-
-    @pytest.fixture
-    def database(self, tmp_path: Path, snapshot_every_call: Any) -> Iterator[Any]:
-        yield snapshot_every_call(path=tmp_path / "store.csv.gz")
+    store_fixture = "async_snapshot_every_call"

@@ -23,13 +23,13 @@ from dataknobs_data.migration import (
     coerce,
 )
 
-EVOLUTION = SchemaEvolution([
-    SchemaMigration(1, [AddField("status", "active"), RenameField("name", "full_name")],
-                    "status; full names"),
-    SchemaMigration(2, [ChangeType("age", FieldType.INTEGER, FieldType.STRING),
-                        RemoveField("legacy", default="?")]),
-    SchemaMigration(3, [RenameField("address.zip", "address.postcode")]),
-])
+#: version n is reached by the operations of STEPS[n - 1]
+STEPS = [
+    [AddField("status", "active"), RenameField("name", "full_name")],
+    [ChangeType("age", FieldType.INTEGER, FieldType.STRING), RemoveField("legacy", default="?")],
+    [RenameField("address.zip", "address.postcode")],
+]
+EVOLUTION = SchemaEvolution([SchemaMigration(n, ops) for n, ops in enumerate(STEPS, 1)])
 
 
 def v0(i: int) -> Record:

@@ -26,17 +26,16 @@ from dataknobs_data.domain.errors import (
 from dataknobs_data.testing.servers.s3 import FaultInjectingProxy, S3TestServer
 
 
-@pytest.fixture
-def db(s3_options: dict[str, Any]) -> Iterator[S3Database]:
-    database = S3Database(**s3_options)
-    yield database
-    database.close()
-
-
 def _all_keys(server: S3TestServer, bucket: str, prefix: str) -> list[str]:
     """Every key under ``prefix``, sub-"folders" included (no delimiter)."""
     out = server.client().list_objects_v2(Bucket=bucket, Prefix=prefix)
     return sorted(o["Key"] for o in out.get("Contents", []))
+
+
+@pytest.fixture
+def db(s3_options: dict[str, Any]) -> Iterator[S3Database]:
+    with S3Database(**s3_options) as database:
+        yield database
 
 
 # --- text S3 cannot hold -------------------------------------------------------------------

@@ -29,7 +29,7 @@ from dataknobs_data.ports.database import SyncDatabase
 from dataknobs_data.ports.streaming import StreamConfig
 from dataknobs_data.testing.servers import require_server
 from dataknobs_data.testing.servers.elasticsearch import ElasticsearchTestServer, start_server
-from dataknobs_data.testing.servers.postgres import check_server, postgres_dsn
+from dataknobs_data.testing.servers.postgres import PostgresTestServer, check_server, postgres_dsn
 from dataknobs_data.testing.servers.s3 import S3Servers, server_names
 
 S3_NAMES = server_names()
@@ -70,14 +70,7 @@ PG_SCHEMA = f"dk_mig_tests_{uuid.uuid4().hex[:8]}"
 
 def _drop_pg_schema() -> None:
     with contextlib.suppress(Exception):
-        import psycopg2
-
-        conn = psycopg2.connect(POSTGRES_DSN)
-        try:
-            with conn, conn.cursor() as cur:
-                cur.execute(f'DROP SCHEMA IF EXISTS "{PG_SCHEMA}" CASCADE')
-        finally:
-            conn.close()
+        PostgresTestServer(POSTGRES_DSN).drop_schema(PG_SCHEMA)
 
 
 @pytest.fixture(scope="session")
@@ -176,17 +169,16 @@ class Stores:
 
     def new(self, **extra: Any) -> Any:
         """A fresh, empty sync store (``extra``: more adapter options, e.g. schema)."""
-        opts = {**self._fresh_options(), **extra}
-        db = self._build(self.sync_cls, opts)
-        self.opened.append(db)
-        self.options[id(db)] = (self.sync_cls, self.async_cls, opts)
-        return db
+        return self._new(self.sync_cls, self.opened, extra)
 
     def new_async(self, **extra: Any) -> Any:
         """A fresh, empty async store."""
+        return self._new(self.async_cls, self.async_opened, extra)
+
+    def _new(self, cls: type, opened: list[Any], extra: dict[str, Any]) -> Any:
         opts = {**self._fresh_options(), **extra}
-        db = self._build(self.async_cls, opts)
-        self.async_opened.append(db)
+        db = self._build(cls, opts)
+        opened.append(db)
         self.options[id(db)] = (self.sync_cls, self.async_cls, opts)
         return db
 
