@@ -16,6 +16,7 @@ atomically) or in memory (``MemoryCheckpointStore``, for one process).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -141,7 +142,7 @@ class FileCheckpointStore:
                     os.fsync(fh.fileno())
                 os.replace(tmp, path)
             except BaseException:
-                with _suppress_os_error():
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
         except OSError as err:
@@ -149,19 +150,11 @@ class FileCheckpointStore:
 
     def clear(self, migration_id: str) -> None:
         """Delete the sidecar file (if any)."""
-        with _suppress_os_error():
+        with contextlib.suppress(OSError):
             self.path_for(migration_id).unlink()
 
     def __repr__(self) -> str:
         return f"FileCheckpointStore({str(self.directory)!r})"
-
-
-class _suppress_os_error:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
-        return exc_type is not None and issubclass(exc_type, OSError)
 
 
 __all__ = ["MAX_LISTED_FAILURES", "Checkpoint", "CheckpointStore", "FileCheckpointStore",

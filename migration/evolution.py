@@ -121,22 +121,13 @@ def coerce(value: Any, to: FieldType | str) -> Any:
             return datetime.fromisoformat(text)
         if isinstance(value, int | float) and not isinstance(value, bool):
             return datetime.fromtimestamp(value, UTC)
-    elif target is FieldType.LIST:
-        if isinstance(value, list):
-            return value
-        if isinstance(value, tuple):
-            return list(value)
-        if isinstance(value, str):
-            parsed = codec.decode(json.loads(value))
-            if isinstance(parsed, list):
-                return parsed
-    elif target is FieldType.DICT:
-        if isinstance(value, dict):
-            return value
-        if isinstance(value, str):
-            parsed = codec.decode(json.loads(value))
-            if isinstance(parsed, dict):
-                return parsed
+    elif target in (FieldType.LIST, FieldType.DICT):
+        kind = list if target is FieldType.LIST else dict
+        found = list(value) if isinstance(value, tuple) and kind is list else value
+        if isinstance(found, str):
+            found = codec.decode(json.loads(found))
+        if isinstance(found, kind):
+            return found
     raise ValueError(f"cannot convert {type(value).__name__} {value!r} to {target.value}")
 
 

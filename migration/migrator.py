@@ -14,6 +14,7 @@ upserts, so nothing is duplicated and nothing is skipped.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -131,12 +132,7 @@ class VerificationReport:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict form."""
-        return {
-            "ok": self.ok, "expected": self.expected, "target_count": self.target_count,
-            "matched": self.matched, "missing": self.missing, "mismatched": self.mismatched,
-            "extra": self.extra, "missing_ids": self.missing_ids,
-            "mismatches": [m.__dict__ for m in self.mismatches], "extra_ids": self.extra_ids,
-        }
+        return {"ok": self.ok, **dataclasses.asdict(self)}
 
 
 @dataclass
@@ -175,16 +171,9 @@ class MigrationResult:
                 f"in {self.duration:.2f}s")
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain-dict form."""
-        return {
-            "migration_id": self.migration_id, "read": self.read, "written": self.written,
-            "dropped": self.dropped, "failed": self.failed,
-            "failures": [f.__dict__ for f in self.failures], "resumed_from": self.resumed_from,
-            "resume_mode": self.resume_mode, "dry_run": self.dry_run,
-            "stopped_early": self.stopped_early, "completed": self.completed,
-            "duration": self.duration,
-            "verification": self.verification.as_dict() if self.verification else None,
-        }
+        """Plain-dict form (with ``ok``, and the verification's own form)."""
+        verification = self.verification.as_dict() if self.verification else None
+        return {"ok": self.ok, **dataclasses.asdict(self), "verification": verification}
 
 
 # -- the shared bookkeeping -----------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -85,14 +86,9 @@ class StreamResult:
 
     def as_dict(self) -> dict[str, Any]:
         """Plain-dict summary (without the id list)."""
-        return {
-            "total_processed": self.total_processed,
-            "successful": self.successful,
-            "failed": self.failed,
-            "stopped_early": self.stopped_early,
-            "duration": self.duration,
-            "failures": [f.__dict__ for f in self.failures],
-        }
+        summary = dataclasses.asdict(dataclasses.replace(self, ids=[]))  # ids not copied
+        del summary["ids"]
+        return summary
 
 
 @dataclass

@@ -321,31 +321,33 @@ def status_of(err: BaseException) -> int | None:
     return status if isinstance(status, int) else None
 
 
+def _body_error(err: BaseException) -> Any:
+    """The ``error`` of a client error's response body (a dict or a string), or None."""
+    body = getattr(err, "body", None)
+    return body.get("error") if isinstance(body, dict) else None
+
+
 def error_type(err: BaseException) -> str:
     """The Elasticsearch error type (``version_conflict_engine_exception``, ...) or ''."""
-    body = getattr(err, "body", None)
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            return str(error.get("type") or "")
-        if isinstance(error, str):
-            return error
+    error = _body_error(err)
+    if isinstance(error, dict):
+        return str(error.get("type") or "")
+    if isinstance(error, str):
+        return error
     return str(getattr(err, "error", "") or "")
 
 
 def error_reason(err: BaseException) -> str:
     """A short reason from an error body (no request data, no credentials)."""
-    body = getattr(err, "body", None)
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict):
-            reason = error.get("reason") or error.get("type") or ""
-            caused = error.get("caused_by")
-            if isinstance(caused, dict) and caused.get("reason"):
-                reason = f"{reason}: {caused.get('reason')}"
-            return str(reason)[:500]
-        if error:
-            return str(error)[:500]
+    error = _body_error(err)
+    if isinstance(error, dict):
+        reason = error.get("reason") or error.get("type") or ""
+        caused = error.get("caused_by")
+        if isinstance(caused, dict) and caused.get("reason"):
+            reason = f"{reason}: {caused.get('reason')}"
+        return str(reason)[:500]
+    if error:
+        return str(error)[:500]
     return type(err).__name__
 
 

@@ -170,34 +170,28 @@ class Operations:
                 raise RecordExistsError(record_id) from None
             raise
 
-    def read(self, record_id: str) -> Flow:
+    def _get(self, record_id: str, what: str, **kwargs: Any) -> Flow:
+        """The document of ``record_id`` (None when there is none, or the id cannot be one)."""
         yield from self.ensure_index()
         if not self.holdable(record_id):
             return None
         try:
-            doc = yield Call("get", {"index": self.index, "id": record_id,
-                                     "source_includes": [RECORD_FIELD]},
-                             f"reading record {record_id!r}")
+            doc = yield Call("get", {"index": self.index, "id": record_id, **kwargs}, what)
         except Exception as err:
             if status_of(err) == 404:
                 return None
             raise
-        return from_source(record_id, doc.get("_source"))
+        return doc if doc.get("found", True) else None
+
+    def read(self, record_id: str) -> Flow:
+        doc = yield from self._get(record_id, f"reading record {record_id!r}",
+                                   source_includes=[RECORD_FIELD])
+        return None if doc is None else from_source(record_id, doc.get("_source"))
 
     def get_version(self, record_id: str) -> Flow:
-        yield from self.ensure_index()
-        if not self.holdable(record_id):
-            return None
-        try:
-            doc = yield Call("get", {"index": self.index, "id": record_id, "source": False},
-                             f"reading the version of {record_id!r}")
-        except Exception as err:
-            if status_of(err) == 404:
-                return None
-            raise
-        if not doc.get("found", True):
-            return None
-        return f"{doc['_seq_no']}:{doc['_primary_term']}"
+        doc = yield from self._get(record_id, f"reading the version of {record_id!r}",
+                                   source=False)
+        return None if doc is None else f"{doc['_seq_no']}:{doc['_primary_term']}"
 
     @staticmethod
     def parse_version(version: str) -> tuple[int, int] | None:

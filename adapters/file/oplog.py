@@ -127,13 +127,6 @@ class OperationLog:
         except OSError as err:
             raise StorageError(f"cannot read {self.path}: {describe_os_error(err)}") from err
 
-    def changed(self) -> bool:
-        """Whether the log differs from what was read (cheap: one ``stat``)."""
-        st = self.stat()
-        if st is None:
-            return self.ino is not None
-        return st.st_ino != self.ino or st.st_size != self.seen_size
-
     def _read_header(self, data: bytes) -> tuple[str, int]:
         newline = data.find(b"\n")
         if newline < 0:

@@ -133,13 +133,11 @@ class PostgresCore:
         copy_threshold: int = 2000,
         schema: Schema | dict[str, Any] | None = None,
     ) -> None:
+        given = dict(locals())  # the options exactly as named in this signature
         super().__init__(schema=schema)  # type: ignore[call-arg]  # the port's __init__
-        self.options = PostgresOptions.build(
-            dsn=dsn, host=host, port=port, database=database, user=user, password=password,
-            table=table, table_schema=table_schema, indexes=indexes, create_table=create_table,
-            pool_min_size=pool_min_size, pool_max_size=pool_max_size, pool_timeout=pool_timeout,
-            connect_timeout=connect_timeout, application_name=application_name,
-            copy_threshold=copy_threshold)
+        self.options = PostgresOptions.build(**{
+            name: value for name, value in given.items()
+            if name not in ("self", "schema", "__class__")})
         self.statements = Statements(self.options.table_schema, self.options.table,
                                      self.options.indexes)
         self._pool: Any = None
@@ -391,16 +389,23 @@ class PostgresCore:
 
         yield from self._run("create", work)
 
-    @driven
-    def _read(self, record_id: str) -> Flow:
+    def _lookup(self, action: str, sql: str, record_id: str, convert: Callable[[Any], Any],
+                absent: Any = None) -> Flow:
+        """``convert`` of the row ``sql`` finds for the id (None when there is none);
+        ``absent`` for an id the table cannot hold (no stored id can be it)."""
         if not storable_id(record_id):
-            return None  # no stored id can be one the table cannot hold
+            return absent
 
         def work(cur: Any) -> Flow:
-            row = yield from self._fetch_one(cur, self.statements.read_one, (record_id,))
-            return None if row is None else to_record(record_id, row[0], row[1])
+            return convert((yield from self._fetch_one(cur, sql, (record_id,))))
 
-        return (yield from self._run("read", work, retry=True))
+        return (yield from self._run(action, work, retry=True))
+
+    @driven
+    def _read(self, record_id: str) -> Flow:
+        return (yield from self._lookup(
+            "read", self.statements.read_one, record_id,
+            lambda row: None if row is None else to_record(record_id, row[0], row[1])))
 
     def _conditional(self, cur: Any, sql: str, params: tuple[Any, ...], record_id: str,
                      expected: str) -> Flow:
@@ -463,25 +468,14 @@ class PostgresCore:
 
     @driven
     def _get_version(self, record_id: str) -> Flow:
-        if not storable_id(record_id):
-            return None
-
-        def work(cur: Any) -> Flow:
-            row = yield from self._fetch_one(cur, self.statements.version, (record_id,))
-            return Statements.version_token(row[0] if row else None)
-
-        return (yield from self._run("get_version", work, retry=True))
+        return (yield from self._lookup(
+            "get_version", self.statements.version, record_id,
+            lambda row: Statements.version_token(row[0] if row else None)))
 
     @driven
     def _exists(self, record_id: str) -> Flow:
-        if not storable_id(record_id):
-            return False
-
-        def work(cur: Any) -> Flow:
-            return (yield from self._fetch_one(cur, self.statements.exists,
-                                               (record_id,))) is not None
-
-        return (yield from self._run("exists", work, retry=True))
+        return (yield from self._lookup("exists", self.statements.exists, record_id,
+                                        lambda row: row is not None, absent=False))
 
     # -- batches -------------------------------------------------------------------------------
     @driven

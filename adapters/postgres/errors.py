@@ -37,12 +37,6 @@ def is_connection_error(err: BaseException) -> bool:
     return bool(names & {"OperationalError", "InterfaceError"})
 
 
-def is_driver_error(err: BaseException) -> bool:
-    """Whether ``err`` comes from psycopg2 or psycopg (PEP 249 ``Error`` subclasses)."""
-    module = type(err).__module__
-    return module.startswith(("psycopg2", "psycopg"))
-
-
 def translate(err: BaseException, settings: ConnectionSettings, table: str,
               action: str) -> DataknobsError:
     """The domain error for a driver error raised while doing ``action`` on ``table``."""

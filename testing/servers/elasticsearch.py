@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import free_port
+from . import free_port, stop_process
 
 URL_ENV = "DATAKNOBS_TEST_ES_URL"
 COMPATIBILITY_ENV = "DATAKNOBS_TEST_ES_COMPATIBILITY"
@@ -44,14 +44,8 @@ class ElasticsearchTestServer:
     def stop(self) -> None:
         """Stop the server process (nothing for an external server)."""
         proc, self.process = self.process, None
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        if proc is not None:
+            stop_process(proc, grace=10)
 
 
 def new_index_name(stem: str = "dk-test") -> str:

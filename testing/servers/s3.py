@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import free_port
+from . import free_port, stop_process
 
 ENDPOINT_ENV = "DATAKNOBS_TEST_S3_ENDPOINT"
 START_TIMEOUT = 60.0
@@ -148,12 +148,7 @@ def start_seaweedfs() -> S3TestServer:
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
     def stop() -> None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=3)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc, grace=3)
         log.close()
         shutil.rmtree(data, ignore_errors=True)
 
