@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from dependency_injector import containers
 
 from ..domain.errors import ConfigurationError
 from ..ports.options import ROUTING_KEYS, check_options, suggest
@@ -50,16 +51,12 @@ _SECRET_KEY = re.compile(
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]*@",
                            re.IGNORECASE)
 
+#: what DatabasesContainer adds to dependency-injector's container (a test checks the list)
+CONTAINER_NAMES = frozenset({"config", "database", "databases", "names", "from_config",
+                             "from_dict", "from_yaml"})
 #: attributes of the container itself, which a database cannot be named after
-RESERVED_NAMES = frozenset({
-    "config", "database", "providers", "overridden", "parent", "wire", "unwire",
-    "shutdown_resources", "init_resources", "override", "reset_last_overriding",
-    "reset_override", "resolve_provider_name", "traverse", "from_yaml", "from_dict",
-    "from_file", "databases", "entries", "names", "declarative_parent", "wiring_config",
-    "dependencies", "set_provider", "set_providers", "check_dependencies",
-    "load_config", "apply_container_providers_overridings", "reset_singletons",
-    "is_auto_wiring_enabled", "assign_parent",
-})
+RESERVED_NAMES = CONTAINER_NAMES | frozenset(
+    name for name in dir(containers.DynamicContainer()) if not name.startswith("_"))
 
 
 def is_secret_key(key: str) -> bool:
