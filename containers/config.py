@@ -26,6 +26,7 @@ every option name against the adapter's constructor (the same ``check_options`` 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -34,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dependency_injector import containers
 
 from ..domain.errors import ConfigurationError
 from ..ports.options import ROUTING_KEYS, check_options, suggest
@@ -54,9 +54,16 @@ _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*)
 #: what DatabasesContainer adds to dependency-injector's container (a test checks the list)
 CONTAINER_NAMES = frozenset({"config", "database", "databases", "names", "from_config",
                              "from_dict", "from_yaml"})
-#: attributes of the container itself, which a database cannot be named after
-RESERVED_NAMES = CONTAINER_NAMES | frozenset(
-    name for name in dir(containers.DynamicContainer()) if not name.startswith("_"))
+
+
+@functools.cache
+def reserved_names() -> frozenset[str]:
+    """Attributes of the container itself, which a database cannot be named after (asked of
+    dependency-injector, imported only here: validating a configuration does not need it)."""
+    from dependency_injector import containers
+
+    return CONTAINER_NAMES | frozenset(
+        name for name in dir(containers.DynamicContainer()) if not name.startswith("_"))
 
 
 def is_secret_key(key: str) -> bool:
@@ -241,7 +248,7 @@ def _check_name(name: Any, seen: Mapping[str, Any]) -> str:
         raise ConfigurationError(
             f"database name {name!r} must be a Python identifier (it becomes a provider name)"
         )
-    if name.startswith("_") or name in RESERVED_NAMES:
+    if name.startswith("_") or name in reserved_names():
         raise ConfigurationError(f"database name {name!r} is reserved; choose another name")
     if name in seen:
         raise ConfigurationError(f"database name {name!r} is configured twice")

@@ -113,14 +113,14 @@ def test_yaml_file_errors_name_the_file(tmp_path: Path):
 def test_reserved_names_are_every_attribute_of_a_built_container():
     """A database named after any attribute of the container would shadow it: the reserved
     names come from dependency-injector's container class plus what ours adds."""
-    from dataknobs_data.containers.config import RESERVED_NAMES
+    from dataknobs_data.containers.config import reserved_names
     from dataknobs_data.containers.container import DatabasesContainer
 
     built = DatabasesContainer.from_dict({"default": "a",
                                           "databases": {"a": {"backend": "memory"}}})
     public = {n for n in dir(type(built)) if not n.startswith("_")}
     public |= {n for n in vars(built) if not n.startswith("_") and n != "a"}
-    assert public <= RESERVED_NAMES, sorted(public - RESERVED_NAMES)
-    for name in sorted(RESERVED_NAMES):
+    assert public <= reserved_names(), sorted(public - reserved_names())
+    for name in sorted(reserved_names()):
         with pytest.raises(ConfigurationError, match="reserved"):
             parse_config({"databases": [{"name": name, "backend": "memory"}]})
