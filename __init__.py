@@ -13,6 +13,12 @@ The public facade. Applications write ``Record``s and ask ``Query``s through a
 
 from . import domain
 from .adapters.memory import AsyncMemoryDatabase, MemoryDatabase
+from .containers.factory import (
+    AsyncDatabaseFactory,
+    DatabaseFactory,
+    async_database_factory,
+    database_factory,
+)
 from .domain import *  # noqa: F403 - the domain's public names, listed in its __all__
 from .ports import (
     AsyncDatabase,
@@ -27,13 +33,17 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsyncDatabase",
+    "AsyncDatabaseFactory",
     "AsyncMemoryDatabase",
     "Capabilities",
+    "DatabaseFactory",
     "MemoryDatabase",
     "StreamConfig",
     "StreamFailure",
     "StreamResult",
     "SyncDatabase",
     "__version__",
+    "async_database_factory",
+    "database_factory",
 ]
 __all__ += domain.__all__

@@ -24,7 +24,12 @@ from .config import (
     redact,
     substitute,
 )
-from .factory import DatabaseFactory, database_factory
+from .factory import (
+    AsyncDatabaseFactory,
+    DatabaseFactory,
+    async_database_factory,
+    database_factory,
+)
 from .registry import (
     ENTRY_POINT_GROUP,
     BackendSpec,
@@ -48,11 +53,13 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "AsyncDatabaseFactory",
     "BackendSpec",
     "DatabaseEntry",
     "DatabaseFactory",
     "DatabasesConfig",
     "DatabasesContainer",
+    "async_database_factory",
     "available_backends",
     "backend_specs",
     "database_factory",

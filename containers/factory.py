@@ -6,12 +6,13 @@ same way everywhere: ``'pth' is not an option of file; did you mean 'path'?``.""
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from ..domain.errors import ConfigurationError
 from .config import build_entry, substitute
-from .registry import available_backends
+from .registry import available_backends, backend_specs, resolve_backend
 
 
 class DatabaseFactory:
@@ -52,8 +53,68 @@ class DatabaseFactory:
         built = build_entry(values, default_async=use_async)
         return built.create()
 
+    # -- discovery (dataknobs-data 0.11's factory API) ---------------------------------------
+    _use_async = False
+
+    def get_available_backends(self) -> list[str]:
+        """Names of the backends whose adapter this factory builds and whose drivers are
+        installed, sorted."""
+        return [name for name in available_backends() if self.is_backend_available(name)]
+
+    def is_backend_available(self, backend_type: str) -> bool:
+        """Whether ``backend_type`` is known, has an adapter of this factory's kind and has
+        its drivers installed (nothing is imported)."""
+        spec = backend_specs().get(backend_type)
+        if spec is None or (spec.async_ if self._use_async else spec.sync) is None:
+            return False
+        return not spec.missing_drivers(self._use_async)
+
+    def get_backend_info(self, backend_type: str) -> dict[str, Any]:
+        """What dataknobs-data 0.11 reports of a backend: ``description``, ``persistent``
+        (None until the adapter can be imported), ``requires_install`` (False, or the pip
+        command), ``requires_module`` (the driver modules) and ``config_options`` (each
+        option of the adapter with its default). An unknown name gives ``description``
+        ``"Unknown backend"`` and ``error``."""
+        spec = backend_specs().get(backend_type)
+        if spec is None:
+            return {"description": "Unknown backend",
+                    "error": f"Backend {backend_type!r} not recognized"}
+        missing = spec.missing_drivers(self._use_async)
+        info: dict[str, Any] = {
+            "description": spec.description,
+            "persistent": None,
+            "requires_install": spec.install_hint if missing else False,
+            "requires_module": spec.needed_drivers(self._use_async),
+            "config_options": {},
+        }
+        if not missing and (spec.async_ if self._use_async else spec.sync) is not None:
+            adapter = resolve_backend(backend_type, use_async=self._use_async)
+            info["persistent"] = adapter.capabilities.persistent  # type: ignore[attr-defined]
+            info["config_options"] = {
+                name: "required" if param.default is param.empty else
+                f"default: {param.default!r}"
+                for name, param in inspect.signature(adapter).parameters.items()
+                if param.kind is param.KEYWORD_ONLY}
+        return info
+
+
+class AsyncDatabaseFactory(DatabaseFactory):
+    """``DatabaseFactory`` for the async adapters: ``create`` builds a backend's async
+    adapter, and the discovery methods speak of those."""
+
+    _use_async = True
+
+    def create(self, backend: str | None = "memory", *, use_async: bool = True,
+               **options: Any) -> Any:
+        """A new async database of ``backend`` (the memory adapter by default)."""
+        return super().create(backend, use_async=use_async, **options)
+
 
 database_factory = DatabaseFactory()
 """The shared :class:`DatabaseFactory`."""
 
-__all__ = ["DatabaseFactory", "database_factory"]
+async_database_factory = AsyncDatabaseFactory()
+"""The shared :class:`AsyncDatabaseFactory`."""
+
+__all__ = ["AsyncDatabaseFactory", "DatabaseFactory", "async_database_factory",
+           "database_factory"]

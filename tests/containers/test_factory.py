@@ -58,3 +58,59 @@ def test_a_container_entry_is_accepted_by_the_adapters_from_config(tmp_path: Pat
     assert isinstance(db, FileDatabase)
     with pytest.raises(ConfigurationError, match="'asynch' is not an option of memory"):
         MemoryDatabase.from_config({"backend": "memory", "asynch": False})
+
+
+# -- dataknobs-data 0.11's factory API (compared side by side with 0.11.0) ----------------------
+def test_factories_are_importable_from_the_top_level_as_in_dataknobs_data():
+    import dataknobs_data
+    from dataknobs_data import (
+        AsyncDatabaseFactory,
+        DatabaseFactory,
+        async_database_factory,
+        database_factory,
+    )
+
+    assert isinstance(database_factory, DatabaseFactory)
+    assert isinstance(async_database_factory, AsyncDatabaseFactory)
+    assert {"database_factory", "async_database_factory"} <= set(dataknobs_data.__all__)
+
+
+def test_create_takes_the_configuration_as_keywords():
+    from dataknobs_data import AsyncDatabase, SyncDatabase, async_database_factory, database_factory
+
+    assert isinstance(database_factory.create(backend="memory"), SyncDatabase)
+    assert isinstance(async_database_factory.create(backend="memory"), AsyncDatabase)
+    assert isinstance(async_database_factory.create(), AsyncDatabase)
+
+
+def test_discovery_reports_installed_backends_and_unknown_ones():
+    from dataknobs_data import async_database_factory, database_factory
+
+    available = database_factory.get_available_backends()
+    assert available == sorted(available) and {"memory", "file"} <= set(available)
+    assert {"memory", "file"} <= set(async_database_factory.get_available_backends())
+    assert database_factory.is_backend_available("memory")
+    assert not database_factory.is_backend_available("nope")
+    assert database_factory.get_backend_info("nope") == {
+        "description": "Unknown backend", "error": "Backend 'nope' not recognized"}
+    memory = database_factory.get_backend_info("memory")
+    assert memory["persistent"] is False and memory["requires_install"] is False
+    file = database_factory.get_backend_info("file")
+    assert file["persistent"] is True and file["config_options"]["path"] == "required"
+
+
+def test_a_backend_whose_driver_is_missing_is_reported_with_its_install_command():
+    from dataknobs_data import database_factory
+    from dataknobs_data.containers import register_backend, unregister_backend
+
+    register_backend("needs-driver", "dataknobs_data.adapters.memory:MemoryDatabase",
+                     drivers=["surely_not_an_installed_module"], extra="nope")
+    try:
+        assert not database_factory.is_backend_available("needs-driver")
+        assert "needs-driver" not in database_factory.get_available_backends()
+        info = database_factory.get_backend_info("needs-driver")
+        assert info["requires_install"] == "pip install 'dataknobs-data[nope]'"
+        assert info["requires_module"] == ("surely_not_an_installed_module",)
+        assert info["persistent"] is None
+    finally:
+        unregister_backend("needs-driver")
