@@ -46,7 +46,8 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
         super().__init_subclass__(**kwargs)
         sync_class = cls.__dict__.get("sync_class")
         if sync_class is not None:
-            cls.capabilities = sync_class.capabilities
+            if "capabilities" not in cls.__dict__:  # a subclass may declare less
+                cls.capabilities = sync_class.capabilities
             cls.backend_name = sync_class.backend_name
 
     @classmethod

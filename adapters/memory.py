@@ -11,6 +11,7 @@ explains the design and its measured speed.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import threading
@@ -153,7 +154,8 @@ class MemoryDatabase(SyncDatabase):
     """In-process store; ``indexes`` lists field paths to hash-index for EQ/IN filters."""
 
     backend_name = "memory"
-    capabilities = Capabilities(atomic_batches=True, conditional_writes=True)
+    capabilities = Capabilities(atomic_batches=True, conditional_writes=True,
+                                transactions=True)
 
     def __init__(
         self,
@@ -195,6 +197,29 @@ class MemoryDatabase(SyncDatabase):
         for index in self._indexes.values():
             index.remove(record_id, old)
         return True
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[MemoryDatabase]:
+        """Operations in the block form one transaction: all take effect, or none if the
+        block raises. Other threads wait until the block ends (it holds the store's lock);
+        a nested block is a savepoint (its failure undoes only its own operations)."""
+        with self._lock:
+            records, versions = dict(self._records), dict(self._versions)
+            try:
+                yield self
+            except BaseException:
+                self._restore(records, versions)
+                raise
+
+    def _restore(self, records: dict[str, Record], versions: dict[str, str]) -> None:
+        """Put back the state saved when a transaction began (stored records are never
+        changed in place, so the saved mappings hold them as they were)."""
+        self._records, self._versions = records, versions
+        self._table = RowTable(records)
+        for path in self._indexes:
+            index = self._indexes[path] = HashIndex(path)
+            for rid, rec in records.items():
+                index.add(rid, rec)
 
     def _rows(self) -> RowTable:
         # Records placed straight into ``_records`` (a bulk load) are picked up here.
@@ -354,6 +379,10 @@ class AsyncMemoryDatabase(SyncBackedAsyncDatabase):
 
     sync_class = MemoryDatabase
     run_inline = True
+    # tasks share the event loop's thread, so the sync adapter's lock cannot keep one task's
+    # writes out of another's transaction: none is offered here
+    capabilities = Capabilities(**{**MemoryDatabase.capabilities.__dict__,
+                                   "transactions": False})
 
 
 __all__ = ["AsyncMemoryDatabase", "HashIndex", "MemoryDatabase"]
