@@ -8,6 +8,7 @@ core API: ``rec["age"]``, ``rec.age``, ``rec.get_value("age")``, ``rec.set_value
 from __future__ import annotations
 
 import copy as _copy
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -314,6 +315,41 @@ class Record:
             return data[name]
         raise AttributeError(f"record has no field {name!r}")
 
+    # -- dataknobs-data 0.11's names --------------------------------------------------------
+    def get(self, name: str, default: Any = None) -> Any:
+        """The value of a top-level field, or ``default`` (as ``Mapping.get``)."""
+        return self._data.get(name, default)
+
+    def field_names(self) -> list[str]:
+        """The top-level field names, in order."""
+        return list(self._data)
+
+    def field_count(self) -> int:
+        """How many top-level fields the record has."""
+        return len(self._data)
+
+    def set_field(self, name: str, value: Any, field_type: FieldType | None = None,
+                  field_metadata: Mapping[str, Any] | None = None) -> None:
+        """Set a field; with ``field_type`` or ``field_metadata`` it is kept as a ``Field``."""
+        if field_type is None and field_metadata is None:
+            self.set_value(name, value)
+        else:
+            self.set_value(name, Field(name, value, field_type, dict(field_metadata or {})))
+
+    @property
+    def storage_id(self) -> str | None:
+        """The id the record is stored under (this project has one id: ``id``)."""
+        return self._id
+
+    def has_storage_id(self) -> bool:
+        """Whether the record has an id."""
+        return self._id is not None
+
+    def generate_id(self) -> str:
+        """Give the record a fresh id (as ``create`` would) and return it."""
+        self.id = new_id()
+        return self.id
+
     # -- copies and conversions -----------------------------------------------------------
     def copy(self, deep: bool = True) -> Record:
         """A copy; ``deep=True`` (default) copies nested values too."""
@@ -402,3 +438,8 @@ class Record:
         shown = ", ".join(f"{k}={v!r}" for k, v in list(self._data.items())[:6])
         more = ", ..." if len(self._data) > 6 else ""
         return f"Record(id={self.id!r}, {shown}{more})"
+
+
+def new_id() -> str:
+    """A fresh record id (UUID4, 32 hex characters), as the ports assign."""
+    return uuid.uuid4().hex

@@ -7,20 +7,14 @@ and satisfy the database's schema.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..domain.errors import DataknobsError, InvalidRecordIdError, QueryError, SerializationError
 from ..domain.query import Query
-from ..domain.records import Record
+from ..domain.records import Record, new_id
 from ..domain.schema import Schema
 from ..domain.values import normalize_value
-
-
-def new_id() -> str:
-    """A fresh record id (UUID4, 32 hex characters)."""
-    return uuid.uuid4().hex
 
 
 def check_id(record_id: object) -> str:

@@ -213,3 +213,32 @@ def test_field_round_trip_and_validate() -> None:
     assert not Field("age", "x", FieldType.INTEGER).validate()
     assert Field("age", None, FieldType.INTEGER).validate()
     assert Field.from_dict({"name": "n"}).type is FieldType.ANY
+
+
+# -- dataknobs-data 0.11's record names (behaviour compared side by side with 0.11.0) -----------
+def test_record_answers_the_0_11_record_api():
+    from dataknobs_data import FieldType
+
+    rec = Record({"a": 1, "b": {"c": 2}}, metadata={"m": 1}, id="x")
+    assert rec.get("a") == 1 and rec.get("zz", 5) == 5
+    assert rec.get("b.c") is None  # a top-level lookup, as Mapping.get (0.11 alike)
+    assert rec.field_names() == ["a", "b"] and rec.field_count() == 2
+    assert rec.storage_id == "x" and rec.has_storage_id()
+    rec.set_field("d", "t", FieldType.STRING, {"unit": "none"})
+    field = rec.get_field("d")
+    assert field is not None and field.type is FieldType.STRING
+    assert field.metadata == {"unit": "none"}
+    assert rec["d"] == "t"
+    rec.set_field("e", 3)
+    assert rec.get_field("e").type is FieldType.INTEGER  # type: ignore[union-attr]
+
+
+def test_generate_id_gives_a_fresh_id_the_ports_accept():
+    from dataknobs_data import MemoryDatabase
+
+    rec = Record({"a": 1})
+    assert not rec.has_storage_id() and rec.storage_id is None
+    rid = rec.generate_id()
+    assert rec.id == rid and len(rid) == 32 and rid != Record({}).generate_id()
+    db = MemoryDatabase()
+    assert db.create(rec) == rid and db.read(rid)["a"] == 1
