@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..domain.errors import ConfigurationError
+from ..ports.base import install_backend_builder
 from .config import build_entry, substitute
 from .registry import available_backends, backend_specs, resolve_backend
 
@@ -115,6 +116,9 @@ database_factory = DatabaseFactory()
 
 async_database_factory = AsyncDatabaseFactory()
 """The shared :class:`AsyncDatabaseFactory`."""
+
+install_backend_builder(lambda backend, options, use_async: database_factory.create(
+    backend, use_async=use_async, **options))
 
 __all__ = ["AsyncDatabaseFactory", "DatabaseFactory", "async_database_factory",
            "database_factory"]

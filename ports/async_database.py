@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Sequence
-from typing import Self
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, Self
 
 from ..domain.query import Query
 from ..domain.records import Record
-from .base import PortBase, RecordLike, share_docs
+from .base import PortBase, RecordLike, build_backend, share_docs
 from .database import SyncDatabase
 from .flows import arun_flow
 from .preparation import check_id
@@ -31,6 +31,13 @@ class AsyncDatabase(PortBase, ABC):
     iterator. Adapters with no native async driver run the sync adapter in a bounded thread
     pool (``capabilities.native_async`` is then false).
     """
+
+    @classmethod
+    async def from_backend(cls, backend: str, config: Mapping[str, Any] | None = None
+                           ) -> AsyncDatabase:
+        db: AsyncDatabase = build_backend(backend, config, use_async=True)
+        await db.connect()
+        return db
 
     # -- lifecycle --------------------------------------------------------------------------
     async def connect(self) -> None:

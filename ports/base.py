@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import inspect
 import time
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from ..domain.errors import (
     BatchOperationError,
+    ConfigurationError,
     DataknobsError,
     OperationalError,
     RecordExistsError,
@@ -39,6 +40,24 @@ from .preparation import (
 from .streaming import BatchOutcome, StreamConfig, StreamResult, WritePlan, is_transient
 
 RecordLike = Record | Mapping[str, Any]
+
+#: Builds an adapter by backend name: ``(backend, options, use_async) -> adapter``. The ports
+#: cannot import the registry (it sits above them), so ``dataknobs_data.containers`` installs
+#: its factory here when it is imported, as ``import dataknobs_data`` does.
+_backend_builder: Callable[[str, Mapping[str, Any], bool], Any] | None = None
+
+
+def install_backend_builder(builder: Callable[[str, Mapping[str, Any], bool], Any]) -> None:
+    """Let ``from_backend`` build adapters with ``builder`` (the container's factory)."""
+    global _backend_builder
+    _backend_builder = builder
+
+
+def build_backend(backend: str, config: Mapping[str, Any] | None, use_async: bool) -> Any:
+    """The adapter of ``backend`` (sync or async) with ``config`` (``from_backend``)."""
+    if _backend_builder is None:  # pragma: no cover - installed by the package's facade
+        raise ConfigurationError("import dataknobs_data.containers to build backends by name")
+    return _backend_builder(backend, dict(config or {}), use_async)
 
 
 class PortBase:

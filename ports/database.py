@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
-from typing import Self
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Self
 
 from ..domain.errors import ConcurrencyError
 from ..domain.query import Query
 from ..domain.records import Record
-from .base import PortBase, RecordLike
+from .base import PortBase, RecordLike, build_backend
 from .flows import run_flow
 from .preparation import check_id
 from .streaming import StreamConfig, StreamResult
@@ -44,6 +44,16 @@ class SyncDatabase(PortBase, ABC):
     Constructors do no I/O: connections open on ``connect()``, on entering ``with db:``, or
     lazily on first use. ``close()`` releases them; a closed database reopens on next use.
     """
+
+    @classmethod
+    def from_backend(cls, backend: str, config: Mapping[str, Any] | None = None
+                     ) -> SyncDatabase:
+        """A connected database of the registered ``backend`` with the options ``config``
+        (dataknobs-data 0.11's constructor; ``containers.database_factory`` is this
+        project's)."""
+        db: SyncDatabase = build_backend(backend, config, use_async=False)
+        db.connect()
+        return db
 
     # -- lifecycle --------------------------------------------------------------------------
     def connect(self) -> None:

@@ -114,3 +114,25 @@ def test_a_backend_whose_driver_is_missing_is_reported_with_its_install_command(
         assert info["persistent"] is None
     finally:
         unregister_backend("needs-driver")
+
+
+def test_from_backend_builds_and_connects_as_in_dataknobs_data(tmp_path):
+    import asyncio
+
+    from dataknobs_data import AsyncDatabase, Record, SyncDatabase
+
+    db = SyncDatabase.from_backend("file", {"path": str(tmp_path / "s.jsonl")})
+    db.create(Record({"a": 1}, id="r"))
+    db.close()
+    again = SyncDatabase.from_backend("file", {"path": str(tmp_path / "s.jsonl")})
+    assert again.read("r")["a"] == 1
+    again.close()
+
+    async def run() -> str:
+        adb = await AsyncDatabase.from_backend("memory")
+        rid = await adb.create(Record({"a": 2}))
+        return (await adb.read(rid))["a"]
+
+    assert asyncio.run(run()) == 2
+    with pytest.raises(ConfigurationError, match="unknown backend 'nope'"):
+        SyncDatabase.from_backend("nope")
