@@ -105,6 +105,7 @@ def test_wheel_holds_every_module_and_the_package_data(wheel: zipfile.ZipFile) -
     missing = sorted(f for f in expected if f"dataknobs_data/{f}" not in names)
     assert not missing, f"modules left out of the wheel: {missing}"
     assert "dataknobs_data/py.typed" in names
+    assert "dataknobs_data/setup.py" not in names  # the build script is not a module
     assert "dataknobs_data/testing/spec_cases.json" in names
     assert not [n for n in names if n.startswith(("dataknobs_data/tests/", "tests/"))]
 
