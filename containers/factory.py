@@ -6,12 +6,12 @@ same way everywhere: ``'pth' is not an option of file; did you mean 'path'?``.""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping
 from typing import Any
 
 from ..domain.errors import ConfigurationError
 from ..ports.base import install_backend_builder
+from ..ports.options import option_defaults
 from .config import build_entry, substitute
 from .registry import available_backends, backend_specs, resolve_backend
 
@@ -91,11 +91,7 @@ class DatabaseFactory:
         if not missing and (spec.async_ if self._use_async else spec.sync) is not None:
             adapter = resolve_backend(backend_type, use_async=self._use_async)
             info["persistent"] = adapter.capabilities.persistent  # type: ignore[attr-defined]
-            info["config_options"] = {
-                name: "required" if param.default is param.empty else
-                f"default: {param.default!r}"
-                for name, param in inspect.signature(adapter).parameters.items()
-                if param.kind is param.KEYWORD_ONLY}
+            info["config_options"] = option_defaults(adapter)
         return info
 
 

@@ -20,14 +20,29 @@ def suggest(word: str, choices: Iterable[str]) -> str:
     return f"; did you mean {near[0]!r}?" if near else ""
 
 
+def _named_params(factory: Callable[..., Any]) -> tuple[list[inspect.Parameter], bool]:
+    params = inspect.signature(factory).parameters.values()
+    named = [p for p in params
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"]
+    return named, any(p.kind is p.VAR_KEYWORD for p in params)
+
+
 def accepted_options(factory: Callable[..., Any]) -> tuple[set[str], bool]:
     """The keyword names ``factory`` accepts, and whether it takes ``**kwargs``."""
-    params = inspect.signature(factory).parameters.values()
-    names = {
-        p.name for p in params
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self"
-    }
-    return names, any(p.kind is p.VAR_KEYWORD for p in params)
+    named, open_ended = _named_params(factory)
+    return {p.name for p in named}, open_ended
+
+
+def option_defaults(adapter: type) -> dict[str, str]:
+    """Each option of an adapter class: ``"required"`` or ``"default: <repr>"``. An async
+    adapter over a sync one (``sync_class``) takes the sync adapter's options besides its
+    own."""
+    named, _ = _named_params(adapter)
+    wrapped = getattr(adapter, "sync_class", None)
+    if wrapped is not None:
+        named = _named_params(wrapped)[0] + named
+    return {p.name: "required" if p.default is p.empty else f"default: {p.default!r}"
+            for p in named}
 
 
 def check_options(

@@ -136,3 +136,10 @@ def test_from_backend_builds_and_connects_as_in_dataknobs_data(tmp_path):
     assert asyncio.run(run()) == 2
     with pytest.raises(ConfigurationError, match="unknown backend 'nope'"):
         SyncDatabase.from_backend("nope")
+
+
+def test_async_backend_info_lists_the_options_of_the_adapter_it_wraps():
+    from dataknobs_data import async_database_factory
+
+    options = async_database_factory.get_backend_info("file")["config_options"]
+    assert options["path"] == "required" and options["max_workers"] == "default: 8"
