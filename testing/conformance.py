@@ -66,16 +66,28 @@ def ids_of(records: list[Record]) -> list[str]:
     return [r.id or "" for r in records]
 
 
-def _of(request: pytest.FixtureRequest, cls_name: str) -> bool:
-    """Whether the running test is defined in the mixin ``cls_name``: an autouse fixture of
-    a mixin applies to every test of the class that combines the mixins, so a mixin's
-    capability check must look at where the test comes from."""
-    return bool(request.function.__qualname__.startswith(cls_name + "."))
-
-
 class _Base(AdapterUnderTest):
     """Fixture plumbing: ``db`` is the adapter under test, sync-shaped; ``database`` builds
-    the declared ``adapter`` unless a test class overrides it."""
+    the declared ``adapter`` unless a test class overrides it.
+
+    A mixin whose tests need a capability says so in ``needs`` (the capability flag and the
+    skip reason); ``sync_only`` mixins skip async adapters. The check looks at the mixin that
+    defines the running test: an autouse fixture of a mixin would apply to every test of
+    the class that combines the mixins."""
+
+    needs: ClassVar[tuple[str, str] | None] = None
+    sync_only: ClassVar[str | None] = None  # the reason, for mixins async adapters skip
+
+    @pytest.fixture(autouse=True)
+    def _declared_capabilities(self, request: pytest.FixtureRequest, db: Any) -> None:
+        owner = request.function.__qualname__.split(".")[0]
+        mixin = next((c for c in type(self).__mro__ if c.__name__ == owner), None)
+        needs = None if mixin is None else mixin.__dict__.get("needs")
+        if needs is not None and not getattr(db.capabilities, needs[0]):
+            pytest.skip(f"{db.backend_name} {needs[1]}")
+        sync_only = None if mixin is None else mixin.__dict__.get("sync_only")
+        if sync_only is not None and isinstance(db, AsyncAsSync):
+            pytest.skip(sync_only)
 
     @pytest.fixture
     def database(self, adapter_options: dict[str, Any]) -> Iterator[Any]:
@@ -265,10 +277,7 @@ class CrudTests(_Base):
 class VersionTests(_Base):
     """Conditional writes through ``expected_version``."""
 
-    @pytest.fixture(autouse=True)
-    def _needs_versions(self, request: pytest.FixtureRequest, db: Any) -> None:
-        if _of(request, "VersionTests") and not db.capabilities.conditional_writes:
-            pytest.skip(f"{db.backend_name} declares no conditional writes")
+    needs = ("conditional_writes", "declares no conditional writes")
 
     def test_version_changes_on_write(self, db: Any) -> None:
         db.create(Record({"v": 1}, id="k"))
@@ -587,10 +596,7 @@ class SortPagingProjectionTests(_Base):
 class MixedTypeTests(_Base):
     """A field holding different types in different records."""
 
-    @pytest.fixture(autouse=True)
-    def _needs_mixed(self, request: pytest.FixtureRequest, db: Any) -> None:
-        if _of(request, "MixedTypeTests") and not db.capabilities.mixed_type_fields:
-            pytest.skip(f"{db.backend_name} declares mixed_type_fields=False")
+    needs = ("mixed_type_fields", "declares mixed_type_fields=False")
 
     @pytest.fixture
     def mixed(self, db: Any) -> Any:
@@ -695,14 +701,8 @@ class TransactionTests(_Base):
     adapter's ``transaction()`` is an async context manager, which this sync-shaped suite
     cannot enter across calls (tests/postgres checks the async PostgreSQL one)."""
 
-    @pytest.fixture(autouse=True)
-    def _needs_transactions(self, request: pytest.FixtureRequest, db: Any) -> None:
-        if not _of(request, "TransactionTests"):
-            return
-        if not db.capabilities.transactions:
-            pytest.skip(f"{db.backend_name} declares no transactions")
-        if isinstance(db, AsyncAsSync):
-            pytest.skip("async transaction(): an async context manager (see the class doc)")
+    needs = ("transactions", "declares no transactions")
+    sync_only = "async transaction(): an async context manager (see the class doc)"
 
     def test_a_block_that_ends_commits_everything(self, db: Any) -> None:
         db.create(Record({"v": 1}, id="a"))
