@@ -599,35 +599,37 @@ class _MigratorBase(Generic[DB]):
     # -- verification ------------------------------------------------------------------------
     def _verify_flow(self) -> Flow:
         check = Verification(self.spec)
+
+        def against_target(batch: list[Record]) -> Flow:
+            expected = check.expected(batch)
+            check.compare(expected, (yield Call(
+                "read_batch", ([r.id or "" for r in expected],), self.target)))
+
+        def against_source(batch: list[Record]) -> Flow:
+            check.extras(batch, (yield Call(
+                "read_batch", ([r.id or "" for r in batch],), self.source)))
+
+        yield from self._in_batches(self.source, self.spec.query, against_target)
+        check.report.target_count = yield Call("count", (), self.target)
+        if check.needs_extra_scan():
+            yield from self._in_batches(self.target, None, against_source)
+        return check.finish()
+
+    def _in_batches(self, db: DB, query: Query | None,
+                    each: Callable[[list[Record]], Flow]) -> Flow:
+        """Stream ``query`` from ``db`` and hand each batch of ``batch_size`` to ``each``."""
         size = self.spec.batch_size
-        cfg = StreamConfig(batch_size=size)
+        stream = yield Stream(db, "stream_read", (query, StreamConfig(batch_size=size)))
         batch: list[Record] = []
-        stream = yield Stream(self.source, "stream_read", (self.spec.query, cfg))
         while True:
             rec = yield Next(stream)
             if rec is not None:
                 batch.append(rec)
             if batch and (rec is None or len(batch) >= size):
-                expected = check.expected(batch)
-                check.compare(expected, (yield Call(
-                    "read_batch", ([r.id or "" for r in expected],), self.target)))
+                yield from each(batch)
                 batch = []
             if rec is None:
-                break
-        check.report.target_count = yield Call("count", (), self.target)
-        if check.needs_extra_scan():
-            stream = yield Stream(self.target, "stream_read", (None, cfg))
-            while True:
-                rec = yield Next(stream)
-                if rec is not None:
-                    batch.append(rec)
-                if batch and (rec is None or len(batch) >= size):
-                    check.extras(batch, (yield Call(
-                        "read_batch", ([r.id or "" for r in batch],), self.source)))
-                    batch = []
-                if rec is None:
-                    break
-        return check.finish()
+                return
 
 
 # -- the drivers ------------------------------------------------------------------------------
