@@ -275,24 +275,23 @@ class PostgresCore:
         if tx is not None:
             return (yield from self._run_in_transaction(tx, action, work))
         for attempt in (0, 1):
-            yield from self._ensure_ready()
+            if not self._ready:
+                yield from self._ensure_ready()
             pool = self.pool
             conn = yield Call("acquire", on=pool)
             broken = False
             began = False  # a connection lost before BEGIN went through wrote nothing
 
-            def body(cur: Any) -> Flow:
+            def in_transaction(cur: Any) -> Flow:
                 nonlocal began
-                if not atomic:
-                    return (yield from work(cur))
                 yield _execute(cur, "BEGIN")
                 began = True
                 result = yield from work(cur)
                 yield _execute(cur, "COMMIT")
                 return result
 
-            try:
-                return (yield from self._on_cursor(conn, body))
+            try:  # reads and single writes run without the extra generator level
+                return (yield from self._on_cursor(conn, in_transaction if atomic else work))
             except DataknobsError:
                 broken = not (yield from self._rollback_quietly(conn))
                 raise
