@@ -9,10 +9,12 @@ the two can never disagree about semantics.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 from ..domain.query import Query
 from ..domain.records import Record
@@ -41,6 +43,10 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
         self.schema = self.sync.schema
         self._max_workers = max_workers
         self._executor: ThreadPoolExecutor | None = None
+        # the open transaction's thread (per task): the sync adapter's transaction holds
+        # thread-bound locks, so every call of the block runs on that one thread
+        self._tx_thread: contextvars.ContextVar[ThreadPoolExecutor | None] = (
+            contextvars.ContextVar(f"dk_bridge_tx_{id(self)}", default=None))
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -61,6 +67,10 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self.run_inline:
             return fn(*args)
+        tx_thread = self._tx_thread.get()
+        if tx_thread is not None:
+            return await asyncio.get_running_loop().run_in_executor(
+                tx_thread, functools.partial(fn, *args))
         if self._executor is None:
             self._executor = ThreadPoolExecutor(
                 max_workers=self._max_workers, thread_name_prefix=f"dk-{self.backend_name}"
@@ -76,6 +86,31 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Self]:
+        """The sync adapter's ``transaction()``, entered and left on one thread that runs
+        every call of the block; other tasks' calls wait in the pool's threads until it
+        ends. A nested block is the sync adapter's nested block (a savepoint)."""
+        if not self.capabilities.transactions or self.run_inline:
+            raise self._no_transactions()
+        outer = self._tx_thread.get()
+        tx_thread = outer or ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix=f"dk-{self.backend_name}-tx")
+        block = self.sync.transaction()
+        token = self._tx_thread.set(tx_thread)
+        try:
+            await self._call(block.__enter__)
+            try:
+                yield self
+            except BaseException as err:
+                await self._call(block.__exit__, type(err), err, err.__traceback__)
+                raise
+            await self._call(block.__exit__, None, None, None)
+        finally:
+            self._tx_thread.reset(token)
+            if outer is None:
+                tx_thread.shutdown(wait=True)
 
     async def _create(self, record_id: str, record: Record) -> None:
         await self._call(self.sync._create, record_id, record)

@@ -74,7 +74,8 @@ class FileDatabase(SyncDatabase):
     to hash-index in memory (as ``MemoryDatabase``)."""
 
     backend_name = "file"
-    capabilities = Capabilities(persistent=True, atomic_batches=True, conditional_writes=True)
+    capabilities = Capabilities(persistent=True, atomic_batches=True, conditional_writes=True,
+                                transactions=True)
 
     def __init__(
         self,
@@ -107,6 +108,9 @@ class FileDatabase(SyncDatabase):
         self._seen_counter: int | None = None
         self._next_stat_check = 0.0
         self._compaction_retry_at = 0  # after a failed compaction: the log size to retry at
+        # the log objects of the open transaction's writes, appended when it commits; only
+        # the thread holding ``_mutex`` sees it set (the transaction holds it throughout)
+        self._pending: list[dict[str, Any]] | None = None
 
     @property
     def path(self) -> str:
@@ -214,6 +218,8 @@ class FileDatabase(SyncDatabase):
         """The up-to-date state for a read: a cheap change check, a replay only on change."""
         with self._mutex:
             state = self._state
+            if self._pending is not None and state is not None:
+                return state  # a transaction holds the exclusive lock: nobody else writes
             if state is None or self._stale():
                 with self._lock.shared():
                     self._seen_counter = self._lock.counter()
@@ -222,7 +228,17 @@ class FileDatabase(SyncDatabase):
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[MemoryDatabase]:
-        with self._mutex, self._lock.exclusive():
+        with self._mutex:
+            if self._pending is not None and self._state is not None:
+                # inside a transaction, which holds the file lock and commits the log itself
+                yield self._state
+                return
+            with self._writing_locked() as state:
+                yield state
+
+    @contextlib.contextmanager
+    def _writing_locked(self) -> Iterator[MemoryDatabase]:
+        with self._lock.exclusive():
             state = self._catch_up()
             try:
                 yield state
@@ -250,7 +266,9 @@ class FileDatabase(SyncDatabase):
             self._append_encoded([encode_operation(op) for op in ops])
 
     def _append_encoded(self, encoded: list[dict[str, Any]]) -> None:
-        if encoded:
+        if self._pending is not None:
+            self._pending.extend(encoded)
+        elif encoded:
             self._log.append(log_line(encoded), len(encoded), self.fsync)
             self._dirty = True
 
@@ -274,14 +292,48 @@ class FileDatabase(SyncDatabase):
         self._dirty = False
         self._compaction_retry_at = 0
 
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[FileDatabase]:
+        """Operations in the block form one transaction: all take effect, or none if the
+        block raises. The block holds the store's exclusive lock (other threads and
+        processes wait for it to end); its writes reach the log as one line when it ends,
+        so a crash keeps all of them or none. A nested block is a savepoint. The in-memory
+        state rolls back through ``MemoryDatabase.transaction``."""
+        with self._mutex:
+            if self._pending is not None:  # nested: undo only this block's writes
+                mark = len(self._pending)
+                assert self._state is not None
+                try:
+                    with self._state.transaction():
+                        yield self
+                except BaseException:
+                    del self._pending[mark:]
+                    raise
+                return
+            with self._writing_locked() as state:
+                self._pending = []
+                try:
+                    with state.transaction():
+                        yield self
+                        encoded, self._pending = self._pending, None
+                        self._append_encoded(encoded)  # a failure here rolls the state back
+                finally:
+                    self._pending = None
+
     def compact(self) -> None:
         """Write every record to a new snapshot now and start a new, empty operation log."""
-        with self._writing() as state:
-            try:
-                self._compact_locked(state)
-            except StorageError as err:
-                raise StorageError(f"{err}; no write is lost: the log {self.layout.log_path} "
-                                   "keeps them and the store reopens with them") from err
+        with self._mutex:  # another thread's transaction ends first
+            if self._pending is not None:
+                raise StorageError(f"{self.layout.path}: compact() inside a transaction "
+                                   "would write its uncommitted changes; call it after the "
+                                   "block")
+            with self._writing() as state:
+                try:
+                    self._compact_locked(state)
+                except StorageError as err:
+                    raise StorageError(f"{err}; no write is lost: the log "
+                                       f"{self.layout.log_path} keeps them and the store "
+                                       "reopens with them") from err
 
     # -- lifecycle --------------------------------------------------------------------------
     def _connect(self) -> None:

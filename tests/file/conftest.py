@@ -21,17 +21,20 @@ from dataknobs_data.adapters.file import FileDatabase
 
 class SnapshotEveryCallDatabase(FileDatabase):
     """Compacts after every write and reloads the snapshot before every read, so a suite
-    run through it checks the snapshot codec of its format, not only the operation log."""
+    run through it checks the snapshot codec of its format, not only the operation log.
+    Inside a transaction it does neither: the block's changes are not committed yet."""
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[Any]:
         with super()._writing() as state:
             yield state
-            self._compact_locked(state)
+            if self._pending is None:
+                self._compact_locked(state)
 
     def _current(self) -> Any:
         with self._mutex:
-            self._state = None
+            if self._pending is None:
+                self._state = None
             return super()._current()
 
 
