@@ -17,17 +17,15 @@ migration transform, to evolve records while copying them to another store.
 from __future__ import annotations
 
 import copy
-import json
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
-from ..domain import codec
-from ..domain.errors import DataknobsError
+from ..domain.errors import ConfigurationError, DataknobsError
 from ..domain.records import FieldType, Record, lookup
+from ..domain.schema import coerce, field_type
 from ..domain.values import MISSING
 from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
@@ -42,93 +40,11 @@ class EvolutionError(DataknobsError, ValueError):
     or the migrations themselves are inconsistent."""
 
 
-# -- coercion -------------------------------------------------------------------------------
-_TRUE = {"true", "t", "yes", "y", "on", "1"}
-_FALSE = {"false", "f", "no", "n", "off", "0"}
-
-
 def _field_type(value: FieldType | str) -> FieldType:
     try:
-        return value if isinstance(value, FieldType) else FieldType(str(value).lower())
-    except ValueError:
-        names = ", ".join(t.value for t in FieldType)
-        raise EvolutionError(f"unknown field type {value!r} (one of {names})") from None
-
-
-def coerce(value: Any, to: FieldType | str) -> Any:
-    """``value`` converted to the field type ``to``; ``ValueError`` when it cannot be.
-
-    None stays None. Integers: from integral floats, numeric strings and booleans (1/0).
-    Floats: from numbers, numeric strings. Booleans: from 0/1 and true/false/yes/no/on/off.
-    Datetimes: from ISO 8601 strings (``Z`` allowed) and epoch seconds (UTC). Strings: numbers
-    and booleans as written in JSON, datetimes in ISO 8601, lists and dicts as typed JSON.
-    Lists and dicts: from JSON text."""
-    target = _field_type(to)
-    if value is None or target in (FieldType.ANY, FieldType.JSON):
-        return value
-    if target is FieldType.INTEGER:
-        if isinstance(value, bool):
-            return int(value)
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float):
-            if value.is_integer():
-                return int(value)
-            raise ValueError(f"{value!r} is not a whole number")
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                return int(text)
-            except ValueError:
-                number = float(text)
-                if number.is_integer():
-                    return int(number)
-                raise ValueError(f"{value!r} is not a whole number") from None
-    elif target is FieldType.FLOAT:
-        if isinstance(value, bool | int | float):
-            return float(value)
-        if isinstance(value, str):
-            return float(value.strip())
-    elif target in (FieldType.STRING, FieldType.TEXT):
-        if isinstance(value, str):
-            return value
-        if isinstance(value, datetime):
-            return value.isoformat()
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int | float):
-            return repr(value)
-        if isinstance(value, list | dict):
-            return codec.dumps(value, sort_keys=True)
-    elif target is FieldType.BOOLEAN:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, int | float) and value in (0, 1):
-            return bool(value)
-        if isinstance(value, str):
-            text = value.strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-    elif target is FieldType.DATETIME:
-        if isinstance(value, datetime):
-            return value
-        if isinstance(value, str):
-            text = value.strip()
-            if text.endswith(("Z", "z")):
-                text = text[:-1] + "+00:00"
-            return datetime.fromisoformat(text)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return datetime.fromtimestamp(value, UTC)
-    elif target in (FieldType.LIST, FieldType.DICT):
-        kind = list if target is FieldType.LIST else dict
-        found = list(value) if isinstance(value, tuple) and kind is list else value
-        if isinstance(found, str):
-            found = codec.decode(json.loads(found))
-        if isinstance(found, kind):
-            return found
-    raise ValueError(f"cannot convert {type(value).__name__} {value!r} to {target.value}")
+        return field_type(value)
+    except ConfigurationError as err:
+        raise EvolutionError(str(err)) from None
 
 
 # -- operations -----------------------------------------------------------------------------

@@ -1,0 +1,52 @@
+"""Record validation under dataknobs-data 0.11's names: ``Schema``, constraints, ``Coercer``.
+
+The rules themselves are the domain's (``dataknobs_data.domain.schema``): this package is the
+0.11 surface over them. A ``Schema`` here declares fields fluently and ``validate`` returns a
+``ValidationResult`` instead of raising; given to a database it validates writes as the
+domain's ``Schema`` does::
+
+    from dataknobs_data.validation import Pattern, Range, Schema
+
+    schema = (Schema("User")
+              .field("name", "STRING", required=True)
+              .field("age", "INTEGER", constraints=[Range(min=0, max=150)])
+              .field("email", "STRING", constraints=[Pattern(r"^.+@.+$")]))
+    result = schema.validate({"name": "Ada", "age": "36"}, coerce=True)
+    assert result.valid and result.value.get_value("age") == 36
+"""
+
+from .coercer import Coercer
+from .constraints import (
+    All,
+    AnyOf,
+    Constraint,
+    Custom,
+    Enum,
+    Length,
+    Not,
+    Pattern,
+    Range,
+    Required,
+    Unique,
+)
+from .result import ValidationContext, ValidationResult
+from .schema import Field, Schema
+
+__all__ = [
+    "All",
+    "AnyOf",
+    "Coercer",
+    "Constraint",
+    "Custom",
+    "Enum",
+    "Field",
+    "Length",
+    "Not",
+    "Pattern",
+    "Range",
+    "Required",
+    "Schema",
+    "Unique",
+    "ValidationContext",
+    "ValidationResult",
+]
