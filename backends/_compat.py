@@ -24,20 +24,45 @@ from ..ports.options import check_options
 
 #: 0.11's option name -> this project's, per backend name (the one table of renamed options)
 RENAMED_OPTIONS: dict[str, dict[str, str]] = {
-    "s3": {"region_name": "region", "endpoint": "endpoint_url"},
-    "postgres": {"connection_string": "dsn", "table_name": "table", "schema_name":
-                 "table_schema", "min_pool_size": "pool_min_size",
-                 "max_pool_size": "pool_max_size"},
-    "elasticsearch": {"index_name": "index", "host_list": "hosts"},
+    "s3": {"region_name": "region", "max_attempts": "retry_botocore_attempts"},
+    "postgres": {"connection_string": "dsn", "schema_name": "table_schema",
+                 "min_pool_size": "pool_min_size", "max_pool_size": "pool_max_size",
+                 "auto_create_table": "create_table"},
+    "elasticsearch": {"settings": "index_settings"},
+}
+
+#: 0.11's options that have no counterpart here, with the reason; given with the value
+#: beside the reason (0.11's default, which changes nothing) they are accepted, any other
+#: value raises ``ConfigurationError``
+NOT_OFFERED: dict[str, tuple[str, Any]] = {
+    "vector_enabled": ("vector search is not offered by this package", False),
+    "vector_metric": ("vector search is not offered by this package", "cosine"),
+    "vector_dimensions": ("vector search is not offered by this package", 1536),
+    "default_vector_field": ("vector search is not offered by this package", "embedding"),
+    "extra_client_kwargs": ("configure the client through the adapter's own options", {}),
+    "ensure_database": ("the database must exist; this adapter creates only its table", False),
+    "ssl": ("give sslmode in the dsn (connection_string)", None),
+    "command_timeout": ("this adapter has connect_timeout and pool_timeout", None),
+    "mappings": ("the adapter derives its mapping from the records", None),
+    "client_cert": ("give the certificate through ca_certs or a client", None),
+    "client_key": ("give the key through a client", None),
+    "ssl_show_warn": ("TLS warnings follow the client's defaults", True),
 }
 
 
 def renamed_options(backend: str, config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` with 0.11's option names of ``backend`` replaced by this project's; a key
-    given under both names raises ``ConfigurationError``."""
+    """``config`` with 0.11's option names of ``backend`` replaced by this project's and
+    0.11's options that change nothing here removed; a key given under both names, or an
+    option of ``NOT_OFFERED`` with another value, raises ``ConfigurationError``."""
     table = RENAMED_OPTIONS.get(backend, {})
     options: dict[str, Any] = {}
     for key, value in config.items():
+        if key in NOT_OFFERED and key not in table:
+            reason, harmless = NOT_OFFERED[key]
+            if value == harmless:
+                continue
+            raise ConfigurationError(
+                f"{backend} option {key!r} ({value!r}) is not offered here: {reason}")
         ours = table.get(key, key)
         if ours in options:
             raise ConfigurationError(
@@ -63,18 +88,24 @@ class CompatConstructor(metaclass=CompatMeta):
 
     #: the adapter class this 0.11 name stands for (set for each subclass)
     adapter: ClassVar[type[PortBase]]
+    #: 0.11's defaults where they differ from the adapter's (applied when not given)
+    defaults: ClassVar[Mapping[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        cls.adapter = next(base for base in cls.__mro__[1:]
-                           if issubclass(base, PortBase) and CompatConstructor not in base.__mro__)
+        adapter = next((base for base in cls.__mro__[1:]
+                        if issubclass(base, PortBase) and CompatConstructor not in base.__mro__),
+                       None)
+        if adapter is not None:  # None: a mixin of 0.11 conventions shared by two classes
+            cls.adapter = adapter
 
     def __init__(self, config: Mapping[str, Any] | None = None, /, schema: Any = None,
                  **options: Any) -> None:
         if config is not None and not isinstance(config, Mapping):
             raise ConfigurationError(
                 f"{type(self).__name__} takes a dict of options, got {type(config).__name__}")
-        given = renamed_options(self.adapter.backend_name, {**(config or {}), **options})
+        given = renamed_options(self.adapter.backend_name,
+                                {**self.defaults, **(config or {}), **options})
         if schema is not None:
             given["schema"] = schema
         given = self._defaults(given)
@@ -82,8 +113,9 @@ class CompatConstructor(metaclass=CompatMeta):
                                                     self.adapter, given))
 
     def _defaults(self, options: dict[str, Any]) -> dict[str, Any]:
-        """The options with 0.11's defaults for those it does not require (a hook)."""
+        """A hook for 0.11's conventions that depend on the values given (a temporary path
+        when none is given, ``host`` and ``port`` making one URL)."""
         return options
 
 
-__all__ = ["RENAMED_OPTIONS", "CompatConstructor", "CompatMeta", "renamed_options"]
+__all__ = ["NOT_OFFERED", "RENAMED_OPTIONS", "CompatConstructor", "CompatMeta", "renamed_options"]
