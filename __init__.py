@@ -28,6 +28,7 @@ from .ports import (
     StreamResult,
     SyncDatabase,
 )
+from .query_logic import FilterCondition, QueryBuilder
 
 __version__ = "0.1.0"
 
@@ -37,7 +38,9 @@ __all__ = [
     "AsyncMemoryDatabase",
     "Capabilities",
     "DatabaseFactory",
+    "FilterCondition",
     "MemoryDatabase",
+    "QueryBuilder",
     "StreamConfig",
     "StreamFailure",
     "StreamResult",

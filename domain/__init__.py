@@ -22,6 +22,7 @@ from .errors import (
 from .matcher import apply_query, compile_condition, compile_query, matches
 from .query import (
     And,
+    ComplexQuery,
     Condition,
     Filter,
     LogicCondition,
@@ -32,6 +33,8 @@ from .query import (
     Query,
     SortOrder,
     SortSpec,
+    coerce_operator,
+    coerce_sort_order,
 )
 from .records import Field, FieldType, Record
 from .schema import FieldSchema, Schema
@@ -42,6 +45,7 @@ __all__ = [
     "And",
     "BackendNotAvailableError",
     "BatchOperationError",
+    "ComplexQuery",
     "ConcurrencyError",
     "Condition",
     "ConfigurationError",
@@ -73,6 +77,8 @@ __all__ = [
     "UnsupportedQueryError",
     "ValidationError",
     "apply_query",
+    "coerce_operator",
+    "coerce_sort_order",
     "compile_condition",
     "compile_query",
     "matches",

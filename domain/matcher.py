@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from . import query as _query
 from .operators import value_predicate
 from .query import Condition, Filter, LogicOperator, Operator, Query, SortOrder, SortSpec
 from .records import Record, lookup, split_path
@@ -224,6 +225,9 @@ def matches(record: Record | dict[str, Any], query: Query | Condition | None) ->
     if isinstance(query, Query) or query is None:
         return compile_query(query)(data)
     return compile_condition(query)(data)
+
+
+_query.install_evaluator(matches)  # the ``matches`` methods of conditions and queries run this
 
 
 def _sort_value_key(getter: Callable[[dict[str, Any]], Any], descending: bool

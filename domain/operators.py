@@ -77,6 +77,21 @@ class Operator(Enum):
         return _NEGATED.get(self, self)
 
 
+def coerce_operator(operator: Operator | str) -> Operator:
+    """The ``Operator`` a spelling names: a member, its value (``">="``, ``"not_in"``), its
+    name in any case (``"NOT_IN"``, ``"not in"``) or an alias (``"=="``, ``"<>"``, ``"gte"``).
+
+    Raises ``QueryError`` (a ``ValueError``, as dataknobs-data 0.11 raises) naming the
+    spelling and the valid operators; a typo is never read as equality."""
+    if isinstance(operator, Operator):
+        return operator
+    try:
+        return Operator(operator)
+    except ValueError:
+        valid = ", ".join(m.name for m in Operator)
+        raise QueryError(f"unknown operator {operator!r}; valid: {valid}") from None
+
+
 _NEGATED = {
     Operator.NEQ: Operator.EQ,
     Operator.NOT_IN: Operator.IN,

@@ -16,14 +16,20 @@ from __future__ import annotations
 
 import copy as _copy
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any, Union
+from typing import Any, Self, Union
 
 from .errors import QueryError, SerializationError
-from .operators import ORDERING_OPERATORS, PATTERN_OPERATORS, Operator, value_predicate
+from .operators import (
+    ORDERING_OPERATORS,
+    PATTERN_OPERATORS,
+    Operator,
+    coerce_operator,
+    value_predicate,
+)
 from .values import check_value, orderable_rank
 
 
@@ -44,6 +50,17 @@ class SortOrder(Enum):
         return None
 
 
+def coerce_sort_order(order: SortOrder | str) -> SortOrder:
+    """The ``SortOrder`` a spelling names (``"asc"``, ``"DESC"``, ``"ascending"``, ``"+"``,
+    ``"-"``); ``QueryError`` (a ``ValueError``) naming any other."""
+    if isinstance(order, SortOrder):
+        return order
+    try:
+        return SortOrder(order)
+    except ValueError:
+        raise QueryError(f"unknown sort order {order!r}; valid: asc, desc") from None
+
+
 @dataclass(frozen=True)
 class SortSpec:
     """One sort key: a (dotted) field and a direction. Missing and null sort last."""
@@ -54,11 +71,21 @@ class SortSpec:
     def __post_init__(self) -> None:
         check_path(self.field)
         if not isinstance(self.order, SortOrder):
-            object.__setattr__(self, "order", SortOrder(self.order))
+            object.__setattr__(self, "order", coerce_sort_order(self.order))
 
     def to_dict(self) -> dict[str, str]:
         """Plain-dict form."""
         return {"field": self.field, "order": self.order.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SortSpec:
+        """Inverse of ``to_dict`` (``order`` defaults to ascending)."""
+        if not isinstance(data, Mapping) or "field" not in data:
+            raise QueryError(f"a sort key needs a 'field': {data!r}")
+        unknown = set(data) - {"field", "order"}
+        if unknown:
+            raise QueryError(f"unknown sort key entries: {sorted(unknown)}")
+        return cls(data["field"], coerce_sort_order(data.get("order", SortOrder.ASC)))
 
 
 # --- regular expressions: the portable subset --------------------------------------------
@@ -233,14 +260,8 @@ class Filter(_Combinable):
 
     def __post_init__(self) -> None:
         check_path(self.field)
-        op = self.operator
-        if not isinstance(op, Operator):
-            try:
-                op = Operator(op)
-            except ValueError:
-                valid = ", ".join(m.name for m in Operator)
-                raise QueryError(f"unknown operator {self.operator!r}; valid: {valid}") from None
-            object.__setattr__(self, "operator", op)
+        op = coerce_operator(self.operator)
+        object.__setattr__(self, "operator", op)
         value = self.value
         if isinstance(value, tuple) and op not in (Operator.BETWEEN, Operator.NOT_BETWEEN):
             value = list(value)
@@ -254,8 +275,18 @@ class Filter(_Combinable):
         return hash((self.field, self.operator, repr(self.value)))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (operand values as given)."""
+        """Plain-dict form (operand values as given, the operator by name: ``"GTE"``;
+        ``from_dict`` also reads dataknobs-data 0.11's spellings, ``">="``)."""
         return {"field": self.field, "operator": self.operator.name, "value": self.value}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Filter:
+        """Inverse of ``to_dict``: ``{"field", "operator", "value"}`` (the operator in any
+        spelling ``coerce_operator`` reads, EQ when absent)."""
+        cond = condition_from_dict(data)
+        if not isinstance(cond, Filter):
+            raise QueryError(f"{dict(data)!r} is a boolean condition, not a filter")
+        return cond
 
 
 class LogicOperator(Enum):
@@ -293,6 +324,20 @@ class LogicCondition(_Combinable):
             else self.conditions[0].to_dict()
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LogicCondition:
+        """Inverse of ``to_dict``; also reads dataknobs-data 0.11's form
+        (``{"type": "logic", "operator": "and", "conditions": [...]}``)."""
+        cond = condition_from_dict(data)
+        if not isinstance(cond, LogicCondition):
+            raise QueryError(f"{dict(data)!r} is a filter, not a boolean condition")
+        return cond
+
+    def matches(self, record: Any) -> bool:
+        """Whether a ``Record`` (or a record's data dict) satisfies this condition, with the
+        reference semantics (``domain.matcher``)."""
+        return evaluate(record, self)
+
 
 Condition = Union[Filter, LogicCondition]  # noqa: UP007 - used at runtime in isinstance docs
 
@@ -313,18 +358,68 @@ def Not(condition: Condition) -> LogicCondition:
 
 
 def condition_from_dict(data: Mapping[str, Any]) -> Condition:
-    """Inverse of ``Filter.to_dict`` / ``LogicCondition.to_dict``."""
+    """Inverse of ``Filter.to_dict`` / ``LogicCondition.to_dict``.
+
+    Also reads dataknobs-data 0.11's tagged form: ``{"type": "filter", "filter": {...}}`` and
+    ``{"type": "logic", "operator": "and" | "or" | "not", "conditions": [...]}``, where a NOT
+    of several conditions means that none holds (NOT of their OR)."""
+    if not isinstance(data, Mapping):
+        raise QueryError(f"a condition must be a mapping, got {data!r}")
+    if "type" in data:
+        return _tagged_condition(data)
     if "field" in data:
-        op = data.get("operator", "EQ")
-        operator = Operator[op] if isinstance(op, str) and op in Operator.__members__ else op
-        return Filter(data["field"], operator, data.get("value"))
+        return Filter(data["field"], data.get("operator", Operator.EQ), data.get("value"))
     if len(data) != 1:
         raise QueryError(f"cannot read a condition from {dict(data)!r}")
     (key, body), = data.items()
-    logic = LogicOperator(key.lower())
+    logic = _logic_operator(key)
     if logic is LogicOperator.NOT:
         return Not(condition_from_dict(body))
+    if isinstance(body, str | bytes | Mapping) or not isinstance(body, Iterable):
+        raise QueryError(f"{key!r} takes a list of conditions, got {body!r}")
     return LogicCondition(logic, [condition_from_dict(c) for c in body])
+
+
+def _logic_operator(key: object) -> LogicOperator:
+    try:
+        return LogicOperator(str(key).lower())
+    except ValueError:
+        raise QueryError(f"unknown boolean operator {key!r}; valid: and, or, not") from None
+
+
+def _tagged_condition(data: Mapping[str, Any]) -> Condition:
+    kind = data["type"]
+    if kind == "filter":
+        return condition_from_dict(data.get("filter", {}))
+    if kind != "logic":
+        raise QueryError(f"unknown condition type {kind!r}; valid: filter, logic")
+    body = data.get("conditions", [])
+    if isinstance(body, str | bytes | Mapping) or not isinstance(body, Iterable):
+        raise QueryError(f"'conditions' must be a list, got {body!r}")
+    parts = [condition_from_dict(c) for c in body]
+    logic = _logic_operator(data.get("operator"))
+    if logic is LogicOperator.NOT:
+        return Not(parts[0] if len(parts) == 1 else Or(*parts))
+    return LogicCondition(logic, parts)
+
+
+RecordEvaluator = Callable[[Any, "Condition | None"], bool]
+_evaluator: list[RecordEvaluator] = []
+
+
+def install_evaluator(evaluator: RecordEvaluator) -> None:
+    """Set how ``matches`` methods evaluate a condition over one record.
+
+    ``domain.matcher`` installs its reference evaluator when it is imported (it builds on
+    this module, so this module cannot import it)."""
+    _evaluator[:] = [evaluator]
+
+
+def evaluate(record: Any, condition: Condition | None) -> bool:
+    """Whether a ``Record`` or data dict satisfies ``condition`` (None: every record)."""
+    if not _evaluator:  # pragma: no cover - importing the domain package installs it
+        raise QueryError("no query evaluator installed: import dataknobs_data.domain")
+    return _evaluator[0](record, condition)
 
 
 @dataclass
@@ -339,56 +434,90 @@ class Query:
 
     # -- builders (each returns self) ------------------------------------------------------
     def filter(self, field: str, operator: Operator | str = Operator.EQ, value: Any = None
-               ) -> Query:
+               ) -> Self:
         """Add ``field operator value`` to the conditions (AND)."""
         self.filters.append(Filter(field, operator, value))  # type: ignore[arg-type]
         return self
 
-    def where(self, condition: Condition) -> Query:
+    def where(self, condition: Condition) -> Self:
         """Add a ready-made condition (AND)."""
         if not isinstance(condition, Filter | LogicCondition):
             raise QueryError(f"{condition!r} is not a Filter or a boolean condition")
         self.filters.append(condition)
         return self
 
-    def and_(self, *conditions: Condition) -> Query:
-        """Add the AND of ``conditions``."""
-        return self.where(And(*conditions))
+    def and_(self, *conditions: Condition | Query) -> Self:
+        """Add the AND of ``conditions`` (a ``Query`` among them stands for its own
+        conditions) to this query, and return it."""
+        return self.where(And(*conditions_of(conditions)))
 
-    def or_(self, *conditions: Condition) -> Query:
-        """Add the OR of ``conditions``."""
-        return self.where(Or(*conditions))
+    def or_(self, *conditions: Condition | Query) -> ComplexQuery:
+        """A new query: this one's conditions AND the OR of ``conditions`` (a ``Query``
+        among them stands for the AND of its conditions, an empty one for nothing). Without
+        conditions it asks what this query asks. This query is left unchanged."""
+        out = ComplexQuery.of(self)
+        parts = conditions_of(conditions)
+        if parts:
+            out.where(parts[0] if len(parts) == 1 else Or(*parts))
+        return out
 
-    def not_(self, *conditions: Condition) -> Query:
-        """Add NOT of the condition (NOT of their AND when several are given)."""
-        inner = conditions[0] if len(conditions) == 1 else And(*conditions)
-        return self.where(Not(inner))
+    def not_(self, *conditions: Condition | Query) -> ComplexQuery:
+        """A new query: this one's conditions AND NOT the condition (NOT of their AND when
+        several are given). This query is left unchanged."""
+        parts = conditions_of(conditions)
+        if not parts:
+            raise QueryError("not_() needs a condition to negate")
+        return ComplexQuery.of(self).where(Not(parts[0] if len(parts) == 1 else And(*parts)))
 
-    def sort(self, field: str, order: SortOrder | str = SortOrder.ASC) -> Query:
+    def sort(self, field: str, order: SortOrder | str = SortOrder.ASC) -> Self:
         """Add a sort key after the existing ones."""
-        self.sort_specs.append(SortSpec(field, SortOrder(order)))
+        self.sort_specs.append(SortSpec(field, coerce_sort_order(order)))
         return self
 
-    def sort_by(self, field: str, order: SortOrder | str = SortOrder.ASC) -> Query:
+    def sort_by(self, field: str, order: SortOrder | str = SortOrder.ASC) -> Self:
         """Alias of ``sort``."""
         return self.sort(field, order)
 
-    def limit(self, n: int | None) -> Query:
+    def limit(self, n: int | None) -> Self:
         """Return at most ``n`` records (None: no limit)."""
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise QueryError(f"limit must be a non-negative integer, got {n!r}")
         self.limit_value = n
         return self
 
-    def offset(self, n: int | None) -> Query:
+    def offset(self, n: int | None) -> Self:
         """Skip the first ``n`` records of the sorted result."""
         if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 0):
             raise QueryError(f"offset must be a non-negative integer, got {n!r}")
         self.offset_value = n
         return self
 
-    def select(self, *fields: str) -> Query:
-        """Project the result onto these (dotted) fields; no arguments: all fields."""
+    def set_limit(self, n: int | None) -> Self:
+        """Alias of ``limit`` (dataknobs-data 0.11's name)."""
+        return self.limit(n)
+
+    def set_offset(self, n: int | None) -> Self:
+        """Alias of ``offset`` (dataknobs-data 0.11's name)."""
+        return self.offset(n)
+
+    @property
+    def limit_property(self) -> int | None:
+        """``limit_value`` (dataknobs-data 0.11's read-only name)."""
+        return self.limit_value
+
+    @property
+    def offset_property(self) -> int | None:
+        """``offset_value`` (dataknobs-data 0.11's read-only name)."""
+        return self.offset_value
+
+    @property
+    def sort_property(self) -> list[SortSpec]:
+        """``sort_specs`` (dataknobs-data 0.11's read-only name)."""
+        return self.sort_specs
+
+    def select(self, *fields: str | list[str] | tuple[str, ...]) -> Self:
+        """Project the result onto these (dotted) fields, given one by one or as a list; no
+        arguments: all fields."""
         flat: list[str] = []
         for f in fields:
             if isinstance(f, list | tuple):
@@ -400,12 +529,12 @@ class Query:
         self.fields = flat or None
         return self
 
-    def clear_filters(self) -> Query:
+    def clear_filters(self) -> Self:
         """Remove every condition."""
         self.filters = []
         return self
 
-    def clear_sort(self) -> Query:
+    def clear_sort(self) -> Self:
         """Remove every sort key."""
         self.sort_specs = []
         return self
@@ -414,21 +543,20 @@ class Query:
     @property
     def condition(self) -> Condition | None:
         """All conditions as one (None when there are none)."""
-        if not self.filters:
-            return None
-        if len(self.filters) == 1:
-            return self.filters[0]
-        return And(*self.filters)
+        return _root_of(self.filters)
 
-    def copy(self) -> Query:
+    def copy(self) -> Self:
         """A deep copy."""
         return _copy.deepcopy(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (operands as given)."""
-        out: dict[str, Any] = {"filters": [c.to_dict() for c in self.filters]}
-        if self.sort_specs:
-            out["sort"] = [s.to_dict() for s in self.sort_specs]
+        """Plain-dict form (operands as given): ``filters`` and ``sort`` always, ``limit``,
+        ``offset`` and ``fields`` when set."""
+        return {"filters": [c.to_dict() for c in self.filters],
+                "sort": [s.to_dict() for s in self.sort_specs], **self._paging_dict()}
+
+    def _paging_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
         if self.limit_value is not None:
             out["limit"] = self.limit_value
         if self.offset_value is not None:
@@ -438,16 +566,141 @@ class Query:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Query:
-        """Inverse of ``to_dict``."""
-        unknown = set(data) - {"filters", "sort", "limit", "offset", "fields"}
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """Inverse of ``to_dict`` (and of ``ComplexQuery.to_dict``: a ``condition`` is AND-ed
+        with the ``filters``); an unknown key is a ``QueryError`` naming it."""
+        if not isinstance(data, Mapping):
+            raise QueryError(f"a query must be a mapping, got {data!r}")
+        unknown = set(data) - {"filters", "condition", "sort", "limit", "offset", "fields"}
         if unknown:
             raise QueryError(f"unknown query keys: {sorted(unknown)}")
-        q = cls([condition_from_dict(c) for c in data.get("filters", [])])
-        for spec in data.get("sort", []):
-            q.sort(spec["field"], spec.get("order", "asc"))
+        q = cls()
+        for cond in data.get("filters") or []:
+            q.where(condition_from_dict(cond))
+        if data.get("condition") is not None:
+            q.filters.extend(_conjuncts(condition_from_dict(data["condition"])))
+        q.sort_specs = [SortSpec.from_dict(spec) for spec in data.get("sort") or []]
         q.limit(data.get("limit"))
         q.offset(data.get("offset"))
         if data.get("fields"):
             q.select(*data["fields"])
         return q
+
+
+def _conjuncts(condition: Condition) -> list[Condition]:
+    """The conditions a plain AND stands for (its own), or the condition alone."""
+    if type(condition) is LogicCondition and condition.operator is LogicOperator.AND:
+        return list(condition.conditions)
+    return [condition]
+
+
+def _root_of(conditions: list[Condition]) -> Condition | None:
+    if not conditions:
+        return None
+    if len(conditions) == 1:
+        return conditions[0]
+    return And(*conditions)
+
+
+def conditions_of(items: Iterable[Condition | Query]) -> list[Condition]:
+    """The conditions ``items`` stand for: a condition itself, a ``Query`` the AND of its
+    conditions (an empty query none); anything else is a ``QueryError`` naming it."""
+    out: list[Condition] = []
+    for item in items:
+        if isinstance(item, Query):
+            if item.condition is not None:
+                out.append(item.condition)
+        elif isinstance(item, Filter | LogicCondition):
+            out.append(item)
+        else:
+            raise QueryError(f"{item!r} is not a Filter, a boolean condition or a Query")
+    return out
+
+
+class ComplexQuery(Query):
+    """A query with one boolean condition at its root, as dataknobs-data 0.11 names it.
+
+    It is a ``Query`` whose conditions are that one condition, so every adapter runs it
+    exactly as it runs any query; ``Query.or_`` and ``Query.not_`` return one, and so does
+    ``QueryBuilder.build``::
+
+        q = ComplexQuery(Filter("age", Operator.GT, 30) | Filter("vip", Operator.EQ, True))
+        q.condition          # the root condition (None: every record)
+    """
+
+    def __init__(self, condition: Condition | None = None,
+                 sort_specs: Iterable[SortSpec] | None = None, limit_value: int | None = None,
+                 offset_value: int | None = None, fields: Iterable[str] | None = None) -> None:
+        super().__init__()
+        self.condition = condition
+        for spec in sort_specs or []:
+            if not isinstance(spec, SortSpec):
+                raise QueryError(f"{spec!r} is not a SortSpec")
+            self.sort_specs.append(spec)
+        self.limit(limit_value)
+        self.offset(offset_value)
+        if fields:
+            self.select(*fields)
+
+    @classmethod
+    def of(cls, query: Query) -> ComplexQuery:
+        """A new query asking what ``query`` asks (its conditions, sort, paging, fields)."""
+        out = cls(None, query.sort_specs, query.limit_value, query.offset_value, query.fields)
+        out.filters = list(query.filters)
+        return out
+
+    @property
+    def condition(self) -> Condition | None:
+        """The root condition: all conditions as one (None when there are none)."""
+        return _root_of(self.filters)
+
+    @condition.setter
+    def condition(self, condition: Condition | None) -> None:
+        self.filters = []
+        if condition is not None:
+            self.where(condition)  # checks it
+            self.filters = _conjuncts(condition)
+
+    @classmethod
+    def AND(cls, queries: Iterable[Query]) -> ComplexQuery:
+        """The query matching what every one of ``queries`` matches."""
+        return cls(And(*conditions_of(queries)))
+
+    @classmethod
+    def OR(cls, queries: Iterable[Query]) -> ComplexQuery:
+        """The query matching what any one of ``queries`` matches."""
+        return cls(Or(*conditions_of(queries)))
+
+    def matches(self, record: Any) -> bool:
+        """Whether a ``Record`` (or a record's data dict) satisfies the condition."""
+        return evaluate(record, self.condition)
+
+    def to_simple_query(self) -> Query:
+        """The same query as a plain ``Query`` of AND-ed filters; ``QueryError`` (a
+        ``ValueError``) when the condition holds an OR or a NOT."""
+        filters: list[Condition] = []
+        for cond in self.filters:
+            while isinstance(cond, LogicCondition) and cond.operator is LogicOperator.AND \
+                    and len(cond.conditions) == 1:
+                cond = cond.conditions[0]
+            if isinstance(cond, LogicCondition) and cond.operator is LogicOperator.AND \
+                    and all(isinstance(c, Filter) for c in cond.conditions):
+                filters.extend(cond.conditions)
+            elif isinstance(cond, Filter):
+                filters.append(cond)
+            else:
+                raise QueryError("cannot convert complex boolean logic to a simple Query")
+        return Query(filters, list(self.sort_specs), self.limit_value, self.offset_value,
+                     list(self.fields) if self.fields is not None else None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form: ``condition`` (when there is one), ``sort`` (when there are sort
+        keys), ``limit``, ``offset`` and ``fields`` when set."""
+        out: dict[str, Any] = {}
+        if self.condition is not None:
+            out["condition"] = self.condition.to_dict()
+        if self.sort_specs:
+            out["sort"] = [s.to_dict() for s in self.sort_specs]
+        return {**out, **self._paging_dict()}
+
+

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from dataknobs_data import (
+    ComplexQuery,
     Filter,
     LogicCondition,
     LogicOperator,
@@ -228,16 +229,25 @@ def _rich_query() -> Query:
 
 def test_query_dict_round_trip() -> None:
     q = _rich_query()
+    assert isinstance(q, ComplexQuery)  # or_ and not_ return one, as dataknobs-data 0.11 does
     data = q.to_dict()
+    assert set(data) == {"condition", "sort", "limit", "offset", "fields"}
     assert data["sort"] == [{"field": "name", "order": "desc"}, {"field": "age", "order": "asc"}]
     assert data["limit"] == 10 and data["offset"] == 5 and data["fields"] == ["name", "team.name"]
-    back = Query.from_dict(data)
+    back = ComplexQuery.from_dict(data)
     assert back == q
     assert back.to_dict() == data
+    # the same conditions as a plain Query: its own form, "filters"
+    plain = Query(list(q.filters), list(q.sort_specs), q.limit_value, q.offset_value, q.fields)
+    flat = plain.to_dict()
+    assert len(flat["filters"]) == 5 and flat["sort"] == data["sort"]
+    assert Query.from_dict(flat) == plain and Query.from_dict(flat).to_dict() == flat
+    # Query.from_dict reads the ComplexQuery form too (same conditions, same order)
+    assert Query.from_dict(data) == plain
 
 
 def test_minimal_query_dict() -> None:
-    assert Query().to_dict() == {"filters": []}
+    assert Query().to_dict() == {"filters": [], "sort": []}
     assert Query.from_dict({}) == Query()
 
 
