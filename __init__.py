@@ -20,6 +20,18 @@ from .containers.factory import (
     database_factory,
 )
 from .domain import *  # noqa: F403 - the domain's public names, listed in its __all__
+from .factory import (
+    DEFAULT_BACKEND,
+    available_backends,
+    backend_available,
+    backend_info,
+    build_backend,
+    is_default_backend,
+    module_installed,
+    normalize_backend,
+    register_backend,
+    select_backend,
+)
 from .ports import (
     AsyncDatabase,
     Capabilities,
@@ -33,6 +45,7 @@ from .query_logic import FilterCondition, QueryBuilder
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_BACKEND",
     "AsyncDatabase",
     "AsyncDatabaseFactory",
     "AsyncMemoryDatabase",
@@ -47,6 +60,15 @@ __all__ = [
     "SyncDatabase",
     "__version__",
     "async_database_factory",
+    "available_backends",
+    "backend_available",
+    "backend_info",
+    "build_backend",
     "database_factory",
+    "is_default_backend",
+    "module_installed",
+    "normalize_backend",
+    "register_backend",
+    "select_backend",
 ]
 __all__ += domain.__all__
