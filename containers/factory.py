@@ -9,11 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ..backends._compat import renamed_options
 from ..domain.errors import ConfigurationError
 from ..ports.base import install_backend_builder
 from ..ports.options import option_defaults
 from .config import build_entry, substitute
-from .registry import available_backends, backend_specs, resolve_backend
+from .registry import BackendSpec, available_backends, get_spec, resolve_backend
+
+
+def _spec(backend_type: str) -> BackendSpec | None:
+    try:
+        return get_spec(backend_type)
+    except ConfigurationError:
+        return None
 
 
 class DatabaseFactory:
@@ -27,8 +35,12 @@ class DatabaseFactory:
         with ``options``.
 
         ``class_="package.module.Class"`` names an adapter class instead of a backend;
-        ``use_async=True`` gives the backend's async adapter."""
+        ``use_async=True`` gives the backend's async adapter. A backend's options may be
+        given under dataknobs-data 0.11's names (``backends._compat.RENAMED_OPTIONS``)."""
         entry: dict[str, Any] = dict(options)
+        spec = _spec(backend) if isinstance(backend, str) and "class_" not in entry else None
+        if spec is not None:
+            entry = renamed_options(spec.name, entry)
         class_path = entry.pop("class_", None)
         if class_path is not None:
             entry["class"] = class_path
@@ -64,8 +76,8 @@ class DatabaseFactory:
 
     def is_backend_available(self, backend_type: str) -> bool:
         """Whether ``backend_type`` is known, has an adapter of this factory's kind and has
-        its drivers installed (nothing is imported)."""
-        spec = backend_specs().get(backend_type)
+        its drivers installed (nothing is imported); aliases and any case are accepted."""
+        spec = _spec(backend_type)
         if spec is None or (spec.async_ if self._use_async else spec.sync) is None:
             return False
         return not spec.missing_drivers(self._use_async)
@@ -76,7 +88,7 @@ class DatabaseFactory:
         command), ``requires_module`` (the driver modules) and ``config_options`` (each
         option of the adapter with its default). An unknown name gives ``description``
         ``"Unknown backend"`` and ``error``."""
-        spec = backend_specs().get(backend_type)
+        spec = _spec(backend_type)
         if spec is None:
             return {"description": "Unknown backend",
                     "error": f"Backend {backend_type!r} not recognized"}
@@ -89,7 +101,7 @@ class DatabaseFactory:
             "config_options": {},
         }
         if not missing and (spec.async_ if self._use_async else spec.sync) is not None:
-            adapter = resolve_backend(backend_type, use_async=self._use_async)
+            adapter = resolve_backend(spec.name, use_async=self._use_async)
             info["persistent"] = adapter.capabilities.persistent  # type: ignore[attr-defined]
             info["config_options"] = option_defaults(adapter)
         return info

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import metadata
 
@@ -27,7 +27,8 @@ from ..ports.options import suggest
 #: entry-point group third-party adapters use to make themselves known
 ENTRY_POINT_GROUP = "dataknobs_data.backends"
 
-ClassRef = type | str
+#: an adapter class, its ``"module:Class"`` path, or a function that imports and returns it
+ClassRef = type | str | Callable[[], type]
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class BackendSpec:
     imported on first use; ``extra``: the pip extra that installs its driver; ``drivers``:
     the modules the sync adapter needs (checked with ``importlib.util.find_spec``, not
     imported) and ``async_drivers`` those of the async adapter (None: the same);
-    ``source``: ``"built-in"``, ``"registered"`` or the entry point's distribution."""
+    ``source``: ``"built-in"``, ``"registered"`` or the entry point's distribution;
+    ``aliases``: other names it answers to (dataknobs-data 0.11's ``mem``, ``pg``...)."""
 
     name: str
     sync: ClassRef | None
@@ -48,6 +50,7 @@ class BackendSpec:
     source: str = "registered"
     description: str = ""
     async_drivers: tuple[str, ...] | None = None
+    aliases: tuple[str, ...] = ()
 
     @property
     def install_hint(self) -> str:
@@ -65,7 +68,7 @@ class BackendSpec:
     def missing_drivers(self, use_async: bool | None = None) -> list[str]:
         """Driver modules that are not installed (nothing is imported): of one adapter
         (``use_async`` true or false) or of both (None)."""
-        return [mod for mod in self.needed_drivers(use_async) if not _module_available(mod)]
+        return [mod for mod in self.needed_drivers(use_async) if not module_installed(mod)]
 
     @property
     def driver_installed(self) -> bool:
@@ -76,28 +79,29 @@ class BackendSpec:
 _BUILTINS: tuple[BackendSpec, ...] = (
     BackendSpec("memory", "dataknobs_data.adapters.memory:MemoryDatabase",
                 "dataknobs_data.adapters.memory:AsyncMemoryDatabase", source="built-in",
-                description="in-process, the reference semantics"),
+                description="in-process, the reference semantics", aliases=("mem",)),
     BackendSpec("file", "dataknobs_data.adapters.file:FileDatabase",
                 "dataknobs_data.adapters.file:AsyncFileDatabase", source="built-in",
                 description="JSON, JSON Lines, CSV or Parquet file (Parquet needs pyarrow)"),
     BackendSpec("postgres", "dataknobs_data.adapters.postgres:PostgresDatabase",
                 "dataknobs_data.adapters.postgres:AsyncPostgresDatabase", extra="postgres",
                 drivers=("psycopg2",), async_drivers=("psycopg",), source="built-in",
-                description="PostgreSQL"),
+                description="PostgreSQL", aliases=("postgresql", "pg")),
     BackendSpec("s3", "dataknobs_data.adapters.s3:S3Database",
                 "dataknobs_data.adapters.s3:AsyncS3Database", extra="s3",
                 drivers=("boto3",), source="built-in", description="S3 or S3-compatible"),
     BackendSpec("elasticsearch", "dataknobs_data.adapters.elasticsearch:ElasticsearchDatabase",
                 "dataknobs_data.adapters.elasticsearch:AsyncElasticsearchDatabase",
                 extra="elasticsearch", drivers=("elasticsearch",), source="built-in",
-                description="Elasticsearch or OpenSearch-compatible"),
+                description="Elasticsearch or OpenSearch-compatible", aliases=("es",)),
 )
 
 _lock = threading.Lock()
 _registered: dict[str, BackendSpec] = {spec.name: spec for spec in _BUILTINS}
 
 
-def _module_available(name: str) -> bool:
+def module_installed(name: str) -> bool:
+    """Whether module ``name`` can be imported (found without importing it)."""
     try:
         return importlib.util.find_spec(name) is not None
     except (ImportError, ValueError):
@@ -113,19 +117,22 @@ def register_backend(
     drivers: Iterable[str] = (),
     description: str = "",
     async_drivers: Iterable[str] | None = None,
+    aliases: Iterable[str] = (),
 ) -> BackendSpec:
     """Make ``name`` resolve to the given adapter classes (replacing any earlier entry).
 
-    Classes may be given as objects or as ``"module:Class"`` paths, imported lazily;
-    ``drivers`` are the modules the sync adapter needs, ``async_drivers`` those of the async
-    one (default: the same)."""
+    Classes may be given as objects, as ``"module:Class"`` paths or as functions returning
+    the class, imported lazily; ``drivers`` are the modules the sync adapter needs,
+    ``async_drivers`` those of the async one (default: the same); ``aliases`` are other
+    names for it."""
     if not name or not isinstance(name, str):
         raise ConfigurationError(f"a backend name must be a non-empty string, not {name!r}")
     if sync_cls_or_path is None and async_cls_or_path is None:
         raise ConfigurationError(f"backend {name!r} needs a sync or an async class")
     spec = BackendSpec(name, sync_cls_or_path, async_cls_or_path, extra=extra,
                        drivers=tuple(drivers), source="registered", description=description,
-                       async_drivers=None if async_drivers is None else tuple(async_drivers))
+                       async_drivers=None if async_drivers is None else tuple(async_drivers),
+                       aliases=tuple(aliases))
     with _lock:
         _registered[name] = spec
     return spec
@@ -172,19 +179,32 @@ def available_backends() -> list[str]:
     return sorted(backend_specs())
 
 
+def _by_alias(name: str, specs: Iterable[BackendSpec]) -> BackendSpec | None:
+    folded = name.strip().lower()
+    for spec in specs:
+        if spec.name.lower() == folded or folded in spec.aliases:
+            return spec
+    return None
+
+
 def get_spec(name: str) -> BackendSpec:
-    """The spec of backend ``name``; unknown names raise naming the choices and nearest.
+    """The spec of backend ``name`` (or of an alias, in any case: ``"MEM"`` is memory);
+    unknown names raise naming the choices and nearest.
 
     Built-in and registered names are found without reading any package metadata; only
     other names are looked up among the installed entry points."""
     with _lock:
-        spec = _registered.get(name)
+        spec = _registered.get(name) or (
+            _by_alias(name, _registered.values()) if isinstance(name, str) else None)
     if spec is not None:
         return spec
     specs = backend_specs()
     try:
         return specs[name]
     except KeyError:
+        spec = _by_alias(name, specs.values()) if isinstance(name, str) else None
+        if spec is not None:
+            return spec
         raise ConfigurationError(
             f"unknown backend {name!r}{suggest(str(name), specs)} "
             f"(valid: {', '.join(sorted(specs))})"
@@ -239,6 +259,12 @@ def resolve_backend(name: str, *, use_async: bool = False) -> type:
         raise ConfigurationError(f"backend {name!r} has no {kind} adapter")
     if isinstance(ref, type):
         return ref
+    if callable(ref):
+        try:
+            return ref()
+        except ImportError as err:
+            raise BackendNotAvailableError(
+                f"backend {name!r} is not available in this installation ({err})") from None
     try:
         return import_class(ref, hint=spec.install_hint)
     except BackendNotAvailableError:
@@ -262,6 +288,7 @@ __all__ = [
     "backend_specs",
     "get_spec",
     "import_class",
+    "module_installed",
     "register_backend",
     "resolve_backend",
     "resolve_class",
