@@ -26,6 +26,7 @@ Record ids go to the index (named ``"id"``) and back.
 
 from __future__ import annotations
 
+import importlib
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
@@ -36,17 +37,20 @@ from ..domain.records import Record
 
 INSTALL_HINT = "pip install dataknobs-data[pandas]"
 
-NaPolicy = Literal["null", "drop"]
+NaPolicy = Literal["null", "drop", "fill"]
+DtypeBackend = Literal["numpy_nullable", "numpy"]
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 def require_pandas() -> Any:
     """Import pandas, or raise ``BackendNotAvailableError`` with the install hint."""
+    # imported by name at run time: a type checker run from a checkout would otherwise take
+    # the package's own ``pandas`` folder (the 0.11 adapters) for pandas
     try:
-        import pandas
+        return importlib.import_module("pandas")
     except ImportError as err:  # pragma: no cover - pandas is installed in the dev setup
         raise BackendNotAvailableError(
             f"DataFrame support needs pandas: {INSTALL_HINT}") from err
-    return pandas
 
 
 # -- records -> columns ---------------------------------------------------------------------
@@ -120,20 +124,33 @@ class ColumnBuilder:
         return self.columns
 
 
-def infer_dtype(values: list[Any]) -> str | Any:
-    """The dtype for a column of stored values (see the module docstring)."""
+def infer_dtype(values: list[Any], dtype_backend: DtypeBackend = "numpy_nullable"
+                ) -> str | Any:
+    """The dtype for a column of stored values (see the module docstring).
+
+    ``dtype_backend="numpy"`` picks pandas' own dtypes where they hold the values exactly:
+    ``int64`` and ``bool`` for columns without nulls (``Int64`` for integers with nulls, so
+    an integer never turns into a float; ``object`` for booleans with nulls) and pandas'
+    default string dtype for strings."""
+    if dtype_backend not in ("numpy_nullable", "numpy"):
+        raise DataError(f"dtype_backend must be 'numpy_nullable' or 'numpy', "
+                        f"got {dtype_backend!r}")
     types = set(map(type, values))
+    has_null = type(None) in types
     types.discard(type(None))
+    numpy = dtype_backend == "numpy"
     if not types:
         return "object"
     if types == {bool}:
-        return "boolean"
+        return ("object" if has_null else "bool") if numpy else "boolean"
     if types == {int}:
+        if numpy and not has_null and min(values) >= INT64_MIN and max(values) <= INT64_MAX:
+            return "int64"
         return "Int64"
     if types <= {int, float}:
         return "float64"
     if types == {str}:
-        return "string"
+        return require_pandas().Index(["a"]).dtype if numpy else "string"
     if types == {datetime} or all(issubclass(t, datetime) for t in types):
         zones = {v.tzinfo for v in values if v is not None}
         if zones == {None}:
@@ -187,21 +204,24 @@ def column_array(values: list[Any], dtype: Any = None, *, name: str = "?") -> An
 
 def records_to_dataframe(records: Iterable[Record | Mapping[str, Any]], *,
                          dtypes: Mapping[str, Any] | None = None, index: str | None = "id",
-                         columns: Iterable[str] | None = None) -> Any:
+                         columns: Iterable[str] | None = None,
+                         dtype_backend: DtypeBackend = "numpy_nullable") -> Any:
     """A DataFrame of the records: one column per field (dotted nesting stays a dict in an
     object column), ids in an index named ``index`` (None: a plain RangeIndex).
 
     ``dtypes`` overrides the inferred dtype per column (e.g. the original frame's
     ``df.dtypes`` to restore a named time zone or a ``category``); ``columns`` fixes the
-    column order (and adds all-null columns that no record has)."""
+    column order (and adds all-null columns that no record has); ``dtype_backend`` is
+    ``infer_dtype``'s."""
     builder = ColumnBuilder()
     builder.extend(records)
-    return builder_to_dataframe(builder, dtypes=dtypes, index=index, columns=columns)
+    return builder_to_dataframe(builder, dtypes=dtypes, index=index, columns=columns,
+                                dtype_backend=dtype_backend)
 
 
 def builder_to_dataframe(builder: ColumnBuilder, *, dtypes: Mapping[str, Any] | None = None,
-                         index: str | None = "id", columns: Iterable[str] | None = None
-                         ) -> Any:
+                         index: str | None = "id", columns: Iterable[str] | None = None,
+                         dtype_backend: DtypeBackend = "numpy_nullable") -> Any:
     """The DataFrame of a filled ``ColumnBuilder``."""
     pd = require_pandas()
     data = builder.finish()
@@ -220,6 +240,8 @@ def builder_to_dataframe(builder: ColumnBuilder, *, dtypes: Mapping[str, Any] | 
         if dtype is not None and str(dtype) in ("int64", "int32", "bool") and None in values:
             raise DataError(f"column {name!r} has nulls; {dtype} cannot hold them "
                             "(use Int64 / boolean)")
+        if dtype is None:
+            dtype = infer_dtype(values, dtype_backend)
         arrays[name] = column_array(values, dtype, name=name)
     # pandas' own choice for a list of strings (``str`` on pandas 3, ``object`` before), so
     # the index matches that of a frame built by hand
@@ -236,6 +258,9 @@ def _python_values(series: Any) -> list[Any]:
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or str(dtype).startswith("datetime64"):
         index = pd.DatetimeIndex(series)
+        if getattr(index, "unit", "ns") == "ns" and ((index.nanosecond != 0) & ~index.isna()).any():
+            raise DataError(f"column {series.name!r} has nanoseconds, which a Python "
+                            "datetime cannot hold (round them: series.dt.floor('us'))")
         out = list(index.to_pydatetime())
         mask = index.isna()
         if mask.any():
@@ -285,15 +310,18 @@ def _object_values(values: list[Any]) -> list[Any]:
     return out
 
 
-def dataframe_to_records(df: Any, *, id_column: str | None = None, na: NaPolicy = "null"
+def dataframe_to_records(df: Any, *, id_column: str | None = None, na: NaPolicy = "null",
+                         index_ids: bool | None = None, fill_value: Any = None
                          ) -> Iterator[Record]:
     """The rows of ``df`` as records, lazily.
 
     Ids come from column ``id_column`` when given (the column stays in the data), else from
-    an index named ``"id"``; otherwise records carry no id (the store assigns one, or picks
-    an ``id`` field). ``na="null"`` stores NA as null, ``na="drop"`` leaves the field out."""
-    if na not in ("null", "drop"):
-        raise DataError(f"na must be 'null' or 'drop', got {na!r}")
+    the index when ``index_ids`` is True, or when it is None (the default) and the index is
+    named ``"id"``; otherwise records carry no id (the store assigns one, or picks an ``id``
+    field). ``na="null"`` stores NA as null, ``na="drop"`` leaves the field out,
+    ``na="fill"`` stores ``fill_value`` instead."""
+    if na not in ("null", "drop", "fill"):
+        raise DataError(f"na must be 'null', 'drop' or 'fill', got {na!r}")
     names = [str(c) for c in df.columns]
     if len(set(names)) != len(names):
         raise DataError(f"duplicate column names: {names}")
@@ -302,17 +330,43 @@ def dataframe_to_records(df: Any, *, id_column: str | None = None, na: NaPolicy 
         if id_column not in names:
             raise DataError(f"no column {id_column!r} for the record ids (columns: {names})")
         ids: list[Any] = columns[names.index(id_column)]
-    elif df.index.name == "id":
+    elif index_ids or (index_ids is None and df.index.name == "id"):
         ids = _python_values(df.index.to_series())
     else:
         ids = [None] * len(df)
-    drop = na == "drop"
     rows: Iterable[tuple[Any, ...]] = zip(*columns, strict=True) if columns else [()] * len(df)
     for rid, row in zip(ids, rows, strict=True):
-        data = ({k: v for k, v in zip(names, row, strict=True) if v is not None} if drop
-                else dict(zip(names, row, strict=True)))
+        pairs = zip(names, row, strict=True)
+        if na == "drop":
+            data = {k: v for k, v in pairs if v is not None}
+        elif na == "fill":
+            data = {k: fill_value if v is None else v for k, v in pairs}
+        else:
+            data = dict(pairs)
         yield Record(data, id=None if rid is None else str(rid))
 
 
-__all__ = ["INSTALL_HINT", "ColumnBuilder", "builder_to_dataframe", "column_array",
-           "dataframe_to_records", "infer_dtype", "records_to_dataframe", "require_pandas"]
+def python_value(value: Any) -> Any:
+    """One pandas or numpy cell as a storable Python value: None for NA / NaN / NaT, numpy
+    scalars as their Python type, Timestamps as ``datetime`` (nanoseconds refused, as in a
+    column), numpy arrays as lists."""
+    import numpy as np
+
+    pd = require_pandas()
+    if isinstance(value, pd.Timestamp):
+        if value.nanosecond:
+            raise DataError(f"timestamp {value} has nanoseconds, which a Python datetime "
+                            "cannot hold")
+        return value.to_pydatetime()
+    if isinstance(value, np.datetime64):
+        return python_value(pd.Timestamp(value))
+    if isinstance(value, np.floating) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return _object_values([value])[0]
+
+
+__all__ = ["INSTALL_HINT", "ColumnBuilder", "DtypeBackend", "builder_to_dataframe",
+           "column_array", "dataframe_to_records", "infer_dtype", "python_value",
+           "records_to_dataframe", "require_pandas"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from ..domain.errors import DataError
+from ..domain.errors import ConfigurationError, DataError
 from ..domain.query import Query
 from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
@@ -126,7 +126,10 @@ async def async_iter_dataframes(db: AsyncDatabase, query: Query | None = None, *
 
 
 # -- writing ----------------------------------------------------------------------------------
-def _chunks(df: Any, rows: int) -> Iterator[Any]:
+def frame_chunks(df: Any, rows: int) -> Iterator[Any]:
+    """Consecutive row slices of ``df`` of at most ``rows`` rows (views, not copies)."""
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+        raise ConfigurationError(f"rows must be a positive integer, got {rows!r}")
     for start in range(0, len(df), rows):
         yield df.iloc[start:start + rows]
 
@@ -134,7 +137,7 @@ def _chunks(df: Any, rows: int) -> Iterator[Any]:
 def frame_records(df: Any, *, id_column: str | None = None, na: NaPolicy = "null",
                   chunk_rows: int = 10_000) -> Iterator[Record]:
     """The frame's records, converted ``chunk_rows`` rows at a time."""
-    for part in _chunks(df, chunk_rows):
+    for part in frame_chunks(df, chunk_rows):
         yield from dataframe_to_records(part, id_column=id_column, na=na)
 
 
@@ -249,6 +252,6 @@ async def async_update_dataframe(db: AsyncDatabase, df: Any, *, id_column: str |
 
 
 __all__ = ["async_insert_dataframe", "async_iter_dataframes", "async_query_to_dataframe",
-           "async_update_dataframe", "async_upsert_dataframe", "frame_records",
+           "async_update_dataframe", "async_upsert_dataframe", "frame_chunks", "frame_records",
            "insert_dataframe", "iter_dataframes", "query_to_dataframe", "update_dataframe",
            "upsert_dataframe"]
