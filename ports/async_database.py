@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, Self
 
 from ..domain.query import Query
@@ -19,6 +19,7 @@ from .base import PortBase, RecordLike, build_backend, share_docs
 from .database import SyncDatabase
 from .flows import arun_flow
 from .preparation import check_id
+from .processing import StreamProcessor, Transform, stream_source
 from .streaming import StreamConfig, StreamResult
 
 __all__ = ["AsyncDatabase", "RecordLike"]
@@ -132,10 +133,17 @@ class AsyncDatabase(PortBase, ABC):
                                               config or StreamConfig()):
             yield record
 
-    async def stream_write(self, records: Iterable[RecordLike],
+    async def stream_write(self, records: Iterable[RecordLike] | AsyncIterable[RecordLike],
                            config: StreamConfig | None = None) -> StreamResult:
-        result: StreamResult = await arun_flow(self, self._stream_write_flow(records, config))
+        source = stream_source(records, allow_async=True)
+        result: StreamResult = await arun_flow(self, self._stream_write_flow(source, config))
         return result
+
+    def stream_transform(self, query: Query | None = None,
+                         transform: Transform | None = None,
+                         config: StreamConfig | None = None) -> AsyncIterator[Record]:
+        return StreamProcessor.async_transform_stream(self.stream_read(query, config),
+                                                      transform)
 
     # -- hooks adapters implement (documented in SyncDatabase) --------------------------------
     @abstractmethod

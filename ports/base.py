@@ -4,30 +4,28 @@ batch bookkeeping, and the multi-step operations as sans-I/O flows.
 ``SyncDatabase`` and ``AsyncDatabase`` differ only in how they call their hooks (directly, or
 awaited). Everything else lives here: the ``PortBase`` class they both derive from holds the
 non-I/O part of every public method, and an operation with several I/O steps
-(``stream_write``'s batches, retries and backoff; the default one-at-a-time ``_create_batch``)
-is a generator that yields a ``Call`` per step, run by the two drivers of ``ports.flows``.
+(``stream_write``'s batches, retries and backoff, in ``ports.writes``; the default
+one-at-a-time ``_create_batch``) is a generator that yields a ``Call`` per step, run by the
+two drivers of ``ports.flows``.
 """
 
 from __future__ import annotations
 
 import inspect
-import time
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Self
 
 from ..domain.errors import (
     BatchOperationError,
     ConfigurationError,
     DataknobsError,
-    OperationalError,
-    RecordExistsError,
     UnsupportedQueryError,
 )
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.schema import Schema
 from .capabilities import Capabilities, check_supported
-from .flows import Call, Flow, Sleep
+from .flows import Call, Flow
 from .options import check_options
 from .preparation import (
     check_id,
@@ -37,7 +35,8 @@ from .preparation import (
     split_upsert,
     split_upsert_items,
 )
-from .streaming import BatchOutcome, StreamConfig, StreamResult, WritePlan, is_transient
+from .streaming import StreamConfig, WritePlan
+from .writes import WriteVerbs, stream_write_flow
 
 RecordLike = Record | Mapping[str, Any]
 
@@ -130,57 +129,11 @@ class PortBase:
         return check_supported(normalize_query(query), self.capabilities, self.backend_name)
 
     # -- flows ---------------------------------------------------------------------------------
-    def _stream_write_flow(self, records: Iterable[RecordLike],
-                           config: StreamConfig | None) -> Flow:
-        """``stream_write``: batches, retries with backoff, and the result."""
-        plan = WritePlan(config or StreamConfig())
-        started = time.perf_counter()
-        for batch, base in plan.chunks(records):
-            outcome = yield from self._attempt_batch(batch)
-            for _attempt in plan.retries(outcome, sleep=False):
-                yield Sleep(plan.current_delay)
-                outcome = plan.merge(outcome, (yield from self._attempt_each(batch, outcome)))
-            if not plan.settle(batch, base, outcome):
-                break
-        plan.result.duration = time.perf_counter() - started
-        result: StreamResult = plan.result
-        return result
-
-    def _attempt_batch(self, batch: list[Record]) -> Generator[Call | Sleep, Any, BatchOutcome]:
-        try:
-            yield Call("create_batch", (batch,))
-            return BatchOutcome(set(range(len(batch))), {})
-        except BatchOperationError as err:
-            outcome = BatchOutcome(set(err.succeeded), dict(err.failed))
-        except OperationalError as err:
-            return BatchOutcome(set(), dict.fromkeys(range(len(batch)), err))
-        # records a rejected batch did not attempt (it was refused for others' faults)
-        rest = outcome.not_attempted(len(batch))
-        if rest:
-            sub = yield from self._attempt_batch([batch[i] for i in rest])
-            outcome.absorb(rest, sub)
-        return outcome
-
-    def _attempt_each(self, batch: list[Record], outcome: BatchOutcome
-                      ) -> Generator[Call | Sleep, Any, BatchOutcome]:
-        done: set[int] = set()
-        failed: dict[int, BaseException] = {}
-        for i, previous in outcome.failed.items():
-            if not is_transient(previous):
-                failed[i] = previous  # a permanent failure cannot succeed on a retry
-                continue
-            try:
-                yield Call("create", (batch[i],))
-                done.add(i)
-            except RecordExistsError as err:
-                # an earlier attempt that reported a transport failure may have landed
-                if isinstance(previous, OperationalError):
-                    done.add(i)
-                else:
-                    failed[i] = err
-            except DataknobsError as err:
-                failed[i] = err
-        return BatchOutcome(done, failed)
+    def _stream_write_flow(self, source: Any, config: StreamConfig | None) -> Flow:
+        """``stream_write`` over the iterator ``source``: batches, the conflict policy,
+        retries with backoff, and the result (``ports.writes``)."""
+        cfg = config or StreamConfig()
+        return stream_write_flow(source, WritePlan(cfg), WriteVerbs.for_conflicts(cfg.on_conflict))
 
     def _create_each_flow(self, records: list[Record]) -> Flow:
         """The default ``_create_batch``: one ``_create`` per record, failures by index."""

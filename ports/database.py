@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
 from ..domain.errors import ConcurrencyError
@@ -21,6 +21,7 @@ from ..domain.records import Record
 from .base import PortBase, RecordLike, build_backend
 from .flows import run_flow
 from .preparation import check_id
+from .processing import StreamProcessor, stream_source
 from .streaming import StreamConfig, StreamResult
 
 __all__ = ["RecordLike", "SyncDatabase", "check_version"]
@@ -203,13 +204,29 @@ class SyncDatabase(PortBase, ABC):
     def stream_write(
         self, records: Iterable[RecordLike], config: StreamConfig | None = None
     ) -> StreamResult:
-        """Create records from any iterable in batches of ``config.batch_size``.
+        """Write records from any iterable in batches of ``config.batch_size``.
 
         Records without an id get one before the first attempt, so a retry never writes a
-        record twice. Failures are handled by ``config.on_error`` and every one is reported in
-        the result; none is dropped silently."""
-        result: StreamResult = run_flow(self, self._stream_write_flow(records, config))
+        record twice. ``config.on_conflict`` says what a stored id means (a failure, a
+        replacement, or a skip counted in ``skipped``). Failures are handled by
+        ``config.on_error`` and every one is reported in the result; none is dropped
+        silently: an item that is not a record or a mapping is a ``ValidationError`` at its
+        index. The async port also takes an async iterator; this one refuses it with
+        ``ValidationError``."""
+        source = stream_source(records, allow_async=False)
+        result: StreamResult = run_flow(self, self._stream_write_flow(source, config))
         return result
+
+    def stream_transform(
+        self,
+        query: Query | None = None,
+        transform: Callable[[Record], Record | None] | None = None,
+        config: StreamConfig | None = None,
+    ) -> Iterator[Record]:
+        """``stream_read(query, config)`` through ``transform``: each record it returns, in
+        order; a None result drops the record (``transform=None`` passes records through).
+        On the async port ``transform`` may be a coroutine function."""
+        return StreamProcessor.transform_stream(self.stream_read(query, config), transform)
 
     # -- hooks adapters implement ------------------------------------------------------------
     @abstractmethod

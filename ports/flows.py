@@ -4,7 +4,9 @@ driver.
 A flow is a generator that yields one step per I/O action and receives its result:
 ``Call`` (call a method of the database, or of the object ``on``), ``Sleep`` (a backoff),
 ``Stream`` (start a ``stream_read``-like iterator), ``Next`` (its next item, or ``None`` at
-the end) and ``Close`` (stop it early). ``run_flow`` performs each step directly,
+the end), ``Take`` (up to n items of an iterator the caller handed in, sync or async),
+``Close`` (stop it early) and ``Apply`` (call the caller's function, awaiting what it returns
+if that is awaitable). ``run_flow`` performs each step directly,
 ``arun_flow`` awaits it; both send the result back into the flow and throw a step's exception
 into it, so the flow's ``try``/``except`` handles driver errors exactly as straight-line code
 would. A flow that produces items (a stream, or the body of a context manager) yields
@@ -20,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
+import itertools
 import time
-from collections.abc import AsyncGenerator, Generator
+from collections.abc import AsyncGenerator, Callable, Generator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,13 +71,32 @@ class Close:
 
 
 @dataclass(frozen=True)
+class Take:
+    """Up to ``count`` items of ``iterator`` as a list (empty at the end). The async driver
+    takes from an async iterator or a plain one, the sync driver from a plain one only."""
+
+    iterator: Any
+    count: int
+
+
+@dataclass(frozen=True)
+class Apply:
+    """Call the caller's ``func`` with ``args``; under the async driver a result that is
+    awaitable (a coroutine function's) is awaited, so one flow serves sync and async
+    callbacks."""
+
+    func: Callable[..., Any]
+    args: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
 class Emit:
     """Hand ``value`` to the caller of ``stream_flow``/``astream_flow``."""
 
     value: Any
 
 
-Step = Call | Sleep | Stream | Next | Close | Emit
+Step = Call | Sleep | Stream | Next | Take | Close | Apply | Emit
 Flow = Generator[Step, Any, Any]
 
 
@@ -84,6 +107,10 @@ def _perform(db: Any, step: Step) -> Any:
         return getattr(db if step.on is None else step.on, step.method)(*step.args)
     if isinstance(step, Next):
         return next(step.iterator, None)
+    if isinstance(step, Take):
+        return list(itertools.islice(step.iterator, step.count))
+    if isinstance(step, Apply):
+        return step.func(*step.args)
     if isinstance(step, Stream):
         return iter(getattr(step.on, step.method)(*step.args))
     if isinstance(step, Close):
@@ -93,6 +120,18 @@ def _perform(db: Any, step: Step) -> Any:
     return None
 
 
+async def _atake(iterator: Any, count: int) -> list[Any]:
+    if not hasattr(iterator, "__anext__"):
+        return list(itertools.islice(iterator, count))
+    items: list[Any] = []
+    while len(items) < count:
+        try:
+            items.append(await anext(iterator))
+        except StopAsyncIteration:
+            break
+    return items
+
+
 async def _aperform(db: Any, step: Step) -> Any:
     if isinstance(step, Emit):
         raise TypeError("Emit needs astream_flow, not arun_flow")
@@ -100,6 +139,11 @@ async def _aperform(db: Any, step: Step) -> Any:
         return await getattr(db if step.on is None else step.on, step.method)(*step.args)
     if isinstance(step, Next):
         return await anext(step.iterator, None)
+    if isinstance(step, Take):
+        return await _atake(step.iterator, step.count)
+    if isinstance(step, Apply):
+        result = step.func(*step.args)
+        return await result if inspect.isawaitable(result) else result
     if isinstance(step, Stream):
         return getattr(step.on, step.method)(*step.args)
     if isinstance(step, Close):
