@@ -390,7 +390,8 @@ def field_type(value: FieldType | str) -> FieldType:
         return FieldType(str(value).lower())
     except ValueError:
         names = ", ".join(t.value for t in FieldType)
-        raise ConfigurationError(f"unknown field type {value!r}; valid: {names}") from None
+        raise ConfigurationError(f"unknown type {value!r}; valid field types: {names}"
+                                 ) from None
 
 
 def _to_int(value: Any) -> int:

@@ -4,13 +4,20 @@
 transforms, with checkpoints for resuming, verification by checksums and a dry run
 (docs/migration.md). ``SchemaEvolution`` applies versioned field operations forward and
 backward and records the applied version on every record it touches.
+
+dataknobs-data 0.11's API is here too, over the same classes: ``Migration`` (operations
+between two named versions), ``Transformer`` (a fluent ``Pipeline``), the operations'
+``apply`` / ``reverse``, ``TransformField``, ``CompositeOperation``, and
+``Migrator().migrate(source, target, transform=...)`` returning a ``MigrationProgress``.
 """
 
+from ..ports.streaming import ConflictPolicy
 from .checkpoint import Checkpoint, CheckpointStore, FileCheckpointStore, MemoryCheckpointStore
 from .checksum import record_checksum
 from .evolution import (
     AddField,
     ChangeType,
+    CompositeOperation,
     EvolutionError,
     EvolutionResult,
     Operation,
@@ -18,9 +25,11 @@ from .evolution import (
     RenameField,
     SchemaEvolution,
     SchemaMigration,
+    TransformField,
     VersionSummary,
     coerce,
 )
+from .migration import Migration
 from .migrator import (
     AsyncMigrator,
     CheckpointConflictError,
@@ -33,21 +42,29 @@ from .migrator import (
 )
 from .transforms import (
     AddDefault,
+    AddRule,
     Drop,
+    ExcludeRule,
     KeepIf,
     MapField,
+    MapRule,
     Pipeline,
     Rename,
+    SetField,
     Transform,
+    Transformer,
+    TransformRule,
     parse_transform,
 )
 
 __all__ = [
-    "AddDefault", "AddField", "AsyncMigrator", "ChangeType", "Checkpoint",
-    "CheckpointConflictError", "CheckpointStore",
-    "Drop", "EvolutionError", "EvolutionResult", "FileCheckpointStore", "KeepIf", "MapField",
-    "MemoryCheckpointStore", "MigrationError", "MigrationProgress", "MigrationResult",
-    "Migrator", "Operation", "Pipeline", "RecordMismatch", "RemoveField", "Rename",
-    "RenameField", "SchemaEvolution", "SchemaMigration", "Transform", "VerificationReport",
-    "VersionSummary", "coerce", "parse_transform", "record_checksum",
+    "AddDefault", "AddField", "AddRule", "AsyncMigrator", "ChangeType", "Checkpoint",
+    "CheckpointConflictError", "CheckpointStore", "CompositeOperation", "ConflictPolicy",
+    "Drop", "EvolutionError", "EvolutionResult", "ExcludeRule", "FileCheckpointStore",
+    "KeepIf", "MapField", "MapRule", "MemoryCheckpointStore", "Migration", "MigrationError",
+    "MigrationProgress", "MigrationResult", "Migrator", "Operation", "Pipeline",
+    "RecordMismatch", "RemoveField", "Rename", "RenameField", "SchemaEvolution",
+    "SchemaMigration", "SetField", "Transform", "TransformField", "TransformRule",
+    "Transformer", "VerificationReport", "VersionSummary", "coerce", "parse_transform",
+    "record_checksum",
 ]

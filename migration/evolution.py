@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import time
-from abc import ABC, abstractmethod
+from abc import ABC
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -32,7 +32,7 @@ from ..ports.database import SyncDatabase
 from ..ports.streaming import StreamConfig
 from .checkpoint import MAX_LISTED_FAILURES
 
-OnError = Literal["raise", "null", "keep"]
+OnError = Literal["raise", "null", "keep", "note"]
 
 
 class EvolutionError(DataknobsError, ValueError):
@@ -43,25 +43,74 @@ class EvolutionError(DataknobsError, ValueError):
 def _field_type(value: FieldType | str) -> FieldType:
     try:
         return field_type(value)
-    except ConfigurationError as err:
-        raise EvolutionError(str(err)) from None
+    except ConfigurationError:
+        names = ", ".join(t.value for t in FieldType)
+        raise EvolutionError(f"unknown field type {value!r} (one of {names})") from None
 
 
 # -- operations -----------------------------------------------------------------------------
-class Operation(ABC):
-    """One change to a record's fields, with its inverse."""
+class Operation(ABC):  # noqa: B024 - a subclass defines one method of each pair, checked below
+    """One change to a record's fields, with its inverse.
 
-    @abstractmethod
+    Write ``forward``/``backward`` (in place) or, as in dataknobs-data 0.11, ``apply`` /
+    ``reverse`` (returning a new record): each pair is derived from the other."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for in_place, returning in (("forward", "apply"), ("backward", "reverse")):
+            if getattr(cls, in_place) is getattr(Operation, in_place) and \
+                    getattr(cls, returning) is getattr(Operation, returning):
+                raise TypeError(f"{cls.__name__} must define {in_place} (in place) or "
+                                f"{returning} (returning a record)")
+
     def forward(self, record: Record) -> None:
         """Apply the change to the record (in place)."""
+        _replace(record, self.apply(record))
 
-    @abstractmethod
     def backward(self, record: Record) -> None:
         """Undo the change (in place)."""
+        _replace(record, self.reverse(record))
+
+    def apply(self, record: Record) -> Record:
+        """A changed copy of the record (the record itself is left as it is)."""
+        out = record.copy()
+        self.forward(out)
+        return out
+
+    def reverse(self, record: Record) -> Record:
+        """A copy of the record with the change undone."""
+        out = record.copy()
+        self.backward(out)
+        return out
+
+    def __call__(self, record: Record) -> Record:
+        """``apply``: an operation is a migration transform too."""
+        return self.apply(record)
+
+    def affected_fields(self) -> set[str]:
+        """The fields this operation may change."""
+        return set()
+
+    def needed_fields(self) -> set[str]:
+        """The fields a record must have for this operation to do anything."""
+        return set()
 
     def describe(self) -> str:
         """One line for people."""
         return repr(self)
+
+
+def _replace(record: Record, new: Record) -> None:
+    """Make ``record`` hold what ``new`` holds (an operation written as ``apply``)."""
+    if new is record:
+        return
+    record.data.clear()
+    for name, value in new.data.items():
+        record.set_value(name, value)
+    record.metadata.clear()
+    record.metadata.update(new.metadata)
+    if new.id is not None:
+        record.id = new.id
 
 
 def _pop(record: Record, path: str) -> Any:
@@ -81,19 +130,43 @@ def _pop(record: Record, path: str) -> Any:
 
 @dataclass
 class AddField(Operation):
-    """Add ``name`` with ``default`` where it is missing; backward removes it."""
+    """Add ``name`` with ``default`` where it is missing (typed ``field_type``, if given);
+    backward removes it."""
 
     name: str
     default: Any = None
+    field_type: FieldType | str | None = None
+
+    def __post_init__(self) -> None:
+        if self.field_type is not None:
+            self.field_type = _field_type(self.field_type)
+
+    @property
+    def field_name(self) -> str:
+        """The field (0.11's name for ``name``)."""
+        return self.name
+
+    @property
+    def default_value(self) -> Any:
+        """The default (0.11's name for ``default``)."""
+        return self.default
 
     def forward(self, record: Record) -> None:
         """Add the field unless present."""
         if lookup(record.data, self.name) is MISSING:
-            record.set_value(self.name, copy.deepcopy(self.default))
+            value = copy.deepcopy(self.default)
+            if isinstance(self.field_type, FieldType):
+                record.set_field(self.name, value, self.field_type)
+            else:
+                record.set_value(self.name, value)
 
     def backward(self, record: Record) -> None:
         """Remove the field."""
         _pop(record, self.name)
+
+    def affected_fields(self) -> set[str]:
+        """The added field."""
+        return {self.name}
 
 
 @dataclass
@@ -103,6 +176,16 @@ class RenameField(Operation):
 
     old: str
     new: str
+
+    @property
+    def old_name(self) -> str:
+        """0.11's name for ``old``."""
+        return self.old
+
+    @property
+    def new_name(self) -> str:
+        """0.11's name for ``new``."""
+        return self.new
 
     def _move(self, record: Record, src: str, dst: str) -> None:
         if lookup(record.data, src) is MISSING:
@@ -120,31 +203,60 @@ class RenameField(Operation):
         """new -> old."""
         self._move(record, self.new, self.old)
 
+    def affected_fields(self) -> set[str]:
+        """Both names."""
+        return {self.old, self.new}
+
+    def needed_fields(self) -> set[str]:
+        """The old name."""
+        return {self.old}
+
 
 @dataclass
 class RemoveField(Operation):
-    """Remove ``name``; backward adds it back with ``default`` (the removed values are not
-    kept -- copy the store first, or migrate into a new one, if you may need them)."""
+    """Remove ``name``; backward adds it back with ``default``. With ``store_removed=True``
+    the removed value is kept in the record's metadata under ``_removed_<name>`` and
+    backward restores it from there; otherwise the removed values are not kept (copy the
+    store first, or migrate into a new one, if you may need them)."""
 
     name: str
     default: Any = None
+    store_removed: bool = False
+
+    @property
+    def field_name(self) -> str:
+        """The field (0.11's name for ``name``)."""
+        return self.name
+
+    @property
+    def _stored_key(self) -> str:
+        return f"_removed_{self.name}"
 
     def forward(self, record: Record) -> None:
-        """Remove the field."""
-        _pop(record, self.name)
+        """Remove the field (keeping its value in the metadata with ``store_removed``)."""
+        value = _pop(record, self.name)
+        if self.store_removed and value is not MISSING:
+            record.metadata[self._stored_key] = value
 
     def backward(self, record: Record) -> None:
-        """Re-add the field with the default."""
-        if lookup(record.data, self.name) is MISSING:
+        """Restore the stored value, else re-add the field with the default."""
+        if self.store_removed and self._stored_key in record.metadata:
+            record.set_value(self.name, record.metadata.pop(self._stored_key))
+        elif lookup(record.data, self.name) is MISSING:
             record.set_value(self.name, copy.deepcopy(self.default))
+
+    def affected_fields(self) -> set[str]:
+        """The removed field."""
+        return {self.name}
 
 
 @dataclass
 class ChangeType(Operation):
     """Convert ``name`` to ``to`` with ``coerce`` (or a custom ``convert``); backward converts
     to ``from_`` (or with ``convert_back``). ``on_error``: ``"raise"`` (an ``EvolutionError``
-    naming the record, field and value), ``"null"`` (store null) or ``"keep"`` (leave the
-    value unchanged)."""
+    naming the record, field and value), ``"null"`` (store null), ``"keep"`` (leave the
+    value unchanged) or ``"note"`` (leave it, and put the error in the record's metadata
+    under ``_transform_error_<name>``, ``_reverse_error_<name>`` going backward)."""
 
     name: str
     to: FieldType | str
@@ -156,20 +268,29 @@ class ChangeType(Operation):
     def __post_init__(self) -> None:
         self.to = _field_type(self.to)
         self.from_ = _field_type(self.from_)
-        if self.on_error not in ("raise", "null", "keep"):
-            raise EvolutionError(f"on_error must be raise, null or keep, got {self.on_error!r}")
+        if self.on_error not in ("raise", "null", "keep", "note"):
+            raise EvolutionError(
+                f"on_error must be raise, null, keep or note, got {self.on_error!r}")
 
-    def _convert(self, record: Record, to: FieldType, fn: Callable[[Any], Any] | None
-                 ) -> None:
+    @property
+    def field_name(self) -> str:
+        """The field (0.11's name for ``name``)."""
+        return self.name
+
+    def _convert(self, record: Record, to: FieldType, fn: Callable[[Any], Any] | None,
+                 note: str) -> None:
         value = lookup(record.data, self.name)
         if value is MISSING or value is None:
             return
         try:
             new = fn(value) if fn is not None else coerce(value, to)
-        except (ValueError, TypeError, OverflowError) as err:
+        except Exception as err:  # user code and conversions: handled as on_error says
             if self.on_error == "null":
                 new = None
             elif self.on_error == "keep":
+                return
+            elif self.on_error == "note":
+                record.metadata[f"_{note}_error_{self.name}"] = f"{type(err).__name__}: {err}"
                 return
             else:
                 raise EvolutionError(
@@ -180,12 +301,95 @@ class ChangeType(Operation):
     def forward(self, record: Record) -> None:
         """Convert to ``to``."""
         assert isinstance(self.to, FieldType)
-        self._convert(record, self.to, self.convert)
+        self._convert(record, self.to, self.convert, "transform")
 
     def backward(self, record: Record) -> None:
-        """Convert to ``from_``."""
+        """Convert to ``from_`` (and forget a noted forward error)."""
         assert isinstance(self.from_, FieldType)
-        self._convert(record, self.from_, self.convert_back)
+        record.metadata.pop(f"_transform_error_{self.name}", None)
+        self._convert(record, self.from_, self.convert_back, "reverse")
+
+    def affected_fields(self) -> set[str]:
+        """The converted field."""
+        return {self.name}
+
+    def needed_fields(self) -> set[str]:
+        """The converted field."""
+        return {self.name}
+
+
+class TransformField(ChangeType):
+    """Replace ``field_name``'s value with ``transform_fn(value)``; backward applies
+    ``reverse_fn`` (none: backward leaves the value). By default a function that raises
+    leaves the value and notes the error in the metadata (``on_error="note"``, as 0.11
+    does); ``on_error="raise"`` makes it an ``EvolutionError``."""
+
+    def __init__(self, field_name: str, transform_fn: Callable[[Any], Any],
+                 reverse_fn: Callable[[Any], Any] | None = None, *,
+                 on_error: OnError = "note") -> None:
+        if not callable(transform_fn) or (reverse_fn is not None and not callable(reverse_fn)):
+            raise EvolutionError(f"TransformField {field_name!r}: the functions must be "
+                                 "callable")
+        super().__init__(field_name, FieldType.ANY, FieldType.ANY, convert=transform_fn,
+                         convert_back=reverse_fn or _unchanged, on_error=on_error)
+
+    @property
+    def transform_fn(self) -> Callable[[Any], Any]:
+        """The forward function."""
+        assert self.convert is not None
+        return self.convert
+
+    @property
+    def reverse_fn(self) -> Callable[[Any], Any] | None:
+        """The backward function (None when there is none)."""
+        return None if self.convert_back is _unchanged else self.convert_back
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+class CompositeOperation(Operation):
+    """Several operations as one: forward in order, backward in reverse order."""
+
+    def __init__(self, operations: Iterable[Operation] = ()) -> None:
+        self.operations: list[Operation] = list(operations)
+        bad = [op for op in self.operations if not isinstance(op, Operation)]
+        if bad:
+            raise EvolutionError(f"{bad[0]!r} is not an Operation")
+
+    def add(self, operation: Operation) -> CompositeOperation:
+        """Append an operation; returns self."""
+        if not isinstance(operation, Operation):
+            raise EvolutionError(f"{operation!r} is not an Operation")
+        self.operations.append(operation)
+        return self
+
+    def forward(self, record: Record) -> None:
+        """Every operation forward, in order."""
+        for op in self.operations:
+            op.forward(record)
+
+    def backward(self, record: Record) -> None:
+        """Every operation backward, last first."""
+        for op in reversed(self.operations):
+            op.backward(record)
+
+    def affected_fields(self) -> set[str]:
+        """The union of the operations' fields."""
+        return set().union(*(op.affected_fields() for op in self.operations))
+
+    def needed_fields(self) -> set[str]:
+        """The fields the operations need that an earlier one does not create."""
+        created: set[str] = set()
+        needed: set[str] = set()
+        for op in self.operations:
+            needed |= op.needed_fields() - created
+            created |= op.affected_fields()
+        return needed
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.operations!r})"
 
 
 # -- versions -------------------------------------------------------------------------------
@@ -285,13 +489,11 @@ class SchemaEvolution:
         if current < target:
             for m in self.migrations:
                 if current < m.version <= target:
-                    for op in m.operations:
-                        op.forward(record)
+                    CompositeOperation(m.operations).forward(record)
         elif current > target:
             for m in reversed(self.migrations):
                 if target < m.version <= current:
-                    for op in reversed(m.operations):
-                        op.backward(record)
+                    CompositeOperation(m.operations).backward(record)
         if target == 0:
             record.metadata.pop(self.version_key, None)
         else:
@@ -405,6 +607,6 @@ class SchemaEvolution:
         return out
 
 
-__all__ = ["AddField", "ChangeType", "EvolutionError", "EvolutionResult", "Operation",
-           "RemoveField", "RenameField", "SchemaEvolution", "SchemaMigration",
-           "VersionSummary", "coerce"]
+__all__ = ["AddField", "ChangeType", "CompositeOperation", "EvolutionError", "EvolutionResult",
+           "Operation", "RemoveField", "RenameField", "SchemaEvolution", "SchemaMigration",
+           "TransformField", "VersionSummary", "coerce"]

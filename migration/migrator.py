@@ -33,6 +33,7 @@ from ..ports.flows import Call, Close, Flow, Next, Sleep, Stream, arun_flow, run
 from ..ports.preparation import prepare_record
 from ..ports.streaming import (
     BatchOutcome,
+    ConflictPolicy,
     ErrorPolicy,
     StreamConfig,
     StreamFailure,
@@ -63,16 +64,26 @@ class CheckpointConflictError(MigrationError):
 # -- results ------------------------------------------------------------------------------
 @dataclass
 class MigrationProgress:
-    """Where a running migration is; passed to the progress callback after every batch."""
+    """Where a migration is; passed to the progress callback after every batch.
 
-    migration_id: str
-    read: int
-    written: int
-    dropped: int
-    failed: int
-    total: int | None
-    elapsed: float
+    ``read`` source records were consumed: ``written``, ``dropped`` by a transform, or
+    ``failed``. dataknobs-data 0.11's names are properties over these (``processed``,
+    ``succeeded``, ``skipped``), and its tallying methods (``record_success``, ...) work on a
+    progress built with no arguments, as 0.11 code builds one."""
+
+    migration_id: str = ""
+    read: int = 0
+    written: int = 0
+    dropped: int = 0
+    failed: int = 0
+    total: int | None = None
+    elapsed: float = 0.0
     resumed_from: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    start_time: float | None = None
+    end_time: float | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
 
     @property
     def done(self) -> int:
@@ -82,7 +93,7 @@ class MigrationProgress:
     @property
     def rate(self) -> float:
         """Source records per second in this run."""
-        return self.read / self.elapsed if self.elapsed > 0 else 0.0
+        return self.read / self.duration if self.duration > 0 else 0.0
 
     @property
     def eta(self) -> float | None:
@@ -90,6 +101,148 @@ class MigrationProgress:
         if self.total is None or self.rate <= 0:
             return None
         return max(0.0, (self.total - self.done) / self.rate)
+
+    # -- dataknobs-data 0.11's names ---------------------------------------------------------
+    @property
+    def processed(self) -> int:
+        """Records consumed in this run (``read``)."""
+        return self.read
+
+    @processed.setter
+    def processed(self, value: int) -> None:
+        self.read = value
+
+    @property
+    def succeeded(self) -> int:
+        """Records written (``written``)."""
+        return self.written
+
+    @succeeded.setter
+    def succeeded(self, value: int) -> None:
+        self.written = value
+
+    @property
+    def skipped(self) -> int:
+        """Records dropped on purpose (``dropped``)."""
+        return self.dropped
+
+    @skipped.setter
+    def skipped(self, value: int) -> None:
+        self.dropped = value
+
+    @property
+    def duration(self) -> float:
+        """Seconds since ``start()`` (until ``finish()``), else the reported ``elapsed``."""
+        if self.start_time is None:
+            return self.elapsed
+        return (self.end_time if self.end_time is not None else time.time()) - self.start_time
+
+    @property
+    def percent(self) -> float:
+        """Percent of ``total`` consumed (0 when the total is unknown or 0)."""
+        return 100.0 * self.done / self.total if self.total else 0.0
+
+    @property
+    def success_rate(self) -> float:
+        """Percent of the consumed records that were written."""
+        return 100.0 * self.written / self.read if self.read else 0.0
+
+    @property
+    def is_complete(self) -> bool:
+        """Every record of a known, non-zero total was consumed."""
+        return bool(self.total) and self.done >= (self.total or 0)
+
+    @property
+    def has_errors(self) -> bool:
+        """Some record failed."""
+        return self.failed > 0 or bool(self.errors)
+
+    def start(self) -> MigrationProgress:
+        """Start the clock; returns self."""
+        self.start_time = time.time()
+        return self
+
+    def finish(self) -> MigrationProgress:
+        """Stop the clock; returns self."""
+        self.end_time = time.time()
+        return self
+
+    def record_success(self, record_id: str | None = None) -> MigrationProgress:
+        """Count one written record."""
+        self.read += 1
+        self.written += 1
+        return self
+
+    def record_failure(self, error: str, record_id: str | None = None,
+                       exception: BaseException | None = None) -> MigrationProgress:
+        """Count one failed record, listing its error (the first ``MAX_LISTED``)."""
+        return self.record_batch_failure(1, error, exception, record_id)
+
+    def record_batch_failure(self, count: int, error: str,
+                             exception: BaseException | None = None,
+                             record_id: str | None = None) -> MigrationProgress:
+        """Count ``count`` failed records under one error."""
+        self.read += count
+        self.failed += count
+        if len(self.errors) < MAX_LISTED:
+            self.errors.append({"error": error, "record_id": record_id, "count": count,
+                                "exception": type(exception).__name__ if exception else None})
+        return self
+
+    def record_skip(self, reason: str, record_id: str | None = None) -> MigrationProgress:
+        """Count one record dropped on purpose."""
+        self.read += 1
+        self.dropped += 1
+        return self
+
+    def add_warning(self, warning: str) -> MigrationProgress:
+        """Keep a warning."""
+        self.warnings.append(warning)
+        return self
+
+    def set_metadata(self, key: str, value: Any) -> MigrationProgress:
+        """Keep a value under ``key``."""
+        self.metadata[key] = value
+        return self
+
+    def merge(self, other: MigrationProgress) -> MigrationProgress:
+        """Add another progress's counts (of a parallel part) to this one; returns self."""
+        if self.total is not None or other.total is not None:
+            self.total = (self.total or 0) + (other.total or 0)
+        self.read += other.read
+        self.written += other.written
+        self.dropped += other.dropped
+        self.failed += other.failed
+        self.errors.extend(other.errors[: max(0, MAX_LISTED - len(self.errors))])
+        self.warnings.extend(other.warnings)
+        for key, value in other.metadata.items():
+            mine = self.metadata.get(key)
+            self.metadata[key] = value if key not in self.metadata else \
+                [*(mine if isinstance(mine, list) else [mine]),
+                 *(value if isinstance(value, list) else [value])]
+        return self
+
+    def get_summary(self) -> str:
+        """Lines for people: percent, counts, duration and rate."""
+        total = "?" if self.total is None else str(self.total)
+        lines = [f"{self.migration_id or 'migration'}: {self.percent:.1f}% of {total}",
+                 f"processed {self.read}: succeeded {self.written}, failed {self.failed}, "
+                 f"skipped {self.dropped}"]
+        if self.duration > 0:
+            lines.append(f"{self.duration:.2f}s, {self.rate:.1f} records/s")
+        if self.warnings:
+            lines.append(f"warnings: {len(self.warnings)}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form, with the derived values."""
+        return {**dataclasses.asdict(self), "processed": self.read, "succeeded": self.written,
+                "skipped": self.dropped, "percent": self.percent,
+                "success_rate": self.success_rate, "duration": self.duration,
+                "is_complete": self.is_complete, "has_errors": self.has_errors}
+
+    def __str__(self) -> str:
+        return self.get_summary()
 
 
 @dataclass
@@ -477,7 +630,7 @@ class _MigratorBase(Generic[DB]):
     """What both migrators share: the setup, the migration id and its checkpoint, and the
     run and the verification written once as sans-I/O flows (``ports.flows``)."""
 
-    def __init__(self, source: DB, target: DB, *,
+    def __init__(self, source: DB | None = None, target: DB | None = None, *,
                  query: Query | None = None,
                  transforms: Transform | Sequence[Transform] | None = None,
                  batch_size: int = 1000, on_error: ErrorPolicy = "stop", max_retries: int = 3,
@@ -485,13 +638,38 @@ class _MigratorBase(Generic[DB]):
                  checkpoint: CheckpointStore | str | Path | None = None,
                  migration_id: str | None = None, progress: ProgressCallback | None = None,
                  include_metadata: bool = True) -> None:
-        self.source: DB = source
-        self.target: DB = target
-        self.spec = build_spec(source, target, query=query, transforms=transforms,
-                               batch_size=batch_size, on_error=on_error,
-                               max_retries=max_retries, retry_delay=retry_delay, mode=mode,
-                               checkpoint=checkpoint, migration_id=migration_id,
-                               progress=progress, include_metadata=include_metadata)
+        if (source is None) != (target is None):
+            raise MigrationError("give both source and target, or neither (a migrator "
+                                 "without them only runs migrate(source, target, ...))")
+        self._source: DB | None = source
+        self._target: DB | None = target
+        self._spec = None if source is None else build_spec(
+            source, target, query=query, transforms=transforms, batch_size=batch_size,
+            on_error=on_error, max_retries=max_retries, retry_delay=retry_delay, mode=mode,
+            checkpoint=checkpoint, migration_id=migration_id, progress=progress,
+            include_metadata=include_metadata)
+
+    def _configured(self) -> tuple[DB, DB, MigrationSpec]:
+        if self._source is None or self._target is None or self._spec is None:
+            raise MigrationError("this migrator has no source and target: build it with "
+                                 "Migrator(source, target, ...) or call migrate(source, "
+                                 "target, ...)")
+        return self._source, self._target, self._spec
+
+    @property
+    def source(self) -> DB:
+        """The database records are read from."""
+        return self._configured()[0]
+
+    @property
+    def target(self) -> DB:
+        """The database records are written to."""
+        return self._configured()[1]
+
+    @property
+    def spec(self) -> MigrationSpec:
+        """The migration's definition."""
+        return self._configured()[2]
 
     @property
     def migration_id(self) -> str:
@@ -664,6 +842,70 @@ class Migrator(_MigratorBase[SyncDatabase]):
         checksum per record; lists missing, different and unexpected records."""
         report: VerificationReport = run_flow(self, self._verify_flow())
         return report
+
+    # -- dataknobs-data 0.11's calls -----------------------------------------------------------
+    def migrate(self, source: SyncDatabase, target: SyncDatabase,
+                transform: Transform | None = None, query: Query | None = None,
+                batch_size: int = 1000, on_progress: ProgressCallback | None = None,
+                on_error: Callable[[Exception, Record | None], bool] | None = None,
+                on_conflict: ConflictPolicy | str = ConflictPolicy.INSERT
+                ) -> MigrationProgress:
+        """Copy ``source`` (the records ``query`` matches) into ``target`` through
+        ``transform`` (a ``Transformer``, a ``Migration``, any transform) and return the
+        final ``MigrationProgress``. ``on_conflict``: ``"insert"`` (an id already in the
+        target fails) or ``"upsert"`` (replace it). Without ``on_error`` the migration stops
+        at the first batch with a failure and raises ``MigrationError`` naming the record;
+        with it, failing records are skipped and each is passed to ``on_error(error,
+        source_record)`` after the run: returning False raises that error."""
+        policy = ConflictPolicy(on_conflict)
+        if policy is ConflictPolicy.SKIP:
+            raise MigrationError("on_conflict='skip' is not offered by migrate(); use "
+                                 "'insert' or 'upsert'")
+        last: list[MigrationProgress] = []
+
+        def report(progress: MigrationProgress) -> None:
+            last[:] = [progress]
+            if on_progress is not None:
+                on_progress(progress)
+
+        started = time.time()
+        result = Migrator(source, target, query=query, transforms=transform,
+                          batch_size=batch_size, on_error="skip" if on_error else "stop",
+                          mode="upsert" if policy is ConflictPolicy.UPSERT else "create",
+                          progress=report).run()
+        progress = last[-1] if last else MigrationProgress(result.migration_id)
+        progress.start_time, progress.end_time = started, time.time()
+        progress.errors = [{"error": f.error, "record_id": f.record_id, "index": f.index}
+                           for f in result.failures]
+        for failure in result.failures:
+            error = MigrationError(f"record {failure.record_id!r}: {failure.error}")
+            record = source.read(failure.record_id) if failure.record_id else None
+            if on_error is None or not on_error(error, record):
+                raise error
+        return progress
+
+    def migrate_stream(self, source: SyncDatabase, target: SyncDatabase,
+                       transform: Transform | None = None, query: Query | None = None,
+                       config: StreamConfig | None = None,
+                       on_progress: ProgressCallback | None = None) -> MigrationProgress:
+        """``migrate`` in batches of ``config.batch_size`` (every migration streams)."""
+        size = config.batch_size if config is not None else 1000
+        return self.migrate(source, target, transform, query, size, on_progress)
+
+    def validate_migration(self, source: SyncDatabase, target: SyncDatabase,
+                           query: Query | None = None, sample_size: int | None = None
+                           ) -> tuple[bool, list[str]]:
+        """Whether ``target`` holds as many records as ``source`` has (matching ``query``)
+        and each of them by id, with the issues found (up to ``sample_size`` missing ids;
+        values are not compared: ``verify`` compares checksums)."""
+        report = Migrator(source, target, query=query).verify()
+        issues: list[str] = []
+        if report.expected != report.target_count:
+            issues.append(f"Record count mismatch: source={report.expected}, "
+                          f"target={report.target_count}")
+        listed = report.missing_ids if sample_size is None else report.missing_ids[:sample_size]
+        issues.extend(f"Record {rid} not found in target" for rid in listed)
+        return not issues, issues
 
 
 class AsyncMigrator(_MigratorBase[AsyncDatabase]):

@@ -11,17 +11,49 @@ from __future__ import annotations
 import copy
 import importlib
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from ..domain.errors import ConfigurationError
-from ..domain.records import Record, lookup
+from ..domain.records import FieldType, Record, lookup
 from ..domain.values import MISSING
 
 Transform = Callable[[Record], "Record | None"]
+OnError = Literal["raise", "note"]
 
 
-class Rename:
+class TransformRule(ABC):
+    """A transform written as dataknobs-data 0.11 writes one: ``apply(record)`` returns the
+    transformed record (or ``None`` to drop it) and leaves the given one as it was."""
+
+    @abstractmethod
+    def apply(self, record: Record) -> Record | None:
+        """The transformed record, or None to drop it."""
+
+    def __call__(self, record: Record) -> Record | None:
+        return self.apply(record)
+
+
+class InPlaceTransform(TransformRule):
+    """The transforms of this module: called, they change the record in place; ``apply``
+    works on a copy."""
+
+    @abstractmethod
+    def __call__(self, record: Record) -> Record | None:
+        """Transform ``record`` in place and return it (or None to drop it)."""
+
+    def apply(self, record: Record) -> Record | None:
+        """The transform of a copy of ``record``."""
+        return self(record.copy())
+
+
+def _note(record: Record, key: str, err: Exception) -> None:
+    """Keep a transform's failure on the record (``on_error="note"``), never drop it."""
+    record.metadata[key] = f"{type(err).__name__}: {err}"
+
+
+class Rename(InPlaceTransform):
     """Rename fields: ``Rename({"old": "new"})`` or ``Rename("old", "new")``.
 
     Dotted paths work on both sides. A record without the old field is left unchanged; a
@@ -53,7 +85,7 @@ class Rename:
         return f"Rename({self.mapping!r})"
 
 
-class Drop:
+class Drop(InPlaceTransform):
     """Remove fields (dotted paths allowed); absent fields are ignored."""
 
     def __init__(self, *fields: str) -> None:
@@ -70,7 +102,7 @@ class Drop:
         return f"Drop{self.fields!r}"
 
 
-class AddDefault:
+class AddDefault(InPlaceTransform):
     """Add a field with a default value where it is missing (``replace_null=True``: also where
     it is null). The default is copied per record, so a list default is never shared."""
 
@@ -89,15 +121,23 @@ class AddDefault:
         return f"AddDefault({self.field!r}, {self.default!r})"
 
 
-class MapField:
+class MapField(InPlaceTransform):
     """Replace a field's value with ``fn(value)``; records without the field are unchanged
-    (``if_missing=True`` calls ``fn(None)`` for them too)."""
+    (``if_missing=True`` calls ``fn(None)`` for them too). ``on_error="note"``: when ``fn``
+    raises, the value stays and the error is kept in the record's metadata under
+    ``_transform_error_<field>`` (default ``"raise"``: the record fails)."""
 
-    def __init__(self, field: str, fn: Callable[[Any], Any], *, if_missing: bool = False
-                 ) -> None:
+    def __init__(self, field: str, fn: Callable[[Any], Any], *, if_missing: bool = False,
+                 on_error: OnError = "raise") -> None:
+        if not callable(fn):
+            raise ConfigurationError(f"MapField {field!r}: {fn!r} is not callable")
+        if on_error not in ("raise", "note"):
+            raise ConfigurationError(f"MapField {field!r}: on_error must be raise or note, "
+                                     f"got {on_error!r}")
         self.field = field
         self.fn = fn
         self.if_missing = if_missing
+        self.on_error = on_error
 
     def __call__(self, record: Record) -> Record:
         value = lookup(record.data, self.field)
@@ -105,14 +145,85 @@ class MapField:
             if not self.if_missing:
                 return record
             value = None
-        record.set_value(self.field, self.fn(value))
+        try:
+            record.set_value(self.field, self.fn(value))
+        except Exception as err:  # user code: fails the record, or is noted on it
+            if self.on_error == "raise":
+                raise
+            _note(record, f"_transform_error_{self.field}", err)
         return record
 
     def __repr__(self) -> str:
         return f"MapField({self.field!r}, {_name_of(self.fn)})"
 
 
-class KeepIf:
+class SetField(InPlaceTransform):
+    """Set a field on every record (replacing its value): ``value`` itself, or
+    ``value(record)`` when it is callable (``on_error="note"``: a computation that raises
+    sets null and keeps the error in the metadata under ``_compute_error_<field>``)."""
+
+    def __init__(self, field: str, value: Any, field_type: FieldType | None = None, *,
+                 on_error: OnError = "raise") -> None:
+        if on_error not in ("raise", "note"):
+            raise ConfigurationError(f"SetField {field!r}: on_error must be raise or note, "
+                                     f"got {on_error!r}")
+        self.field = field
+        self.value = value
+        self.field_type = field_type
+        self.on_error = on_error
+
+    def __call__(self, record: Record) -> Record:
+        if callable(self.value):
+            try:
+                value = self.value(record)
+            except Exception as err:  # user code: fails the record, or is noted on it
+                if self.on_error == "raise":
+                    raise
+                _note(record, f"_compute_error_{self.field}", err)
+                value = None
+        else:
+            value = copy.deepcopy(self.value)
+        record.set_field(self.field, value, self.field_type)
+        return record
+
+    def __repr__(self) -> str:
+        shown = _name_of(self.value) if callable(self.value) else repr(self.value)
+        return f"SetField({self.field!r}, {shown})"
+
+
+class MapRule(InPlaceTransform):
+    """Move ``source`` to ``target`` (replacing it), through ``transform`` when given; a
+    ``transform`` that raises leaves the value and notes the error (as 0.11 does)."""
+
+    def __init__(self, source: str, target: str | None = None,
+                 transform: Callable[[Any], Any] | None = None) -> None:
+        self.source = source
+        self.target = target or source
+        self.transform = transform
+        steps: list[Transform] = []
+        if transform is not None:
+            steps.append(MapField(source, transform, on_error="note"))
+        if self.target != source:
+            steps.append(Rename(source, self.target, overwrite=True))
+        self._steps = Pipeline(steps)
+
+    def __call__(self, record: Record) -> Record | None:
+        return self._steps(record)
+
+    def __repr__(self) -> str:
+        fn = f", {_name_of(self.transform)}" if self.transform is not None else ""
+        return f"MapRule({self.source!r}, {self.target!r}{fn})"
+
+
+class AddRule(SetField):
+    """0.11's ``AddRule(field_name, value, field_type)``: ``SetField`` noting failures."""
+
+    def __init__(self, field_name: str, value: Any, field_type: FieldType | None = None
+                 ) -> None:
+        super().__init__(field_name, value, field_type, on_error="note")
+
+
+class KeepIf(InPlaceTransform):
     """Keep only the records for which ``predicate(record)`` is true; drop the others."""
 
     def __init__(self, predicate: Callable[[Record], bool]) -> None:
@@ -125,7 +236,7 @@ class KeepIf:
         return f"KeepIf({_name_of(self.predicate)})"
 
 
-class Pipeline:
+class Pipeline(InPlaceTransform):
     """Several transforms in order; stops at the first that drops the record."""
 
     def __init__(self, transforms: Iterable[Transform] = ()) -> None:
@@ -154,10 +265,66 @@ class Pipeline:
         return f"Pipeline({self.transforms!r})"
 
 
+class Transformer(Pipeline):
+    """dataknobs-data 0.11's fluent transform builder, as a ``Pipeline`` (so it is a
+    transform a ``Migrator`` takes as it is). ``transform`` works on a copy."""
+
+    def __init__(self, rules: Iterable[Transform] = ()) -> None:
+        super().__init__(rules)
+
+    @property
+    def rules(self) -> list[Transform]:
+        """The transforms, in order."""
+        return self.transforms
+
+    def map(self, source: str, target: str | None = None,
+            transform: Callable[[Any], Any] | None = None) -> Transformer:
+        """Move ``source`` to ``target`` (default: itself) through ``transform``."""
+        self.transforms.append(MapRule(source, target, transform))
+        return self
+
+    def rename(self, old_name: str, new_name: str) -> Transformer:
+        """Rename a field (replacing ``new_name``)."""
+        return self.map(old_name, new_name)
+
+    def exclude(self, *fields: str) -> Transformer:
+        """Drop fields."""
+        self.transforms.append(Drop(*fields))
+        return self
+
+    def add(self, field_name: str, value: Any, field_type: FieldType | None = None
+            ) -> Transformer:
+        """Set a field to ``value`` (or ``value(record)`` when callable)."""
+        self.transforms.append(AddRule(field_name, value, field_type))
+        return self
+
+    def add_rule(self, rule: Transform) -> Transformer:
+        """Append any transform (a ``TransformRule`` or a callable)."""
+        if not callable(rule):
+            raise ConfigurationError(f"{rule!r} is not a transform (a callable)")
+        self.transforms.append(rule)
+        return self
+
+    def transform(self, record: Record) -> Record | None:
+        """The transformed copy of ``record`` (None when a rule drops it)."""
+        return self(record.copy())
+
+    def transform_many(self, records: Iterable[Record]) -> list[Record]:
+        """The transformed copies, without the dropped records."""
+        return [out for rec in records if (out := self.transform(rec)) is not None]
+
+    def clear(self) -> Transformer:
+        """Remove every rule."""
+        self.transforms.clear()
+        return self
+
+    def __repr__(self) -> str:
+        return f"Transformer({self.transforms!r})"
+
+
 def describe(transforms: Sequence[Transform]) -> list[str]:
     """Short descriptions of transforms (used to fingerprint a migration's definition)."""
-    return [repr(t) if isinstance(t, Rename | Drop | AddDefault | MapField | KeepIf | Pipeline)
-            else _name_of(t) for t in transforms]
+    return [repr(t) if isinstance(t, InPlaceTransform) else _name_of(t) for t in transforms]
 
 
 def _remove(record: Record, path: str) -> None:
@@ -248,5 +415,8 @@ def parse_transform(spec: str) -> Transform:
         f"transform {spec!r}: unknown kind {kind!r} (rename, drop, default, map, call)")
 
 
-__all__ = ["SPEC_HELP", "AddDefault", "Drop", "KeepIf", "MapField", "Pipeline", "Rename",
-           "Transform", "describe", "load_callable", "parse_transform"]
+ExcludeRule = Drop  # 0.11's name: ExcludeRule(["a", "b"]) drops the fields
+
+__all__ = ["SPEC_HELP", "AddDefault", "AddRule", "Drop", "ExcludeRule", "InPlaceTransform",
+           "KeepIf", "MapField", "MapRule", "Pipeline", "Rename", "SetField", "Transform",
+           "TransformRule", "Transformer", "describe", "load_callable", "parse_transform"]
