@@ -190,7 +190,8 @@ def as_datetimes(series: Any) -> Any:
     try:
         return pd.to_datetime(series)
     except (TypeError, ValueError, OverflowError) as err:
-        raise DataError(f"column {series.name!r} is not datetimes: {err}") from err
+        what = "the series" if series.name is None else f"column {series.name!r}"
+        raise DataError(f"{what} is not datetimes: {err}") from err
 
 
 def to_timezone(series: Any, zone: Any) -> Any:

@@ -28,6 +28,8 @@ from ..domain.records import FieldType
 
 pd = require_pandas()
 
+_BINARY = getattr(FieldType, "BINARY", None)  # 0.11's type for bytes, where the domain has it
+
 # 0.11's dtype names for the kinds ``infer_field_type`` reports
 KIND_DTYPES = {"string": "object", "integer": "int64", "number": "float64",
                "float": "float64", "boolean": "bool", "datetime": "datetime64[ns]",
@@ -78,7 +80,9 @@ class TypeMapper:
         for ft in (FieldType.JSON, FieldType.LIST, FieldType.DICT):
             self._field_to_pandas[ft] = PandasTypeMapping(
                 ft, "object", converter=_parse_json_text, reverse_converter=_parse_json_text)
-        self._field_to_pandas[FieldType.ANY] = PandasTypeMapping(FieldType.ANY, "object")
+        for plain in (FieldType.ANY, _BINARY):
+            if plain is not None:
+                self._field_to_pandas[plain] = PandasTypeMapping(plain, "object")
         self._pandas_to_field: dict[str, FieldType] = {
             "string": FieldType.STRING, "int64": FieldType.INTEGER,
             "float64": FieldType.FLOAT, "boolean": FieldType.BOOLEAN,
@@ -97,8 +101,8 @@ class TypeMapper:
             return self._pandas_to_field[name]
         for part, field_type in (("int", FieldType.INTEGER), ("float", FieldType.FLOAT),
                                  ("bool", FieldType.BOOLEAN), ("datetime", FieldType.DATETIME),
-                                 ("timestamp", FieldType.DATETIME)):
-            if part in name:
+                                 ("timestamp", FieldType.DATETIME), ("bytes", _BINARY)):
+            if part in name and field_type is not None:
                 return field_type
         return FieldType.STRING
 

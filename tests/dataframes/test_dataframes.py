@@ -20,16 +20,20 @@ from dataknobs_data.dataframes import (
     async_query_to_dataframe,
     async_update_dataframe,
     async_upsert_dataframe,
+    cast_columns,
+    convert_kind,
     dataframe_to_records,
+    frame_chunks,
     infer_dtype,
     insert_dataframe,
     iter_dataframes,
+    python_value,
     query_to_dataframe,
     records_to_dataframe,
     update_dataframe,
     upsert_dataframe,
 )
-from dataknobs_data.domain.errors import DataError
+from dataknobs_data.domain.errors import ConfigurationError, DataError
 
 PLUS2 = timezone(timedelta(hours=2))
 
@@ -209,3 +213,41 @@ async def test_async_dataframe_functions() -> None:
                            index=pd.Index(["r003"], name="id"))
     assert await async_update_dataframe(db, changes) == [True]
     assert (await db.read("r003"))["name"] == "z"  # type: ignore[index]
+
+
+def test_numpy_dtype_backend_uses_pandas_dtypes_where_they_are_exact() -> None:
+    records = [Record({"i": 1, "b": True, "s": "a", "n": 2}, id="x"),
+               Record({"i": 2, "b": None, "s": "b", "n": None}, id="y")]
+    df = records_to_dataframe(records, dtype_backend="numpy", index=None)
+    strings = str(pd.Index(["a"]).dtype)  # pandas' default: "str" on pandas 3, else "object"
+    assert [str(t) for t in df.dtypes] == ["int64", "object", strings, "Int64"]
+    assert df.index.tolist() == [0, 1]
+    with pytest.raises(DataError, match="dtype_backend"):
+        infer_dtype([1], "arrow")  # type: ignore[arg-type]
+
+
+def test_index_ids_and_fill() -> None:
+    df = pd.DataFrame({"a": [1.5, None]}, index=pd.Index(["p", "q"], name="key"))
+    assert [r.id for r in dataframe_to_records(df)] == [None, None]
+    recs = list(dataframe_to_records(df, index_ids=True, na="fill", fill_value=0.0))
+    assert [(r.id, r["a"]) for r in recs] == [("p", 1.5), ("q", 0.0)]
+
+
+def test_nanoseconds_are_refused() -> None:
+    df = pd.DataFrame({"t": pd.to_datetime(["2024-01-01 00:00:00.000000001", None])})
+    with pytest.raises(DataError, match="'t'"):
+        list(dataframe_to_records(df))
+    with pytest.raises(DataError, match="nanoseconds"):
+        python_value(pd.Timestamp("2024-01-01 00:00:00.000000001"))
+    assert python_value(np.int64(-3)) == -3 and python_value(np.float64("nan")) is None
+
+
+def test_frame_chunks_and_exact_casts() -> None:
+    df = pd.DataFrame({"v": [1.5, 2.0, 3.0]})
+    assert [len(c) for c in frame_chunks(df, 2)] == [2, 1]
+    with pytest.raises(ConfigurationError):
+        next(frame_chunks(df, 0))
+    with pytest.raises(DataError, match="'v'"):
+        cast_columns(df, {"v": "int64"})
+    assert str(cast_columns(df, {"v": "float32"})["v"].dtype) == "float32"
+    assert convert_kind("-0.0", "number") == 0.0 and str(convert_kind("-0.0", "number")) == "-0.0"
