@@ -11,7 +11,7 @@ The public facade. Applications write ``Record``s and ask ``Query``s through a
     db.search(Query().filter("age", Operator.GTE, 30))
 """
 
-from . import domain
+from . import domain, migration, validation
 from .adapters.memory import AsyncMemoryDatabase, MemoryDatabase
 from .containers.factory import (
     AsyncDatabaseFactory,
@@ -70,9 +70,11 @@ __all__ = [
     "build_backend",
     "database_factory",
     "is_default_backend",
+    "migration",
     "module_installed",
     "normalize_backend",
     "register_backend",
     "select_backend",
+    "validation",
 ]
 __all__ += domain.__all__
