@@ -227,22 +227,10 @@ def build_backend(backend_class: Any, options: Mapping[str, Any], *, kind: str,
     return from_config(options)
 
 
-__all__ = [
-    "DEFAULT_BACKEND",
-    "AsyncDatabaseFactory",
-    "BackendRegistry",
-    "DatabaseFactory",
-    "async_backends",
-    "async_database_factory",
-    "available_backends",
-    "backend_available",
-    "backend_info",
-    "build_backend",
-    "database_factory",
-    "is_default_backend",
-    "module_installed",
-    "normalize_backend",
-    "register_backend",
-    "select_backend",
-    "sync_backends",
-]
+#: the names dataknobs-data 0.11 also exports from the package's top level
+TOP_LEVEL = ["DEFAULT_BACKEND", "available_backends", "backend_available", "backend_info",
+             "build_backend", "is_default_backend", "module_installed", "normalize_backend",
+             "register_backend", "select_backend"]
+
+__all__ = ["AsyncDatabaseFactory", "BackendRegistry", "DatabaseFactory", "async_backends",
+           "async_database_factory", "database_factory", "sync_backends", *TOP_LEVEL]
