@@ -31,6 +31,7 @@ from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
 from ..ports.streaming import StreamConfig
 from .checkpoint import MAX_LISTED_FAILURES
+from .names import alias
 
 OnError = Literal["raise", "null", "keep", "note"]
 
@@ -141,15 +142,8 @@ class AddField(Operation):
         if self.field_type is not None:
             self.field_type = _field_type(self.field_type)
 
-    @property
-    def field_name(self) -> str:
-        """The field (0.11's name for ``name``)."""
-        return self.name
-
-    @property
-    def default_value(self) -> Any:
-        """The default (0.11's name for ``default``)."""
-        return self.default
+    field_name = alias("name", "The field (0.11's name for ``name``).")
+    default_value = alias("default", "The default (0.11's name for ``default``).")
 
     def forward(self, record: Record) -> None:
         """Add the field unless present."""
@@ -177,15 +171,8 @@ class RenameField(Operation):
     old: str
     new: str
 
-    @property
-    def old_name(self) -> str:
-        """0.11's name for ``old``."""
-        return self.old
-
-    @property
-    def new_name(self) -> str:
-        """0.11's name for ``new``."""
-        return self.new
+    old_name = alias("old", "0.11's name for ``old``.")
+    new_name = alias("new", "0.11's name for ``new``.")
 
     def _move(self, record: Record, src: str, dst: str) -> None:
         if lookup(record.data, src) is MISSING:
@@ -223,10 +210,7 @@ class RemoveField(Operation):
     default: Any = None
     store_removed: bool = False
 
-    @property
-    def field_name(self) -> str:
-        """The field (0.11's name for ``name``)."""
-        return self.name
+    field_name = alias("name", "The field (0.11's name for ``name``).")
 
     @property
     def _stored_key(self) -> str:
@@ -272,10 +256,7 @@ class ChangeType(Operation):
             raise EvolutionError(
                 f"on_error must be raise, null, keep or note, got {self.on_error!r}")
 
-    @property
-    def field_name(self) -> str:
-        """The field (0.11's name for ``name``)."""
-        return self.name
+    field_name = alias("name", "The field (0.11's name for ``name``).")
 
     def _convert(self, record: Record, to: FieldType, fn: Callable[[Any], Any] | None,
                  note: str) -> None:

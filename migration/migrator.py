@@ -42,6 +42,7 @@ from ..ports.streaming import (
 )
 from .checkpoint import Checkpoint, CheckpointStore, FileCheckpointStore
 from .checksum import differing_fields, record_checksum
+from .names import alias
 from .transforms import Pipeline, Transform, describe
 
 WriteMode = Literal["create", "upsert"]
@@ -103,32 +104,9 @@ class MigrationProgress:
         return max(0.0, (self.total - self.done) / self.rate)
 
     # -- dataknobs-data 0.11's names ---------------------------------------------------------
-    @property
-    def processed(self) -> int:
-        """Records consumed in this run (``read``)."""
-        return self.read
-
-    @processed.setter
-    def processed(self, value: int) -> None:
-        self.read = value
-
-    @property
-    def succeeded(self) -> int:
-        """Records written (``written``)."""
-        return self.written
-
-    @succeeded.setter
-    def succeeded(self, value: int) -> None:
-        self.written = value
-
-    @property
-    def skipped(self) -> int:
-        """Records dropped on purpose (``dropped``)."""
-        return self.dropped
-
-    @skipped.setter
-    def skipped(self, value: int) -> None:
-        self.dropped = value
+    processed = alias("read", "Records consumed in this run (``read``).", writable=True)
+    succeeded = alias("written", "Records written (``written``).", writable=True)
+    skipped = alias("dropped", "Records dropped on purpose (``dropped``).", writable=True)
 
     @property
     def duration(self) -> float:

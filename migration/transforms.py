@@ -121,7 +121,30 @@ class AddDefault(InPlaceTransform):
         return f"AddDefault({self.field!r}, {self.default!r})"
 
 
-class MapField(InPlaceTransform):
+class _FieldFunction(InPlaceTransform):
+    """A transform running user code for one field, under an ``on_error`` policy: ``"raise"``
+    (the record fails) or ``"note"`` (the error is kept in the record's metadata)."""
+
+    def __init__(self, field: str, on_error: OnError) -> None:
+        if on_error not in ("raise", "note"):
+            raise ConfigurationError(f"{type(self).__name__} {field!r}: on_error must be "
+                                     f"raise or note, got {on_error!r}")
+        self.field = field
+        self.on_error = on_error
+
+    def _run(self, record: Record, note_key: str, fn: Callable[[Any], Any], arg: Any
+             ) -> tuple[bool, Any]:
+        """(True, ``fn(arg)``), or (False, None) when it raised and the policy notes it."""
+        try:
+            return True, fn(arg)
+        except Exception as err:  # user code: fails the record, or is noted on it
+            if self.on_error == "raise":
+                raise
+            _note(record, f"_{note_key}_error_{self.field}", err)
+            return False, None
+
+
+class MapField(_FieldFunction):
     """Replace a field's value with ``fn(value)``; records without the field are unchanged
     (``if_missing=True`` calls ``fn(None)`` for them too). ``on_error="note"``: when ``fn``
     raises, the value stays and the error is kept in the record's metadata under
@@ -131,13 +154,9 @@ class MapField(InPlaceTransform):
                  on_error: OnError = "raise") -> None:
         if not callable(fn):
             raise ConfigurationError(f"MapField {field!r}: {fn!r} is not callable")
-        if on_error not in ("raise", "note"):
-            raise ConfigurationError(f"MapField {field!r}: on_error must be raise or note, "
-                                     f"got {on_error!r}")
-        self.field = field
+        super().__init__(field, on_error)
         self.fn = fn
         self.if_missing = if_missing
-        self.on_error = on_error
 
     def __call__(self, record: Record) -> Record:
         value = lookup(record.data, self.field)
@@ -145,42 +164,29 @@ class MapField(InPlaceTransform):
             if not self.if_missing:
                 return record
             value = None
-        try:
-            record.set_value(self.field, self.fn(value))
-        except Exception as err:  # user code: fails the record, or is noted on it
-            if self.on_error == "raise":
-                raise
-            _note(record, f"_transform_error_{self.field}", err)
+        ok, new = self._run(record, "transform", self.fn, value)
+        if ok:
+            record.set_value(self.field, new)
         return record
 
     def __repr__(self) -> str:
         return f"MapField({self.field!r}, {_name_of(self.fn)})"
 
 
-class SetField(InPlaceTransform):
+class SetField(_FieldFunction):
     """Set a field on every record (replacing its value): ``value`` itself, or
     ``value(record)`` when it is callable (``on_error="note"``: a computation that raises
     sets null and keeps the error in the metadata under ``_compute_error_<field>``)."""
 
     def __init__(self, field: str, value: Any, field_type: FieldType | None = None, *,
                  on_error: OnError = "raise") -> None:
-        if on_error not in ("raise", "note"):
-            raise ConfigurationError(f"SetField {field!r}: on_error must be raise or note, "
-                                     f"got {on_error!r}")
-        self.field = field
+        super().__init__(field, on_error)
         self.value = value
         self.field_type = field_type
-        self.on_error = on_error
 
     def __call__(self, record: Record) -> Record:
         if callable(self.value):
-            try:
-                value = self.value(record)
-            except Exception as err:  # user code: fails the record, or is noted on it
-                if self.on_error == "raise":
-                    raise
-                _note(record, f"_compute_error_{self.field}", err)
-                value = None
+            value = self._run(record, "compute", self.value, record)[1]
         else:
             value = copy.deepcopy(self.value)
         record.set_field(self.field, value, self.field_type)

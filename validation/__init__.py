@@ -15,38 +15,17 @@ domain's ``Schema`` does::
     assert result.valid and result.value.get_value("age") == 36
 """
 
+from . import constraints
 from .coercer import Coercer
-from .constraints import (
-    All,
-    AnyOf,
-    Constraint,
-    Custom,
-    Enum,
-    Length,
-    Not,
-    Pattern,
-    Range,
-    Required,
-    Unique,
-)
+from .constraints import *  # noqa: F403 - every constraint, listed in its __all__
 from .result import ValidationContext, ValidationResult
 from .schema import Field, Schema
 
 __all__ = [
-    "All",
-    "AnyOf",
     "Coercer",
-    "Constraint",
-    "Custom",
-    "Enum",
     "Field",
-    "Length",
-    "Not",
-    "Pattern",
-    "Range",
-    "Required",
     "Schema",
-    "Unique",
     "ValidationContext",
     "ValidationResult",
+    *constraints.__all__,
 ]

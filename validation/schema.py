@@ -20,8 +20,8 @@ from ..domain.schema import (
     Required,
     ValidationContext,
     ValidationResult,
-    field_type,
 )
+from ..domain.schema import field_type as to_field_type
 
 
 class Field(FieldSchema):
@@ -32,7 +32,7 @@ class Field(FieldSchema):
                  required: bool = False, default: Any = None,
                  constraints: Sequence[Constraint] | None = None,
                  description: str | None = None) -> None:
-        super().__init__(name, field_type, required=required, nullable=not required,
+        super().__init__(name, to_field_type(field_type), required=required, nullable=not required,
                          default=default, constraints=list(constraints or []),
                          description=description)
 
@@ -95,4 +95,4 @@ class Schema(domain_schema.Schema):
         return cls(base.name or "unnamed", base.strict, base.fields, base.description)
 
 
-__all__ = ["Field", "Schema", "field_type"]
+__all__ = ["Field", "Schema"]
