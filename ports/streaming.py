@@ -31,6 +31,8 @@ ErrorPolicy = Literal["stop", "skip", "retry"]
 #: failed (None when a failure is not one record's); True goes on, False stops the stream.
 ErrorHandler = Callable[[Exception, Any], bool]
 POLICIES: tuple[str, ...] = ("stop", "skip", "retry")
+#: ``ConflictPolicy``'s values, which ``StreamConfig(on_conflict=...)`` takes too.
+ConflictName = Literal["insert", "upsert", "skip"]
 #: ``StreamFailure.index`` of a failure that is not one record's (a batch verb that
 #: confirmed fewer records than it was given, or ``add_error`` without an index).
 NO_INDEX = -1
@@ -85,7 +87,7 @@ class StreamConfig:
     prefetch: int = 2
     timeout: float | None = None
     on_error: ErrorPolicy | ErrorHandler | None = None
-    on_conflict: ConflictPolicy = ConflictPolicy.INSERT
+    on_conflict: ConflictPolicy | ConflictName = ConflictPolicy.INSERT
     max_retries: int = 3
     retry_delay: float = 0.05
     keep_ids: bool = True
@@ -136,7 +138,7 @@ class StreamConfig:
         """The fields as a mapping ``from_dict`` reads back (``on_conflict`` by value; a
         callable ``on_error`` is kept as the object itself)."""
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        values["on_conflict"] = self.on_conflict.value
+        values["on_conflict"] = ConflictPolicy(self.on_conflict).value
         return values
 
     @property
@@ -185,6 +187,8 @@ class StreamResult:
     total_processed: int = 0
     successful: int = 0
     failed: int = 0
+    # keyword-only from here: dataknobs-data 0.11's positional order differs after ``failed``
+    _: dataclasses.KW_ONLY
     failures: list[StreamFailure] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     skipped: int = 0
@@ -351,7 +355,7 @@ class WritePlan:
                 if error is None:
                     error = OperationalError("not written (the backend did not say why)")
                 if (isinstance(error, RecordExistsError)
-                        and self.config.on_conflict is ConflictPolicy.SKIP):
+                        and self.config.on_conflict == ConflictPolicy.SKIP):
                     result.skipped += 1
                     continue
                 result.failed += 1

@@ -38,11 +38,11 @@ class WriteVerbs:
     catch: tuple[type[BaseException], ...] = (DataknobsError,)
 
     @classmethod
-    def for_conflicts(cls, policy: ConflictPolicy) -> WriteVerbs:
+    def for_conflicts(cls, policy: ConflictPolicy | str) -> WriteVerbs:
         """The port's own methods: ``upsert_batch``/``upsert`` under ``UPSERT``, else
         ``create_batch``/``create`` (``SKIP`` counts the duplicates they report as skipped,
         which ``WritePlan.settle`` does)."""
-        if policy is ConflictPolicy.UPSERT:
+        if policy == ConflictPolicy.UPSERT:
             return cls(lambda batch: Call("upsert_batch", (batch,)),
                        lambda rec: Call("upsert", (rec,)))
         return cls(lambda batch: Call("create_batch", (batch,)),
@@ -115,11 +115,14 @@ def write_batch_flow(batch: Sequence[Record | None], refused: Mapping[int, BaseE
                      plan: WritePlan, verbs: WriteVerbs) -> BatchFlow:
     """One batch (None at the ``refused`` indexes): written, then its transient failures
     retried as ``plan`` allows."""
-    outcome = BatchOutcome(set(), dict(refused))
-    todo = [i for i, rec in enumerate(batch) if rec is not None]
-    if todo:
-        records = [rec for rec in batch if rec is not None]
-        outcome.absorb(todo, (yield from attempt_batch(records, verbs)))
+    records = [rec for rec in batch if rec is not None]
+    if len(records) == len(batch):
+        outcome = yield from attempt_batch(records, verbs)
+    else:
+        outcome = BatchOutcome(set(), dict(refused))
+        if records:
+            todo = [i for i, rec in enumerate(batch) if rec is not None]
+            outcome.absorb(todo, (yield from attempt_batch(records, verbs)))
     for _attempt in plan.retries(outcome, sleep=False):
         yield Sleep(plan.current_delay)
         outcome = plan.merge(outcome, (yield from attempt_each(batch, verbs, outcome.failed)))

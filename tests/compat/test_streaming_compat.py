@@ -68,7 +68,7 @@ def test_bad_options_are_refused_by_name(options: dict[str, Any], named: str) ->
 
 
 def test_from_dict_names_an_unknown_key() -> None:
-    with pytest.raises(ConfigurationError, match="'batchsize' .*'batch_size'"):
+    with pytest.raises(ConfigurationError, match=r"'batchsize' .*'batch_size'"):
         StreamConfig.from_dict({"batchsize": 10})
 
 

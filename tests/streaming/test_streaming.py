@@ -119,6 +119,23 @@ def test_retry_gives_up_on_a_permanent_failure_and_reports_it(stores: Any) -> No
     assert result.successful == 5 and not result.stopped_early and db.count() == 5
 
 
+def test_conflict_policies_on_a_filled_store(stores: Any) -> None:
+    # a re-run into a store that holds a third of the stream, with each policy
+    from dataknobs_data import ConflictPolicy
+
+    db = stores.new()
+    db.create_batch(people(12)[::3])
+    changed = [Record({**r.data, "n": -r["n"]}, id=r.id) for r in people(12)]
+    skip = db.stream_write(changed, StreamConfig(batch_size=5, on_conflict=ConflictPolicy.SKIP))
+    assert (skip.successful, skip.skipped, skip.failed, skip.ok) == (8, 4, 0, True)
+    assert db.read("r00003")["n"] == 3 and db.read("r00004")["n"] == -4  # type: ignore[index]
+    upsert = db.stream_write(people(12), StreamConfig(batch_size=5, on_conflict="upsert"))
+    assert upsert.ok and upsert.successful == 12 and db.count() == 12
+    assert db.read("r00004")["n"] == 4  # type: ignore[index]
+    insert = db.stream_write(people(3), StreamConfig(on_error="skip"))
+    assert insert.failed_indices == [0, 1, 2] and insert.successful == 0
+
+
 def test_stream_config_rejects_bad_values() -> None:
     with pytest.raises(ConfigurationError, match="batch_size"):
         StreamConfig(batch_size=0)
