@@ -18,14 +18,19 @@ domain's ``Schema`` does::
 from . import constraints
 from .coercer import Coercer
 from .constraints import *  # noqa: F403 - every constraint, listed in its __all__
+from .factory import CoercerFactory, SchemaFactory, coercer_factory, schema_factory
 from .result import ValidationContext, ValidationResult
 from .schema import Field, Schema
 
 __all__ = [
     "Coercer",
+    "CoercerFactory",
     "Field",
     "Schema",
+    "SchemaFactory",
     "ValidationContext",
     "ValidationResult",
+    "coercer_factory",
+    "schema_factory",
     *constraints.__all__,
 ]

@@ -212,3 +212,30 @@ def test_a_migrator_without_databases_only_migrates() -> None:
         Migrator().run()
     with pytest.raises(MigrationError, match="both source and target"):
         Migrator(MemoryDatabase())
+
+
+def test_factories_build_0_11_configurations() -> None:
+    from dataknobs_data import ConfigurationError
+    from dataknobs_data.migration import migration_factory, migrator_factory, transformer_factory
+
+    migration = migration_factory.create(from_version="1", to_version="2", operations=[
+        {"type": "add_field", "field_name": "n", "default_value": 0, "field_type": "INTEGER"},
+        {"type": "rename_field", "old_name": "a", "new_name": "b"},
+        {"type": "transform_field", "field_name": "name", "transform": "uppercase"},
+        {"type": "composite", "operations": [
+            {"type": "transform_field", "field_name": "p", "transform": {"multiply": 2},
+             "reverse": {"divide": 2}}]},
+    ])
+    out = migration.apply(Record({"a": 1, "name": "ada", "p": 3}))
+    assert out.to_dict() == {"name": "ADA", "p": 6, "n": 0, "b": 1}
+    assert migration.apply(out, reverse=True).get_value("p") == 3
+    transformer = transformer_factory.create(rules=[
+        {"type": "map", "source": "a", "target": "z"}, {"type": "exclude", "fields": ["p"]},
+        {"type": "add", "field_name": "k", "value": True}])
+    assert transformer.transform(Record({"a": 1, "p": 2})).to_dict() == {"z": 1, "k": True}  # type: ignore[union-attr]
+    assert isinstance(migrator_factory.create(), Migrator)
+    with pytest.raises(ConfigurationError, match="unsupported transform 'reverse'"):
+        migration_factory.create(operations=[
+            {"type": "transform_field", "field_name": "a", "transform": "reverse"}])
+    with pytest.raises(ConfigurationError, match="unknown rule type 'copy'"):
+        transformer_factory.create(rules=[{"type": "copy"}])

@@ -167,3 +167,25 @@ def test_coercer_returns_results_never_raises() -> None:
     assert (many["age"].value, many["on"].value, many["raw"].value) == (25, True, "x")
     with pytest.raises(ConfigurationError, match="cannot coerce to complex"):
         coercer.coerce(1, complex)
+
+
+def test_schema_factory_builds_0_11_configurations() -> None:
+    from dataknobs_data.validation import coercer_factory, schema_factory
+
+    schema = schema_factory.create(name="user", strict=True, fields=[
+        {"name": "username", "type": "STRING", "required": True,
+         "constraints": [{"type": "length", "min": 3, "max": 20},
+                         {"type": "any", "constraints": [
+                             {"type": "pattern", "pattern": "^[a-z]+$"},
+                             {"type": "enum", "values": ["ADMIN"]}]}]},
+        {"name": "age", "type": "INTEGER", "constraints": [{"type": "range", "min": 13}]},
+    ])
+    assert schema.validate(Record({"username": "ADMIN", "age": 20})).valid
+    assert schema.validate(Record({"username": "ab", "age": 5})).errors == [
+        "username: shorter than 3", "age: 5 is below the minimum 13"]
+    assert isinstance(coercer_factory.create(), Coercer)
+    with pytest.raises(ConfigurationError, match="unknown constraint type 'regex'"):
+        schema_factory.create(fields=[{"name": "a", "constraints": [{"type": "regex"}]}])
+    with pytest.raises(ConfigurationError, match=r"unknown keys \['maximum'\]"):
+        schema_factory.create(fields=[{"name": "a",
+                                       "constraints": [{"type": "range", "maximum": 1}]}])
