@@ -2,19 +2,23 @@
 
 A ``Record`` is a mapping of field names to values (nested dicts and lists allowed), a
 ``metadata`` dict kept beside the data, and an ``id``. Field access follows the dataknobs-data
-core API: ``rec["age"]``, ``rec.age``, ``rec.get_value("age")``, ``rec.set_value("age", 37)``.
+core API: ``rec["age"]``, ``rec.age``, ``rec.get_value("age")``, ``rec.set_value("age", 37)``,
+and dataknobs-data 0.11's record API on top (``storage_id``, ``fields`` as ordered ``Field``s,
+``to_dict(flatten=...)``, ``validate``, ``get_user_id``, ``record[0]``, ``rec.age = 37``).
 """
 
 from __future__ import annotations
 
 import copy as _copy
+import itertools
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from .errors import FieldTypeError, InvalidRecordIdError, SerializationError
 from .values import MISSING
 
 
@@ -28,6 +32,7 @@ class FieldType(Enum):
     BOOLEAN = "boolean"
     DATETIME = "datetime"
     JSON = "json"
+    BINARY = "binary"
     LIST = "list"
     DICT = "dict"
     ANY = "any"
@@ -49,6 +54,8 @@ class FieldType(Enum):
             return cls.LIST
         if isinstance(value, dict):
             return cls.DICT
+        if isinstance(value, bytes):
+            return cls.BINARY
         return cls.ANY
 
     def accepts(self, value: Any) -> bool:
@@ -69,6 +76,8 @@ class FieldType(Enum):
             return isinstance(value, list | tuple)
         if self is FieldType.DICT:
             return isinstance(value, dict)
+        if self is FieldType.BINARY:
+            return isinstance(value, bytes)
         return False  # pragma: no cover
 
 
@@ -88,6 +97,28 @@ class Field:
     def validate(self) -> bool:
         """Whether the value is null or of the field's type."""
         return self.value is None or (self.type or FieldType.ANY).accepts(self.value)
+
+    def convert_to(self, target: FieldType | str) -> Field:
+        """A new field holding the value converted to ``target`` (``domain.schema.coerce``:
+        lossless conversions only, so ``"12"`` becomes 12 but 3.5 never becomes 3).
+
+        ``FieldTypeError`` (a ``ValueError``) names the field and the value that cannot be
+        converted."""
+        from .schema import coerce, field_type  # the schema module imports this one
+
+        wanted = field_type(target)
+        try:
+            value = coerce(self.value, wanted)
+        except (ValueError, TypeError, OverflowError) as err:
+            raise FieldTypeError(self.name, wanted.value,
+                                 f"{(self.type or FieldType.ANY).value} {self.value!r} ({err})"
+                                 ) from err
+        return Field(self.name, value, wanted, _copy.deepcopy(self.metadata))
+
+    def copy(self) -> Field:
+        """A deep copy of the field."""
+        return Field(self.name, _copy.deepcopy(self.value), self.type,
+                     _copy.deepcopy(self.metadata))
 
     def to_dict(self) -> dict[str, Any]:
         """The field as a plain dict."""
@@ -151,22 +182,85 @@ def assign_path(data: dict[str, Any], path: str, value: Any) -> None:
     current[leaf] = value
 
 
+def as_id(value: object) -> str | None:
+    """``value`` as a record id when it can be one (a string, or an integer that is not a
+    bool), else None. The one rule for ids taken from data and metadata."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _checked_id(value: object) -> str | None:
+    """A given record id as a string (None stays None); ``TypeError`` naming another type."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise TypeError(f"record id must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+class FieldsView(MutableMapping[str, Field]):
+    """A record's fields as ordered ``Field`` objects (dataknobs-data 0.11's ``fields``).
+
+    A live view: ``rec.fields["x"] = Field("x", 1, FieldType.FLOAT)`` sets the record's field
+    (value, type and metadata), ``del rec.fields["x"]`` removes it. The ``Field`` objects are
+    made on each access and share the record's values: change a value through the record
+    (``rec["x"] = 2``), not by assigning ``field.value``."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+
+    def __getitem__(self, name: str) -> Field:
+        found = self._record.get_field(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __setitem__(self, name: str, value: Field | Any) -> None:
+        self._record._put(name, value)
+
+    def __delitem__(self, name: str) -> None:
+        if not self._record.remove_field(name):
+            raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._record.data)
+
+    def __len__(self) -> int:
+        return len(self._record.data)
+
+    def __repr__(self) -> str:
+        return f"FieldsView({list(self.values())!r})"
+
+
 class Record:
     """A record: ordered field values, metadata and an id.
 
-    ``Record(data, metadata=None, id=None)``. ``data`` maps field names to values or to
-    ``Field`` objects. When ``id`` is not given, a string or integer ``id`` field in the data
-    names the record; otherwise the store assigns one on ``create``. The data keeps exactly the
-    keys it was given: a missing field stays missing, a null stays null.
+    ``Record(data, metadata=None, id=None, storage_id=None)``. ``data`` maps field names to
+    values or to ``Field`` objects. ``id`` and ``storage_id`` (dataknobs-data 0.11's name)
+    both give the id the record is stored under. When neither is given, the record's ``id``
+    is its data's ``id`` field, else its metadata's ``id``, else its data's ``record_id`` (a
+    string or an integer; read when asked, so a later change is seen); otherwise the store
+    assigns one on ``create``. The data keeps exactly the keys it was given: a missing field
+    stays missing, a null stays null.
     """
 
     __slots__ = ("_data", "_field_meta", "_id", "metadata")
+    _data: dict[str, Any]
+    _field_meta: dict[str, Field]
+    _id: str | None
+    metadata: dict[str, Any]
 
     def __init__(
         self,
         data: Mapping[str, Any] | None = None,
         metadata: Mapping[str, Any] | None = None,
         id: str | None = None,
+        storage_id: str | None = None,
     ) -> None:
         values: dict[str, Any] = {}
         field_meta: dict[str, Field] = {}
@@ -176,11 +270,13 @@ class Record:
                 field_meta[key] = value
             else:
                 values[key] = value
-        self._data = values
-        self._field_meta = field_meta
-        self.metadata: dict[str, Any] = dict(metadata or {})
-        self._id: str | None = None
-        self.id = id
+        if storage_id is not None and id is not None and str(storage_id) != str(id):
+            raise InvalidRecordIdError(storage_id, f"storage_id conflicts with id={id!r}")
+        _set = object.__setattr__  # the slots directly, past __setattr__ (a hot path)
+        _set(self, "_data", values)
+        _set(self, "_field_meta", field_meta)
+        _set(self, "metadata", dict(metadata or {}))
+        _set(self, "_id", _checked_id(storage_id if storage_id is not None else id))
 
     @classmethod
     def trusted(cls, data: dict[str, Any], metadata: dict[str, Any] | None = None,
@@ -192,33 +288,31 @@ class Record:
         or that they have just decoded from their own store: the dicts become the record's
         own, so the caller must not keep using them."""
         rec = cls.__new__(cls)
-        rec._data = data
-        rec._field_meta = {}
-        rec.metadata = {} if metadata is None else metadata
-        rec._id = id
+        _set = object.__setattr__  # the slots directly: adapters build records by the million
+        _set(rec, "_data", data)
+        _set(rec, "_field_meta", {})
+        _set(rec, "metadata", {} if metadata is None else metadata)
+        _set(rec, "_id", id)
         return rec
 
     # -- identity -------------------------------------------------------------------------
     @property
     def id(self) -> str | None:
-        """The record's id: the one given, else its ``id`` field, else None until stored."""
+        """The record's id: the one given (``storage_id``), else its data's ``id`` field, else
+        its metadata's ``id``, else its data's ``record_id`` field, else None until stored.
+
+        An empty string counts: the store refuses it rather than replace it."""
         if self._id is not None:
             return self._id
-        candidate = self._data.get("id")
-        if isinstance(candidate, str):
-            return candidate  # even "": the store refuses it rather than replace it
-        if isinstance(candidate, int) and not isinstance(candidate, bool):
-            return str(candidate)
+        for source, key in ((self._data, "id"), (self.metadata, "id"), (self._data, "record_id")):
+            found = as_id(source.get(key))
+            if found is not None:
+                return found
         return None
 
     @id.setter
     def id(self, value: str | int | None) -> None:
-        if value is None:
-            self._id = None
-        elif isinstance(value, bool) or not isinstance(value, str | int):
-            raise TypeError(f"record id must be a string, got {type(value).__name__}")
-        else:
-            self._id = str(value)
+        object.__setattr__(self, "_id", _checked_id(value))
 
     # -- data access ----------------------------------------------------------------------
     @property
@@ -227,20 +321,39 @@ class Record:
         return self._data
 
     @property
-    def fields(self) -> dict[str, Field]:
-        """The fields as ``Field`` objects (built on demand; values are shared, not copied)."""
-        out: dict[str, Field] = {}
-        for name, value in self._data.items():
-            known = self._field_meta.get(name)
-            if known is not None:
-                out[name] = Field(name, value, known.type, known.metadata)
-            else:
-                out[name] = Field(name, value)
-        return out
+    def fields(self) -> FieldsView:
+        """The fields as ordered ``Field`` objects: a live view (see ``FieldsView``)."""
+        return FieldsView(self)
+
+    @fields.setter
+    def fields(self, fields: Mapping[str, Field | Any]) -> None:
+        replacement = Record(fields)
+        object.__setattr__(self, "_data", replacement._data)
+        object.__setattr__(self, "_field_meta", replacement._field_meta)
+
+    def _put(self, name: str, value: Field | Any) -> None:
+        """Set the top-level field ``name`` exactly (a dot in it is part of the name)."""
+        if isinstance(value, Field):
+            self._field_meta[name] = value
+            value = value.value
+        else:
+            self._field_meta.pop(name, None)
+        self._data[name] = value
 
     def get_value(self, name: str, default: Any = None) -> Any:
-        """The value of a field (dotted paths reach into nested objects), or ``default``."""
+        """The value of a field (dotted paths reach into nested objects), or ``default``.
+
+        As in dataknobs-data 0.11, a path starting ``metadata.`` reads the record's metadata
+        and one starting ``fields.`` reads its data, unless the data has a field of that name
+        (which then comes first)."""
         value = lookup(self._data, name)
+        if value is MISSING and "." in name:
+            root, rest = name.split(".", 1)
+            if root not in self._data:
+                if root == "metadata":
+                    value = lookup(self.metadata, rest)
+                elif root == "fields":
+                    value = lookup(self._data, rest)
         return default if value is MISSING else value
 
     def get_nested_value(self, path: str, default: Any = None) -> Any:
@@ -258,7 +371,22 @@ class Record:
         """The named top-level field as a ``Field``, or None."""
         if name not in self._data:
             return None
-        return self.fields[name]
+        value = self._data[name]
+        known = self._field_meta.get(name)
+        if known is None:
+            return Field(name, value)
+        return Field(name, value, known.type, known.metadata)
+
+    def get_field_object(self, name: str) -> Field:
+        """The named top-level field as a ``Field``; ``KeyError`` naming a missing one."""
+        found = self.get_field(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def validate(self) -> bool:
+        """Whether every field's value is null or of its field's type (``Field.validate``)."""
+        return all(f.validate() for f in self.fields.values())
 
     def has_field(self, name: str) -> bool:
         """Whether the (possibly dotted) field is present, even when null."""
@@ -269,11 +397,19 @@ class Record:
         self._field_meta.pop(name, None)
         return self._data.pop(name, MISSING) is not MISSING
 
-    def __getitem__(self, name: str) -> Any:
-        value = lookup(self._data, name)
-        if value is MISSING:
-            raise KeyError(name)
-        return value
+    def __getitem__(self, name: str | int) -> Any:
+        if isinstance(name, str):
+            value = lookup(self._data, name)
+            if value is MISSING:
+                raise KeyError(name)
+            return value
+        if isinstance(name, int) and not isinstance(name, bool):
+            # 0.11's positional access: the Field at that position (no negative positions)
+            if not 0 <= name < len(self._data):
+                raise IndexError(f"field position {name} out of range (0..{len(self._data) - 1})")
+            return self.get_field(next(itertools.islice(self._data, name, None)))
+        raise TypeError(f"a record is indexed by field name (str) or position (int), "
+                        f"not {type(name).__name__} {name!r}")
 
     def __setitem__(self, name: str, value: Any) -> None:
         self.set_value(name, value)
@@ -304,8 +440,9 @@ class Record:
         return self._data.items()
 
     def __getattr__(self, name: str) -> Any:
-        # only called when normal attribute lookup fails: fields read as attributes
-        if name.startswith("__"):
+        # only called when normal attribute lookup fails: fields read as attributes, except
+        # names starting with "_" (read those with rec["_name"] or rec.get("_name"))
+        if name.startswith("_"):
             raise AttributeError(name)
         try:
             data = object.__getattribute__(self, "_data")
@@ -314,6 +451,14 @@ class Record:
         if name in data:
             return data[name]
         raise AttributeError(f"record has no field {name!r}")
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # the record's own attributes (slots, properties) as usual; any other public name
+        # sets a field, as in 0.11 (rec.age = 37); a method's name is refused, not shadowed
+        if name.startswith("_") or hasattr(type(self), name):
+            object.__setattr__(self, name, value)
+        else:
+            self._put(name, value)
 
     # -- dataknobs-data 0.11's names --------------------------------------------------------
     def get(self, name: str, default: Any = None) -> Any:
@@ -338,12 +483,20 @@ class Record:
 
     @property
     def storage_id(self) -> str | None:
-        """The id the record is stored under (this project has one id: ``id``)."""
+        """The id given to the record or assigned by a store (not one read from its data)."""
         return self._id
 
+    @storage_id.setter
+    def storage_id(self, value: str | int | None) -> None:
+        self.id = value
+
     def has_storage_id(self) -> bool:
-        """Whether the record has an id."""
+        """Whether the record has a given or store-assigned id."""
         return self._id is not None
+
+    def get_user_id(self) -> str | None:
+        """The data's own ``id`` field as an id (whatever id the record is stored under)."""
+        return as_id(self._data.get("id"))
 
     def generate_id(self) -> str:
         """Give the record a fresh id (as ``create`` would) and return it."""
@@ -354,10 +507,11 @@ class Record:
     def copy(self, deep: bool = True) -> Record:
         """A copy; ``deep=True`` (default) copies nested values too."""
         clone = Record.__new__(Record)
-        clone._data = _copy.deepcopy(self._data) if deep else dict(self._data)
-        clone._field_meta = dict(self._field_meta)
-        clone.metadata = _copy.deepcopy(self.metadata) if deep else dict(self.metadata)
-        clone._id = self._id
+        _set = object.__setattr__
+        _set(clone, "_data", _copy.deepcopy(self._data) if deep else dict(self._data))
+        _set(clone, "_field_meta", dict(self._field_meta))
+        _set(clone, "metadata", _copy.deepcopy(self.metadata) if deep else dict(self.metadata))
+        _set(clone, "_id", self._id)
         return clone
 
     def with_id(self, record_id: str) -> Record:
@@ -393,30 +547,67 @@ class Record:
                     metadata[key] = _copy.deepcopy(value)
         merged = Record(data, metadata)
         merged._id = self._id
+        if merged._id is None and isinstance(other, Record):
+            merged._id = other._id
         return merged
 
-    def to_dict(self, include_metadata: bool = False) -> dict[str, Any]:
-        """The data as a plain dict (deep copy).
+    def to_dict(self, include_metadata: bool = False, flatten: bool | None = None,
+                include_field_objects: bool = True) -> dict[str, Any]:
+        """The record as a plain dict (a deep copy).
 
-        With ``include_metadata=True`` the envelope ``{"id", "data", "metadata"}``."""
+        Without ``flatten``: the data; with ``include_metadata=True`` the envelope
+        ``{"id", "data", "metadata"}``. dataknobs-data 0.11's forms when ``flatten`` is given:
+        ``flatten=True`` is the data plus ``"_id"`` (when the record has an id) and, with
+        ``include_metadata``, ``"_metadata"`` (when there is metadata); ``flatten=False`` is
+        ``{"fields": {name: Field.to_dict()}, "id"?, "metadata"?}``, with plain values instead
+        of field dicts when ``include_field_objects=False``. ``from_dict`` reads every form."""
+        data = _copy.deepcopy(self._data)
+        record_id = self.id
+        if flatten is None:
+            if not include_metadata:
+                return data
+            return {"id": record_id, "data": data, "metadata": _copy.deepcopy(self.metadata)}
+        if flatten:
+            extra: dict[str, Any] = {}
+            if record_id:
+                extra["_id"] = record_id
+            if include_metadata and self.metadata:
+                extra["_metadata"] = _copy.deepcopy(self.metadata)
+            clash = sorted(set(extra) & set(data))
+            if clash:
+                raise SerializationError(
+                    f"record {record_id!r}: field {clash[0]!r} would be overwritten by the "
+                    "flat form's own key; use to_dict() or to_dict(flatten=False)")
+            return {**data, **extra}
+        if include_field_objects:
+            fields: dict[str, Any] = {name: _copy.deepcopy(f.to_dict())
+                                      for name, f in self.fields.items()}
+        else:
+            fields = data
+        out: dict[str, Any] = {"fields": fields}
+        if record_id:
+            out["id"] = record_id
         if include_metadata:
-            return {
-                "id": self.id,
-                "data": _copy.deepcopy(self._data),
-                "metadata": _copy.deepcopy(self.metadata),
-            }
-        return _copy.deepcopy(self._data)
+            out["metadata"] = _copy.deepcopy(self.metadata)
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], envelope: bool | None = None) -> Record:
-        """Build a record from ``to_dict`` output.
+        """Build a record from any form ``to_dict`` makes.
 
         ``envelope=None`` reads ``{"data": {...}, "id"?, "metadata"?}`` (and no other keys) as
-        an envelope and anything else as plain field data; pass True or False to decide."""
+        this project's envelope, ``{"fields": {...}, "id"?, "_id"?, "metadata"?}`` as 0.11's
+        structured form, and anything else as field data, taking 0.11's flat keys ``"_id"``
+        and ``"_metadata"`` out of it as the id and the metadata. ``envelope=True`` reads
+        the envelope; ``envelope=False`` reads the mapping as field data exactly as given."""
         if envelope is None:
-            envelope = (
-                isinstance(data.get("data"), dict) and set(data) <= {"id", "data", "metadata"}
-            )
+            if isinstance(data.get("data"), dict) and set(data) <= {"id", "data", "metadata"}:
+                envelope = True
+            elif (isinstance(data.get("fields"), Mapping)
+                  and set(data) <= {"fields", "id", "_id", "metadata"}):
+                return cls._from_structured(data)
+            else:
+                return cls._from_flat(data)
         if envelope:
             return cls(
                 _copy.deepcopy(data["data"]),
@@ -424,6 +615,34 @@ class Record:
                 data.get("id"),
             )
         return cls(_copy.deepcopy(dict(data)))
+
+    @classmethod
+    def _from_structured(cls, data: Mapping[str, Any]) -> Record:
+        fields: dict[str, Any] = {}
+        for name, entry in data["fields"].items():
+            if (isinstance(entry, Mapping) and "value" in entry
+                    and set(entry) <= {"name", "value", "type", "metadata"}):
+                fields[name] = Field.from_dict({**_copy.deepcopy(dict(entry)), "name": name})
+            else:
+                fields[name] = _copy.deepcopy(entry)
+        record_id = data.get("id")
+        return cls(fields, _copy.deepcopy(data.get("metadata") or {}),
+                   record_id if record_id is not None else data.get("_id"))
+
+    @classmethod
+    def _from_flat(cls, data: Mapping[str, Any]) -> Record:
+        values = _copy.deepcopy(dict(data))
+        record_id = values.get("_id")
+        metadata = values.get("_metadata")
+        if as_id(record_id) is not None:
+            del values["_id"]
+        else:
+            record_id = None
+        if isinstance(metadata, dict):
+            del values["_metadata"]
+        else:
+            metadata = None
+        return cls(values, metadata, record_id)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Record):
