@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import inspect
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from ..domain.errors import DataknobsError
 from ..domain.matcher import compile_query
+from ..domain.operators import Operator
 from ..domain.query import Query
 from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
@@ -788,6 +790,56 @@ class _MigratorBase(Generic[DB]):
                 return
 
 
+# -- dataknobs-data 0.11's migrate() ------------------------------------------------------------
+class MigrateCall:
+    """The bookkeeping of one 0.11 ``migrate`` call: its arguments as a migrator's options,
+    the last progress reported, and the final ``MigrationProgress`` with 0.11's error list."""
+
+    def __init__(self, on_progress: ProgressCallback | None,
+                 on_error: Callable[[Exception, Record | None], bool] | None,
+                 on_conflict: ConflictPolicy | str) -> None:
+        self.policy = ConflictPolicy(on_conflict)
+        if self.policy is ConflictPolicy.SKIP:
+            raise MigrationError("on_conflict='skip' is not offered by migrate(); use "
+                                 "'insert' or 'upsert'")
+        self.on_progress = on_progress
+        self.on_error = on_error
+        self.last: MigrationProgress | None = None
+        self.started = time.time()
+
+    def report(self, progress: MigrationProgress) -> None:
+        """The migrator's progress callback: remember, then pass on."""
+        self.last = progress
+        if self.on_progress is not None:
+            self.on_progress(progress)
+
+    def options(self, query: Query | None, transform: Transform | None, batch_size: int
+                ) -> dict[str, Any]:
+        """The migrator's keyword arguments."""
+        return {"query": query, "transforms": transform, "batch_size": batch_size,
+                "on_error": "skip" if self.on_error else "stop",
+                "mode": "upsert" if self.policy is ConflictPolicy.UPSERT else "create",
+                "progress": self.report}
+
+    def failures(self, result: MigrationResult) -> list[tuple[MigrationError, str | None]]:
+        """Each failure as the error 0.11 code sees, with the failed record's id."""
+        return [(MigrationError(f"record {f.record_id!r}: {f.error}"), f.record_id)
+                for f in result.failures]
+
+    def settle(self, error: MigrationError, record: Record | None) -> None:
+        """Raise ``error`` unless the ``on_error`` handler says to go on."""
+        if self.on_error is None or not self.on_error(error, record):
+            raise error
+
+    def progress(self, result: MigrationResult) -> MigrationProgress:
+        """The final progress: the last one reported, with the run's times and errors."""
+        progress = self.last or MigrationProgress(result.migration_id)
+        progress.start_time, progress.end_time = self.started, time.time()
+        progress.errors = [{"error": f.error, "record_id": f.record_id, "index": f.index}
+                           for f in result.failures]
+        return progress
+
+
 # -- the drivers ------------------------------------------------------------------------------
 class Migrator(_MigratorBase[SyncDatabase]):
     """Copy records from ``source`` to ``target`` (both ``SyncDatabase``).
@@ -835,32 +887,60 @@ class Migrator(_MigratorBase[SyncDatabase]):
         at the first batch with a failure and raises ``MigrationError`` naming the record;
         with it, failing records are skipped and each is passed to ``on_error(error,
         source_record)`` after the run: returning False raises that error."""
-        policy = ConflictPolicy(on_conflict)
-        if policy is ConflictPolicy.SKIP:
-            raise MigrationError("on_conflict='skip' is not offered by migrate(); use "
-                                 "'insert' or 'upsert'")
-        last: list[MigrationProgress] = []
+        call = MigrateCall(on_progress, on_error, on_conflict)
+        result = Migrator(source, target, **call.options(query, transform, batch_size)).run()
+        for error, record_id in call.failures(result):
+            call.settle(error, source.read(record_id) if record_id else None)
+        return call.progress(result)
+
+    async def migrate_async(self, source: AsyncDatabase, target: AsyncDatabase,
+                            transform: Transform | None = None, query: Query | None = None,
+                            config: StreamConfig | None = None,
+                            on_progress: Callable[[MigrationProgress], Any] | None = None
+                            ) -> MigrationProgress:
+        """``migrate`` between two ``AsyncDatabase``s, in batches of ``config.batch_size``
+        with ``config.on_error`` as the policy ("stop" raises ``MigrationError`` at the
+        first failure). An ``on_progress`` that returns an awaitable is awaited after the
+        run, in order."""
+        cfg = config or StreamConfig()
+        pending: list[Any] = []
 
         def report(progress: MigrationProgress) -> None:
-            last[:] = [progress]
-            if on_progress is not None:
-                on_progress(progress)
+            outcome = on_progress(progress) if on_progress is not None else None
+            if inspect.isawaitable(outcome):
+                pending.append(outcome)
 
-        started = time.time()
-        result = Migrator(source, target, query=query, transforms=transform,
-                          batch_size=batch_size, on_error="skip" if on_error else "stop",
-                          mode="upsert" if policy is ConflictPolicy.UPSERT else "create",
-                          progress=report).run()
-        progress = last[-1] if last else MigrationProgress(result.migration_id)
-        progress.start_time, progress.end_time = started, time.time()
-        progress.errors = [{"error": f.error, "record_id": f.record_id, "index": f.index}
-                           for f in result.failures]
-        for failure in result.failures:
-            error = MigrationError(f"record {failure.record_id!r}: {failure.error}")
-            record = source.read(failure.record_id) if failure.record_id else None
-            if on_error is None or not on_error(error, record):
+        call = MigrateCall(report, None, ConflictPolicy.INSERT)
+        options = {**call.options(query, transform, cfg.batch_size), "on_error": cfg.on_error,
+                   "max_retries": cfg.max_retries, "retry_delay": cfg.retry_delay}
+        result = await AsyncMigrator(source, target, **options).run()
+        for awaitable in pending:
+            await awaitable
+        if cfg.on_error == "stop":
+            for error, _record_id in call.failures(result):
                 raise error
-        return progress
+        return call.progress(result)
+
+    def migrate_parallel(self, source: SyncDatabase, target: SyncDatabase,
+                         transform: Transform | None = None, partitions: int = 4,
+                         partition_field: str = "partition_id",
+                         on_progress: ProgressCallback | None = None,
+                         on_conflict: ConflictPolicy | str = ConflictPolicy.INSERT
+                         ) -> MigrationProgress:
+        """``migrate`` each partition (``partition_field`` equal to 0 ... ``partitions - 1``)
+        and merge their progress; ``on_progress`` sees the merged progress after each. The
+        partitions run one after the other: a database's port is not shared across
+        threads."""
+        if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+            raise MigrationError(f"partitions must be an integer >= 1, got {partitions!r}")
+        total = MigrationProgress().start()
+        for part in range(partitions):
+            total.merge(self.migrate(source, target, transform,
+                                     Query().filter(partition_field, Operator.EQ, part),
+                                     on_conflict=on_conflict))
+            if on_progress is not None:
+                on_progress(total)
+        return total.finish()
 
     def migrate_stream(self, source: SyncDatabase, target: SyncDatabase,
                        transform: Transform | None = None, query: Query | None = None,

@@ -239,3 +239,32 @@ def test_factories_build_0_11_configurations() -> None:
             {"type": "transform_field", "field_name": "a", "transform": "reverse"}])
     with pytest.raises(ConfigurationError, match="unknown rule type 'copy'"):
         transformer_factory.create(rules=[{"type": "copy"}])
+
+
+def test_migrate_async_and_parallel() -> None:
+    import asyncio
+
+    from dataknobs_data import AsyncMemoryDatabase, StreamConfig
+
+    async def main() -> tuple[MigrationProgress, int, list[int]]:
+        source, target = AsyncMemoryDatabase(), AsyncMemoryDatabase()
+        await source.create_batch([Record({"n": i}, id=f"r{i}") for i in range(5)])
+        seen: list[int] = []
+
+        async def note(progress: MigrationProgress) -> None:
+            seen.append(progress.processed)
+
+        progress = await Migrator().migrate_async(
+            source, target, Transformer().add("copied", True), config=StreamConfig(batch_size=2),
+            on_progress=note)
+        return progress, await target.count(), seen
+
+    progress, copied, seen = asyncio.run(main())
+    assert (progress.succeeded, copied) == (5, 5) and seen[-1] == 5
+
+    source, target = MemoryDatabase(), MemoryDatabase()
+    source.create_batch([Record({"partition_id": i % 3, "n": i}) for i in range(7)])
+    merged: list[int] = []
+    total = Migrator().migrate_parallel(source, target, partitions=3,
+                                        on_progress=lambda p: merged.append(p.succeeded))
+    assert total.succeeded == 7 and merged == [3, 5, 7] and target.count() == 7
