@@ -47,7 +47,7 @@ from .checksum import differing_fields, record_checksum
 from .names import alias
 from .transforms import Pipeline, Transform, describe
 
-WriteMode = Literal["create", "upsert"]
+WriteMode = Literal["create", "upsert", "skip"]
 DB = TypeVar("DB", SyncDatabase, AsyncDatabase)
 ProgressCallback = Callable[["MigrationProgress"], None]
 
@@ -69,10 +69,11 @@ class CheckpointConflictError(MigrationError):
 class MigrationProgress:
     """Where a migration is; passed to the progress callback after every batch.
 
-    ``read`` source records were consumed: ``written``, ``dropped`` by a transform, or
-    ``failed``. dataknobs-data 0.11's names are properties over these (``processed``,
-    ``succeeded``, ``skipped``), and its tallying methods (``record_success``, ...) work on a
-    progress built with no arguments, as 0.11 code builds one."""
+    ``read`` source records were consumed: ``written``, ``dropped`` by a transform, left as
+    ``existing`` in the target (mode ``"skip"``), or ``failed``. dataknobs-data 0.11's names
+    are properties over these (``processed``, ``succeeded``, ``skipped``), and its tallying
+    methods (``record_success``, ...) work on a progress built with no arguments, as 0.11
+    code builds one."""
 
     migration_id: str = ""
     read: int = 0
@@ -82,6 +83,7 @@ class MigrationProgress:
     total: int | None = None
     elapsed: float = 0.0
     resumed_from: int = 0
+    existing: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     start_time: float | None = None
@@ -108,7 +110,15 @@ class MigrationProgress:
     # -- dataknobs-data 0.11's names ---------------------------------------------------------
     processed = alias("read", "Records consumed in this run (``read``).", writable=True)
     succeeded = alias("written", "Records written (``written``).", writable=True)
-    skipped = alias("dropped", "Records dropped on purpose (``dropped``).", writable=True)
+
+    @property
+    def skipped(self) -> int:
+        """Records dropped by a transform or left because the target had them."""
+        return self.dropped + self.existing
+
+    @skipped.setter
+    def skipped(self, value: int) -> None:
+        self.dropped = value - self.existing
 
     @property
     def duration(self) -> float:
@@ -287,6 +297,7 @@ class MigrationResult:
     total_written: int = 0
     total_failed: int = 0
     verification: VerificationReport | None = None
+    existing: int = 0
 
     @property
     def ok(self) -> bool:
@@ -299,8 +310,9 @@ class MigrationResult:
         what = "would write" if self.dry_run else "written"
         resumed = f" (resumed after {self.resumed_from})" if self.resumed_from else ""
         stopped = ", STOPPED at the first failure" if self.stopped_early else ""
+        existing = f", already there {self.existing}" if self.existing else ""
         return (f"{self.migration_id}: read {self.read}{resumed}, {what} {self.written}, "
-                f"dropped {self.dropped}, failed {self.failed}{stopped} "
+                f"dropped {self.dropped}{existing}, failed {self.failed}{stopped} "
                 f"in {self.duration:.2f}s")
 
     def as_dict(self) -> dict[str, Any]:
@@ -346,8 +358,8 @@ def build_spec(source: Any, target: Any, *, query: Query | None,
                checkpoint: CheckpointStore | str | Path | None, migration_id: str | None,
                progress: ProgressCallback | None, include_metadata: bool) -> MigrationSpec:
     """Validate the arguments of a migrator."""
-    if mode not in ("create", "upsert"):
-        raise MigrationError(f"mode must be 'create' or 'upsert', got {mode!r}")
+    if mode not in ("create", "upsert", "skip"):
+        raise MigrationError(f"mode must be 'create', 'upsert' or 'skip', got {mode!r}")
     if transforms is None:
         pipeline = Pipeline()
     elif isinstance(transforms, Pipeline):
@@ -481,6 +493,7 @@ class MigrationRun:
         all_failures = list(failures)
         if written is not None:
             result.written += written.successful
+            result.existing += written.skipped
             for f in written.failures:
                 all_failures.append(StreamFailure(base + where[f.index], f.record_id, f.error))
         elif self.dry_run:
@@ -531,7 +544,7 @@ class MigrationRun:
         r = self.result
         self.spec.progress(MigrationProgress(
             self.spec.migration_id, r.read, r.written, r.dropped, r.failed, self.total,
-            time.perf_counter() - self.started, r.resumed_from))
+            time.perf_counter() - self.started, r.resumed_from, existing=r.existing))
 
     def expected_total(self, count: int) -> None:
         """Set the progress total from the source's count of the query's matches."""
@@ -715,14 +728,17 @@ class _MigratorBase(Generic[DB]):
         records, where, failures = run.transform(batch, self.target.schema)
         written: StreamResult | None = None
         if records and not run.dry_run:
-            written = yield from self._write(records,
-                                             upsert=run.replay or self.spec.mode == "upsert")
+            # a resumed batch is rewritten idempotently: upserts, or skips in "skip" mode
+            mode = self.spec.mode
+            written = yield from self._write(
+                records, upsert=mode == "upsert" or (run.replay and mode == "create"))
         return run.settle(batch, where, written, failures)
 
     def _write(self, records: list[Record], *, upsert: bool) -> Flow:
         cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
                            max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
-                           keep_ids=False)
+                           keep_ids=False, on_conflict=ConflictPolicy.SKIP
+                           if self.spec.mode == "skip" else ConflictPolicy.INSERT)
         if not upsert:
             return (yield Call("stream_write", (records, cfg), self.target))
         plan = WritePlan(cfg)
@@ -799,9 +815,6 @@ class MigrateCall:
                  on_error: Callable[[Exception, Record | None], bool] | None,
                  on_conflict: ConflictPolicy | str) -> None:
         self.policy = ConflictPolicy(on_conflict)
-        if self.policy is ConflictPolicy.SKIP:
-            raise MigrationError("on_conflict='skip' is not offered by migrate(); use "
-                                 "'insert' or 'upsert'")
         self.on_progress = on_progress
         self.on_error = on_error
         self.last: MigrationProgress | None = None
@@ -818,7 +831,8 @@ class MigrateCall:
         """The migrator's keyword arguments."""
         return {"query": query, "transforms": transform, "batch_size": batch_size,
                 "on_error": "skip" if self.on_error else "stop",
-                "mode": "upsert" if self.policy is ConflictPolicy.UPSERT else "create",
+                "mode": {ConflictPolicy.UPSERT: "upsert",
+                         ConflictPolicy.SKIP: "skip"}.get(self.policy, "create"),
                 "progress": self.report}
 
     def failures(self, result: MigrationResult) -> list[tuple[MigrationError, str | None]]:
@@ -849,7 +863,8 @@ class Migrator(_MigratorBase[SyncDatabase]):
       None drops the record.
     batch_size, on_error ("stop" | "skip" | "retry"), max_retries, retry_delay: as
       ``StreamConfig``; a record that fails is reported with its id and error.
-    mode: "create" (a record already in the target is a failure) or "upsert" (replace).
+    mode: "create" (a record already in the target is a failure), "upsert" (replace it) or
+      "skip" (leave it, counted in ``existing``: a re-run writes only what is missing).
     checkpoint: a ``CheckpointStore`` or a directory for sidecar checkpoint files; enables
       ``run(resume=True)``.
     migration_id: names the checkpoint (default: from the backends, query and transforms).

@@ -172,8 +172,10 @@ def test_migrate_failures_raise_unless_a_handler_continues() -> None:
     assert seen == ["r02"] and progress.errors[0]["record_id"] == "r02"
     replaced = Migrator().migrate(source, target, on_conflict="upsert")
     assert replaced.succeeded == 4 and target.read("r02").get_value("n") == 2  # type: ignore[union-attr]
-    with pytest.raises(MigrationError, match="on_conflict='skip'"):
-        Migrator().migrate(source, target, on_conflict="skip")
+    target.delete("r01")
+    again = Migrator().migrate(source, target, on_conflict="skip")
+    assert (again.succeeded, again.skipped, again.failed) == (1, 3, 0)
+    assert target.count() == 4
 
 
 def test_validate_migration_reports_count_and_missing_ids() -> None:

@@ -248,6 +248,19 @@ def test_upsert_mode_replaces_and_create_mode_reports_existing() -> None:
     assert upserted.ok and target.read("id0002")["name"] == "p002"  # type: ignore[index]
 
 
+def test_skip_mode_leaves_existing_records_and_resumes_idempotently() -> None:
+    source, target = MemoryDatabase(), MemoryDatabase()
+    fill(source, 10)
+    target.create(Record({"name": "old"}, id="id0002"))
+    store = MemoryCheckpointStore()
+    result = Migrator(source, target, mode="skip", batch_size=4, checkpoint=store).run()
+    assert (result.written, result.existing, result.failed) == (9, 1, 0) and result.ok
+    assert "already there 1" in result.summary()
+    assert target.read("id0002")["name"] == "old"  # type: ignore[index]
+    with pytest.raises(MigrationError, match="'create', 'upsert' or 'skip'"):
+        Migrator(source, target, mode="merge")  # type: ignore[arg-type]
+
+
 def test_a_failing_transform_is_reported_per_record() -> None:
     source, target = MemoryDatabase(), MemoryDatabase()
     fill(source, 10)
