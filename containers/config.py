@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from ..domain.errors import ConfigurationError
-from ..ports.options import ROUTING_KEYS, check_options, suggest
+from ..ports.options import ROUTING_KEYS, check_options, option_defaults, suggest
 from .registry import get_spec, resolve_backend, resolve_class
 
 _PLACEHOLDER = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([^}]*))?\}")
@@ -225,6 +225,11 @@ def build_entry(raw: Mapping[str, Any], *, name: str | None = None,
         target = _options_target(adapter)
         extra = {"max_workers"} if target is not adapter else set()
         check_options(backend, target, {k: v for k, v in options.items() if k not in extra})
+        missing = [key for key, default in option_defaults(target).items()
+                   if default == "required" and options.get(key) is None]
+        if missing:
+            raise ConfigurationError(
+                f"{backend} needs {' and '.join(repr(key) for key in missing)}")
     except ConfigurationError as err:
         raise ConfigurationError(f"{label}: {err}") from None
     return DatabaseEntry(name, backend, adapter, options, is_async)
