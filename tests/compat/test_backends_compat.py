@@ -99,6 +99,12 @@ def test_async_file_backend_without_a_path_is_removed_on_close() -> None:
     assert not os.path.exists(path) and not os.path.exists(path + ".log")
 
 
+def test_the_factory_names_a_missing_path_rather_than_making_a_temporary_store() -> None:
+    # 0.11's factory gives a temporary store here; this one asks for the path
+    with pytest.raises(ConfigurationError, match="file needs 'path'"):
+        database_factory.create(backend="file")
+
+
 def test_a_store_given_a_path_is_kept_on_close(tmp_path: Path) -> None:
     path = tmp_path / "kept.json"
     db = SyncFileDatabase({"path": str(path)})
