@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
-from ..domain.errors import DataknobsError
+from ..domain.errors import DataknobsError, MigrationError
 from ..domain.matcher import compile_query
 from ..domain.operators import Operator
 from ..domain.query import Query
@@ -53,10 +53,6 @@ ProgressCallback = Callable[["MigrationProgress"], None]
 
 #: how many ids a verification report lists per kind (the counts are always exact)
 MAX_LISTED = 1000
-
-
-class MigrationError(DataknobsError):
-    """A migration cannot start or continue (bad setup, unordered source, checkpoint clash)."""
 
 
 class CheckpointConflictError(MigrationError):
