@@ -70,6 +70,11 @@ class PortBase:
     def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
         self.schema: Schema | None = Schema.from_config(schema)
 
+    def supports_transactions(self) -> bool:
+        """Whether ``transaction()`` is honoured here (dataknobs-data 0.11's name for
+        ``capabilities.transactions``)."""
+        return self.capabilities.transactions
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Self:
         """Build from a configuration mapping (the YAML entry of one database).

@@ -287,3 +287,12 @@ def test_async_memory_declares_no_transactions() -> None:
                 pass
 
     asyncio.run(main())
+
+
+def test_supports_transactions_is_the_declared_capability(tmp_path: Path) -> None:
+    from dataknobs_data.backends.file import SyncFileDatabase
+    from dataknobs_data.backends.memory import AsyncMemoryDatabase, SyncMemoryDatabase
+
+    assert SyncMemoryDatabase().supports_transactions() is True
+    assert AsyncMemoryDatabase().supports_transactions() is False
+    assert SyncFileDatabase({"path": str(tmp_path / "t.json")}).supports_transactions() is True
