@@ -581,25 +581,38 @@ class Schema:
         the undeclared ones unchanged. Invalid: ``errors`` lists every violation."""
         if not isinstance(record, Record):
             record = Record(dict(record))
+        result, values = self._outcome(record, coerce, context)
+        if result.valid:
+            checked = record.copy()
+            for name, value in values.items():
+                checked.set_value(name, value)
+            result.value = checked
+        else:
+            result.value = record
+        return result
+
+    def _outcome(self, record: Record, coerce: bool, context: ValidationContext | None
+                 ) -> tuple[ValidationResult, dict[str, Any]]:
+        """The merged result of every rule, and the checked value of each declared field
+        that has one (coerced, or its default)."""
         context = context if context is not None else ValidationContext()
         result = ValidationResult.success(None)
-        checked = record.copy()
+        values: dict[str, Any] = {}
         for name, rule in self.fields.items():
             outcome = rule.validate(lookup(record.data, name), context, coerce)
             result = result.merge(outcome)
             if outcome.valid and outcome.value is not None:
-                checked.set_value(name, outcome.value)
+                values[name] = outcome.value
         if self.strict:
             declared = {name.split(".")[0] for name in self.fields}
             unknown = [k for k in record.data if k not in declared]
             if unknown:
                 result.add_error(f"Unknown fields in strict mode: {', '.join(unknown)}")
-        result.value = checked if result.valid else record
-        return result
+        return result, values
 
     def errors(self, record: Record) -> list[str]:
         """Every violation of this schema by ``record`` (empty when it conforms)."""
-        return self.check(record).errors
+        return self._outcome(record, False, None)[0].errors
 
     def validate(self, record: Record) -> None:
         """Raise ``ValidationError`` listing every violation, if any."""
