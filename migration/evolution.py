@@ -21,7 +21,7 @@ import time
 from abc import ABC
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from ..domain.errors import ConfigurationError, DataknobsError
 from ..domain.records import FieldType, Record, lookup
@@ -339,7 +339,7 @@ class CompositeOperation(Operation):
         if bad:
             raise EvolutionError(f"{bad[0]!r} is not an Operation")
 
-    def add(self, operation: Operation) -> CompositeOperation:
+    def add(self, operation: Operation) -> Self:
         """Append an operation; returns self."""
         if not isinstance(operation, Operation):
             raise EvolutionError(f"{operation!r} is not an Operation")

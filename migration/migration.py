@@ -8,6 +8,7 @@ versions applied to whole stores, resumably, use ``SchemaEvolution``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Self
 
 from ..domain.records import Record, lookup
 from ..domain.values import MISSING
@@ -29,7 +30,7 @@ class Migration(CompositeOperation):
         self.description = description
         self.version_key = version_key
 
-    def add_many(self, operations: Iterable[Operation]) -> Migration:
+    def add_many(self, operations: Iterable[Operation]) -> Self:
         """Append operations; returns self."""
         for op in operations:
             self.add(op)
