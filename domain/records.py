@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from .errors import FieldTypeError, InvalidRecordIdError, SerializationError
+from .errors import InvalidRecordIdError, SerializationError
 from .values import MISSING
 
 
@@ -97,23 +97,6 @@ class Field:
     def validate(self) -> bool:
         """Whether the value is null or of the field's type."""
         return self.value is None or (self.type or FieldType.ANY).accepts(self.value)
-
-    def convert_to(self, target: FieldType | str) -> Field:
-        """A new field holding the value converted to ``target`` (``domain.schema.coerce``:
-        lossless conversions only, so ``"12"`` becomes 12 but 3.5 never becomes 3).
-
-        ``FieldTypeError`` (a ``ValueError``) names the field and the value that cannot be
-        converted."""
-        from .schema import coerce, field_type  # the schema module imports this one
-
-        wanted = field_type(target)
-        try:
-            value = coerce(self.value, wanted)
-        except (ValueError, TypeError, OverflowError) as err:
-            raise FieldTypeError(self.name, wanted.value,
-                                 f"{(self.type or FieldType.ANY).value} {self.value!r} ({err})"
-                                 ) from err
-        return Field(self.name, value, wanted, _copy.deepcopy(self.metadata))
 
     def copy(self) -> Field:
         """A deep copy of the field."""

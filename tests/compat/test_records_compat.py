@@ -241,21 +241,6 @@ def test_plain_data_reads_exactly_when_asked() -> None:
 
 
 # -- Field and FieldType ----------------------------------------------------------------------
-def test_field_conversion() -> None:
-    assert Field("num", 42, FieldType.INTEGER).convert_to(FieldType.STRING).value == "42"
-    assert Field("s", "123", FieldType.STRING).convert_to(FieldType.INTEGER).value == 123
-    assert Field("b", True).convert_to(FieldType.STRING).value == "true"
-    assert Field("s", "false").convert_to(FieldType.BOOLEAN).value is False
-    converted = Field("w", 70, FieldType.INTEGER, {"unit": "kg"}).convert_to(FieldType.FLOAT)
-    assert converted == Field("w", 70.0, FieldType.FLOAT, {"unit": "kg"})
-    assert type(converted.value) is float
-    with pytest.raises(ValueError, match="'not_a_number'"):
-        Field("s", "not_a_number").convert_to(FieldType.INTEGER)
-    # deliberate difference: only lossless conversions (0.11 truncates 3.5 to 3)
-    with pytest.raises(FieldTypeError, match=r"3\.5"):
-        Field("f", 3.5).convert_to(FieldType.INTEGER)
-
-
 def test_binary_fields() -> None:
     field = Field(name="bin", value=b"data")
     assert field.type is FieldType.BINARY and FieldType.BINARY.value == "binary"
