@@ -6,16 +6,77 @@ their native query language and are checked against it by the conformance suite.
 
 Storable values: ``None``, ``bool``, ``int`` (64-bit signed), finite ``float``, ``str``,
 ``datetime.datetime`` (naive values are read as UTC), and ``list`` / ``dict`` (string keys)
-nesting those.
+nesting those. ``FieldType`` names the types a schema or a ``Field`` declares (it lives here,
+below ``domain.records``, so that conversions between the types can too).
 """
 
 from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from enum import Enum
 from typing import Any, Final
 
 from .errors import SerializationError
+
+
+class FieldType(Enum):
+    """The type of a field's value, as a schema declares it."""
+
+    STRING = "string"
+    TEXT = "text"
+    INTEGER = "integer"
+    FLOAT = "float"
+    BOOLEAN = "boolean"
+    DATETIME = "datetime"
+    JSON = "json"
+    BINARY = "binary"
+    LIST = "list"
+    DICT = "dict"
+    ANY = "any"
+
+    @classmethod
+    def infer(cls, value: Any) -> FieldType:
+        """The field type of a Python value (``None`` infers ``ANY``)."""
+        if isinstance(value, bool):
+            return cls.BOOLEAN
+        if isinstance(value, int):
+            return cls.INTEGER
+        if isinstance(value, float):
+            return cls.FLOAT
+        if isinstance(value, str):
+            return cls.STRING
+        if isinstance(value, datetime):
+            return cls.DATETIME
+        if isinstance(value, list | tuple):
+            return cls.LIST
+        if isinstance(value, dict):
+            return cls.DICT
+        if isinstance(value, bytes):
+            return cls.BINARY
+        return cls.ANY
+
+    def accepts(self, value: Any) -> bool:
+        """Whether a non-null value is of this type (integers are accepted as floats)."""
+        if self in (FieldType.ANY, FieldType.JSON):
+            return True
+        if self in (FieldType.STRING, FieldType.TEXT):
+            return isinstance(value, str)
+        if self is FieldType.INTEGER:
+            return isinstance(value, int) and not isinstance(value, bool)
+        if self is FieldType.FLOAT:
+            return isinstance(value, int | float) and not isinstance(value, bool)
+        if self is FieldType.BOOLEAN:
+            return isinstance(value, bool)
+        if self is FieldType.DATETIME:
+            return isinstance(value, datetime)
+        if self is FieldType.LIST:
+            return isinstance(value, list | tuple)
+        if self is FieldType.DICT:
+            return isinstance(value, dict)
+        if self is FieldType.BINARY:
+            return isinstance(value, bytes)
+        return False  # pragma: no cover
 
 
 class _Missing:
