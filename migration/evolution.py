@@ -31,7 +31,7 @@ from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
 from ..ports.streaming import StreamConfig
 from .checkpoint import MAX_LISTED_FAILURES
-from .names import alias
+from .names import old_names
 
 OnError = Literal["raise", "null", "keep", "note"]
 
@@ -129,6 +129,7 @@ def _pop(record: Record, path: str) -> Any:
     return value
 
 
+@old_names(field_name="name", default_value="default")
 @dataclass
 class AddField(Operation):
     """Add ``name`` with ``default`` where it is missing (typed ``field_type``, if given);
@@ -142,8 +143,6 @@ class AddField(Operation):
         if self.field_type is not None:
             self.field_type = _field_type(self.field_type)
 
-    field_name = alias("name", "The field (0.11's name for ``name``).")
-    default_value = alias("default", "The default (0.11's name for ``default``).")
 
     def forward(self, record: Record) -> None:
         """Add the field unless present."""
@@ -163,6 +162,7 @@ class AddField(Operation):
         return {self.name}
 
 
+@old_names(old_name="old", new_name="new")
 @dataclass
 class RenameField(Operation):
     """Rename ``old`` to ``new`` (dotted paths allowed); backward renames it back. A record
@@ -171,8 +171,6 @@ class RenameField(Operation):
     old: str
     new: str
 
-    old_name = alias("old", "0.11's name for ``old``.")
-    new_name = alias("new", "0.11's name for ``new``.")
 
     def _move(self, record: Record, src: str, dst: str) -> None:
         if lookup(record.data, src) is MISSING:
@@ -199,6 +197,7 @@ class RenameField(Operation):
         return {self.old}
 
 
+@old_names(field_name="name")
 @dataclass
 class RemoveField(Operation):
     """Remove ``name``; backward adds it back with ``default``. With ``store_removed=True``
@@ -210,7 +209,6 @@ class RemoveField(Operation):
     default: Any = None
     store_removed: bool = False
 
-    field_name = alias("name", "The field (0.11's name for ``name``).")
 
     @property
     def _stored_key(self) -> str:
@@ -234,6 +232,7 @@ class RemoveField(Operation):
         return {self.name}
 
 
+@old_names(field_name="name")
 @dataclass
 class ChangeType(Operation):
     """Convert ``name`` to ``to`` with ``coerce`` (or a custom ``convert``); backward converts
@@ -256,7 +255,6 @@ class ChangeType(Operation):
             raise EvolutionError(
                 f"on_error must be raise, null, keep or note, got {self.on_error!r}")
 
-    field_name = alias("name", "The field (0.11's name for ``name``).")
 
     def _convert(self, record: Record, to: FieldType, fn: Callable[[Any], Any] | None,
                  note: str) -> None:
