@@ -28,7 +28,7 @@ def old_names(**names: str) -> Callable[[T], T]:
     meaning ``new`` (giving both is refused, naming them) and a read-only attribute."""
 
     def decorate(cls: T) -> T:
-        init = cls.__init__
+        init = cls.__init__  # type: ignore[misc]
 
         @functools.wraps(init)
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
