@@ -20,7 +20,7 @@ from typing import Any
 
 from ..domain.errors import RecordExistsError
 from ..domain.matcher import compiled, order_matches, page
-from ..domain.query import Filter, Operator, Query
+from ..domain.query import STORAGE_KEY, Filter, Operator, Query
 from ..domain.records import Record, lookup
 from ..domain.schema import Schema
 from ..domain.values import MISSING, clone, hash_key
@@ -230,13 +230,25 @@ class MemoryDatabase(SyncDatabase):
     def _candidates(self, query: Query
                     ) -> tuple[Iterable[str | None], Iterable[dict[str, Any]], bool]:
         """The ids and data dicts (parallel) a query can match, and whether they may hold
-        tombstones (id None): an index bucket when a top-level EQ/IN filter on an indexed
-        path allows it (the smallest one), else every row."""
+        tombstones (id None): the records named by a top-level EQ/IN filter on ``id`` (the
+        storage key: a data index on a field named ``id`` never answers it), or an index
+        bucket when a top-level EQ/IN filter on an indexed path allows it (the smallest
+        one), else every row."""
         best: dict[str, dict[str, Any]] | None = None
+        found: dict[str, dict[str, Any]] | None
         for cond in query.filters:
-            if not isinstance(cond, Filter) or cond.field not in self._indexes:
+            if not isinstance(cond, Filter):
                 continue
-            if cond.operator is Operator.EQ:
+            if cond.field == STORAGE_KEY:
+                if cond.operator not in (Operator.EQ, Operator.IN):
+                    continue
+                wanted = [cond.value] if cond.operator is Operator.EQ else cond.value
+                records = self._records
+                found = {rid: records[rid].data for rid in wanted
+                         if type(rid) is str and rid in records}
+            elif cond.field not in self._indexes:
+                continue
+            elif cond.operator is Operator.EQ:
                 found = self._indexes[cond.field].lookup([cond.value])
             elif cond.operator is Operator.IN:
                 found = self._indexes[cond.field].lookup(cond.value)
@@ -267,7 +279,8 @@ class MemoryDatabase(SyncDatabase):
             else:
                 found = heapq.nsmallest(window, found)
             return page(found, query)
-        matched = program.scan(rows)
+        # tombstone rows drop out in ``identify``
+        matched = program.scan_with_ids(ids, rows) if program.reads_id else program.scan(rows)
         ordered = order_matches(matched, table.identify, query.sort_specs, window)
         return page([rid for rid, _ in ordered], query)
 
@@ -340,8 +353,8 @@ class MemoryDatabase(SyncDatabase):
                 return len(self._records)
             program = compiled(query.condition)
             table = self._rows()
-            _, rows, may_hold_tombstones = self._candidates(query)
-            n = program.count(rows)
+            ids, rows, may_hold_tombstones = self._candidates(query)
+            n = program.count_with_ids(ids, rows) if program.reads_id else program.count(rows)
             if may_hold_tombstones and table.dead and program.predicate(_TOMBSTONE):
                 n -= table.dead
             return n

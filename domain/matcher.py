@@ -1,7 +1,8 @@
 """The reference query semantics, compiled to Python functions.
 
 ``compiled(condition)`` turns a filter tree into generated Python code, once per distinct
-condition: a predicate over one record's data dict, a scan and a count over many.
+condition: a predicate over one record's data dict (and id), a scan and a count over many.
+The path ``id`` (``STORAGE_KEY``) names the record's id, never a data field.
 ``order_matches`` sorts and windows matches (ties by id), ``page`` applies offset and
 limit, and ``apply_query`` does all of it for a list of records. The memory adapter uses
 these directly, and any adapter may reuse them to post-filter. Every rule here is
@@ -16,11 +17,21 @@ import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from . import query as _query
 from .operators import value_predicate
-from .query import Condition, Filter, LogicOperator, Operator, Query, SortOrder, SortSpec
+from .query import (
+    STORAGE_KEY,
+    Condition,
+    Filter,
+    LogicOperator,
+    Operator,
+    Query,
+    SortOrder,
+    SortSpec,
+    reads_storage_key,
+)
 from .records import Record, lookup, split_path
 from .values import (
     MISSING,
@@ -32,14 +43,25 @@ from .values import (
     type_rank,
 )
 
-RecordPredicate = Callable[[dict[str, Any]], bool]
+
+class RecordPredicate(Protocol):
+    """A compiled condition over one record: its data dict and its id (``None``: the record
+    has no id, so the path ``id`` has no value)."""
+
+    def __call__(self, data: dict[str, Any], rid: str | None = None, /) -> bool: ...
 
 
-def _getter(path: str) -> Callable[[dict[str, Any]], Any]:
+Row = tuple[str, dict[str, Any]]
+
+
+def _row_getter(path: str) -> Callable[[Row], Any]:
+    """The value a sort key reads from an (id, data) row: the id for ``id``."""
+    if path == STORAGE_KEY:
+        return _FIRST
     if "." not in path:
-        return lambda data: data.get(path, MISSING)
+        return lambda row: row[1].get(path, MISSING)
     segments = split_path(path)
-    return lambda data: lookup(data, segments)
+    return lambda row: lookup(row[1], segments)
 
 
 class _Codegen:
@@ -66,8 +88,11 @@ class _Codegen:
         return f"v{self._vars}"
 
     def getter(self, path: str) -> str:
-        """The expression reading a path: ``data.get(key)`` for a top-level field (missing
-        reads as None), ``L(data, segments)`` for a nested one (missing reads as MISSING)."""
+        """The expression reading a path: ``rid`` (the record id) for ``id``, ``data.get(key)``
+        for another top-level field (missing reads as None), ``L(data, segments)`` for a
+        nested one (missing reads as MISSING)."""
+        if path == STORAGE_KEY:
+            return "rid"
         if "." not in path:
             return f"data.get({self.const(path)})"
         return f"L(data, {self.const(split_path(path))})"
@@ -129,48 +154,66 @@ _CLASS_CHECK = {RANK_NUMBER: "({first}.__class__ is int or {v}.__class__ is floa
 
 _PROGRAM = """\
 def _make({params}):
-    def predicate(data):
+    def predicate(data, rid=None, /):
         return {expr}
 
-    def scan(rows):
+    def scan(rows, rid=None):
         return [data for data in rows if {expr}]
+
+    def scan_with_ids(ids, rows):
+        return [data for rid, data in zip(ids, rows) if {expr}]
 
     def scan_ids(ids, rows):
         return [rid for rid, data in zip(ids, rows) if {expr}]
 
-    def count(rows):
+    def count(rows, rid=None):
         n = 0
         for data in rows:
             if {expr}:
                 n += 1
         return n
 
-    return predicate, scan, scan_ids, count
+    def count_with_ids(ids, rows):
+        n = 0
+        for rid, data in zip(ids, rows):
+            if {expr}:
+                n += 1
+        return n
+
+    return predicate, scan, scan_with_ids, scan_ids, count, count_with_ids
 """
 
 
 class CompiledCondition:
     """A condition compiled once into Python functions over data dicts.
 
-    ``predicate(data)`` tests one record's data; ``scan(rows)`` returns the data dicts of an
-    iterable that match, in input order; ``scan_ids(ids, rows)`` returns the ids (from the
-    parallel iterable ``ids``) of the rows that match; ``count(rows)`` counts them.
-    ``source`` is the generated code (for debugging). ``compiled(condition)`` caches these
-    per condition."""
+    ``predicate(data, rid)`` tests one record's data and id; ``scan(rows)`` returns the data
+    dicts of an iterable that match, in input order; ``count(rows)`` counts them. Those two
+    see no ids: when ``reads_id`` (the condition reads the path ``id``) use
+    ``scan_with_ids(ids, rows)`` and ``count_with_ids(ids, rows)``, which take the ids as
+    the parallel iterable ``ids``; ``scan_ids(ids, rows)`` returns the ids of the rows that
+    match. ``source`` is the generated code (for debugging). ``compiled(condition)`` caches
+    these per condition."""
 
-    __slots__ = ("count", "predicate", "scan", "scan_ids", "source")
+    __slots__ = ("count", "count_with_ids", "predicate", "reads_id", "scan", "scan_ids",
+                 "scan_with_ids", "source")
 
     def __init__(self, condition: Condition | None) -> None:
         gen = _Codegen()
         expr = "True" if condition is None else gen.expression(condition)
+        self.reads_id = condition is not None and reads_storage_key(condition)
         self.source = _PROGRAM.format(params=", ".join(gen.consts), expr=expr)
         namespace: dict[str, Any] = {}
         exec(compile(self.source, "<dataknobs query>", "exec"), namespace)
         self.predicate: RecordPredicate
         self.scan: Callable[[Iterable[dict[str, Any]]], list[dict[str, Any]]]
+        self.scan_with_ids: Callable[[Iterable[Any], Iterable[dict[str, Any]]],
+                                     list[dict[str, Any]]]
         self.scan_ids: Callable[[Iterable[Any], Iterable[dict[str, Any]]], list[Any]]
         self.count: Callable[[Iterable[dict[str, Any]]], int]
-        self.predicate, self.scan, self.scan_ids, self.count = namespace["_make"](**gen.consts)
+        self.count_with_ids: Callable[[Iterable[Any], Iterable[dict[str, Any]]], int]
+        (self.predicate, self.scan, self.scan_with_ids, self.scan_ids, self.count,
+         self.count_with_ids) = namespace["_make"](**gen.consts)
 
 
 _COMPILED: dict[Any, CompiledCondition] = {}
@@ -208,9 +251,8 @@ def compiled(condition: Condition | None) -> CompiledCondition:
 
 
 def compile_condition(condition: Condition | None) -> RecordPredicate:
-    """One predicate over a record's data dict for a whole condition tree."""
-    if condition is None:
-        return lambda data: True
+    """One predicate over a record's data dict and id, ``predicate(data, rid)``, for a whole
+    condition tree (the path ``id`` reads ``rid``)."""
     return compiled(condition).predicate
 
 
@@ -220,23 +262,24 @@ def compile_query(query: Query | None) -> RecordPredicate:
 
 
 def matches(record: Record | dict[str, Any], query: Query | Condition | None) -> bool:
-    """Whether one record satisfies a query or condition (uncompiled convenience)."""
-    data = record.data if isinstance(record, Record) else record
+    """Whether one record satisfies a query or condition (uncompiled convenience). A bare
+    data dict has no id: the path ``id`` has no value there."""
+    data, rid = (record.data, record.id) if isinstance(record, Record) else (record, None)
     if isinstance(query, Query) or query is None:
-        return compile_query(query)(data)
-    return compile_condition(query)(data)
+        return compile_query(query)(data, rid)
+    return compile_condition(query)(data, rid)
 
 
 _query.install_evaluator(matches)  # the ``matches`` methods of conditions and queries run this
 
 
-def _sort_value_key(getter: Callable[[dict[str, Any]], Any], descending: bool
-                    ) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+def _sort_value_key(getter: Callable[[Row], Any], descending: bool
+                    ) -> Callable[[Row], tuple[Any, ...]]:
     # Missing and null last in both directions: with reverse=True the larger flag comes first.
     present, absent = (1, 0) if descending else (0, 1)
 
-    def key(data: dict[str, Any]) -> tuple[Any, ...]:
-        v = getter(data)
+    def key(row: Row) -> tuple[Any, ...]:
+        v = getter(row)
         if v is MISSING or v is None:
             return (absent,)
         t = type(v)
@@ -249,20 +292,23 @@ def _sort_value_key(getter: Callable[[dict[str, Any]], Any], descending: bool
     return key
 
 
+def _sort_rows(rows: list[Row], specs: Sequence[SortSpec]) -> None:
+    """Sort (id, data) rows in place: by id, then by each key from the last, stably."""
+    rows.sort(key=_FIRST)
+    for spec in reversed(specs):
+        descending = spec.order is SortOrder.DESC
+        rows.sort(key=_sort_value_key(_row_getter(spec.field), descending),
+                  reverse=descending)
+
+
 def sort_pairs(pairs: list[tuple[str, dict[str, Any]]], query: Query | None) -> None:
-    """Sort (id, data) pairs in place by the query's sort keys, ties broken by id ascending.
+    """Sort (id, data) pairs in place by the query's sort keys, ties broken by id ascending
+    (the key ``id`` is the pair's id).
 
     Without sort keys the order is by id, so paging is stable on every backend."""
-    pairs.sort(key=lambda p: p[0])
-    if query is None:
-        return
-    for spec in reversed(query.sort_specs):
-        descending = spec.order is SortOrder.DESC
-        key = _sort_value_key(_getter(spec.field), descending)
-        pairs.sort(key=lambda p, key=key: key(p[1]), reverse=descending)  # type: ignore[misc]
+    _sort_rows(pairs, query.sort_specs if query is not None else ())
 
 
-Row = tuple[str, dict[str, Any]]
 Identify = Callable[[list[dict[str, Any]]], list[Row]]
 
 
@@ -283,6 +329,11 @@ def order_matches(matched: list[dict[str, Any]], identify: Identify,
         window = None
     if window == 0:
         return []
+    if any(spec.field == STORAGE_KEY for spec in specs):
+        # the id is known only after ``identify``: the general path, without shortcuts
+        rows = identify(matched)
+        _sort_rows(rows, specs)
+        return rows if window is None else rows[:window]
     if len(specs) == 1:
         fast = _order_single_key(matched, identify, specs[0], window)
         if fast is not None:
@@ -295,11 +346,7 @@ def order_matches(matched: list[dict[str, Any]], identify: Identify,
             rows.sort(key=_FIRST)
             return rows
         return heapq.nsmallest(window, rows, key=_FIRST)
-    rows.sort(key=_FIRST)
-    for spec in reversed(specs):
-        descending = spec.order is SortOrder.DESC
-        key = _sort_value_key(_getter(spec.field), descending)
-        rows.sort(key=lambda r, key=key: key(r[1]), reverse=descending)  # type: ignore[misc]
+    _sort_rows(rows, specs)
     return rows if window is None else rows[:window]
 
 
@@ -412,7 +459,7 @@ def select(rows: Iterable[tuple[str, Record]], query: Query | None, *,
     by_id: dict[str, Record] = {}
     pairs: list[tuple[str, dict[str, Any]]] = []
     for rid, rec in rows:
-        if pred is None or pred(rec.data):
+        if pred is None or pred(rec.data, rid):
             by_id[rid] = rec
             pairs.append((rid, rec.data))
     sort_pairs(pairs, query)

@@ -170,6 +170,27 @@ def check_portable_regex(pattern: str) -> None:
         raise QueryError(f"regex {pattern!r}: {err}") from err
 
 
+#: The one path that names a record's storage key (``record.id``, the key ``create`` takes
+#: and returns) rather than a data field, in filters and sort keys on every backend; a data
+#: field named ``id`` is stored and read back as written but no query path reaches it
+#: (docs/query-semantics.md, "The path id"). Nested paths (``id.x``) are data paths.
+STORAGE_KEY = "id"
+#: dataknobs-data 0.11's name of ``STORAGE_KEY``.
+RESERVED_KEY_FIELD = STORAGE_KEY
+
+
+def is_storage_key_field(path: str) -> bool:
+    """Whether a filter or sort path addresses the record's storage key (``id``)."""
+    return path == STORAGE_KEY
+
+
+def reads_storage_key(condition: Condition) -> bool:
+    """Whether some filter of a condition tree reads the path ``id``."""
+    if isinstance(condition, Filter):
+        return condition.field == STORAGE_KEY
+    return any(reads_storage_key(c) for c in condition.conditions)
+
+
 def check_path(path: object) -> None:
     """``QueryError`` unless ``path`` is a dotted field path with no empty segment."""
     if not isinstance(path, str) or not path:
