@@ -16,8 +16,8 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidRecordIdError, SerializationError
-from .values import MISSING
+from .errors import FieldTypeError, InvalidRecordIdError, SerializationError
+from .values import MISSING, coerce, field_type
 from .values import FieldType as FieldType  # its home is domain.values; importable here too
 
 
@@ -37,6 +37,21 @@ class Field:
     def validate(self) -> bool:
         """Whether the value is null or of the field's type."""
         return self.value is None or (self.type or FieldType.ANY).accepts(self.value)
+
+    def convert_to(self, target: FieldType | str) -> Field:
+        """A new field holding the value converted to ``target`` (``domain.values.coerce``:
+        lossless conversions only, so ``"12"`` becomes 12 but 3.5 never becomes 3).
+
+        ``FieldTypeError`` (a ``ValueError``) names the field and the value that cannot be
+        converted."""
+        wanted = field_type(target)
+        try:
+            value = coerce(self.value, wanted)
+        except (ValueError, TypeError, OverflowError) as err:
+            raise FieldTypeError(self.name, wanted.value,
+                                 f"{(self.type or FieldType.ANY).value} {self.value!r} ({err})"
+                                 ) from err
+        return Field(self.name, value, wanted, _copy.deepcopy(self.metadata))
 
     def copy(self) -> Field:
         """A deep copy of the field."""

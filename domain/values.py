@@ -12,12 +12,14 @@ below ``domain.records``, so that conversions between the types can too).
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
 
-from .errors import SerializationError
+from . import codec
+from .errors import ConfigurationError, SerializationError
 
 
 class FieldType(Enum):
@@ -355,3 +357,85 @@ def check_texts(value: Any, path: str, *, nul: bool = True) -> None:
     elif t is list:
         for i, item in enumerate(value):
             check_texts(item, f"{path}[{i}]", nul=nul)
+
+
+# -- coercion --------------------------------------------------------------------------------
+_TRUE = {"true", "t", "yes", "y", "on", "1"}
+_FALSE = {"false", "f", "no", "n", "off", "0"}
+
+
+def field_type(value: FieldType | str) -> FieldType:
+    """A ``FieldType`` from itself or its name (any case); ``ConfigurationError`` naming the
+    valid ones otherwise."""
+    if isinstance(value, FieldType):
+        return value
+    try:
+        return FieldType(str(value).lower())
+    except ValueError:
+        names = ", ".join(t.value for t in FieldType)
+        raise ConfigurationError(f"unknown type {value!r}; valid field types: {names}"
+                                 ) from None
+
+
+def _to_int(value: Any) -> int:
+    if isinstance(value, float):
+        if value.is_integer():
+            return int(value)
+        raise ValueError(f"{value!r} cannot become an integer losslessly (not a whole number)")
+    text = value.strip()
+    for base in (10, 0):  # 0: the literal's own prefix, 0x / 0o / 0b
+        try:
+            return int(text, base)
+        except ValueError:
+            pass
+    return _to_int(float(text))
+
+
+def coerce(value: Any, to: FieldType | str) -> Any:
+    """``value`` converted to the field type ``to``; ``ValueError`` when it cannot be.
+
+    None stays None. Integers: from integral floats, numeric strings (also ``0x``, ``0o``,
+    ``0b`` literals) and booleans (1/0). Floats: from numbers, numeric strings. Booleans: from
+    0/1 and true/false/yes/no/on/off. Datetimes: from ISO 8601 strings (``Z`` allowed) and
+    epoch seconds (UTC). Strings: numbers and booleans as written in JSON, datetimes in ISO
+    8601, lists and dicts as typed JSON. Lists and dicts: from JSON text."""
+    target = field_type(to)
+    if value is None or target in (FieldType.ANY, FieldType.JSON):
+        return value
+    if target is FieldType.FLOAT and isinstance(value, bool | int | float | str):
+        return float(value)
+    if target.accepts(value):
+        return list(value) if isinstance(value, tuple) else value
+    if target is FieldType.INTEGER and isinstance(value, bool):
+        return int(value)
+    if target is FieldType.INTEGER and isinstance(value, float | str):
+        return _to_int(value)
+    if target in (FieldType.STRING, FieldType.TEXT):
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, bool | list | dict):
+            return codec.dumps(value, sort_keys=True)
+        if isinstance(value, int | float):
+            return repr(value)
+    if target is FieldType.BOOLEAN:
+        if isinstance(value, int | float) and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str):
+            text = value.strip().lower()
+            if text in _TRUE or text in _FALSE:
+                return text in _TRUE
+            raise ValueError(f"{value!r} is not a valid boolean (true/false, yes/no, on/off, "
+                             "1/0)")
+    if target is FieldType.DATETIME:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            return datetime.fromisoformat(text)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+    if target in (FieldType.LIST, FieldType.DICT) and isinstance(value, str):
+        found = codec.decode(json.loads(value))
+        if target.accepts(found):
+            return found
+    raise ValueError(f"cannot convert {type(value).__name__} {value!r} to {target.value}")

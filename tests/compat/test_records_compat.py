@@ -309,3 +309,13 @@ def test_errors_cross_process_boundaries() -> None:
         back = pickle.loads(pickle.dumps(error))
         assert type(back) is type(error) and str(back) == str(error)
         assert back.context == error.context
+
+
+def test_field_convert_to_is_lossless_or_names_the_field() -> None:
+    from dataknobs_data.exceptions import FieldTypeError
+
+    assert Field("n", "12").convert_to(FieldType.INTEGER).value == 12
+    assert Field("n", "12").convert_to("integer").type is FieldType.INTEGER
+    with pytest.raises(FieldTypeError, match="n") as caught:
+        Field("n", 3.5).convert_to(FieldType.INTEGER)
+    assert isinstance(caught.value, ValueError)
