@@ -14,10 +14,16 @@ strings are refused at run time (``pattern_paths`` tells the caller which paths 
 An operand no stored value can hold (a lone surrogate, nesting deeper than ``MAX_DEPTH``)
 raises ``QueryError`` naming the filter: Elasticsearch would replace the surrogate with
 U+FFFD and answer for another string.
+
+The path ``id`` is the record's storage key: its filters read the ``rid`` keyword (term,
+terms, range, wildcard, regexp, prefix; ``ID_OPERATORS``) and a sort key ``id`` sorts on it,
+never on a data field named ``id``. The whole id is indexed (ids are at most
+``MAX_ID_BYTES``), and keyword order is UTF-8 byte order, which is code point order.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +31,15 @@ from typing import Any
 
 from ...domain.errors import QueryError, SerializationError, UnsupportedQueryError
 from ...domain.operators import like_tokens
-from ...domain.query import Condition, Filter, LogicCondition, LogicOperator, Operator, SortOrder
+from ...domain.query import (
+    Condition,
+    Filter,
+    LogicCondition,
+    LogicOperator,
+    Operator,
+    SortOrder,
+    is_storage_key_field,
+)
 from ...domain.query import SortSpec as SortSpec
 from ...domain.values import (
     RANK_BOOL,
@@ -322,6 +336,80 @@ OPERATORS: dict[Operator, Callable[[str, Any], Clause]] = {
     Operator.NOT_EXISTS: _not_exists,
 }
 
+def _id_in(_path: str, values: list[Any]) -> Clause:
+    ids = sorted({v for v in values if type(v) is str})  # ids are strings: nothing else equals
+    if not ids:
+        return MATCH_NONE
+    return _term(ID_FIELD, ids[0]) if len(ids) == 1 else {"terms": {ID_FIELD: ids}}
+
+
+def _id_range(op: Operator) -> Callable[[str, Any], Clause]:
+    def build(_path: str, value: Any) -> Clause:
+        if type(value) is not str:
+            return MATCH_NONE  # no id is a number or a datetime
+        return _range(ID_FIELD, _RANGE_OPS[op], value)
+    return build
+
+
+def _id_between(_path: str, bounds: Any) -> Clause:
+    low, high = bounds
+    if type(low) is not str:
+        return MATCH_NONE
+    return {"range": {ID_FIELD: {"gte": low, "lte": high}}}
+
+
+@functools.cache
+def _case_variants() -> dict[str, str]:
+    """Folded character -> every character folding to it (only where there are several),
+    computed once, on the first ILIKE over ids."""
+    variants: dict[str, list[str]] = {}
+    for code in range(0x110000):
+        if 0xD800 <= code < 0xE000:
+            continue
+        ch = chr(code)
+        folded = fold_char(ch)
+        if folded != ch:
+            variants.setdefault(folded, [folded]).append(ch)
+    return {k: "".join(v) for k, v in variants.items()}
+
+
+def _lucene_char(ch: str) -> str:
+    return ch if ch.isascii() and ch.isalnum() else "\\" + ch
+
+
+def _id_ilike(_path: str, pattern: str) -> Clause:
+    """ILIKE over ids: a regexp whose literal characters are classes of their case variants
+    (``rid`` keeps the id as written, so there is no folded copy to match)."""
+    variants = _case_variants()
+    out: list[str] = []
+    for wild, ch in like_tokens(pattern):
+        if wild:
+            out.append(".*" if ch == "%" else ".")
+            continue
+        chars = variants.get(fold_char(ch))
+        out.append(_lucene_char(ch) if chars is None
+                   else "[" + "".join(map(_lucene_char, chars)) + "]")
+    return {"regexp": {ID_FIELD: {"value": "".join(out), "flags": "NONE"}}}
+
+
+#: Operator -> DSL builder over the ``rid`` keyword, for the path ``id``.
+ID_OPERATORS: dict[Operator, Callable[[str, Any], Clause]] = {
+    Operator.EQ: lambda p, v: _id_in(p, [v]),
+    Operator.GT: _id_range(Operator.GT),
+    Operator.GTE: _id_range(Operator.GTE),
+    Operator.LT: _id_range(Operator.LT),
+    Operator.LTE: _id_range(Operator.LTE),
+    Operator.IN: _id_in,
+    Operator.BETWEEN: _id_between,
+    Operator.LIKE: lambda p, v: {"wildcard": {ID_FIELD: {"value": like_to_wildcard(v)}}},
+    Operator.ILIKE: _id_ilike,
+    Operator.REGEX: lambda p, v: {"regexp": {ID_FIELD: {"value": regex_to_lucene(v),
+                                                          "flags": "NONE"}}},
+    Operator.STARTS_WITH: lambda p, v: {"prefix": {ID_FIELD: {"value": v}}},
+    Operator.EXISTS: lambda p, v: MATCH_ALL,  # every record has an id
+    Operator.NOT_EXISTS: lambda p, v: MATCH_NONE,
+}
+
 #: Operators whose clauses read the string prefix ``s`` as a whole string.
 PATTERN_OPERATORS = frozenset({Operator.LIKE, Operator.NOT_LIKE, Operator.ILIKE, Operator.REGEX})
 
@@ -377,6 +465,10 @@ class QueryTranslator:
         """The DSL of one filter."""
         check_operand(f)
         op = f.operator
+        if is_storage_key_field(f.field):
+            if op.negated:  # every record has an id: the exact complement
+                return _not(ID_OPERATORS[op.positive](f.field, f.value))
+            return ID_OPERATORS[op](f.field, f.value)
         if op in PATTERN_OPERATORS and paths is not None:
             paths.add(f.field)
         if op.negated:
@@ -397,6 +489,9 @@ class QueryTranslator:
         out: list[Clause] = []
         for spec in specs:
             order = "desc" if spec.order is SortOrder.DESC else "asc"
+            if is_storage_key_field(spec.field):
+                out.append({ID_FIELD: {"order": order}})
+                continue
             fields = SORT_FIELDS if order == "asc" else SORT_FIELDS_DESC
             for sub, unmapped in fields:
                 # sl is set on long strings only: a short string (sl missing) sorts first

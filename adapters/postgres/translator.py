@@ -20,6 +20,11 @@ segments are inlined, as literals quoted by the driver (psycopg's ``sql.quote``,
 whether ``standard_conforming_strings`` is on or off), so expression indexes match the query
 text.
 
+The path ``id`` is the record's storage key, the ``id`` column (text, compared ``COLLATE
+"C"`` so it orders as Python's ``str``), never ``data->'id'``: to the operators it is the
+jsonb string ``to_jsonb(id)`` with the text ``id``, and EQ/IN compare the column itself (so
+the primary key answers them).
+
 Text PostgreSQL cannot hold (NUL, lone surrogates) never reaches the driver: a path holding
 it is refused with ``UnsupportedQueryError`` naming the path; an operand holding it equals
 no stored value (so equality, IN, LIKE and STARTS_WITH are false), and ordering or REGEX
@@ -44,6 +49,7 @@ from ...domain.query import (
     Query,
     SortOrder,
     SortSpec,
+    is_storage_key_field,
 )
 from ...domain.records import split_path
 from ...domain.values import RANK_DATETIME, RANK_NUMBER, RANK_STRING, as_instant, type_rank
@@ -52,6 +58,9 @@ from .serializer import dumps_operand, text_problem, unstorable
 INSTALL_HINT = "the postgres backend needs psycopg 3: pip install 'dataknobs-data[postgres]'"
 
 DATA = "data"
+ID_COLUMN = "id"
+#: the storage key as a jsonb string, for the operators written over jsonb values
+ID_JSON = f"to_jsonb({ID_COLUMN})"
 ICU_COLLATION = "und-x-icu"
 
 
@@ -106,6 +115,17 @@ def text_path(path: str, column: str = DATA) -> str:
     for segment in segments[:-1]:
         out = f"{out}->{literal(stored_key(segment))}"
     return f"({out}->>{literal(stored_key(segments[-1]))})"
+
+
+def filter_value(path: str) -> str:
+    """The jsonb value a filter on ``path`` reads: the record's id as a jsonb string for the
+    path ``id``, else ``json_path`` (projections and indexes read the data alone)."""
+    return ID_JSON if is_storage_key_field(path) else json_path(path)
+
+
+def filter_text(path: str) -> str:
+    """The text a filter on ``path`` reads: the id column for ``id``, else ``text_path``."""
+    return ID_COLUMN if is_storage_key_field(path) else text_path(path)
 
 
 def instant_of(v: str) -> str:
@@ -186,7 +206,7 @@ class Translator:
 
     def filter(self, f: Filter, params: list[Any]) -> str:
         op = f.operator
-        v = json_path(f.field)
+        v = filter_value(f.field)
         if op.negated:
             positive = self._dispatch[op.positive](Filter(f.field, op.positive, f.value), v,
                                                    params)
@@ -201,7 +221,22 @@ class Translator:
         return f"({v} IS NULL OR {v} = 'null'::jsonb)"
 
     def _eq(self, f: Filter, v: str, params: list[Any]) -> str:
+        if is_storage_key_field(f.field):
+            return self._id_in([f.value], params)
         return self.equals(v, f.value, params, f.field)
+
+    @staticmethod
+    def _id_in(values: list[Any], params: list[Any]) -> str:
+        """The id column equals one of ``values`` (ids are strings: other kinds equal no id,
+        nor does text no stored id can hold)."""
+        ids = [x for x in values if type(x) is str and not unstorable(x)]
+        if not ids:
+            return FALSE
+        if len(ids) == 1:
+            params.append(ids[0])
+            return f"({ID_COLUMN} = %s)"
+        params.append(ids)
+        return f"({ID_COLUMN} = ANY(%s::text[]))"
 
     def equals(self, v: str, x: Any, params: list[Any], path: str | None = None) -> str:
         """``v`` equals ``x`` by ``values_equal`` (datetimes as instants, deep)."""
@@ -252,6 +287,8 @@ class Translator:
         return f"({v} = %s::jsonb)"
 
     def _in(self, f: Filter, v: str, params: list[Any]) -> str:
+        if is_storage_key_field(f.field):
+            return self._id_in(f.value, params)
         plain: list[str] = []
         instants: list[datetime] = []
         deep: list[Any] = []
@@ -290,7 +327,7 @@ class Translator:
                     "cannot compare it")
             params.append(x)
             return (f"(jsonb_typeof({v}) = 'string' AND "
-                    f"{text_path(path)} COLLATE \"C\" {sql_op} %s)")
+                    f"{filter_text(path)} COLLATE \"C\" {sql_op} %s)")
         if rank == RANK_DATETIME:
             params.append(as_instant(x))
             return f"({instant_of(v)} {sql_op} %s)"
@@ -311,8 +348,8 @@ class Translator:
         params.append(like_pattern(pattern))
         if f.operator is Operator.ILIKE:
             collate = f' COLLATE "{self.ilike_collation}"' if self.ilike_collation else ""
-            return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)}{collate} ILIKE %s)"
-        return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)} COLLATE \"C\" LIKE %s)"
+            return f"(jsonb_typeof({v}) = 'string' AND {filter_text(f.field)}{collate} ILIKE %s)"
+        return f"(jsonb_typeof({v}) = 'string' AND {filter_text(f.field)} COLLATE \"C\" LIKE %s)"
 
     def _regex(self, f: Filter, v: str, params: list[Any]) -> str:
         problem = text_problem(f.value)
@@ -320,13 +357,13 @@ class Translator:
             raise UnsupportedQueryError(
                 f"filter {shown(f.field)} REGEX: pattern {shown(f.value)}: {problem}")
         params.append(regex_pattern(f.value))
-        return f"(jsonb_typeof({v}) = 'string' AND {text_path(f.field)} ~ %s)"
+        return f"(jsonb_typeof({v}) = 'string' AND {filter_text(f.field)} ~ %s)"
 
     def _starts_with(self, f: Filter, v: str, params: list[Any]) -> str:
         if unstorable(f.value):
             return FALSE
         params.append(f.value)
-        return f"(jsonb_typeof({v}) = 'string' AND starts_with({text_path(f.field)}, %s))"
+        return f"(jsonb_typeof({v}) = 'string' AND starts_with({filter_text(f.field)}, %s))"
 
     # -- sort, paging, projection ----------------------------------------------------------
     def order_by(self, specs: Sequence[SortSpec]) -> str:
@@ -335,8 +372,11 @@ class Translator:
         directions, ties by id."""
         keys: list[str] = []
         for spec in specs:
-            v = json_path(spec.field)
             direction = "DESC" if spec.order is SortOrder.DESC else "ASC"
+            if is_storage_key_field(spec.field):
+                keys.append(f'{ID_COLUMN} COLLATE "C" {direction}')
+                continue
+            v = json_path(spec.field)
             keys.append(
                 f"CASE jsonb_typeof({v}) WHEN 'boolean' THEN 0 WHEN 'number' THEN 1 "
                 f"WHEN 'string' THEN 2 WHEN 'array' THEN 4 WHEN 'object' THEN "
@@ -347,7 +387,7 @@ class Translator:
             keys.append(f"CASE WHEN jsonb_typeof({v}) = 'string' THEN {text_path(spec.field)} "
                         f"END COLLATE \"C\" {direction}")
             keys.append(f"{instant_of(v)} {direction}")
-        keys.append("id")
+        keys.append(ID_COLUMN)
         return " ORDER BY " + ", ".join(keys)
 
     @staticmethod

@@ -744,7 +744,8 @@ class S3Database(SyncDatabase):
     def _matches(self, query: Query) -> list[tuple[str, Record]]:
         """(id, record) of every stored record the query's condition holds for, by id."""
         pred = compile_query(query)
-        return [(rid, rec) for rid, rec in self._fetch_many(self._listing()) if pred(rec.data)]
+        return [(rid, rec) for rid, rec in self._fetch_many(self._listing())
+                if pred(rec.data, rid)]
 
     @staticmethod
     def _out(record: Record, query: Query) -> Record:
@@ -785,13 +786,13 @@ class S3Database(SyncDatabase):
                 yield from self._fetch_many(chosen[start:start + size])
 
         if not query.sort_specs:  # id order: the listing's, so matches stream in order
-            matching = (rec for _, rec in fetched(entries) if pred(rec.data))
+            matching = (rec for rid, rec in fetched(entries) if pred(rec.data, rid))
             for rec in window(matching, query):
                 yield self._out(rec, query)
             return
         sort_fields = [spec.field for spec in query.sort_specs]
         keyed = [(rid, rec.project(sort_fields)) for rid, rec in fetched(entries)
-                 if pred(rec.data)]
+                 if pred(rec.data, rid)]
         where = {e[0]: e for e in entries}
         chosen = [where[rid] for rid, _ in select(keyed, query, matched=True)]
         del keyed
