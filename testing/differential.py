@@ -30,16 +30,15 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
 import pprint
 import string
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ..adapters.memory import MemoryDatabase
@@ -60,7 +59,7 @@ from ..domain.values import INT64_MAX, INT64_MIN, MISSING
 from ..ports.capabilities import Capabilities
 from ..ports.streaming import StreamConfig
 from .conformance import _Base
-from .runner import exactly, report
+from .runner import exactly, run_reported, suite_settings
 
 SEED_ENV = "DATAKNOBS_DIFFERENTIAL_SEED"
 EXAMPLES_ENV = "DATAKNOBS_DIFFERENTIAL_EXAMPLES"
@@ -163,17 +162,11 @@ class _Shapes:
 
     @functools.cache  # noqa: B019 - a handful of value-equal instances, kept on purpose
     def scalar(self, type_name: str) -> st.SearchStrategy[Any]:
-        if type_name == "bool":
-            return st.booleans()
-        if type_name == "int":
-            return _ints()
-        if type_name == "float":
-            return _floats()
         if type_name == "str":
             return _strings(self.excluded)
-        if type_name == "datetime":
-            return _datetimes()
-        raise AssertionError(type_name)  # pragma: no cover
+        makers: dict[str, Callable[[], st.SearchStrategy[Any]]] = {
+            "bool": st.booleans, "int": _ints, "float": _floats, "datetime": _datetimes}
+        return makers[type_name]()
 
     @functools.cache  # noqa: B019 - a handful of value-equal instances, kept on purpose
     def any_scalar(self) -> st.SearchStrategy[Any]:
@@ -244,13 +237,9 @@ class Scenario:
     queries: list[Query] = field(default_factory=list)
     stream_batches: list[int | None] = field(default_factory=list)
 
-    def records_literal(self) -> str:
-        """The records as a Python literal (id, data, metadata), for failure messages."""
-        return records_literal(self.records)
-
     def __repr__(self) -> str:
         queries = pprint.pformat([q.to_dict() for q in self.queries], width=100)
-        return f"Scenario(records={self.records_literal()},\n queries={queries})"
+        return f"Scenario(records={records_literal(self.records)},\n queries={queries})"
 
 
 def records_literal(records: Sequence[Record]) -> str:
@@ -284,29 +273,23 @@ def record_sets(draw: st.DrawFn, capabilities: Capabilities, max_records: int,
                          unique_by=lambda r: r.id))
 
 
+def _fields(draw: st.DrawFn, pools: dict[str, list[Any]], names: Iterable[str]
+            ) -> dict[str, Any]:
+    """The fields ``names`` of one record, each left out, null or a value of its pool."""
+    slots = {name: _slot(draw, pools[name]) for name in names}
+    return {name: value for name, value in slots.items() if value is not MISSING}
+
+
 @st.composite
 def _record(draw: st.DrawFn, ids: st.SearchStrategy[str], top: dict[str, list[Any]],
             children: dict[str, list[Any]], dotted: list[Any],
             metadata: st.SearchStrategy[dict[str, Any]]) -> Record:
-    data: dict[str, Any] = {}
-    for name, pool in top.items():
-        value = _slot(draw, pool)
-        if value is not MISSING:
-            data[name] = value
+    data = _fields(draw, top, top)
     obj_kind = draw(SLOT_KINDS)
     if obj_kind >= 2:
-        obj: dict[str, Any] = {}
-        for name in OBJECT_CHILDREN:
-            value = _slot(draw, children[name])
-            if value is not MISSING:
-                obj[name] = value
+        obj = _fields(draw, children, OBJECT_CHILDREN)
         if draw(QUARTER):
-            inner: dict[str, Any] = {}
-            for name in INNER_CHILDREN:
-                value = _slot(draw, children[name])
-                if value is not MISSING:
-                    inner[name] = value
-            obj[INNER_OBJECT] = inner
+            obj[INNER_OBJECT] = _fields(draw, children, INNER_CHILDREN)
         data[OBJECT_FIELD] = obj
     elif obj_kind == 1:
         data[OBJECT_FIELD] = None
@@ -363,14 +346,9 @@ class _QueryContext:
         return [v for v in self.values.get(path) or [] if isinstance(v, str)]
 
 
-def _same_kind(a: Any, b: Any) -> bool:
-    def kind(v: Any) -> str:
-        if isinstance(v, datetime):
-            return "datetime"
-        if isinstance(v, str):
-            return "str"
-        return "number"
-    return kind(a) == kind(b)
+def _kind(value: Any) -> str:
+    return "datetime" if isinstance(value, datetime) else "str" if isinstance(value, str) \
+        else "number"
 
 
 @st.composite
@@ -474,7 +452,7 @@ def _filters(draw: st.DrawFn, ctx: _QueryContext) -> Filter:
         return Filter(path, op, draw(st.lists(ctx.value_for(path), max_size=4)))
     if op in (Operator.BETWEEN, Operator.NOT_BETWEEN):
         low = draw(ctx.orderable_for(path))
-        high = draw(ctx.orderable_for(path).filter(lambda v: _same_kind(v, low)))
+        high = draw(ctx.orderable_for(path).filter(lambda v: _kind(v) == _kind(low)))
         return Filter(path, op, [low, high])
     sources = ctx.strings_at(path)
     if op in (Operator.LIKE, Operator.NOT_LIKE):
@@ -630,7 +608,7 @@ def _diverged(db: Any, scenario: Scenario, query: Query | None, problem: str) ->
              f"query = Query.from_dict({pprint.pformat(query.to_dict(), width=100)})\n")
     raise AssertionError(
         f"{getattr(db, 'backend_name', type(db).__name__)} diverges from the reference.\n"
-        f"records = {scenario.records_literal()}\n{shown}{problem}"
+        f"records = {records_literal(scenario.records)}\n{shown}{problem}"
     )
 
 
@@ -652,21 +630,10 @@ class DifferentialSuite(_Base):
     @classmethod
     def differential_settings(cls) -> settings:
         """Hypothesis settings: derandomized unless a seed is given, no deadline."""
-        examples = int(os.environ.get(EXAMPLES_ENV, cls.differential_examples))
-        return settings(
-            max_examples=examples,
-            deadline=None,
-            derandomize=os.environ.get(SEED_ENV) is None,
-            database=None,
-            print_blob=False,
-            suppress_health_check=[
-                HealthCheck.function_scoped_fixture,
-                HealthCheck.too_slow,
-                HealthCheck.data_too_large,
-                HealthCheck.filter_too_much,
-                HealthCheck.large_base_example,
-            ],
-        )
+        return suite_settings(cls.differential_examples, EXAMPLES_ENV, SEED_ENV, [
+            HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+            HealthCheck.data_too_large, HealthCheck.filter_too_much,
+            HealthCheck.large_base_example])
 
     def scenario_strategy(self, capabilities: Capabilities) -> st.SearchStrategy[Scenario]:
         """The scenarios this backend is checked with."""
@@ -675,9 +642,7 @@ class DifferentialSuite(_Base):
 
     def test_random_queries_match_reference(self, db: Any, request: pytest.FixtureRequest
                                             ) -> None:
-        callspec = getattr(request.node, "callspec", None)
-        name = type(self).__name__ + (f"[{callspec.id}]" if callspec is not None else "")
-        stats = RUN_STATS[name] = DifferentialStats()
+        stats = DifferentialStats()
 
         @self.differential_settings()
         @given(self.scenario_strategy(db.capabilities))
@@ -685,18 +650,7 @@ class DifferentialSuite(_Base):
             stats.queries += check_scenario(db, scenario)
             stats.record_sets += 1
 
-        env_seed = os.environ.get(SEED_ENV)
-        if env_seed is not None:
-            run = seed(int(env_seed))(run)
-        run()
-        line = stats.line(name)
-        request.node.user_properties.append(("differential", line))
-        report(request.config, line)
-
-
-def iter_paths() -> Iterator[str]:
-    """The field paths generated queries refer to (adapters may index or map them)."""
-    yield from QUERY_PATHS
+        run_reported(request, "differential", SEED_ENV, RUN_STATS, stats, run)
 
 
 __all__ = [
@@ -708,7 +662,6 @@ __all__ = [
     "Scenario",
     "check_scenario",
     "first_difference",
-    "iter_paths",
     "queries",
     "record_sets",
     "records_literal",

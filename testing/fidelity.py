@@ -35,14 +35,13 @@ of examples. Each run prints how many records it wrote, kept and saw refused.
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ..domain.errors import BatchOperationError, DataknobsError
@@ -50,7 +49,14 @@ from ..domain.query import Operator, Query
 from ..domain.records import Record
 from ..domain.values import INT64_MAX, INT64_MIN
 from ..ports.async_database import AsyncDatabase
-from .runner import AdapterUnderTest, AsyncAsSync, EventLoopThread, exactly, report
+from .runner import (
+    AdapterUnderTest,
+    AsyncAsSync,
+    EventLoopThread,
+    exactly,
+    run_reported,
+    suite_settings,
+)
 
 SEED_ENV = "DATAKNOBS_FIDELITY_SEED"
 EXAMPLES_ENV = "DATAKNOBS_FIDELITY_EXAMPLES"
@@ -229,14 +235,7 @@ class FidelitySuite(AdapterUnderTest):
     @classmethod
     def fidelity_settings(cls) -> settings:
         """Hypothesis settings: derandomized unless a seed is given, no deadline."""
-        return settings(
-            max_examples=int(os.environ.get(EXAMPLES_ENV, cls.fidelity_examples)),
-            deadline=None,
-            derandomize=os.environ.get(SEED_ENV) is None,
-            database=None,
-            print_blob=False,
-            suppress_health_check=list(HealthCheck),
-        )
+        return suite_settings(cls.fidelity_examples, EXAMPLES_ENV, SEED_ENV, list(HealthCheck))
 
     def values(self) -> st.SearchStrategy[Any]:
         """Field values: scalars, shallow containers and deep nests."""
@@ -279,26 +278,17 @@ class FidelitySuite(AdapterUnderTest):
     def test_records_survive_reopen_or_are_refused(
         self, open_database: Callable[[], Any], request: pytest.FixtureRequest
     ) -> None:
-        callspec = getattr(request.node, "callspec", None)
-        name = type(self).__name__ + (f"[{callspec.id}]" if callspec is not None else "")
-        stats = RUN_STATS[name] = FidelityStats()
-        runner = EventLoopThread()
+        stats, runner = FidelityStats(), EventLoopThread()
 
         @self.fidelity_settings()
         @given(FidelitySuite._examples(self))
         def run(example: _Example) -> None:
             check_example(open_database, runner, example, stats)
 
-        env_seed = os.environ.get(SEED_ENV)
-        if env_seed is not None:
-            run = seed(int(env_seed))(run)
         try:
-            run()
+            run_reported(request, "fidelity", SEED_ENV, RUN_STATS, stats, run)
         finally:
             runner.stop()
-        line = stats.line(name)
-        request.node.user_properties.append(("fidelity", line))
-        report(request.config, line)
 
 
 def _copy(record: Record) -> Record:
@@ -404,11 +394,6 @@ def _query_hostile_operands(db: Any, example: _Example) -> None:
                 ) from err
 
 
-def iter_hostile_strings() -> Iterator[str]:
-    """The fixed hostile strings the generator favours (for adapters' own unit tests)."""
-    yield from HOSTILE_STRINGS
-
-
 __all__ = [
     "EXAMPLES_ENV",
     "HOSTILE_STRINGS",
@@ -419,6 +404,5 @@ __all__ = [
     "check_example",
     "difference",
     "exactly",
-    "iter_hostile_strings",
     "names_what",
 ]

@@ -9,12 +9,14 @@ from __future__ import annotations
 import asyncio
 import inspect
 import math
+import os
 import threading
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, TypeVar
 
 import pytest
+from hypothesis import HealthCheck, seed, settings
 
 from ..ports.async_database import AsyncDatabase
 
@@ -104,6 +106,29 @@ def exactly(a: Any, b: Any) -> bool:
     if isinstance(a, datetime):
         return bool(a == b) and a.utcoffset() == b.utcoffset()
     return bool(a == b)
+
+
+def suite_settings(examples: int, examples_env: str, seed_env: str,
+                   suppress: Sequence[HealthCheck]) -> settings:
+    """Hypothesis settings of a shipped suite: ``examples`` (``examples_env`` overrides it),
+    derandomized unless ``seed_env`` is set, no deadline, no example database."""
+    return settings(max_examples=int(os.environ.get(examples_env, examples)), deadline=None,
+                    derandomize=os.environ.get(seed_env) is None, database=None,
+                    print_blob=False, suppress_health_check=list(suppress))
+
+
+def run_reported(request: pytest.FixtureRequest, kind: str, seed_env: str,
+                 run_stats: dict[str, Any], stats: Any, test: Callable[[], None]) -> None:
+    """Run a suite's Hypothesis ``test`` (seeded from ``seed_env`` when that is set), keep
+    its ``stats`` in ``run_stats`` under the test's name and print ``stats.line(name)``."""
+    callspec = getattr(request.node, "callspec", None)
+    name = type(request.instance).__name__ + (f"[{callspec.id}]" if callspec else "")
+    run_stats[name] = stats
+    env_seed = os.environ.get(seed_env)
+    (test if env_seed is None else seed(int(env_seed))(test))()
+    line = stats.line(name)
+    request.node.user_properties.append((kind, line))
+    report(request.config, line)
 
 
 def report(config: pytest.Config, line: str) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ from ..domain.errors import QueryError, UnsupportedQueryError
 from ..domain.query import Condition, Filter, Operator, Query
 from ..domain.records import Record
 from ..domain.values import type_rank
+from ..ports.flows import Call, Flow, Next, Stream, arun_flow, run_flow
 
 SPEC_FENCE = "json spec"
 _RULE_HEADING = re.compile(r"^### (R\d+)\. (.+?)\s*$")
@@ -265,6 +266,33 @@ def unsupported_operators(example: SpecExample, capabilities: Any) -> set[Operat
     return example.operators() & set(capabilities.unsupported_operators)
 
 
+def _example_flow(db: Any, example: SpecExample, load: bool) -> Flow:
+    """The steps of ``run_example``, for the sync and the async driver of ``ports.flows``."""
+    if example.raises is not None:
+        check_raises(example)
+        return
+    query = example.build_query()
+    if load and example.records:
+        yield Call("create_batch", (example.build_records(),))
+    unsupported = unsupported_operators(example, db.capabilities)
+    if not unsupported:
+        check_answer(example, (yield Call("search", (query,))), (yield Call("count", (query,))))
+        return
+    names = sorted(op.name for op in unsupported)
+    for name in ("search", "count", "stream_read"):
+        try:
+            if name == "stream_read":
+                stream = yield Stream(db, name, (query,))
+                while (yield Next(stream)) is not None:
+                    pass
+            else:
+                yield Call(name, (query,))
+        except UnsupportedQueryError:
+            continue
+        raise AssertionError(f"{example.describe()}\n  {name} did not raise "
+                             f"UnsupportedQueryError for unsupported {names}")
+
+
 def run_example(db: Any, example: SpecExample, load: bool = True) -> None:
     """Run one example on an empty sync database; ``AssertionError`` on any difference.
 
@@ -272,53 +300,12 @@ def run_example(db: Any, example: SpecExample, load: bool = True) -> None:
     ``count`` and ``stream_read`` must raise ``UnsupportedQueryError`` instead. Leaves the
     records stored; ``load=False`` runs the query on records already stored (the previous
     example's, when ``same_records`` says they are the same)."""
-    if example.raises is not None:
-        check_raises(example)
-        return
-    query = example.build_query()
-    if load and example.records:
-        db.create_batch(example.build_records())
-    unsupported = unsupported_operators(example, db.capabilities)
-    if unsupported:
-        names = sorted(op.name for op in unsupported)
-        calls = {"search": lambda: db.search(query), "count": lambda: db.count(query),
-                 "stream_read": lambda: list(db.stream_read(query))}
-        for name, call in calls.items():
-            try:
-                call()
-            except UnsupportedQueryError:
-                continue
-            raise AssertionError(f"{example.describe()}\n  {name} did not raise "
-                                 f"UnsupportedQueryError for unsupported {names}")
-        return
-    check_answer(example, db.search(query), db.count(query))
+    run_flow(db, _example_flow(db, example, load))
 
 
 async def arun_example(db: Any, example: SpecExample, load: bool = True) -> None:
     """``run_example`` for an ``AsyncDatabase``."""
-    if example.raises is not None:
-        check_raises(example)
-        return
-    query = example.build_query()
-    if load and example.records:
-        await db.create_batch(example.build_records())
-    unsupported = unsupported_operators(example, db.capabilities)
-    if unsupported:
-        names = sorted(op.name for op in unsupported)
-        async def drain() -> list[Record]:
-            return [r async for r in db.stream_read(query)]
-
-        calls = {"search": lambda: db.search(query), "count": lambda: db.count(query),
-                 "stream_read": drain}
-        for name, call in calls.items():
-            try:
-                await call()
-            except UnsupportedQueryError:
-                continue
-            raise AssertionError(f"{example.describe()}\n  {name} did not raise "
-                                 f"UnsupportedQueryError for unsupported {names}")
-        return
-    check_answer(example, await db.search(query), await db.count(query))
+    await arun_flow(db, _example_flow(db, example, load))
 
 
 # --- regeneration -----------------------------------------------------------------------------
@@ -354,11 +341,6 @@ def spec_rule_ids() -> list[str]:
 def examples_of(rule: str) -> list[SpecExample]:
     """The examples of one rule."""
     return [ex for ex in SPEC_EXAMPLES if ex.rule == rule]
-
-
-def iter_examples() -> Iterator[SpecExample]:
-    """Every example, in the page's order."""
-    return iter(SPEC_EXAMPLES)
 
 
 #: the page's examples as shipped (package data beside this module)
