@@ -25,8 +25,6 @@ class RecordCache:
         self.enabled = enabled and maxsize > 0 and ttl > 0
         self._entries: Any = TTLCache(maxsize=max(maxsize, 1), ttl=max(ttl, 1e-9))
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: str, etag: str | None) -> Record | None:
         """The cached record of ``key`` if it was cached at exactly ``etag`` (else None)."""
@@ -34,11 +32,7 @@ class RecordCache:
             return None
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == etag:
-                self.hits += 1
-                return entry[1]
-            self.misses += 1
-            return None
+            return entry[1] if entry is not None and entry[0] == etag else None
 
     def etag_of(self, key: str) -> str | None:
         """The ETag ``key`` is cached at (for a conditional GET), or None."""

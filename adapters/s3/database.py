@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from ...domain import codec
 from ...domain.errors import (
@@ -49,7 +50,7 @@ from .keys import MAX_KEY_BYTES, S3KeyLayout
 from .redaction import REDACTOR, Registration
 from .redaction import install as install_redaction
 from .retry import RetryPolicy, error_code, http_status
-from .tags import MAX_TAG_VALUE, metadata_to_tags, tagging_header
+from .tags import MAX_TAG_VALUE, metadata_to_tags
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -71,16 +72,14 @@ class _PreconditionFailed(Exception):
     """A conditional PUT was refused (412) and the stored object is not our write."""
 
 
-def _is_missing(err: BaseException) -> bool:
-    return error_code(err) in ("NoSuchKey", "404", "NotFound") or http_status(err) == 404
+def _answered(status: int, *codes: str) -> Callable[[BaseException], bool]:
+    """Whether a botocore error is this HTTP status (by status or by error code)."""
+    return lambda err: error_code(err) in (str(status), *codes) or http_status(err) == status
 
 
-def _is_precondition(err: BaseException) -> bool:
-    return error_code(err) in ("PreconditionFailed", "412") or http_status(err) == 412
-
-
-def _is_not_modified(err: BaseException) -> bool:
-    return error_code(err) in ("304", "NotModified") or http_status(err) == 304
+_is_missing = _answered(404, "NoSuchKey", "NotFound")
+_is_precondition = _answered(412, "PreconditionFailed")
+_is_not_modified = _answered(304, "NotModified")
 
 
 def encode_body(record_id: str, record: Record, write_token: str) -> bytes:
@@ -232,17 +231,13 @@ class S3Database(SyncDatabase):
             from botocore.config import Config
         except ImportError as err:
             raise BackendNotAvailableError(INSTALL_HINT) from err
-        options: dict[str, Any] = {
-            "region_name": self.region,
-            "retries": self.retry.botocore_retries(),
-            "max_pool_connections": self.max_pool_connections,
-            "connect_timeout": self.connect_timeout,
-            "read_timeout": self.read_timeout,
-            "s3": {"addressing_style": self.addressing_style},
-            "request_checksum_calculation": self.checksums,
-            "response_checksum_validation": self.checksums,
-        }
-        config = Config(**options)
+        config = Config(
+            region_name=self.region, retries=self.retry.botocore_retries(),
+            max_pool_connections=self.max_pool_connections,
+            connect_timeout=self.connect_timeout, read_timeout=self.read_timeout,
+            s3={"addressing_style": self.addressing_style},
+            request_checksum_calculation=self.checksums,
+            response_checksum_validation=self.checksums)
         try:
             session = self._session
             if session is not None:
@@ -280,12 +275,8 @@ class S3Database(SyncDatabase):
         install_redaction()
 
     def _executor(self) -> ThreadPoolExecutor:
-        if self._pool is None:
-            with self._lock:
-                if self._pool is None:
-                    self._pool = ThreadPoolExecutor(self.batch_workers,
-                                                    thread_name_prefix="dk-s3")
-        return self._pool
+        return self._once("_pool", lambda: ThreadPoolExecutor(self.batch_workers,
+                                                              thread_name_prefix="dk-s3"))
 
     def _connect(self) -> None:
         self._call("HeadBucket", self.bucket, lambda: self.client.head_bucket(Bucket=self.bucket))
@@ -378,15 +369,12 @@ class S3Database(SyncDatabase):
     def _load(self, key: str) -> tuple[str, Record] | None:
         """The current (etag, record) of ``key`` through the cache (conditional GET)."""
         cached_etag = self.cache.etag_of(key)
-        if cached_etag is not None:
-            try:
-                got = self._get(key, if_none_match=cached_etag)
-            except _NotModified:
-                cached = self.cache.get(key, cached_etag)
-                if cached is not None:
-                    return cached_etag, cached
-                got = self._get(key)
-        else:
+        try:
+            got = self._get(key, if_none_match=cached_etag)
+        except _NotModified:
+            cached = self.cache.get(key, cached_etag)
+            if cached is not None and cached_etag is not None:
+                return cached_etag, cached
             got = self._get(key)
         return self._cached(key, got)
 
@@ -479,10 +467,8 @@ class S3Database(SyncDatabase):
         tags = metadata_to_tags(record.metadata, record_id)
         extra: dict[str, Any] = {"ContentType": "application/json"}
         if tags:
-            extra["Tagging"] = tagging_header(tags)
-        cond: dict[str, Any] = {}
-        if if_none_match:
-            cond["IfNoneMatch"] = "*"
+            extra["Tagging"] = urlencode(tags)
+        cond: dict[str, Any] = {"IfNoneMatch": "*"} if if_none_match else {}
         if if_match is not None:
             cond["IfMatch"] = if_match
         try:
@@ -532,11 +518,6 @@ class S3Database(SyncDatabase):
             except Exception:
                 log.debug("s3: abort of multipart upload failed for %s", key)
             raise
-
-    def _delete_key(self, key: str) -> None:
-        self._call("DeleteObject", key,
-                   lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
-        self.cache.invalidate(key)
 
     def _delete_keys(self, keys: Sequence[str]) -> dict[str, BaseException]:
         """Delete keys with DeleteObjects, 1,000 per call; the keys that failed."""
@@ -594,18 +575,11 @@ class S3Database(SyncDatabase):
         """The records of listed entries (cache first, parallel GETs for the rest), in
         order; those deleted since the listing are left out. A GET that still fails after
         retries fails the whole call: a search never returns a silently shorter result."""
-        results: list[Record | None] = [None] * len(entries)
-        missing: list[int] = []
-        for i, (_, key, etag) in enumerate(entries):
-            cached = self.cache.get(key, etag)
-            if cached is None:
-                missing.append(i)
-            else:
-                results[i] = cached
+        results = [self.cache.get(key, etag) for _, key, etag in entries]
+        missing = [i for i, cached in enumerate(results) if cached is None]
         if missing:
             def fetch(i: int) -> Record | None:
-                _, key, etag = entries[i]
-                return self._fetch_at(key, etag)
+                return self._fetch_at(entries[i][1], entries[i][2])
 
             fetched = (map(fetch, missing) if len(missing) == 1
                        else self._executor().map(fetch, missing))
@@ -633,9 +607,6 @@ class S3Database(SyncDatabase):
 
     def _get_version(self, record_id: str) -> str | None:
         return self._head(self.layout.key_of(record_id))
-
-    def _exists(self, record_id: str) -> bool:
-        return self._head(self.layout.key_of(record_id)) is not None
 
     def _write_if(self, record_id: str, record: Record, expected_version: str) -> None:
         """Write only if the stored ETag is ``expected_version`` (else ConcurrencyError)."""
@@ -671,11 +642,11 @@ class S3Database(SyncDatabase):
         current = self._head(key)
         if expected_version is not None:
             check_version(record_id, expected_version, current)
-        if current is None:
-            self.cache.invalidate(key)
-            return False
-        self._delete_key(key)
-        return True
+        if current is not None:
+            self._call("DeleteObject", key,
+                       lambda: self.client.delete_object(Bucket=self.bucket, Key=key))
+        self.cache.invalidate(key)
+        return current is not None
 
     def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
         if expected_version is not None:
@@ -698,11 +669,15 @@ class S3Database(SyncDatabase):
         pairs = (self._executor().map(guarded, range(len(items))) if len(items) > 1
                  else map(guarded, range(len(items))))
         for i, (ok, value) in enumerate(pairs):
-            if ok:
-                done[i] = value
-            else:
-                failed[i] = value
+            (done if ok else failed)[i] = value
         return done, failed
+
+    def _each(self, operation: str, fn: Callable[[Any], T], items: Sequence[Any]) -> list[T]:
+        """``fn`` of every item, in order; ``BatchOperationError`` when any fails."""
+        done, failed = self._parallel(fn, items)
+        if failed:
+            raise BatchOperationError(operation, done, failed)
+        return [done[i] for i in range(len(items))]
 
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
         self._conditions_native()  # probe once, before the workers start
@@ -710,16 +685,10 @@ class S3Database(SyncDatabase):
         return failed
 
     def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
-        done, failed = self._parallel(self._read, record_ids)
-        if failed:
-            raise BatchOperationError("read_batch", done, failed)
-        return [done[i] for i in range(len(record_ids))]
+        return self._each("read_batch", self._read, record_ids)
 
     def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
-        done, failed = self._parallel(lambda u: self._update(u[0], u[1], None), updates)
-        if failed:
-            raise BatchOperationError("update_batch", done, failed)
-        return [done[i] for i in range(len(updates))]
+        return self._each("update_batch", lambda u: self._update(u[0], u[1], None), updates)
 
     def _upsert_batch(self, records: list[Record]) -> None:
         done, failed = self._parallel(lambda r: self._upsert(r.id, r, None), records)

@@ -22,7 +22,6 @@ import base64
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
 
 from ...domain import codec
 from ...domain.errors import StorageError, ValidationError
@@ -92,11 +91,6 @@ def metadata_to_tags(metadata: Mapping[str, Any], record_id: str | None = None
     return tags
 
 
-def tagging_header(tags: list[tuple[str, str]]) -> str:
-    """The ``x-amz-tagging`` form of tags (URL-encoded query string)."""
-    return urlencode(tags)
-
-
 def tags_to_metadata(tag_set: list[dict[str, str]]) -> dict[str, Any]:
     """Metadata from a ``GetObjectTagging`` tag set; ``StorageError`` for a foreign tag."""
     out: dict[str, Any] = {}
@@ -110,5 +104,4 @@ def tags_to_metadata(tag_set: list[dict[str, str]]) -> dict[str, Any]:
 
 
 __all__ = ["MAX_TAGS", "MAX_TAG_KEY", "MAX_TAG_VALUE", "decode_key", "decode_value",
-           "encode_key", "encode_value", "metadata_to_tags", "tagging_header",
-           "tags_to_metadata"]
+           "encode_key", "encode_value", "metadata_to_tags", "tags_to_metadata"]
