@@ -47,6 +47,7 @@ from ..domain.records import Record
 from ..ports.database import SyncDatabase
 from ..ports.preparation import prepare_batch
 from . import dataio
+from .cells import plain_text
 from .sample_data import sample_csv, shipped_sample
 from .where import build_query
 
@@ -173,10 +174,11 @@ class CliState:
         finally:
             db.close()
 
-    def progress(self) -> Progress:
-        """A progress bar on stderr (drawn only on a terminal)."""
+    def progress(self, *columns: Any) -> Progress:
+        """A progress bar on stderr (drawn only on a terminal); ``columns`` go before the
+        elapsed time."""
         return Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), *columns,
             TimeElapsedColumn(), console=self.err_console, transient=True,
             disable=not self.err_console.is_terminal,
         )
@@ -336,20 +338,12 @@ def export(
 
 # -- query / count -----------------------------------------------------------------------
 def _cell(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        if value.tzinfo is None and value.hour == value.minute == value.second == 0 \
-                and not value.microsecond:
-            return value.date().isoformat()
-        return value.isoformat()
     if isinstance(value, list):
         return ",".join(_cell(v) for v in value)
     if isinstance(value, dict):
         return json.dumps(value, default=str)
-    return str(value)
+    text = plain_text(value)
+    return str(value) if text is None else text
 
 
 def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -437,9 +431,7 @@ def info(ctx: typer.Context) -> None:
     """Show the configured databases and the available backends (and their drivers)."""
     st = state(ctx)
     config = st.config()
-    dbs = Table(title=f"databases ({config.source})")
-    for col in ("name", "backend", "adapter", "options"):
-        dbs.add_column(col)
+    dbs = Table("name", "backend", "adapter", "options", title=f"databases ({config.source})")
     for entry in config.entries.values():
         marker = " (default)" if entry.name == config.default else ""
         options = ", ".join(f"{k}={v}" for k, v in redact(entry.options).items())
@@ -447,9 +439,7 @@ def info(ctx: typer.Context) -> None:
                     f"{entry.adapter.__module__}.{entry.adapter.__qualname__}"
                     + (" (async)" if entry.is_async else ""), options)
     st.console.print(dbs)
-    backends = Table(title="backends")
-    for col in ("name", "status", "source", "install"):
-        backends.add_column(col)
+    backends = Table("name", "status", "source", "install", title="backends")
     for spec in backend_specs().values():
         status, hint = "ready", ""
         if not spec.driver_installed:

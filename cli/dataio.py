@@ -55,9 +55,7 @@ _PARQUET_LAYOUT_KEY = b"dataknobs_data"
 def detect_format(path: str | Path, given: str | None = None) -> str:
     """The format named by ``given`` or by the file's extension; unknown raises naming it."""
     if given:
-        fmt = given.lower()
-        if fmt == "ndjson":
-            fmt = "jsonl"
+        fmt = "jsonl" if given.lower() == "ndjson" else given.lower()
         if fmt not in FORMATS:
             raise ConfigurationError(f"unknown format {given!r} (valid: {', '.join(FORMATS)})")
         return fmt
@@ -248,11 +246,7 @@ def read_records(path: str | Path, fmt: str | None = None, *,
     kind = detect_format(p, fmt)
     if kind == "csv":
         return iter(_read_csv(p, infer))
-    if kind == "json":
-        return _read_json(p)
-    if kind == "jsonl":
-        return _read_jsonl(p)
-    return _read_parquet(p)
+    return {"json": _read_json, "jsonl": _read_jsonl, "parquet": _read_parquet}[kind](p)
 
 
 # -- writing -----------------------------------------------------------------------------
@@ -329,15 +323,13 @@ def write_records(path: str | Path, records: Iterable[Record], fmt: str | None =
             "--no-id: a Parquet export is the file store's layout, which keeps every "
             "record's id in its $id column; export to CSV, JSON or JSON Lines for a file "
             "without ids")
-    count = 0
-    if kind == "jsonl":
+    if kind in ("json", "jsonl"):
         lines = [_json_line(rec, with_id) for rec in records]
         count = len(lines)
-        payload = b"".join(line + b"\n" for line in lines)
-    elif kind == "json":
-        lines = [_json_line(rec, with_id) for rec in records]
-        count = len(lines)
-        payload = (b"[\n" + b",\n".join(lines) + b"\n]\n") if lines else b"[]\n"
+        if kind == "jsonl":
+            payload = b"".join(line + b"\n" for line in lines)
+        else:
+            payload = (b"[\n" + b",\n".join(lines) + b"\n]\n") if lines else b"[]\n"
     elif kind == "csv":
         payload, count = _csv_payload(records, with_id)
     else:

@@ -10,19 +10,13 @@ against the target's schema, and writes nothing.
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import TextColumn, TimeRemainingColumn
 
 from ..domain import codec
 from ..domain.errors import ConfigurationError
@@ -94,11 +88,8 @@ def migrate(
     transforms: list[Transform] = [parse_transform(spec) for spec in transform or []]
     store = FileCheckpointStore(checkpoint_dir or DEFAULT_CHECKPOINTS)
     mid = migration_id or f"{source}-to-{target}"
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]}"), TextColumn("ETA"), TimeRemainingColumn(),
-        TimeElapsedColumn(), console=st.err_console, transient=True,
-        disable=not st.err_console.is_terminal)
+    progress = st.progress(TextColumn("{task.fields[rate]}"), TextColumn("ETA"),
+                           TimeRemainingColumn())
     task = progress.add_task(f"{source} -> {target}", total=None, rate="")
 
     def on_progress(p: MigrationProgress) -> None:
@@ -120,25 +111,25 @@ def migrate(
     if as_json:
         st.console.print_json(json.dumps(result.as_dict(), default=str))
     else:
-        st.console.print(result.summary(), highlight=False)
+        say = functools.partial(st.console.print, highlight=False)
+        say(result.summary())
         for failure in result.failures[:10]:
-            st.console.print(f"  failed: record {failure.record_id!r} (source position "
-                             f"{failure.index}): {failure.error}", highlight=False)
+            say(f"  failed: record {failure.record_id!r} (source position {failure.index}): "
+                f"{failure.error}")
         if result.failed > 10:
-            st.console.print(f"  ... and {result.failed - 10} more failures", highlight=False)
+            say(f"  ... and {result.failed - 10} more failures")
         if result.verification is not None:
             report = result.verification
-            st.console.print(report.summary(), highlight=False)
+            say(report.summary())
             for rid in report.missing_ids[:10]:
-                st.console.print(f"  missing: {rid!r}", highlight=False)
+                say(f"  missing: {rid!r}")
             for mismatch in report.mismatches[:10]:
-                st.console.print(f"  different: {mismatch.record_id!r} in "
-                                 f"{', '.join(mismatch.fields)}", highlight=False)
+                say(f"  different: {mismatch.record_id!r} in {', '.join(mismatch.fields)}")
             for rid in report.extra_ids[:10]:
-                st.console.print(f"  unexpected in target: {rid!r}", highlight=False)
+                say(f"  unexpected in target: {rid!r}")
         if result.stopped_early and not dry_run:
-            st.console.print("stopped at the first failed batch; fix the cause and run again "
-                             "with --resume (or use --on-error skip)", highlight=False)
+            say("stopped at the first failed batch; fix the cause and run again with --resume "
+                "(or use --on-error skip)")
     if not result.ok:
         raise typer.Exit(1)
 
