@@ -154,9 +154,6 @@ class PostgresCore:
     def _drive(self, flow: Flow) -> Any:
         return self._run_flow(self, flow)
 
-    def _drive_stream(self, flow: Flow) -> Any:
-        return self._run_stream(self, flow)
-
     def _new_connection(self) -> Any:  # pragma: no cover
         raise NotImplementedError
 
@@ -416,39 +413,37 @@ class PostgresCore:
         row = yield from self._fetch_one(cur, self.statements.version, (record_id,))
         raise Statements.concurrency_error(record_id, expected, row[0] if row else None)
 
+    def _change_one(self, action: str, sql: str, versioned_sql: str, params: tuple[Any, ...],
+                    record_id: str, expected_version: str | None) -> Flow:
+        """An update or delete of one row: whether it found the row (without a version),
+        or True after the conditional write (``ConcurrencyError`` when it did not apply)."""
+        def work(cur: Any) -> Flow:
+            if expected_version is None:
+                yield _execute(cur, sql, params)
+                return bool(cur.rowcount == 1)
+            yield from self._conditional(cur, versioned_sql, params, record_id,
+                                         expected_version)
+            return True
+
+        return (yield from self._run(action, work))
+
     @driven
     def _update(self, record_id: str, record: Record, expected_version: str | None) -> Flow:
         if not storable_id(record_id):  # no such record
             return Statements.missing_write(record_id, expected_version)
         _, data, metadata = row_values(record)
         st = self.statements
-
-        def work(cur: Any) -> Flow:
-            if expected_version is None:
-                yield _execute(cur, st.update_one, (data, metadata, record_id))
-                return bool(cur.rowcount == 1)
-            yield from self._conditional(cur, st.update_one_versioned,
-                                         (data, metadata, record_id), record_id,
-                                         expected_version)
-            return True
-
-        return (yield from self._run("update", work))
+        return (yield from self._change_one("update", st.update_one, st.update_one_versioned,
+                                            (data, metadata, record_id), record_id,
+                                            expected_version))
 
     @driven
     def _delete(self, record_id: str, expected_version: str | None) -> Flow:
         if not storable_id(record_id):
             return Statements.missing_write(record_id, expected_version)
         st = self.statements
-
-        def work(cur: Any) -> Flow:
-            if expected_version is None:
-                yield _execute(cur, st.delete_one, (record_id,))
-                return bool(cur.rowcount == 1)
-            yield from self._conditional(cur, st.delete_one_versioned, (record_id,),
-                                         record_id, expected_version)
-            return True
-
-        return (yield from self._run("delete", work))
+        return (yield from self._change_one("delete", st.delete_one, st.delete_one_versioned,
+                                            (record_id,), record_id, expected_version))
 
     @driven
     def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> Flow:
@@ -598,7 +593,7 @@ class PostgresCore:
     def _stream_read(self, query: Query, config: StreamConfig) -> Any:
         """A server-side cursor (``DECLARE ... CURSOR``) fetched ``batch_size`` rows at a
         time: memory stays flat however many records match."""
-        return self._drive_stream(self._stream_flow(query, config))
+        return self._run_stream(self, self._stream_flow(query, config))
 
     def _stream_flow(self, query: Query, config: StreamConfig) -> Flow:
         yield from self._ensure_ready()

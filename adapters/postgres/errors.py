@@ -8,12 +8,7 @@ failures (its text could carry connection details).
 
 from __future__ import annotations
 
-from ...domain.errors import (
-    DataknobsError,
-    OperationalError,
-    QueryError,
-    StorageError,
-)
+from ...domain.errors import DataknobsError, OperationalError, QueryError, StorageError
 from .settings import ConnectionSettings
 
 UNIQUE_VIOLATION = "23505"

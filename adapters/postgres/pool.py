@@ -48,10 +48,6 @@ class _PoolBase:
         """Connections open now (idle and in use)."""
         return self._size
 
-    @property
-    def idle(self) -> int:
-        return len(self._idle)
-
     def _take(self, dead: list[Any]) -> Any:
         """A live idle connection, else None after reserving room for a new one (the
         caller opens it), else ``_WAIT``; dead idle connections are moved to ``dead``."""

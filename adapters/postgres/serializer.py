@@ -137,8 +137,7 @@ def dumps_object(value: dict[str, Any], record_id: str | None = None,
     if '"$' not in text and "e+" not in text and not (
             "-0.0" in text and _NEGATIVE_ZERO.search(text)):
         return text
-    encoder = _Encoder()
-    return encoder.finish(_dumps(encoder.value(value)))
+    return dumps_operand(value)
 
 
 def dumps_operand(value: Any) -> str:
@@ -173,9 +172,7 @@ def loads_object(text: str | None) -> dict[str, Any]:
     """The inverse of ``dumps_object``."""
     if text is None:
         return {}
-    value = _load(text)
-    if '"$' in text:
-        value = _decode(value)
+    value = loads_value(text)
     if type(value) is not dict:
         raise SerializationError(f"stored value is not an object: {text[:80]!r}")
     return value

@@ -41,23 +41,18 @@ def _parse_keyword_dsn(dsn: str) -> dict[str, str]:
         i = eq + 1
         while i < n and dsn[i].isspace():
             i += 1
+        quoted = i < n and dsn[i] == "'"
+        i += quoted
         value: list[str] = []
-        if i < n and dsn[i] == "'":
-            i += 1
-            while i < n and dsn[i] != "'":
-                if dsn[i] == "\\" and i + 1 < n:
-                    i += 1
-                value.append(dsn[i])
+        while i < n and (dsn[i] != "'" if quoted else not dsn[i].isspace()):
+            if dsn[i] == "\\" and i + 1 < n:
                 i += 1
+            value.append(dsn[i])
+            i += 1
+        if quoted:
             if i >= n:
                 raise ConfigurationError("postgres dsn: unterminated quoted value")
             i += 1
-        else:
-            while i < n and not dsn[i].isspace():
-                if dsn[i] == "\\" and i + 1 < n:
-                    i += 1
-                value.append(dsn[i])
-                i += 1
         out[key] = "".join(value)
     return out
 
@@ -79,8 +74,7 @@ def _parse_uri(dsn: str) -> dict[str, str]:
         out["password"] = unquote(parts.password)
     if parts.path and parts.path != "/":
         out["dbname"] = unquote(parts.path.lstrip("/"))
-    for key, value in parse_qsl(parts.query):
-        out[key] = value
+    out.update(parse_qsl(parts.query))
     return out
 
 

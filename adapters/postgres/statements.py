@@ -211,11 +211,7 @@ def create_rows(records: Sequence[Record]) -> tuple[list[tuple[str, str, str]],
 def last_rows(records: Iterable[Record]) -> list[tuple[str, str, str]]:
     """Encoded rows with one row per id, the last one given (a batch that names an id twice
     ends with its last record, as one-by-one writes would)."""
-    last: dict[str, tuple[str, str, str]] = {}
-    for rec in records:
-        row = row_values(rec)
-        last[row[0]] = row
-    return list(last.values())
+    return list({row[0]: row for row in map(row_values, records)}.values())
 
 
 def taken_failures(ids: Sequence[str], taken: set[str]) -> dict[int, BaseException]:
