@@ -35,9 +35,8 @@ from ..domain.errors import (
 from ..domain.query import Filter, Operator, Query, SortOrder
 from ..domain.records import Record
 from ..domain.values import MAX_DEPTH
-from ..ports.async_database import AsyncDatabase
 from ..ports.streaming import StreamConfig
-from .runner import AdapterUnderTest, AsyncAsSync, EventLoopThread
+from .runner import AdapterUnderTest, AsyncAsSync, sync_shaped
 from .spec_cases import SpecExample, examples_of, run_example, spec_rule_ids
 
 # The shared dataset: every query test states its expected ids by hand, from the spec.
@@ -95,19 +94,8 @@ class _Base(AdapterUnderTest):
 
     @pytest.fixture
     def db(self, database: Any) -> Iterator[Any]:
-        if isinstance(database, AsyncDatabase):
-            runner = EventLoopThread()
-            proxy = AsyncAsSync(database, runner)
-            try:
-                yield proxy
-            finally:
-                runner.run(database.close())
-                runner.stop()
-        else:
-            try:
-                yield database
-            finally:
-                database.close()
+        with sync_shaped(database) as db:
+            yield db
 
     @pytest.fixture
     def people(self, db: Any) -> Any:

@@ -99,10 +99,6 @@ INT_POOL = (0, 1, 2, 3, -1, 10, 30, 2**53 + 1, -(2**53) - 1, 10**15, INT64_MAX, 
 FLOAT_POOL = (0.0, 0.5, 1.0, 2.5, 3.0, -1.5, 30.0, 1e300, -1e-300, 9.223372036854776e18)
 
 
-def _fixed_offset(minutes: int) -> timezone:
-    return UTC if minutes == 0 else timezone(timedelta(minutes=minutes))
-
-
 # --- value strategies --------------------------------------------------------------------
 @functools.cache
 def _ints() -> st.SearchStrategy[int]:
@@ -138,7 +134,8 @@ def _datetime_values(draw: st.DrawFn) -> datetime:
     ))
     if draw(st.booleans()):
         return instant.replace(tzinfo=None)  # naive: the same instant, read as UTC
-    return instant.astimezone(_fixed_offset(draw(st.sampled_from(OFFSETS_MINUTES))))
+    minutes = draw(st.sampled_from(OFFSETS_MINUTES))
+    return instant.astimezone(timezone(timedelta(minutes=minutes)) if minutes else UTC)
 
 
 @functools.cache
@@ -327,23 +324,24 @@ class _QueryContext:
 
     def value_for(self, path: str) -> st.SearchStrategy[Any]:
         """A non-null operand: usually one stored at ``path``, sometimes anything."""
-        found = self.values.get(path) or []
-        anything = st.one_of(self.shapes.any_scalar(), self.shapes.loose_list(),
-                             self.shapes.loose_object(1))
-        if not found:
-            return anything
-        return st.one_of(st.sampled_from(found), st.sampled_from(found), anything)
+        return _mostly(self.values.get(path) or [], st.one_of(
+            self.shapes.any_scalar(), self.shapes.loose_list(), self.shapes.loose_object(1)))
 
     def orderable_for(self, path: str) -> st.SearchStrategy[Any]:
         found = [v for v in self.values.get(path) or []
                  if isinstance(v, int | float | str | datetime) and not isinstance(v, bool)]
-        fresh = st.one_of(_ints(), _floats(), _strings(self.shapes.excluded), _datetimes())
-        if not found:
-            return fresh
-        return st.one_of(st.sampled_from(found), st.sampled_from(found), fresh)
+        return _mostly(found, st.one_of(_ints(), _floats(), _strings(self.shapes.excluded),
+                                        _datetimes()))
 
     def strings_at(self, path: str) -> list[str]:
         return [v for v in self.values.get(path) or [] if isinstance(v, str)]
+
+
+def _mostly(found: list[Any], fresh: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Two times in three one of ``found`` (when there are any), else ``fresh``."""
+    if not found:
+        return fresh
+    return st.one_of(st.sampled_from(found), st.sampled_from(found), fresh)
 
 
 def _kind(value: Any) -> str:
@@ -550,8 +548,7 @@ class DifferentialStats:
 
     def line(self, name: str) -> str:
         return (f"differential {name}: {self.queries} random queries (search, count, some "
-                f"stream_read) over "
-                f"{self.record_sets} record sets, 0 divergences")
+                f"stream_read) over {self.record_sets} record sets, 0 divergences")
 
 
 #: Stats of every differential test run in this process, by test name.
@@ -587,8 +584,7 @@ def check_scenario(db: Any, scenario: Scenario,
     batches = scenario.stream_batches or [None] * len(scenario.queries)
     for query, batch in zip(scenario.queries, batches, strict=True):
         expected = reference.search(query.copy())
-        got = db.search(query.copy())
-        problem = first_difference(expected, got)
+        problem = first_difference(expected, db.search(query.copy()))
         if problem is None:
             n_expected, n_got = reference.count(query.copy()), db.count(query.copy())
             if n_expected != n_got:
@@ -653,18 +649,6 @@ class DifferentialSuite(_Base):
         run_reported(request, "differential", SEED_ENV, RUN_STATS, stats, run)
 
 
-__all__ = [
-    "EXAMPLES_ENV",
-    "RUN_STATS",
-    "SEED_ENV",
-    "DifferentialStats",
-    "DifferentialSuite",
-    "Scenario",
-    "check_scenario",
-    "first_difference",
-    "queries",
-    "record_sets",
-    "records_literal",
-    "same_value",
-    "scenarios",
-]
+__all__ = ["EXAMPLES_ENV", "RUN_STATS", "SEED_ENV", "DifferentialStats", "DifferentialSuite",
+           "Scenario", "check_scenario", "first_difference", "queries", "record_sets",
+           "records_literal", "same_value", "scenarios"]

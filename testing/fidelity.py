@@ -48,14 +48,13 @@ from ..domain.errors import BatchOperationError, DataknobsError
 from ..domain.query import Operator, Query
 from ..domain.records import Record
 from ..domain.values import INT64_MAX, INT64_MIN
-from ..ports.async_database import AsyncDatabase
 from .runner import (
     AdapterUnderTest,
-    AsyncAsSync,
     EventLoopThread,
     exactly,
     run_reported,
     suite_settings,
+    sync_shaped,
 )
 
 SEED_ENV = "DATAKNOBS_FIDELITY_SEED"
@@ -104,7 +103,7 @@ def _datetimes(draw: st.DrawFn) -> datetime:
     return moment.replace(tzinfo=timezone(timedelta(minutes=minutes)))
 
 
-def _scalars(max_string: int) -> st.SearchStrategy[Any]:
+def _scalars() -> st.SearchStrategy[Any]:
     return st.one_of(
         st.none(), st.booleans(),
         st.sampled_from(INT_EDGES), st.integers(INT64_MIN - 10, INT64_MAX + 10),
@@ -183,33 +182,18 @@ def names_what(err: BaseException) -> bool:
     return any(word in text for word in ("data", "metadata", "record", "id", "key", "field"))
 
 
+@dataclass(repr=False)
 class _Example:
     """Records to write: ``records[:batch_from]`` one by one, the rest in one batch."""
 
-    def __init__(self, records: list[Record], batch_from: int) -> None:
-        self.records = records
-        self.batch_from = batch_from
+    records: list[Record]
+    batch_from: int
 
     def __repr__(self) -> str:
         rows = ",\n    ".join(
             f"Record({_brief(r.data)}, metadata={_brief(r.metadata)}, id={r.id!r})"
             for r in self.records)
         return f"records = [\n    {rows},\n]  # create() for the first {self.batch_from}"
-
-
-class _Handle:
-    """A sync-shaped handle on a database the factory opens, closed exactly once."""
-
-    def __init__(self, opened: Any, runner: EventLoopThread) -> None:
-        self.raw = opened
-        self.runner = runner
-        self.db = AsyncAsSync(opened, runner) if isinstance(opened, AsyncDatabase) else opened
-
-    def close(self) -> None:
-        if isinstance(self.raw, AsyncDatabase):
-            self.runner.run(self.raw.close())
-        else:
-            self.raw.close()
 
 
 class FidelitySuite(AdapterUnderTest):
@@ -239,7 +223,7 @@ class FidelitySuite(AdapterUnderTest):
 
     def values(self) -> st.SearchStrategy[Any]:
         """Field values: scalars, shallow containers and deep nests."""
-        scalars = _scalars(self.max_string)
+        scalars = _scalars()
         keys = _keys(self.envelope_names)
         shallow = st.recursive(
             scalars,
@@ -247,10 +231,8 @@ class FidelitySuite(AdapterUnderTest):
                                     st.dictionaries(keys, inner, max_size=4)),
             max_leaves=8,
         )
-        deep = st.builds(_nested, scalars,
-                         st.sampled_from([self.max_depth - 1, self.max_depth,
-                                          self.max_depth + 1]),
-                         st.booleans(), keys)
+        depths = st.sampled_from([self.max_depth + step for step in (-1, 0, 1)])
+        deep = st.builds(_nested, scalars, depths, st.booleans(), keys)
         return st.one_of(scalars, shallow, shallow, deep)
 
     @st.composite
@@ -311,13 +293,12 @@ def check_example(open_database: Callable[[], Any], runner: EventLoopThread,
         assert names_what(err), f"the error does not say what it refuses: {err!r}"
         refused[record.id or ""] = err
 
-    handle = _Handle(open_database(), runner)
-    try:
-        handle.db.clear()
+    with sync_shaped(open_database(), runner) as db:
+        db.clear()
         head, tail = example.records[:example.batch_from], example.records[example.batch_from:]
         for record in head:
             try:
-                rid = handle.db.create(_copy(record))
+                rid = db.create(_copy(record))
             except Exception as err:
                 refuse(record, err)
             else:
@@ -325,7 +306,7 @@ def check_example(open_database: Callable[[], Any], runner: EventLoopThread,
                 kept[rid] = record
         if tail:
             try:
-                ids = handle.db.create_batch([_copy(r) for r in tail])
+                ids = db.create_batch([_copy(r) for r in tail])
             except BatchOperationError as err:
                 for i, failure in err.failed.items():
                     refuse(tail[i], failure)
@@ -342,40 +323,30 @@ def check_example(open_database: Callable[[], Any], runner: EventLoopThread,
                 assert ids == [r.id for r in tail], f"create_batch returned {ids!r}"
                 kept.update((r.id or "", r) for r in tail)
         for rid, record in kept.items():  # before the close, too
-            problem = difference(record, handle.db.read(rid))
+            problem = difference(record, db.read(rid))
             assert problem is None, f"before closing, record {rid!r}: {problem}\n{example!r}"
-    finally:
-        handle.close()
     stats.written += len(example.records)
     stats.refused += len(refused)
     stats.rolled_back += len(absent)
 
-    handle = _Handle(open_database(), runner)
     stats.reopens += 1
-    try:
-        db = handle.db
+    with sync_shaped(open_database(), runner) as db:
         for rid, record in kept.items():
             problem = difference(record, db.read(rid))
             assert problem is None, f"after reopening, record {rid!r}: {problem}\n{example!r}"
-        for rid in refused:
-            if rid in kept:
-                continue  # a duplicate id in the batch: the first one was stored
+        # a refused id that is kept was a duplicate in its batch: the first one was stored
+        never_stored = {rid: f"was refused ({err}) yet stored"
+                        for rid, err in refused.items() if rid not in kept}
+        never_stored.update(dict.fromkeys(absent, "of a refused batch was stored"))
+        for rid, what in never_stored.items():
             try:
                 got = db.read(rid)
             except DataknobsError:
                 continue  # an id that cannot be read was never stored
-            assert got is None, f"record {rid!r} was refused ({refused[rid]}) yet stored"
-        for rid in absent:
-            try:
-                got = db.read(rid)
-            except DataknobsError:
-                continue  # an id that cannot be read was never stored
-            assert got is None, f"record {rid!r} of a refused batch was stored"
+            assert got is None, f"record {rid!r} {what}"
         assert db.count() == len(kept), f"count() is {db.count()}, kept {len(kept)}"
         assert sorted(r.id or "" for r in db.search(Query())) == sorted(kept)
         _query_hostile_operands(db, example)
-    finally:
-        handle.close()
     stats.kept += len(kept)
     stats.examples += 1
 
@@ -394,15 +365,5 @@ def _query_hostile_operands(db: Any, example: _Example) -> None:
                 ) from err
 
 
-__all__ = [
-    "EXAMPLES_ENV",
-    "HOSTILE_STRINGS",
-    "RUN_STATS",
-    "SEED_ENV",
-    "FidelityStats",
-    "FidelitySuite",
-    "check_example",
-    "difference",
-    "exactly",
-    "names_what",
-]
+__all__ = ["EXAMPLES_ENV", "HOSTILE_STRINGS", "RUN_STATS", "SEED_ENV", "FidelityStats",
+           "FidelitySuite", "check_example", "difference", "exactly", "names_what"]

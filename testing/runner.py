@@ -7,6 +7,7 @@ coroutines (and its native driver's connections, bound to that loop) do the work
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import math
 import os
@@ -65,6 +66,26 @@ class AsyncAsSync:
             return result
 
         return call
+
+
+@contextlib.contextmanager
+def sync_shaped(database: Any, runner: EventLoopThread | None = None) -> Iterator[Any]:
+    """``database`` as the sync-shaped suites call it (an ``AsyncDatabase`` through
+    ``AsyncAsSync`` on ``runner``, or on a loop of its own, stopped afterwards); closed
+    when the block ends."""
+    if not isinstance(database, AsyncDatabase):
+        try:
+            yield database
+        finally:
+            database.close()
+        return
+    loop = runner or EventLoopThread()
+    try:
+        yield AsyncAsSync(database, loop)
+    finally:
+        loop.run(database.close())
+        if runner is None:
+            loop.stop()
 
 
 class AdapterUnderTest:

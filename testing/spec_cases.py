@@ -74,16 +74,14 @@ def parse_spec(markdown: str) -> list[dict[str, Any]]:
         elif line.startswith("## ") or line.startswith("### "):
             rule = None
         elif line.strip() == "```" + SPEC_FENCE:
-            start = i + 1
-            end = start
-            while end < len(lines) and lines[end].strip() != "```":
-                end += 1
+            end = next((j for j in range(i + 1, len(lines)) if lines[j].strip() == "```"),
+                       len(lines))
             if end >= len(lines):
                 raise SpecFormatError(f"line {i + 1}: unterminated ```{SPEC_FENCE} block")
             if rule is None:
                 raise SpecFormatError(f"line {i + 1}: example outside a numbered rule")
             try:
-                example = json.loads("\n".join(lines[start:end]))
+                example = json.loads("\n".join(lines[i + 1:end]))
             except json.JSONDecodeError as err:
                 raise SpecFormatError(f"line {i + 1} ({rule}): bad JSON: {err}") from err
             _check_raw_example(example, f"line {i + 1} ({rule})")
@@ -158,24 +156,19 @@ class SpecExample:
     def operators(self) -> set[Operator]:
         """Every operator the query uses."""
         found: set[Operator] = set()
-
-        def walk(condition: Condition) -> None:
+        pending: list[Condition] = list(self.build_query().filters)
+        while pending:
+            condition = pending.pop()
             if isinstance(condition, Filter):
                 found.add(condition.operator)
             else:
-                for child in condition.conditions:
-                    walk(child)
-
-        for condition in self.build_query().filters:
-            walk(condition)
+                pending.extend(condition.conditions)
         return found
 
     @property
     def expected_count(self) -> int:
         """What ``count(query)`` must return."""
-        if self.count is not None:
-            return self.count
-        return len(self.expect or [])
+        return self.count if self.count is not None else len(self.expect or [])
 
     def mixed_kind_paths(self) -> list[str]:
         """Paths holding non-null values of different kinds (docs: "Kinds of value") in

@@ -109,10 +109,7 @@ def external_server() -> ElasticsearchTestServer | None:
 
 def start_server() -> ElasticsearchTestServer:
     """The external server when configured, else a fresh osmem-server."""
-    server = external_server()
-    if server is not None:
-        return server
-    return start_osmem()
+    return external_server() or start_osmem()
 
 
 __all__ = ["COMPATIBILITY_ENV", "URL_ENV", "ElasticsearchTestServer", "external_server",

