@@ -12,7 +12,6 @@ from typing import Any
 from ...ports import flows
 from ...ports.async_database import AsyncDatabase
 from ...ports.capabilities import Capabilities
-from .connection import import_client
 from .database import ElasticsearchOptions
 from .operations import Bulk, Call
 
@@ -22,17 +21,7 @@ class AsyncElasticsearchDatabase(ElasticsearchOptions, AsyncDatabase):
 
     capabilities = Capabilities(persistent=True, conditional_writes=True, query_pushdown=True,
                                 mixed_type_fields=True, native_async=True)
-    _es: Any = None
-
-    @property
-    def client(self) -> Any:
-        """The ``elasticsearch.AsyncElasticsearch`` client (created on first use)."""
-        if self._given_client is not None:
-            return self._given_client
-        if self._es is None:
-            es = import_client()
-            self._es = es.AsyncElasticsearch(**self.settings.client_kwargs(asynchronous=True))
-        return self._es
+    _client_class = "AsyncElasticsearch"
 
     # -- the driver ---------------------------------------------------------------------------
     async def _perform(self, step: Call | Bulk) -> Any:

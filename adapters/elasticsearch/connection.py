@@ -117,10 +117,8 @@ def index_body(settings: Mapping[str, Any] | None = None, *,
             mapping["fields"] = {"text": {"type": "text"}}
         templates.append({f"dataknobs_{sub}": {"path_match": f"{SHADOW_FIELD}.*.{sub}",
                                                "mapping": mapping}})
-    base_settings: dict[str, Any] = {"index.mapping.total_fields.limit": 20000}
-    base_settings.update(settings or {})
     return {
-        "settings": base_settings,
+        "settings": {"index.mapping.total_fields.limit": 20000, **(settings or {})},
         "mappings": {
             "dynamic": "strict",
             "_source": {"excludes": [SHADOW_FIELD]},

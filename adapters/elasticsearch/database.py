@@ -105,11 +105,22 @@ class ElasticsearchOptions:
         self._given_client = client
         self._client_lock = threading.Lock()
 
-    def _failure(self, err: BaseException, action: str) -> Exception:
-        return translate_error(err, self.settings.where, action)
+    _client_class: str  # "Elasticsearch" or "AsyncElasticsearch"
+    _es: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The ``elasticsearch`` client of the adapter (sync or async; made on first use)."""
+        if self._given_client is not None:
+            return self._given_client
+        with self._client_lock:
+            if self._es is None:
+                make = getattr(import_client(), self._client_class)
+                self._es = make(**self.settings.client_kwargs(
+                    asynchronous=self._client_class.startswith("Async")))
+            return self._es
 
     # -- running the flows of ``operations`` (both adapters) --------------------------------
-    client: Any  # each adapter's own (sync or async) client
     _run_flow: Callable[[Any, flows.Flow], Any]  # run_flow or arun_flow
     _run_stream: Callable[[Any, flows.Flow], Any]  # stream_flow or astream_flow
 
@@ -131,7 +142,7 @@ class ElasticsearchOptions:
                 raise
             except Exception as exc:
                 if exc is error and last is not None:
-                    raise self._failure(exc, last.action) from None
+                    raise translate_error(exc, self.settings.where, last.action) from None
                 raise
             value, error = None, None
             if isinstance(step, Emit):
@@ -228,19 +239,7 @@ class ElasticsearchDatabase(ElasticsearchOptions, SyncDatabase):
 
     capabilities = Capabilities(persistent=True, conditional_writes=True, query_pushdown=True,
                                 mixed_type_fields=True)
-
-    _es: Any = None
-
-    @property
-    def client(self) -> Any:
-        """The ``elasticsearch.Elasticsearch`` client (created on first use)."""
-        if self._given_client is not None:
-            return self._given_client
-        with self._client_lock:
-            if self._es is None:
-                es = import_client()
-                self._es = es.Elasticsearch(**self.settings.client_kwargs(asynchronous=False))
-            return self._es
+    _client_class = "Elasticsearch"
 
     # -- the driver ---------------------------------------------------------------------------
     def _perform(self, step: Call | Bulk) -> Any:

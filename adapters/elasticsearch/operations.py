@@ -76,9 +76,9 @@ Step = Call | Bulk | Emit
 Flow = Generator[Step, Any, Any]
 
 
-def _item_status(item: Mapping[str, Any]) -> Any:
-    body: dict[str, Any] = next(iter(item.values()), {}) if item else {}
-    return body.get("status")
+def _item_body(item: Mapping[str, Any]) -> dict[str, Any]:
+    """The result of one bulk item (``{"index": {...}}`` -> ``{...}``)."""
+    return next(iter(item.values()), {}) if item else {}
 
 
 @dataclass
@@ -124,9 +124,8 @@ class Operations:
         else:
             mapping = yield Call("indices.get_mapping", {"index": self.index},
                                  "reading the mapping")
-            body = dict(mapping)
             props: Mapping[str, Any] = {}
-            for value in body.values():
+            for value in dict(mapping).values():
                 props = value.get("mappings", {}).get("properties", {})
             if not {ID_FIELD, RECORD_FIELD, SHADOW_FIELD} <= set(props):
                 raise ConfigurationError(
@@ -200,18 +199,23 @@ class Operations:
             return int(seq), int(term)
         return None
 
-    def _conditional_index(self, record_id: str, document: dict[str, Any], expected: str
-                           ) -> Flow:
-        """Index the document if its stored version is ``expected``; ConcurrencyError if
-        not."""
+    def _condition(self, record_id: str, expected: str) -> Flow:
+        """The ``if_seq_no``/``if_primary_term`` of a version; ConcurrencyError when it
+        cannot be a version."""
         parsed = self.parse_version(expected)
         if parsed is None:
             actual = yield from self.get_version(record_id)
             raise ConcurrencyError(record_id, expected, actual)
+        return {"if_seq_no": parsed[0], "if_primary_term": parsed[1]}
+
+    def _conditional_index(self, record_id: str, document: dict[str, Any], expected: str
+                           ) -> Flow:
+        """Index the document if its stored version is ``expected``; ConcurrencyError if
+        not."""
+        condition = yield from self._condition(record_id, expected)
         try:
             yield Call("index", {"index": self.index, "id": record_id, "document": document,
-                                 "if_seq_no": parsed[0], "if_primary_term": parsed[1],
-                                 **self._refresh_kwargs()},
+                                 **condition, **self._refresh_kwargs()},
                        f"updating record {record_id!r}")
         except Exception as err:
             if status_of(err) in (404, 409):
@@ -219,11 +223,18 @@ class Operations:
                 raise ConcurrencyError(record_id, expected, actual) from None
             raise
 
+    def _never_stored(self, record_id: str, expected: str | None) -> bool:
+        """Whether no record can have this id (then an update or delete finds nothing, and
+        a conditional one raises ``ConcurrencyError``)."""
+        if self.holdable(record_id):
+            return False
+        if expected is not None:
+            raise ConcurrencyError(record_id, expected, None)
+        return True
+
     def update(self, record_id: str, record: Record, expected: str | None) -> Flow:
         yield from self.ensure_index()
-        if not self.holdable(record_id):  # never stored, so not updated
-            if expected is not None:
-                raise ConcurrencyError(record_id, expected, None)
+        if self._never_stored(record_id, expected):
             return False
         document = to_document(record_id, record)
         if expected is not None:
@@ -245,18 +256,12 @@ class Operations:
 
     def delete(self, record_id: str, expected: str | None) -> Flow:
         yield from self.ensure_index()
-        if not self.holdable(record_id):
-            if expected is not None:
-                raise ConcurrencyError(record_id, expected, None)
+        if self._never_stored(record_id, expected):
             return False
         kwargs: dict[str, Any] = {"index": self.index, "id": record_id,
                                   **self._refresh_kwargs()}
         if expected is not None:
-            parsed = self.parse_version(expected)
-            if parsed is None:
-                actual = yield from self.get_version(record_id)
-                raise ConcurrencyError(record_id, expected, actual)
-            kwargs.update(if_seq_no=parsed[0], if_primary_term=parsed[1])
+            kwargs.update((yield from self._condition(record_id, expected)))
         try:
             yield Call("delete", kwargs, f"deleting record {record_id!r}")
         except Exception as err:
@@ -281,16 +286,14 @@ class Operations:
 
     # -- batches ----------------------------------------------------------------------------
     def _bulk_options(self) -> dict[str, Any]:
-        options: dict[str, Any] = {"chunk_size": self.chunk_size,
-                                   "max_chunk_bytes": self.max_chunk_bytes}
-        if self.refresh == "wait_for":
-            options["refresh"] = "wait_for"
-        return options
+        refresh = {"refresh": "wait_for"} if self.refresh == "wait_for" else {}
+        return {"chunk_size": self.chunk_size, "max_chunk_bytes": self.max_chunk_bytes,
+                **refresh}
 
     @staticmethod
     def item_error(record_id: str, item: Mapping[str, Any]) -> DataknobsError:
         """The domain error of one failed bulk item."""
-        body: dict[str, Any] = next(iter(item.values()), {}) if item else {}
+        body = _item_body(item)
         status = body.get("status")
         error = body.get("error")
         if status == 409:
@@ -341,29 +344,21 @@ class Operations:
     def create_batch(self, records: list[Record]) -> Flow:
         return (yield from self._bulk_write(records, "create", "creating records"))
 
+    def _mget(self, record_ids: list[str], action: str, **kwargs: Any) -> Flow:
+        """The found documents of the ids a record can have, by id."""
+        wanted = [rid for rid in record_ids if self.holdable(rid)]
+        if not wanted:
+            return {}
+        resp = yield Call("mget", {"index": self.index, "ids": wanted, **kwargs}, action)
+        return {doc["_id"]: doc for doc in resp["docs"] if doc.get("found")}
+
     def read_batch(self, record_ids: list[str]) -> Flow:
         yield from self.ensure_index()
-        wanted = [rid for rid in record_ids if self.holdable(rid)]
-        found: dict[str, Any] = {}
-        if wanted:
-            resp = yield Call("mget", {"index": self.index, "ids": wanted,
-                                       "source_includes": [RECORD_FIELD]}, "reading records")
-            for doc in resp["docs"]:
-                if doc.get("found"):
-                    found[doc["_id"]] = doc.get("_source")
+        found = yield from self._mget(record_ids, "reading records",
+                                      source_includes=[RECORD_FIELD])
         # decoded per position: an id asked for twice gives two independent records
-        return [from_source(rid, found[rid]) if rid in found else None for rid in record_ids]
-
-    def _versions(self, record_ids: list[str]) -> Flow:
-        wanted = [rid for rid in record_ids if self.holdable(rid)]
-        versions: dict[str, str] = {}
-        if wanted:
-            resp = yield Call("mget", {"index": self.index, "ids": wanted, "source": False},
-                              "reading record versions")
-            for doc in resp["docs"]:
-                if doc.get("found"):
-                    versions[doc["_id"]] = f"{doc['_seq_no']}:{doc['_primary_term']}"
-        return versions
+        return [from_source(rid, found[rid].get("_source")) if rid in found else None
+                for rid in record_ids]
 
     def update_batch(self, updates: list[tuple[str, Record]]) -> Flow:
         failed: dict[int, BaseException] = {}
@@ -376,26 +371,25 @@ class Operations:
             except DataError as err:
                 failed[i] = err
         yield from self.ensure_index()
-        versions = yield from self._versions([rid for rid, _ in updates])
+        docs = yield from self._mget([rid for rid, _ in updates], "reading record versions",
+                                     source=False)
         actions: list[dict[str, Any]] = []
         positions: list[int] = []
         result = [False] * len(updates)
         for i, (rid, _rec) in enumerate(updates):
-            version = versions.get(rid)
-            parsed = self.parse_version(version) if version else None
-            if parsed is None or i in failed:
+            if rid not in docs or i in failed:
                 continue
             positions.append(i)
             actions.append({"_op_type": "index", "_index": self.index, "_id": rid,
-                            "_source": documents[i], "if_seq_no": parsed[0],
-                            "if_primary_term": parsed[1]})
+                            "_source": documents[i], "if_seq_no": docs[rid]["_seq_no"],
+                            "if_primary_term": docs[rid]["_primary_term"]})
         retry: list[int] = []
         if actions:
             results = yield Bulk(actions, self._bulk_options(), "updating records")
             for position, (ok, item) in zip(positions, results, strict=True):
                 if ok:
                     result[position] = True
-                elif _item_status(item) == 409:
+                elif _item_body(item).get("status") == 409:
                     retry.append(position)  # changed meanwhile (or repeated in this batch)
                 else:
                     failed[position] = self.item_error(updates[position][0], item)
@@ -425,12 +419,9 @@ class Operations:
         if actions:
             results = yield Bulk(actions, self._bulk_options(), "deleting records")
             for position, (ok, item) in zip(positions, results, strict=True):
-                body: dict[str, Any] = next(iter(item.values()), {})
                 if ok:
                     result[position] = True
-                elif body.get("status") == 404:
-                    result[position] = False
-                else:
+                elif _item_body(item).get("status") != 404:
                     failed[position] = self.item_error(record_ids[position], item)
             yield from self._refresh_after_batch()
         if failed:
@@ -481,11 +472,9 @@ class Operations:
         mode = self.pit_api or self.point_in_time
         if mode == "none":
             return None
-        if mode == "auto":
-            order = ["opensearch", "elasticsearch"] if self.compatibility == "opensearch" \
-                else ["elasticsearch", "opensearch"]
-        else:
-            order = [mode]
+        order = [mode] if mode != "auto" else (
+            ["opensearch", "elasticsearch"] if self.compatibility == "opensearch"
+            else ["elasticsearch", "opensearch"])
         for api in order:
             try:
                 if api == "elasticsearch":
@@ -523,12 +512,6 @@ class Operations:
                     "closing a point in time")
         except Exception:
             return
-
-    def _emit(self, hits: list[dict[str, Any]], query: Query) -> Emit:
-        records = [from_source(hit["_id"], hit.get("_source")) for hit in hits]
-        if query.fields:
-            records = [rec.project(query.fields) for rec in records]
-        return Emit(records)
 
     def scan(self, query: Query, page_size: int | None = None) -> Flow:
         """Emit the records of a query in order, ``page_size`` per request.
@@ -577,8 +560,10 @@ class Operations:
                     pit.id = resp["pit_id"]
                 hits = resp["hits"]["hits"]
                 if fetching:
-                    if hits:
-                        yield self._emit(hits, query)
+                    records = [from_source(hit["_id"], hit.get("_source")) for hit in hits]
+                    if records:
+                        yield Emit([rec.project(query.fields) for rec in records]
+                                   if query.fields else records)
                     skip = 0
                     if remaining is not None:
                         remaining -= len(hits)

@@ -111,16 +111,6 @@ def _path_hash(path: str) -> Any:
     return hashlib.blake2b(path.encode("utf-8", "surrogatepass"), digest_size=20)
 
 
-def _segments_hash(keys: list[str]) -> Any:
-    """``_path_hash`` of the dotted path of ``keys`` (fed segment by segment)."""
-    digest = hashlib.blake2b(digest_size=20)
-    for i, key in enumerate(keys):
-        if i:
-            digest.update(b".")
-        digest.update(key.encode("utf-8", "surrogatepass"))
-    return digest
-
-
 def _hashed_name(digest: Any) -> str:
     return "h" + digest.hexdigest()
 
@@ -214,13 +204,9 @@ def canonical(value: Any, memo: dict[int, str] | None = None) -> str:
         return "d:" + str(instant_micros(value))
     if rank == RANK_LIST:
         return "l:[" + ", ".join([_token(v, memo) for v in value]) + "]"
-    items = sorted(value.items(), key=_first)
+    items = sorted(value.items())  # keys are unique: values are never compared
     return "o:[" + ", ".join([f"[{encode_basestring(k)}, {_token(v, memo)}]"
                               for k, v in items]) + "]"
-
-
-def _first(item: tuple[str, Any]) -> str:
-    return item[0]
 
 
 def _token(value: Any, memo: dict[int, str] | None) -> str:
@@ -235,19 +221,15 @@ def _token(value: Any, memo: dict[int, str] | None) -> str:
 def equality_key(value: Any, memo: dict[int, str] | None = None) -> str:
     """The ``h`` term of a value: its canonical string, hashed when long. ``memo`` (by
     ``id``, for values alive during the call) computes each nested list or object once."""
-    nested = memo is not None and type(value) in (list, dict)
-    if nested:
-        assert memo is not None
-        known = memo.get(id(value))
-        if known is not None:
-            return known
+    known = memo if type(value) in (list, dict) else None
+    if known is not None and id(value) in known:
+        return known[id(value)]
     key = canonical(value, memo)
     if len(key) > MAX_PLAIN_KEY:
         key = "#" + hashlib.blake2b(key.encode("utf-8", "surrogatepass"),
                                     digest_size=20).hexdigest()
-    if nested:
-        assert memo is not None
-        memo[id(value)] = key
+    if known is not None:
+        known[id(value)] = key
     return key
 
 
@@ -298,7 +280,7 @@ def _paths(data: dict[str, Any], keys: list[str], plain: str | None, digest: Any
                 name = None
         if name is None:
             if digest is None:  # the first long name on this branch
-                path_digest = _segments_hash([*keys, key])
+                path_digest = _path_hash(".".join([*keys, key]))
             else:
                 path_digest = digest.copy()
                 path_digest.update(key.encode("utf-8", "surrogatepass"))
