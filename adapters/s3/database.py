@@ -73,7 +73,7 @@ class _PreconditionFailed(Exception):
 
 
 def _answered(status: int, *codes: str) -> Callable[[BaseException], bool]:
-    """Whether a botocore error is this HTTP status (by status or by error code)."""
+    """A test of a botocore error: whether it answers ``status`` (by status or error code)."""
     return lambda err: error_code(err) in (str(status), *codes) or http_status(err) == status
 
 
@@ -388,14 +388,6 @@ class S3Database(SyncDatabase):
         self.cache.put(key, etag, record)
         return etag, record
 
-    def _fetch_at(self, key: str, etag: str | None) -> Record | None:
-        """The record at ``key``, from the cache when it holds ``etag`` (a listing's)."""
-        cached = self.cache.get(key, etag)
-        if cached is not None:
-            return cached
-        fresh = self._cached(key, self._get(key))
-        return None if fresh is None else fresh[1]
-
     def _conditions_native(self) -> bool:
         """Whether the server honours If-None-Match/If-Match on PUT (probed once)."""
         return self._once("_native_conditions", self._probe_conditions)
@@ -545,18 +537,12 @@ class S3Database(SyncDatabase):
         token: str | None = None
         prefix = self.layout.prefix
         while True:
-            kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix,
-                                      "Delimiter": "/", "MaxKeys": 1000}
-            if token:
-                kwargs["ContinuationToken"] = token
-            out = self._call("ListObjectsV2", prefix,
-                             functools.partial(self.client.list_objects_v2, **kwargs))
-            entries = []
-            for obj in out.get("Contents", []):
-                rid = self.layout.id_of(obj["Key"])
-                if rid is not None:
-                    entries.append((rid, obj["Key"], str(obj.get("ETag"))))
-            yield entries
+            after = {"ContinuationToken": token} if token else {}
+            out = self._call("ListObjectsV2", prefix, functools.partial(
+                self.client.list_objects_v2, Bucket=self.bucket, Prefix=prefix, Delimiter="/",
+                MaxKeys=1000, **after))
+            ids = ((self.layout.id_of(obj["Key"]), obj) for obj in out.get("Contents", []))
+            yield [(rid, obj["Key"], str(obj.get("ETag"))) for rid, obj in ids if rid is not None]
             if not out.get("IsTruncated"):
                 return
             token = out.get("NextContinuationToken")
@@ -579,7 +565,8 @@ class S3Database(SyncDatabase):
         missing = [i for i, cached in enumerate(results) if cached is None]
         if missing:
             def fetch(i: int) -> Record | None:
-                return self._fetch_at(entries[i][1], entries[i][2])
+                fresh = self._cached(entries[i][1], self._get(entries[i][1]))
+                return None if fresh is None else fresh[1]
 
             fetched = (map(fetch, missing) if len(missing) == 1
                        else self._executor().map(fetch, missing))
@@ -700,9 +687,7 @@ class S3Database(SyncDatabase):
         heads, failed = self._parallel(self._head, keys)
         stored = sorted({keys[i] for i, etag in heads.items() if etag is not None})
         key_failures = self._delete_keys(stored)
-        for i, key in enumerate(keys):
-            if key in key_failures:
-                failed[i] = key_failures[key]
+        failed.update({i: key_failures[key] for i, key in enumerate(keys) if key in key_failures})
         result = [heads.get(i) is not None for i in range(len(keys))]
         if failed:
             raise BatchOperationError("delete_batch", {
@@ -710,12 +695,6 @@ class S3Database(SyncDatabase):
         return result
 
     # -- hooks: queries ---------------------------------------------------------------------------
-    def _matches(self, query: Query) -> list[tuple[str, Record]]:
-        """(id, record) of every stored record the query's condition holds for, by id."""
-        pred = compile_query(query)
-        return [(rid, rec) for rid, rec in self._fetch_many(self._listing())
-                if pred(rec.data, rid)]
-
     @staticmethod
     def _out(record: Record, query: Query) -> Record:
         return record.project(query.fields) if query.fields else record.copy()
@@ -731,7 +710,8 @@ class S3Database(SyncDatabase):
     def _count(self, query: Query) -> int:
         if not query.filters:
             return sum(len(chunk) for chunk in self._list_pages())
-        return len(self._matches(query))
+        matches = compile_query(query)
+        return sum(1 for rid, rec in self._fetch_many(self._listing()) if matches(rec.data, rid))
 
     def _clear(self) -> int:
         keys = [key for _, key, _ in self._listing()]

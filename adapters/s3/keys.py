@@ -32,9 +32,8 @@ _SAFE = "-_."  # with letters and digits, never escaped (quote never escapes the
 
 def escape_id(record_id: str) -> str:
     """The key segment of a record id (percent-encoded, reversible)."""
-    escaped = quote(record_id, safe="", encoding="utf-8", errors="strict")
     # quote leaves "~" alone; escape it too so only [A-Za-z0-9._-%] ever appear
-    escaped = escaped.replace("~", "%7E")
+    escaped = quote(record_id, safe="", encoding="utf-8", errors="strict").replace("~", "%7E")
     if escaped.startswith("."):
         escaped = "%2E" + escaped[1:]
     return escaped
@@ -54,11 +53,8 @@ def normalize_prefix(prefix: str | None) -> str:
         raise ConfigurationError(f"s3 prefix must be a string, got {type(prefix).__name__}")
     if prefix.startswith("/"):
         raise ConfigurationError(f"s3 prefix {prefix!r} must not start with '/'")
-    segments = prefix.rstrip("/").split("/")
-    for segment in segments:
-        if segment in ("", ".", ".."):
-            raise ConfigurationError(
-                f"s3 prefix {prefix!r} holds an empty, '.' or '..' segment")
+    if any(segment in ("", ".", "..") for segment in prefix.rstrip("/").split("/")):
+        raise ConfigurationError(f"s3 prefix {prefix!r} holds an empty, '.' or '..' segment")
     if lone_surrogate(prefix) is not None:
         raise ConfigurationError(f"s3 prefix {prefix!r} holds a lone surrogate (keys are UTF-8)")
     return prefix if prefix.endswith("/") else prefix + "/"

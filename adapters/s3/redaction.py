@@ -80,8 +80,7 @@ class SecretRedactingFilter(logging.Filter):
         with self._lock:
             secrets = sorted(self._secrets, key=len, reverse=True)
         for secret in secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
+            text = text.replace(secret, MASK)
         return text
 
     def filter(self, record: logging.LogRecord) -> bool:
