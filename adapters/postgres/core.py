@@ -59,22 +59,12 @@ STATUS_IDLE = 0
 _names = itertools.count(1)
 Work = Callable[[Any], Generator[Any, Any, Any]]
 
-CAPABILITIES = Capabilities(
-    persistent=True,
-    atomic_batches=True,
-    transactions=True,
-    conditional_writes=True,
-    native_async=False,
-    query_pushdown=True,
-)
+CAPABILITIES = Capabilities(persistent=True, atomic_batches=True, transactions=True,
+                            conditional_writes=True, native_async=False, query_pushdown=True)
 
 
 def _execute(cur: Any, sql: str, params: Sequence[Any] = ()) -> Call:
     return Call("execute", (sql, params), on=cur)
-
-
-def _fetchone(cur: Any) -> Call:
-    return Call("fetchone", on=cur)
 
 
 def _fetchall(cur: Any) -> Call:
@@ -215,7 +205,7 @@ class PostgresCore:
     @staticmethod
     def _fetch_one(cur: Any, sql: str, params: Sequence[Any] = ()) -> Flow:
         yield _execute(cur, sql, params)
-        return (yield _fetchone(cur))
+        return (yield Call("fetchone", on=cur))
 
     def _ensure_ready(self) -> Flow:
         if self._ready:

@@ -87,10 +87,8 @@ _WAIT = object()
 class ConnectionPool(_PoolBase):
     """Connections made by ``connect``, at most ``max_size`` open at once."""
 
-    def __init__(self, connect: Callable[[], Any], *, min_size: int, max_size: int,
-                 timeout: float, describe: str) -> None:
-        super().__init__(connect, min_size=min_size, max_size=max_size, timeout=timeout,
-                         describe=describe)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._cond = threading.Condition()
 
     def fill(self) -> None:

@@ -196,8 +196,7 @@ class IndexSpec:
                 raise ConfigurationError(
                     f"postgres index {dict(entry)!r}: unknown keys {sorted(unknown)} "
                     "(valid: field, type)")
-            kind = entry.get("type", "btree")
-            return cls._make(entry.get("field"), kind)
+            return cls._make(entry.get("field"), entry.get("type", "btree"))
         raise ConfigurationError(
             f"postgres index {entry!r} must be a field path or {{field: ..., type: ...}}")
 

@@ -88,7 +88,7 @@ class Statements:
         """Statements creating the table, its version sequence and configured indexes (each
         idempotent; run them in one transaction under ``ddl_lock``)."""
         t = self.qualified
-        out = [
+        return [
             f"CREATE SEQUENCE IF NOT EXISTS {self.sequence}",
             f"CREATE TABLE IF NOT EXISTS {t} ("
             'id text COLLATE "C" PRIMARY KEY, '
@@ -98,9 +98,8 @@ class Statements:
             "created_at timestamptz NOT NULL DEFAULT now(), "
             "updated_at timestamptz NOT NULL DEFAULT now())",
             f"ALTER SEQUENCE {self.sequence} OWNED BY {t}.version",
+            *self.create_indexes(),
         ]
-        out += self.create_indexes()
-        return out
 
     def create_schema(self) -> tuple[str, str, list[Any]]:
         """(existence query, statement to run when the schema is missing, parameters):
@@ -155,9 +154,7 @@ class Statements:
     def parse_version(expected: str) -> int | None:
         """The stored version an ``expected_version`` token names (None: matches nothing)."""
         text = str(expected)
-        if text.isdigit() and len(text) < 19:
-            return int(text)
-        return None
+        return int(text) if text.isdigit() and len(text) < 19 else None
 
     @staticmethod
     def missing_write(record_id: str, expected_version: str | None) -> bool:
