@@ -90,9 +90,7 @@ class OneLineErrorsGroup(TyperGroup):
             sys.exit(err.exit_code)
         except typer.Abort:
             fail("aborted", 130)
-        except click.exceptions.UsageError as err:
-            fail(err.format_message().replace("\n", " "), 2)
-        except click.exceptions.ClickException as err:
+        except click.exceptions.ClickException as err:  # a UsageError's exit code is 2
             fail(err.format_message().replace("\n", " "), err.exit_code or 1)
         except KeyboardInterrupt:
             fail("interrupted", 130)
@@ -106,9 +104,7 @@ class OneLineErrorsGroup(TyperGroup):
                 raise
             fail(f"internal error: {type(err).__name__}: {err} "
                  f"(set DATAKNOBS_DEBUG=1 for the traceback)", 70)
-        if isinstance(result, int) and result:
-            sys.exit(result)
-        sys.exit(0)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -147,8 +143,7 @@ class CliState:
 
     def entry_for(self, name: str | None) -> Any:
         """The configured entry of database ``name`` (the default one when None)."""
-        wanted = [name] if name else []
-        config = self.config(wanted)
+        config = self.config([name] if name else [])
         key = name or config.default
         if key is None or key not in config.entries:
             from ..ports.options import suggest
@@ -186,11 +181,10 @@ class CliState:
 
 def state(ctx: typer.Context) -> CliState:
     """The :class:`CliState` of this invocation."""
-    obj = ctx.find_root().obj
-    if not isinstance(obj, CliState):
-        obj = CliState()
-        ctx.find_root().obj = obj
-    return obj
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState()
+    return root.obj
 
 
 def _print_version(value: bool) -> None:
@@ -249,8 +243,7 @@ def import_(
     st = state(ctx)
     written = import_file(st, path, db, fmt=fmt, upsert=upsert, infer=infer,
                           batch_size=batch_size)
-    entry = st.entry_for(db)
-    st.console.print(f"imported {written} records into {entry.name!r}")
+    st.console.print(f"imported {written} records into {st.entry_for(db).name!r}")
 
 
 def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | None = None,
@@ -494,7 +487,6 @@ def demo(
         soft_wrap=True, highlight=False)
 
 
-# -- extension point -----------------------------------------------------------------------
 # ============================== EXTENSION POINT ===========================================
 # Other modules of this package add commands here. A module listed in SUBCOMMAND_MODULES
 # (``dataknobs_data.cli.<name>``) that exists is imported and its ``register(app)`` called
@@ -507,12 +499,10 @@ def demo(
 # ``with state(ctx).database(name) as db: ...``. Third-party code may call
 # ``register_commands(fn)`` before ``main()`` runs.
 SUBCOMMAND_MODULES: tuple[str, ...] = ("migrate",)
-_registrars: list[Callable[[typer.Typer], None]] = []
 
 
 def register_commands(registrar: Callable[[typer.Typer], None]) -> None:
-    """Add commands: ``registrar(app)`` is called with the Typer app (now if it is built)."""
-    _registrars.append(registrar)
+    """Add commands: ``registrar(app)`` is called with the Typer app."""
     registrar(app)
 
 

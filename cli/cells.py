@@ -58,12 +58,9 @@ def read_cell(text: str) -> Any:
     s = text.strip()
     if not s:
         return MISSING
-    if len(s) <= 5:
-        low = s.lower()
-        if low in _WORDS:
-            return _WORDS[low]
-    first = s[0]
-    if first in "[{\"":
+    if len(s) <= 5 and s.lower() in _WORDS:
+        return _WORDS[s.lower()]
+    if s[0] in "[{\"":
         return _read_json(s, text)
     if _INT.fullmatch(s):
         number = int(s)

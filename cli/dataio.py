@@ -340,11 +340,4 @@ def write_records(path: str | Path, records: Iterable[Record], fmt: str | None =
     return count
 
 
-__all__ = [
-    "FORMATS",
-    "count_rows",
-    "detect_format",
-    "export_row",
-    "read_records",
-    "write_records",
-]
+__all__ = ["FORMATS", "count_rows", "detect_format", "export_row", "read_records", "write_records"]

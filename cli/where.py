@@ -102,14 +102,11 @@ def build_query(
             query = query.filter(field, op, value)
         except (ValueError, TypeError) as err:
             raise ConfigurationError(f"--where {expr!r}: {err}") from None
-    for key in sort:
-        for part in (p.strip() for p in key.split(",")):
-            if not part:
-                continue
-            if part.startswith("-"):
-                query = query.sort(part[1:], SortOrder.DESC)
-            else:
-                query = query.sort(part.lstrip("+"), SortOrder.ASC)
+    for part in (p.strip() for key in sort for p in key.split(",")):
+        if part.startswith("-"):
+            query = query.sort(part[1:], SortOrder.DESC)
+        elif part:
+            query = query.sort(part.lstrip("+"), SortOrder.ASC)
     if offset:
         if offset < 0:
             raise ConfigurationError(f"--offset must be 0 or more, not {offset}")

@@ -247,7 +247,6 @@ def test_extension_point_registers_commands(cli):
     finally:
         cli_app.app.registered_commands[:] = [
             c for c in cli_app.app.registered_commands if c.name != "hello-ext"]
-        cli_app._registrars.remove(register)
 
 
 def test_progress_bar_on_a_terminal(workdir: Path, sample: Path):
