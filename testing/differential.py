@@ -187,9 +187,7 @@ class _Shapes:
         """Values of one profile entry: a scalar type, ``list:<elem>`` or ``object``."""
         if type_name.startswith("list"):
             elem = type_name.partition(":")[2]
-            if elem:
-                return st.lists(self.scalar(elem), max_size=3)
-            return self.loose_list()
+            return st.lists(self.scalar(elem), max_size=3) if elem else self.loose_list()
         if type_name == "object":
             return self.loose_object(2)
         return self.scalar(type_name)
@@ -215,12 +213,7 @@ def _pool(draw: st.DrawFn, shapes: _Shapes) -> list[Any]:
 
 def _slot(draw: st.DrawFn, pool: list[Any]) -> Any:
     """A field's content in one record: missing, null or one of the field's values."""
-    kind = draw(SLOT_CHOICES[len(pool)])
-    if kind == 0:
-        return MISSING
-    if kind == 1:
-        return None
-    return pool[kind - 2]
+    return (MISSING, None, *pool)[draw(SLOT_CHOICES[len(pool)])]
 
 
 @dataclass
