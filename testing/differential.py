@@ -44,6 +44,7 @@ from hypothesis import strategies as st
 from ..adapters.memory import MemoryDatabase
 from ..domain.errors import QueryError
 from ..domain.query import (
+    STORAGE_KEY,
     And,
     Condition,
     Filter,
@@ -75,8 +76,8 @@ INNER_CHILDREN = ("q", "r")
 DOTTED_KEY = "k.d"
 QUERY_PATHS = (
     "a", "b", "c", "d", "e", "o", "o.x", "o.y", "o.p", "o.p.q", "o.p.r",
-    "a.x", "a.p.q", "o.x.y", "k", "k.d", "zz",
-)
+    "a.x", "a.p.q", "o.x.y", "k", "k.d", "zz", "id",
+)  # "id" is the storage key (docs/query-semantics.md R75-R77); some records shadow it in data
 SCALAR_TYPES = ("bool", "int", "float", "str", "datetime")
 ALL_TYPES = (*SCALAR_TYPES, "list", "object")
 
@@ -285,6 +286,8 @@ def _record(draw: st.DrawFn, ids: st.SearchStrategy[str], top: dict[str, list[An
         data[OBJECT_FIELD] = None
     if draw(EIGHTH) == 0:
         data[DOTTED_KEY] = draw(st.sampled_from(dotted))
+    if draw(EIGHTH) == 0:  # a data field named id: stored, but queries reach the storage key
+        data[STORAGE_KEY] = draw(st.sampled_from(dotted))
     return Record(copy.deepcopy(data), copy.deepcopy(draw(metadata)), draw(ids))
 
 
@@ -305,8 +308,9 @@ class _QueryContext:
         values: dict[str, list[Any]] = {}
         ascii_paths: set[str] = set()
         for path in QUERY_PATHS:
-            found = [v for r in records
-                     if (v := lookup(r.data, path)) is not MISSING and v is not None]
+            found = ([r.id for r in records] if path == STORAGE_KEY else
+                     [v for r in records
+                      if (v := lookup(r.data, path)) is not MISSING and v is not None])
             values[path] = found
             if all(v.isascii() for v in found if isinstance(v, str)):
                 ascii_paths.add(path)

@@ -176,13 +176,18 @@ _NEGATIONS = {Operator.NEQ: Operator.EQ, Operator.NOT_IN: Operator.IN,
               Operator.NOT_LIKE: Operator.LIKE, Operator.NOT_BETWEEN: Operator.BETWEEN}
 
 
-def _holds(condition: Filter | LogicCondition, data: dict[str, Any]) -> bool:
+def _at(rid: str, data: dict[str, Any], path: str) -> Any:
+    """The value a query path names: the path ``id`` is the storage key (R75-R77)."""
+    return rid if path == "id" else _get(data, path)
+
+
+def _holds(condition: Filter | LogicCondition, data: dict[str, Any], rid: str) -> bool:
     if isinstance(condition, LogicCondition):
-        results = [_holds(c, data) for c in condition.conditions]
+        results = [_holds(c, data, rid) for c in condition.conditions]
         if condition.operator is LogicOperator.NOT:
             return not results[0]
         return all(results) if condition.operator is LogicOperator.AND else any(results)
-    value = _get(data, condition.field)
+    value = _at(rid, data, condition.field)
     op = condition.operator
     if op is Operator.EXISTS:
         return _has_value(value)
@@ -196,7 +201,7 @@ def _holds(condition: Filter | LogicCondition, data: dict[str, Any]) -> bool:
 def _compare_records(query: Query, a: tuple[str, dict[str, Any]],
                      b: tuple[str, dict[str, Any]]) -> int:
     for spec in query.sort_specs:
-        va, vb = _get(a[1], spec.field), _get(b[1], spec.field)
+        va, vb = _at(*a, spec.field), _at(*b, spec.field)
         if not _has_value(va) or not _has_value(vb):
             if _has_value(va) != _has_value(vb):
                 return -1 if _has_value(va) else 1  # absent last, whatever the direction
@@ -289,7 +294,7 @@ class OracleDatabase(SyncDatabase):
 
     def _matches(self, query: Query) -> list[tuple[str, dict[str, Any]]]:
         return [(rid, data) for rid, (data, _) in self._rows.items()
-                if all(_holds(c, data) for c in query.filters)]
+                if all(_holds(c, data, rid) for c in query.filters)]
 
     def _search(self, query: Query) -> list[Record]:
         rows = sorted(self._matches(query),
