@@ -30,6 +30,7 @@ from .errors import (
 )
 from .matcher import apply_query, compile_condition, compile_query, matches
 from .query import (
+    RESERVED_KEY_FIELD,
     And,
     ComplexQuery,
     Condition,
@@ -44,6 +45,7 @@ from .query import (
     SortSpec,
     coerce_operator,
     coerce_sort_order,
+    is_storage_key_field,
 )
 from .records import Field, FieldType, Record
 from .schema import FieldSchema, Schema
@@ -51,6 +53,7 @@ from .values import MISSING
 
 __all__ = [
     "MISSING",
+    "RESERVED_KEY_FIELD",
     "And",
     "BackendNotAvailableError",
     "BackendNotFoundError",
@@ -99,5 +102,6 @@ __all__ = [
     "coerce_sort_order",
     "compile_condition",
     "compile_query",
+    "is_storage_key_field",
     "matches",
 ]

@@ -605,7 +605,7 @@ class Verification:
             if len(self.report.extra_ids) >= MAX_LISTED:
                 return
             expected = None
-            if src is not None and self.matches(src.data):
+            if src is not None and self.matches(src.data, src.id):
                 expected = self.expected([src])
             if not expected:
                 self.report.extra_ids.append(rec.id or "")
