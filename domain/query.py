@@ -296,9 +296,9 @@ class Filter(_Combinable):
         return hash((self.field, self.operator, repr(self.value)))
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain-dict form (operand values as given, the operator by name: ``"GTE"``;
-        ``from_dict`` also reads dataknobs-data 0.11's spellings, ``">="``)."""
-        return {"field": self.field, "operator": self.operator.name, "value": self.value}
+        """Plain-dict form (operand values as given, the operator by its value, ``">="``, as
+        dataknobs-data 0.11 writes it; ``from_dict`` also reads names such as ``"GTE"``)."""
+        return {"field": self.field, "operator": self.operator.value, "value": self.value}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Filter:

@@ -253,7 +253,8 @@ def test_minimal_query_dict() -> None:
 
 def test_condition_dict_forms() -> None:
     f = Filter("a", Operator.NOT_IN, [1])
-    assert f.to_dict() == {"field": "a", "operator": "NOT_IN", "value": [1]}
+    assert f.to_dict() == {"field": "a", "operator": "not_in", "value": [1]}  # 0.11's spelling
+    assert condition_from_dict({"field": "a", "operator": "NOT_IN", "value": [1]}) == f
     assert condition_from_dict({"field": "a", "operator": "!=", "value": 1}) == \
         Filter("a", Operator.NEQ, 1)
     assert condition_from_dict({"field": "a", "value": 1}) == Filter("a", Operator.EQ, 1)

@@ -199,7 +199,7 @@ class _RefusesRegex(_DeclaresRegexUnsupported):
         return super().stream_read(query, config)
 
     def _refuse(self, query: Query | None) -> None:
-        if query is not None and "REGEX" in repr(query.to_dict()):
+        if query is not None and "regex" in repr(query.to_dict()).lower():
             raise UnsupportedQueryError("no REGEX here")
 
 
