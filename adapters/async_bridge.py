@@ -47,6 +47,11 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
         # thread-bound locks, so every call of the block runs on that one thread
         self._tx_thread: contextvars.ContextVar[ThreadPoolExecutor | None] = (
             contextvars.ContextVar(f"dk_bridge_tx_{id(self)}", default=None))
+        # an inline adapter's open transaction: other tasks' calls wait on this lock, the
+        # block's own task (and the tasks it starts) is its owner and goes on
+        self._tx_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._tx_owner: contextvars.ContextVar[bool] = contextvars.ContextVar(
+            f"dk_bridge_owner_{id(self)}", default=False)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -66,6 +71,11 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
         if self.run_inline:
+            if self._tx_lock is not None and not self._tx_owner.get():
+                lock = self._tx_lock[1]
+                if lock.locked():
+                    async with lock:  # another task's transaction is open: wait for its end
+                        pass
             return fn(*args)
         tx_thread = self._tx_thread.get()
         if tx_thread is not None:
@@ -91,9 +101,15 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
     async def transaction(self) -> AsyncIterator[Self]:
         """The sync adapter's ``transaction()``, entered and left on one thread that runs
         every call of the block; other tasks' calls wait in the pool's threads until it
-        ends. A nested block is the sync adapter's nested block (a savepoint)."""
-        if not self.capabilities.transactions or self.run_inline:
+        ends (an inline adapter runs the block on the event loop, and other tasks' calls
+        wait for it on a lock). A nested block is the sync adapter's nested block (a
+        savepoint)."""
+        if not self.capabilities.transactions:
             raise self._no_transactions()
+        if self.run_inline:
+            async with self._inline_transaction():
+                yield self
+            return
         outer = self._tx_thread.get()
         tx_thread = outer or ThreadPoolExecutor(
             max_workers=1, thread_name_prefix=f"dk-{self.backend_name}-tx")
@@ -111,6 +127,23 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
             self._tx_thread.reset(token)
             if outer is None:
                 tx_thread.shutdown(wait=True)
+
+    @contextlib.asynccontextmanager
+    async def _inline_transaction(self) -> AsyncIterator[None]:
+        if self._tx_owner.get():  # nested in this task's open block
+            with self.sync.transaction():
+                yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._tx_lock is None or self._tx_lock[0] is not loop:
+            self._tx_lock = (loop, asyncio.Lock())
+        async with self._tx_lock[1]:
+            token = self._tx_owner.set(True)
+            try:
+                with self.sync.transaction():
+                    yield
+            finally:
+                self._tx_owner.reset(token)
 
     async def _create(self, record_id: str, record: Record) -> None:
         await self._call(self.sync._create, record_id, record)

@@ -391,11 +391,7 @@ class AsyncMemoryDatabase(SyncBackedAsyncDatabase):
     """The memory adapter behind the async port (runs inline: it never blocks)."""
 
     sync_class = MemoryDatabase
-    run_inline = True
-    # tasks share the event loop's thread, so the sync adapter's lock cannot keep one task's
-    # writes out of another's transaction: none is offered here
-    capabilities = Capabilities(**{**MemoryDatabase.capabilities.__dict__,
-                                   "transactions": False})
+    run_inline = True  # transactions: other tasks wait on the bridge's lock
 
 
 __all__ = ["AsyncMemoryDatabase", "HashIndex", "MemoryDatabase"]

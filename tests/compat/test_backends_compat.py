@@ -32,7 +32,6 @@ from dataknobs_data.backends.postgres import AsyncPostgresDatabase, SyncPostgres
 from dataknobs_data.backends.s3 import SyncS3Database
 from dataknobs_data.backends.s3_async import AsyncS3Database
 from dataknobs_data.containers import unregister_backend
-from dataknobs_data.domain.errors import UnsupportedQueryError
 from dataknobs_data.factory import (
     async_backends,
     async_database_factory,
@@ -279,12 +278,15 @@ def test_another_tasks_write_is_not_undone_by_a_rollback(tmp_path: Path) -> None
     assert asyncio.run(main()) == ["z"]
 
 
-def test_async_memory_declares_no_transactions() -> None:
+def test_async_memory_transaction_rolls_back_as_a_0_11_program_expects() -> None:
     async def main() -> None:
         db = AsyncMemoryDatabase()
-        with pytest.raises(UnsupportedQueryError):
+        await db.create(Record({"balance": 100}, id="alice"))
+        with pytest.raises(RuntimeError):
             async with db.transaction():
-                pass
+                await db.update("alice", Record({"balance": 0}))
+                raise RuntimeError("refused")
+        assert (await db.read("alice")).get_value("balance") == 100
 
     asyncio.run(main())
 
@@ -294,5 +296,5 @@ def test_supports_transactions_is_the_declared_capability(tmp_path: Path) -> Non
     from dataknobs_data.backends.memory import AsyncMemoryDatabase, SyncMemoryDatabase
 
     assert SyncMemoryDatabase().supports_transactions() is True
-    assert AsyncMemoryDatabase().supports_transactions() is False
+    assert AsyncMemoryDatabase().supports_transactions() is True
     assert SyncFileDatabase({"path": str(tmp_path / "t.json")}).supports_transactions() is True
