@@ -1,0 +1,369 @@
+"""The SQLite adapter: one table of one SQLite file, through the standard library's sqlite3.
+
+A row is ``(id, version, data, metadata)``: the id as its UTF-8 bytes (a BLOB, so any id,
+NUL and lone surrogates included, is kept and orders by code point), a random version token,
+and data and metadata as the typed codec's JSON (``domain.codec``) written in ASCII, so any
+string survives. The connection runs in WAL mode with a busy timeout, so several processes can
+share one file; every write runs in ``BEGIN IMMEDIATE`` (a conditional write reads the version
+and writes in one transaction), and a batch is one transaction. Queries: see ``translator``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from ...domain.codec import decode, encode
+from ...domain.errors import (
+    ConfigurationError,
+    DataknobsError,
+    OperationalError,
+    RecordExistsError,
+    StorageError,
+)
+from ...domain.matcher import select, window
+from ...domain.query import Query
+from ...domain.records import Record
+from ...domain.schema import Schema
+from ...ports.capabilities import Capabilities
+from ...ports.database import SyncDatabase, check_version
+from ...ports.streaming import StreamConfig
+from ..async_bridge import SyncBackedAsyncDatabase
+from .translator import id_bytes, id_text, order_by, predicate, where_clause
+
+Row = tuple[bytes, str, str]
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(encode(value), ensure_ascii=True, allow_nan=False)
+
+
+def _loads(text: str) -> Any:
+    return decode(json.loads(text), in_place=True)
+
+
+def quote_identifier(name: str) -> str:
+    """An SQL identifier, quoted (``"`` doubled)."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise ConfigurationError(f"sqlite: table must be a non-empty name without NUL, "
+                                 f"got {name!r}")
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SQLiteDatabase(SyncDatabase):
+    """A store in one table of an SQLite file (see docs/backends/sqlite.md).
+
+    ``path``: the database file (``":memory:"``: private to this handle); ``table``: the
+    table's name (created when missing); ``timeout``: seconds a write waits for another
+    process's write to finish before ``OperationalError``."""
+
+    backend_name = "sqlite"
+    capabilities = Capabilities(persistent=True, atomic_batches=True, conditional_writes=True,
+                                transactions=True)
+
+    def __init__(
+        self,
+        *,
+        path: str | os.PathLike[str],
+        table: str = "records",
+        timeout: float = 30.0,
+        schema: Schema | dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(schema=schema)
+        self.path = os.fspath(path)
+        self.table = table
+        self._table_sql = quote_identifier(table)
+        self.timeout = float(timeout)
+        if self.timeout < 0:
+            raise ConfigurationError(f"sqlite: timeout must be >= 0, got {timeout!r}")
+        self._conn: sqlite3.Connection | None = None
+        self._mutex = threading.RLock()
+        self._depth = 0  # open transaction blocks (0: autocommit)
+
+    # -- the connection ---------------------------------------------------------------------
+    def _fail(self, err: sqlite3.Error, action: str) -> DataknobsError:
+        where = f"sqlite {self.path} table {self.table}"
+        text = str(err) or type(err).__name__
+        if isinstance(err, sqlite3.OperationalError):
+            return OperationalError(f"{where}: {action}: {text}")
+        return StorageError(f"{where}: {action}: {text}")
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            try:
+                conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                       check_same_thread=False)
+            except sqlite3.Error as err:
+                raise self._fail(err, "open") from err
+            try:
+                conn.create_function("dk_match", 3, _match_row, deterministic=True)
+                if self.path != ":memory:":
+                    conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {self._table_sql} (id BLOB PRIMARY KEY "
+                    "NOT NULL, version TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT "
+                    "NOT NULL) WITHOUT ROWID")
+            except sqlite3.Error as err:
+                conn.close()
+                raise self._fail(err, "set up") from err
+            self._conn = conn
+        return self._conn
+
+    @contextlib.contextmanager
+    def _cursor(self, action: str) -> Iterator[sqlite3.Connection]:
+        with self._mutex:
+            try:
+                yield self._connection()
+            except sqlite3.Error as err:
+                raise self._fail(err, action) from err
+
+    @contextlib.contextmanager
+    def _writing(self, action: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``), or a savepoint inside a block."""
+        with self.transaction(), self._cursor(action) as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[SQLiteDatabase]:
+        """Operations in the block form one SQLite transaction (``BEGIN IMMEDIATE``): all take
+        effect, or none if the block raises. The block holds this handle's lock (other
+        threads wait) and the file's write lock (other processes' writes wait up to
+        ``timeout``). A nested block is a savepoint."""
+        with self._mutex:
+            conn = self._connection()
+            name = f"dk_{self._depth}"
+            begin, commit = ((f"SAVEPOINT {name}", f"RELEASE {name}") if self._depth
+                             else ("BEGIN IMMEDIATE", "COMMIT"))
+            try:
+                conn.execute(begin)
+            except sqlite3.Error as err:
+                raise self._fail(err, "begin a transaction") from err
+            self._depth += 1
+            try:
+                yield self
+            except BaseException:
+                self._depth -= 1
+                undo = ([f"ROLLBACK TO {name}", f"RELEASE {name}"] if self._depth
+                        else ["ROLLBACK"])
+                with contextlib.suppress(sqlite3.Error):
+                    for statement in undo:
+                        conn.execute(statement)
+                raise
+            self._depth -= 1
+            try:
+                conn.execute(commit)
+            except sqlite3.Error as err:
+                with contextlib.suppress(sqlite3.Error):
+                    if not self._depth:
+                        conn.execute("ROLLBACK")
+                raise self._fail(err, "commit") from err
+
+    def _connect(self) -> None:
+        with self._mutex:
+            self._connection()
+
+    def _close(self) -> None:
+        with self._mutex:
+            if self._conn is not None:
+                conn, self._conn = self._conn, None
+                self._depth = 0
+                with contextlib.suppress(sqlite3.Error):
+                    conn.close()
+
+    # -- rows -------------------------------------------------------------------------------
+    @staticmethod
+    def _record(row: Row) -> Record:
+        rid, data, metadata = row
+        return Record.trusted(_loads(data), _loads(metadata), id=id_text(rid))
+
+    def _row(self, record_id: str, record: Record) -> tuple[bytes, str, str, str]:
+        return (id_bytes(record_id), uuid.uuid4().hex, _dumps(record.data),
+                _dumps(record.metadata))
+
+    def _version_of(self, conn: sqlite3.Connection, record_id: str) -> str | None:
+        row = conn.execute(f"SELECT version FROM {self._table_sql} WHERE id = ?",
+                           (id_bytes(record_id),)).fetchone()
+        return None if row is None else str(row[0])
+
+    # -- writes -----------------------------------------------------------------------------
+    def _create(self, record_id: str, record: Record) -> None:
+        with self._writing("create") as conn:
+            try:
+                conn.execute(f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?)",
+                             self._row(record_id, record))
+            except sqlite3.IntegrityError as err:
+                raise RecordExistsError(record_id) from err
+
+    def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
+        rows = [self._row(rec.id or "", rec) for rec in records]
+        with self._writing("create a batch") as conn:
+            failed: dict[int, BaseException] = {
+                i: RecordExistsError(rec.id or "") for i, rec in enumerate(records)
+                if self._version_of(conn, rec.id or "") is not None}
+            if failed:  # atomic: a batch with a taken id writes nothing
+                return failed
+            conn.executemany(f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?)", rows)
+            return {}
+
+    def _put(self, conn: sqlite3.Connection, record_id: str, record: Record) -> None:
+        conn.execute(f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?) ON CONFLICT(id) DO "
+                     "UPDATE SET version = excluded.version, data = excluded.data, "
+                     "metadata = excluded.metadata", self._row(record_id, record))
+
+    def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
+        with self._writing("update") as conn:
+            current = self._version_of(conn, record_id)
+            check_version(record_id, expected_version, current)
+            if current is None:
+                return False
+            self._put(conn, record_id, record)
+            return True
+
+    def _delete(self, record_id: str, expected_version: str | None) -> bool:
+        with self._writing("delete") as conn:
+            check_version(record_id, expected_version, self._version_of(conn, record_id))
+            cur = conn.execute(f"DELETE FROM {self._table_sql} WHERE id = ?",
+                               (id_bytes(record_id),))
+            return cur.rowcount > 0
+
+    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
+        with self._writing("upsert") as conn:
+            if expected_version is not None:
+                check_version(record_id, expected_version, self._version_of(conn, record_id))
+            self._put(conn, record_id, record)
+
+    def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
+        with self._writing("update a batch") as conn:
+            found = []
+            for rid, rec in updates:
+                ok = self._version_of(conn, rid) is not None
+                if ok:
+                    self._put(conn, rid, rec)
+                found.append(ok)
+            return found
+
+    def _delete_batch(self, record_ids: list[str]) -> list[bool]:
+        with self._writing("delete a batch") as conn:
+            return [conn.execute(f"DELETE FROM {self._table_sql} WHERE id = ?",
+                                 (id_bytes(rid),)).rowcount > 0 for rid in record_ids]
+
+    def _upsert_batch(self, records: list[Record]) -> None:
+        with self._writing("upsert a batch") as conn:
+            for rec in records:
+                self._put(conn, rec.id or "", rec)
+
+    def _clear(self) -> int:
+        with self._writing("clear") as conn:
+            return conn.execute(f"DELETE FROM {self._table_sql}").rowcount
+
+    # -- reads ------------------------------------------------------------------------------
+    def _read(self, record_id: str) -> Record | None:
+        with self._cursor("read") as conn:
+            row = conn.execute(f"SELECT id, data, metadata FROM {self._table_sql} WHERE id = ?",
+                               (id_bytes(record_id),)).fetchone()
+        return None if row is None else self._record(row)
+
+    def _get_version(self, record_id: str) -> str | None:
+        with self._cursor("read a version") as conn:
+            return self._version_of(conn, record_id)
+
+    def _rows(self, query: Query, order: str | None, extra: str = "",
+              extra_params: tuple[Any, ...] = (), limit: int | None = None,
+              offset: int = 0) -> list[Row]:
+        where, params = where_clause(query)
+        sql = f"SELECT id, data, metadata FROM {self._table_sql} WHERE ({where}){extra}"
+        if order is not None:
+            sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+            params = [*params, *extra_params, -1 if limit is None else limit, offset]
+        else:
+            params = [*params, *extra_params]
+        with self._cursor("search") as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def _search(self, query: Query) -> list[Record]:
+        order = order_by(query)
+        if order is not None:
+            found = [self._record(row) for row in self._rows(
+                query, order, limit=query.limit_value, offset=query.offset_value or 0)]
+        else:  # sorted by a data field: the reference pipeline orders and pages
+            rows = ((id_text(row[0]), self._record(row)) for row in self._rows(query, None))
+            found = [rec for _, rec in select(rows, query, matched=True)]
+        if query.fields:
+            return [rec.project(query.fields) for rec in found]
+        return found
+
+    def _count(self, query: Query) -> int:
+        where, params = where_clause(query)
+        with self._cursor("count") as conn:
+            row = conn.execute(f"SELECT count(*) FROM {self._table_sql} WHERE ({where})",
+                               params).fetchone()
+        return int(row[0])
+
+    def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
+        order = order_by(query)
+        if order is None:
+            yield from self._search(query)
+            return
+        # keyset paging on the id: each page is one short statement, so no cursor stays
+        # open between pages and memory stays bounded by the batch size
+        unpaged = Query(filters=query.filters, sort_specs=query.sort_specs)
+        records = self._keyset(unpaged, order, max(1, config.batch_size))
+        for rec in window(records, query):
+            yield rec.project(query.fields) if query.fields else rec
+
+    def _keyset(self, query: Query, order: str, size: int) -> Iterator[Record]:
+        descending = order.endswith("DESC")
+        after: bytes | None = None
+        while True:
+            extra = "" if after is None else (" AND id < ?" if descending else " AND id > ?")
+            rows = self._rows(query, order, extra, () if after is None else (after,),
+                              limit=size)
+            for row in rows:
+                yield self._record(row)
+            if len(rows) < size:
+                return
+            after = rows[-1][0]
+
+    def __repr__(self) -> str:
+        return f"SQLiteDatabase(path={self.path!r}, table={self.table!r})"
+
+
+class _RowCache:
+    """The last row ``dk_match`` decoded: a query with several conditions evaluated in
+    Python decodes each row once."""
+
+    __slots__ = ("data", "key", "lock")
+
+    def __init__(self) -> None:
+        self.key: tuple[bytes, str] | None = None
+        self.data: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+
+_cache = _RowCache()
+
+
+def _match_row(condition: str, rid: bytes, data: str) -> bool:
+    """``dk_match(condition, id, data)``: the reference predicate over a stored row."""
+    with _cache.lock:
+        if _cache.key != (rid, data):
+            _cache.data, _cache.key = _loads(data), (rid, data)
+        decoded = _cache.data
+        return predicate(condition)(decoded, id_text(rid))
+
+
+class AsyncSQLiteDatabase(SyncBackedAsyncDatabase):
+    """The SQLite adapter behind the async port: sqlite3 calls run in a bounded thread
+    pool."""
+
+    sync_class = SQLiteDatabase
+
+
+__all__ = ["AsyncSQLiteDatabase", "SQLiteDatabase", "quote_identifier"]
