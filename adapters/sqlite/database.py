@@ -16,7 +16,7 @@ import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ...domain.codec import decode, encode
@@ -28,14 +28,22 @@ from ...domain.errors import (
     StorageError,
 )
 from ...domain.matcher import select, window
-from ...domain.query import Query
+from ...domain.query import STORAGE_KEY, Query
 from ...domain.records import Record
 from ...domain.schema import Schema
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
-from .translator import id_bytes, id_text, order_by, predicate, where_clause
+from .translator import (
+    MAX_FREE_SEGMENTS,
+    id_bytes,
+    id_text,
+    order_by,
+    predicate,
+    value_expression,
+    where_clause,
+)
 
 Row = tuple[bytes, str, str]
 
@@ -61,7 +69,9 @@ class SQLiteDatabase(SyncDatabase):
 
     ``path``: the database file (``":memory:"``: private to this handle); ``table``: the
     table's name (created when missing); ``timeout``: seconds a write waits for another
-    process's write to finish before ``OperationalError``."""
+    process's write to finish before ``OperationalError``; ``indexes``: data paths to index
+    (expression indexes on the path's value, used by equality, IN and number range filters
+    at the top level of a query)."""
 
     backend_name = "sqlite"
     capabilities = Capabilities(persistent=True, atomic_batches=True, conditional_writes=True,
@@ -73,6 +83,7 @@ class SQLiteDatabase(SyncDatabase):
         path: str | os.PathLike[str],
         table: str = "records",
         timeout: float = 30.0,
+        indexes: Sequence[str] = (),
         schema: Schema | dict[str, Any] | None = None,
     ) -> None:
         super().__init__(schema=schema)
@@ -82,9 +93,22 @@ class SQLiteDatabase(SyncDatabase):
         self.timeout = float(timeout)
         if self.timeout < 0:
             raise ConfigurationError(f"sqlite: timeout must be >= 0, got {timeout!r}")
+        paths = [indexes] if isinstance(indexes, str) else list(indexes)
+        self._index_sql = [self._index_statement(path) for path in paths]
         self._conn: sqlite3.Connection | None = None
         self._mutex = threading.RLock()
         self._depth = 0  # open transaction blocks (0: autocommit)
+
+    def _index_statement(self, path: str) -> str:
+        expression = value_expression(path) if isinstance(path, str) else None
+        if expression is None or path == STORAGE_KEY:
+            raise ConfigurationError(
+                f"sqlite: cannot index {path!r}: an index path is a data path of printable "
+                "ASCII segments (no quote or backslash), at most "
+                f"{MAX_FREE_SEGMENTS} of them not starting with '$' (the id is the primary "
+                "key already)")
+        name = quote_identifier(f"{self.table} index {path}")
+        return f"CREATE INDEX IF NOT EXISTS {name} ON {self._table_sql} ({expression})"
 
     # -- the connection ---------------------------------------------------------------------
     def _fail(self, err: sqlite3.Error, action: str) -> DataknobsError:
@@ -110,6 +134,8 @@ class SQLiteDatabase(SyncDatabase):
                     f"CREATE TABLE IF NOT EXISTS {self._table_sql} (id BLOB PRIMARY KEY "
                     "NOT NULL, version TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT "
                     "NOT NULL) WITHOUT ROWID")
+                for statement in self._index_sql:
+                    conn.execute(statement)
             except sqlite3.Error as err:
                 conn.close()
                 raise self._fail(err, "set up") from err

@@ -2,10 +2,16 @@
 
 A pure function of the query. Conditions on the path ``id`` compare the ``id`` column, a BLOB
 holding the id's UTF-8 bytes (``surrogatepass``), whose byte order is code point order
-(docs/query-semantics.md, R75); every other condition is evaluated by ``dk_match``, a
-function the adapter registers on its connection that runs the reference matcher
-(``domain.matcher.compile_condition``) over the stored row, so SQLite filters rows with the
-reference semantics exactly, never an approximation. Sorting by a data field happens in
+(docs/query-semantics.md, R75). Conditions on a data path run on SQLite's JSON functions
+where the answer is exactly the specification's: existence, and equality, membership and
+ordering with number, string and boolean operands (``_data_filter``). The stored data is the
+typed codec's JSON (``domain.codec``), in which an object with a ``$`` key is wrapped as
+``{"$object": {...}}``; an object that is not a wrapper never has the key ``$object``, so at
+most one of the JSON paths that do or do not step through a wrapper at each level exists, and
+their ``COALESCE`` is the field (``_variants``). Every other condition is evaluated by
+``dk_match``, a function the adapter registers on its connection that runs the reference
+matcher (``domain.matcher.compile_condition``) over the stored row: SQLite filters rows with
+the reference semantics exactly, never an approximation. Sorting by a data field happens in
 Python, through the reference pipeline (``domain.matcher.select``); ``order_by`` says when
 the database can order and page by itself.
 """
@@ -14,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from ...domain.codec import decode, encode
@@ -29,8 +36,17 @@ from ...domain.query import (
     SortOrder,
     condition_from_dict,
 )
+from ...domain.values import INT64_MAX, INT64_MIN
 
 Params = list[Any]
+
+#: a path segment whose stored key is its own text in ASCII JSON and in a quoted SQLite JSON
+#: path label: printable ASCII without the quote and the backslash
+_PLAIN_SEGMENT = re.compile(r'[\x20\x21\x23-\x5b\x5d-\x7e]+')
+#: at most this many segments that may or may not sit inside an ``$object`` wrapper: the
+#: field is a ``COALESCE`` of 2**n JSON paths
+MAX_FREE_SEGMENTS = 3
+_NUMBER_TYPES = "('integer', 'real')"
 
 #: the SQL comparison of the ``id`` column for operators with one string operand
 _ID_COMPARISONS = {Operator.EQ: "=", Operator.NEQ: "<>", Operator.GT: ">",
@@ -108,10 +124,134 @@ def _id_filter(f: Filter) -> tuple[str, Params] | None:
     return None
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal (for JSON paths, which expression indexes need as literals)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@functools.lru_cache(maxsize=1024)
+def _variants(path: str) -> tuple[str, ...] | None:
+    """The JSON paths at which the codec's JSON may hold ``path``'s value, the one without
+    ``$object`` wrappers first; None when SQLite's path syntax cannot name a segment, or
+    there would be too many."""
+    segments = path.split(".")
+    if not all(_PLAIN_SEGMENT.fullmatch(seg) for seg in segments):
+        return None
+    free = [i for i, seg in enumerate(segments) if not seg.startswith("$")]
+    if len(free) > MAX_FREE_SEGMENTS:
+        return None
+    out = []
+    for mask in range(2 ** len(free)):
+        steps = []
+        for i, seg in enumerate(segments):
+            # a key starting with "$" only exists inside a wrapper
+            wrapped = seg.startswith("$") or bool(mask >> free.index(i) & 1)
+            steps.append(('."$object"' if wrapped else "") + f'."{seg}"')
+        out.append("$" + "".join(steps))
+    return tuple(out)
+
+
+def _over(template: str, variants: tuple[str, ...]) -> str:
+    """``template`` (``{}``: a JSON path literal) at the one variant that exists."""
+    calls = [template.format(sql_literal(v)) for v in variants]
+    return calls[0] if len(calls) == 1 else f"COALESCE({', '.join(calls)})"
+
+
+def value_expression(path: str) -> str | None:
+    """The SQL value of a data path (``json_extract``: numbers as numbers, strings decoded,
+    booleans as 1 and 0), also the expression of an index on the path; None when the path
+    is not expressible."""
+    variants = _variants(path)
+    return None if variants is None else _over("json_extract(data, {})", variants)
+
+
+def _is_number(x: Any) -> bool:
+    """A number SQLite binds as itself (an int operand past 64 bits matches nothing, and
+    the reference matcher says so)."""
+    return (type(x) is int and INT64_MIN <= x <= INT64_MAX) or type(x) is float
+
+
+def _bindable(text: str) -> bool:
+    """Whether ``json_extract``'s decoding of a stored string equals ``text`` exactly when
+    the strings are equal (SQLite's JSON functions stop a string at U+0000, and a lone
+    surrogate cannot be bound)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _json_text(x: str) -> str:
+    return json.dumps(x, ensure_ascii=True)
+
+
+def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
+    """SQL over the JSON of a data path, never NULL, and a necessary condition an index on
+    the path can answer (``""`` for none); None: leave the filter to ``dk_match``."""
+    variants = _variants(f.field)
+    if variants is None:
+        return None
+    kind = _over("json_type(data, {})", variants)  # 'null' for a null, NULL when missing
+    value = _over("json_extract(data, {})", variants)
+    text = _over("(data -> {})", variants)  # the JSON text, as the codec wrote it
+    op, x = f.operator, f.value
+    has_value = f"IFNULL({kind} <> 'null', 0)"
+    if op is Operator.EXISTS:
+        return has_value, [], "", []
+    if op is Operator.NOT_EXISTS:
+        return f"IFNULL({kind} = 'null', 1)", [], "", []
+    positive = op.positive if op.negated else op
+    operands = (list(x) if positive in (Operator.IN, Operator.BETWEEN) else [x])
+    if positive in (Operator.EQ, Operator.IN):
+        if not all(type(v) in (str, bool) or _is_number(v) for v in operands):
+            return None
+        parts, params = [], []
+        numbers = [v for v in operands if _is_number(v)]
+        strings = [v for v in operands if type(v) is str]
+        booleans = sorted({"true" if v else "false" for v in operands if type(v) is bool})
+        if numbers:
+            parts.append(f"({kind} IN {_NUMBER_TYPES} AND {value} IN "
+                         f"({', '.join('?' * len(numbers))}))")
+            params += numbers
+        if strings:
+            parts.append(f"{text} IN ({', '.join('?' * len(strings))})")
+            params += [_json_text(v) for v in strings]
+        if booleans:
+            parts.append(f"{kind} IN ({', '.join(sql_literal(b) for b in booleans)})")
+        sql = f"IFNULL({' OR '.join(parts) or '0'}, 0)"
+        hint_items = [int(v) if type(v) is bool else v for v in operands]
+        hintable = all(_is_number(v) or (type(v) is str and _bindable(v))
+                       for v in hint_items)
+        hint = (f"{value} IN ({', '.join('?' * len(hint_items))})"
+                if hintable and hint_items else "")
+        hint_params = hint_items if hint else []
+    elif positive in _ID_COMPARISONS or positive is Operator.BETWEEN:
+        if not all(_is_number(v) for v in operands):
+            return None  # string and datetime orderings: the reference matcher
+        if positive is Operator.BETWEEN:
+            compare = f"{value} BETWEEN ? AND ?"
+        else:
+            compare = f"{value} {_ID_COMPARISONS[positive]} ?"
+        sql = f"IFNULL({kind} IN {_NUMBER_TYPES} AND {compare}, 0)"
+        params = list(operands)
+        hint, hint_params = compare, list(operands)
+    else:
+        return None
+    if op.negated:
+        return f"({has_value} AND NOT {sql})", params, "", []
+    return sql, params, hint, hint_params
+
+
 def _native(cond: Condition) -> tuple[str, Params] | None:
     """SQL that needs no Python function, or None."""
     if isinstance(cond, Filter):
-        return _id_filter(cond) if cond.field == STORAGE_KEY else None
+        if cond.field == STORAGE_KEY:
+            return _id_filter(cond)
+        data = _data_filter(cond)
+        return None if data is None else (data[0], data[1])
     natives = [_native(c) for c in cond.conditions]
     if natives and all(n is None for n in natives):
         return None  # one ``dk_match`` call for the whole subtree
@@ -138,10 +278,22 @@ def translate(cond: Condition) -> tuple[str, Params]:
 
 
 def where_clause(query: Query) -> tuple[str, Params]:
-    """The query's conditions (AND-ed) as a WHERE body and its parameters."""
+    """The query's conditions (AND-ed) as a WHERE body and its parameters. A top-level
+    filter on a data path also contributes its necessary condition on the path's value, the
+    term an index on the path (``value_expression``) answers."""
     if not query.filters:
         return "1", []
-    return translate(LogicCondition(LogicOperator.AND, list(query.filters)))
+    sql, params = translate(LogicCondition(LogicOperator.AND, list(query.filters)))
+    hints, hint_params = [], []
+    for cond in query.filters:
+        if isinstance(cond, Filter) and cond.field != STORAGE_KEY:
+            data = _data_filter(cond)
+            if data is not None and data[2]:
+                hints.append(data[2])
+                hint_params += data[3]
+    if not hints:
+        return sql, params
+    return " AND ".join([*hints, sql]), [*hint_params, *params]
 
 
 def order_by(query: Query) -> str | None:

@@ -1,0 +1,135 @@
+"""What the SQLite adapter does beyond the shared suites: its file and table, its pushdown
+(which conditions run as plain SQL, which indexes answer them), WAL and several processes on
+one file, and its errors."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dataknobs_data import Operator, Query, Record, database_factory
+from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
+from dataknobs_data.adapters.sqlite.translator import where_clause
+from dataknobs_data.domain.errors import ConfigurationError, OperationalError
+
+
+def test_the_constructor_does_no_io(tmp_path: Path) -> None:
+    db = SQLiteDatabase(path=tmp_path / "lazy.db")
+    assert not (tmp_path / "lazy.db").exists()
+    db.connect()
+    assert (tmp_path / "lazy.db").exists()
+    db.close()
+
+
+def test_registered_as_sqlite(tmp_path: Path) -> None:
+    db = database_factory.create("sqlite", path=str(tmp_path / "r.db"))
+    adb = database_factory.create("sqlite", use_async=True, path=str(tmp_path / "r.db"))
+    assert isinstance(db, SQLiteDatabase) and isinstance(adb, AsyncSQLiteDatabase)
+    with pytest.raises(ConfigurationError, match="pth"):
+        database_factory.create("sqlite", pth="x.db")
+
+
+def test_rows_are_the_documented_table_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    with SQLiteDatabase(path=path, table="people") as db:
+        db.create(Record({"name": "Ada", "$k": 1}, id="a\x00\ud800"))
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        columns = [row[1] for row in raw.execute('PRAGMA table_info("people")')]
+        assert columns == ["id", "version", "data", "metadata"]
+        rid, data = raw.execute('SELECT id, data FROM "people"').fetchone()
+        assert rid == "a\x00\ud800".encode("utf-8", "surrogatepass")
+        assert data.isascii()
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("query", [
+    Query().filter("age", Operator.GTE, 30),
+    Query().filter("team.name", Operator.EQ, "core"),
+    Query().filter("tag", Operator.IN, ["a", 1, True]),
+    Query().filter("v", Operator.NOT_EXISTS).filter("id", Operator.LT, "m"),
+    Query().filter("$k.x", Operator.NEQ, 2.5),
+])
+def test_these_conditions_are_plain_sql(query: Query) -> None:
+    sql, _ = where_clause(query)
+    assert "dk_match" not in sql
+
+
+@pytest.mark.parametrize("query", [
+    Query().filter("name", Operator.LIKE, "A%"),
+    Query().filter("name", Operator.GT, "B"),
+    Query().filter('we"ird', Operator.EQ, 1),
+])
+def test_these_conditions_run_the_reference_matcher(query: Query) -> None:
+    sql, _ = where_clause(query)
+    assert "dk_match" in sql
+
+
+def _plan(db: SQLiteDatabase, query: Query) -> str:
+    where, params = where_clause(query)
+    with db._cursor("explain") as conn:
+        rows = conn.execute(f"EXPLAIN QUERY PLAN SELECT id FROM {db._table_sql} "
+                            f"WHERE ({where})", params).fetchall()
+    return " ".join(str(row[-1]) for row in rows)
+
+
+def test_indexed_paths_answer_equality_in_and_ranges(tmp_path: Path) -> None:
+    with SQLiteDatabase(path=tmp_path / "i.db", indexes=["team.name", "age"]) as db:
+        db.create_batch([Record({"team": {"name": f"t{i % 7}"}, "age": i}, id=f"r{i:03d}")
+                         for i in range(200)])
+        for query in (Query().filter("team.name", Operator.EQ, "t3"),
+                      Query().filter("age", Operator.BETWEEN, [10, 20]),
+                      Query().filter("team.name", Operator.IN, ["t1", "t2"])):
+            assert "USING INDEX" in _plan(db, query), query
+        assert "USING INDEX" not in _plan(db, Query().filter("team.name", Operator.LIKE, "t%"))
+        assert db.count(Query().filter("team.name", Operator.EQ, "t3")) == 29
+        assert [r.id for r in db.search(Query().filter("age", Operator.BETWEEN, [10, 12]))] \
+            == ["r010", "r011", "r012"]
+
+
+def test_an_index_path_sqlite_cannot_name_is_refused_up_front() -> None:
+    with pytest.raises(ConfigurationError, match="cannot index"):
+        SQLiteDatabase(path=":memory:", indexes=['we"ird'])
+
+
+_WRITER = """
+import sys
+from dataknobs_data import Record
+from dataknobs_data.adapters.sqlite import SQLiteDatabase
+path, name = sys.argv[1], sys.argv[2]
+with SQLiteDatabase(path=path) as db:
+    for i in range(50):
+        db.create(Record({"writer": name, "i": i}, id=f"{name}-{i:02d}"))
+    db.create_batch([Record({"writer": name}, id=f"{name}-batch-{i}") for i in range(50)])
+"""
+
+
+def test_several_processes_write_one_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    SQLiteDatabase(path=path).connect()
+    children = [subprocess.Popen([sys.executable, "-c", _WRITER, path, f"w{n}"])
+                for n in range(3)]
+    assert [child.wait() for child in children] == [0, 0, 0]
+    with SQLiteDatabase(path=path) as db:
+        assert db.count() == 300
+        assert db.count(Query().filter("writer", Operator.EQ, "w1")) == 100
+
+
+def test_a_write_while_another_connection_writes_is_an_operational_error(tmp_path: Path
+                                                                         ) -> None:
+    path = tmp_path / "busy.db"
+    holder = SQLiteDatabase(path=path, timeout=0)
+    waiter = SQLiteDatabase(path=path, timeout=0)
+    with holder.transaction():
+        holder.create(Record({"v": 1}, id="a"))
+        with pytest.raises(OperationalError, match="locked"):
+            waiter.create(Record({"v": 2}, id="b"))
+    assert waiter.read("a") is not None and waiter.read("b") is None
+    holder.close()
+    waiter.close()
