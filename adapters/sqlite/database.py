@@ -25,6 +25,7 @@ from ...domain.errors import (
     DataknobsError,
     OperationalError,
     RecordExistsError,
+    SerializationError,
     StorageError,
 )
 from ...domain.matcher import select, window
@@ -37,6 +38,8 @@ from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
 from .translator import (
     MAX_FREE_SEGMENTS,
+    SPLIT_PAIR,
+    has_split_pair,
     id_bytes,
     id_text,
     order_by,
@@ -48,8 +51,37 @@ from .translator import (
 Row = tuple[bytes, str, str]
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(encode(value), ensure_ascii=True, allow_nan=False)
+def _dumps(value: Any, record_id: str, where: str) -> str:
+    """The stored JSON of a record's data or metadata; ``SerializationError`` naming the
+    path for a string or key holding a split pair (``translator.SPLIT_PAIR``), which the
+    JSON text would turn into one character."""
+    encoded = encode(value)
+    text = json.dumps(encoded, ensure_ascii=True, allow_nan=False)
+    if "\\ud" in text and has_split_pair(encoded):
+        path = _split_pair_path(value, where)
+        raise SerializationError(
+            f"record {record_id!r}: {path}: a high surrogate followed by a low surrogate "
+            "(two lone surrogates) cannot be stored by the sqlite backend: its JSON would "
+            "read back as the one character they pair into")
+    return text
+
+
+def _split_pair_path(value: Any, path: str) -> str:
+    if type(value) is str:
+        return path if SPLIT_PAIR.search(value) else ""
+    items: Any = ()
+    if type(value) is dict:
+        for key in value:
+            if SPLIT_PAIR.search(key):
+                return f"{path}: key {key!r}"
+        items = ((f"{path}.{k}", v) for k, v in value.items())
+    elif type(value) is list:
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    for where, item in items:
+        found = _split_pair_path(item, where)
+        if found:
+            return found
+    return ""
 
 
 def _loads(text: str) -> Any:
@@ -210,8 +242,9 @@ class SQLiteDatabase(SyncDatabase):
         return Record.trusted(_loads(data), _loads(metadata), id=id_text(rid))
 
     def _row(self, record_id: str, record: Record) -> tuple[bytes, str, str, str]:
-        return (id_bytes(record_id), uuid.uuid4().hex, _dumps(record.data),
-                _dumps(record.metadata))
+        return (id_bytes(record_id), uuid.uuid4().hex,
+                _dumps(record.data, record_id, "data"),
+                _dumps(record.metadata, record_id, "metadata"))
 
     def _version_of(self, conn: sqlite3.Connection, record_id: str) -> str | None:
         row = conn.execute(f"SELECT version FROM {self._table_sql} WHERE id = ?",
@@ -228,12 +261,18 @@ class SQLiteDatabase(SyncDatabase):
                 raise RecordExistsError(record_id) from err
 
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
-        rows = [self._row(rec.id or "", rec) for rec in records]
+        rows = []
+        failed: dict[int, BaseException] = {}
+        for i, rec in enumerate(records):
+            try:
+                rows.append(self._row(rec.id or "", rec))
+            except SerializationError as err:
+                failed[i] = err
         with self._writing("create a batch") as conn:
-            failed: dict[int, BaseException] = {
+            failed.update({
                 i: RecordExistsError(rec.id or "") for i, rec in enumerate(records)
-                if self._version_of(conn, rec.id or "") is not None}
-            if failed:  # atomic: a batch with a taken id writes nothing
+                if self._version_of(conn, rec.id or "") is not None})
+            if failed:  # atomic: a batch with a taken id or an unstorable record writes nothing
                 return failed
             conn.executemany(f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?)", rows)
             return {}
@@ -303,7 +342,9 @@ class SQLiteDatabase(SyncDatabase):
     def _rows(self, query: Query, order: str | None, extra: str = "",
               extra_params: tuple[Any, ...] = (), limit: int | None = None,
               offset: int = 0) -> list[Row]:
-        where, params = where_clause(query)
+        clause = where_clause(query)
+        assert clause is not None  # callers check ``where_clause`` first
+        where, params = clause
         sql = f"SELECT id, data, metadata FROM {self._table_sql} WHERE ({where}){extra}"
         if order is not None:
             sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
@@ -313,9 +354,16 @@ class SQLiteDatabase(SyncDatabase):
         with self._cursor("search") as conn:
             return conn.execute(sql, params).fetchall()
 
+    def _python_rows(self) -> Iterator[tuple[str, Record]]:
+        """Every row, for a query SQL cannot carry (``where_clause`` is None)."""
+        for row in self._rows(Query(), None):
+            yield id_text(row[0]), self._record(row)
+
     def _search(self, query: Query) -> list[Record]:
         order = order_by(query)
-        if order is not None:
+        if where_clause(query) is None:
+            found = [rec for _, rec in select(self._python_rows(), query)]
+        elif order is not None:
             found = [self._record(row) for row in self._rows(
                 query, order, limit=query.limit_value, offset=query.offset_value or 0)]
         else:  # sorted by a data field: the reference pipeline orders and pages
@@ -326,7 +374,10 @@ class SQLiteDatabase(SyncDatabase):
         return found
 
     def _count(self, query: Query) -> int:
-        where, params = where_clause(query)
+        clause = where_clause(query)
+        if clause is None:
+            return len(select(self._python_rows(), Query(filters=query.filters)))
+        where, params = clause
         with self._cursor("count") as conn:
             row = conn.execute(f"SELECT count(*) FROM {self._table_sql} WHERE ({where})",
                                params).fetchone()
@@ -334,7 +385,7 @@ class SQLiteDatabase(SyncDatabase):
 
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
         order = order_by(query)
-        if order is None:
+        if order is None or where_clause(query) is None:
             yield from self._search(query)
             return
         # keyset paging on the id: each page is one short statement, so no cursor stays

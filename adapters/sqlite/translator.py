@@ -70,9 +70,12 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def condition_text(condition: Condition) -> str:
-    """A condition as ASCII JSON text, the argument of ``dk_match`` (ASCII, so any string,
-    lone surrogates included, binds as a parameter)."""
+#: a high surrogate followed by a low one: two code points that ASCII JSON writes exactly as
+#: it writes the one character they would pair into, so no JSON text can keep them apart
+SPLIT_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
+def _plain_condition(condition: Condition) -> dict[str, Any]:
     def plain(cond: Condition) -> dict[str, Any]:
         if isinstance(cond, Filter):
             return {"field": cond.field, "operator": cond.operator.name,
@@ -80,7 +83,19 @@ def condition_text(condition: Condition) -> str:
         if cond.operator is LogicOperator.NOT:
             return {"not": plain(cond.conditions[0])}
         return {cond.operator.value: [plain(c) for c in cond.conditions]}
-    return json.dumps(plain(condition), ensure_ascii=True, allow_nan=False)
+    return plain(condition)
+
+
+def condition_text(condition: Condition) -> str:
+    """A condition as ASCII JSON text, the argument of ``dk_match`` (ASCII, so any string,
+    lone surrogates included, binds as a parameter)."""
+    return json.dumps(_plain_condition(condition), ensure_ascii=True, allow_nan=False)
+
+
+def has_split_pair(value: Any) -> bool:
+    """Whether ASCII JSON of ``value`` (a JSON-safe value) would lose a split pair."""
+    text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    return not text.isascii() and SPLIT_PAIR.search(text) is not None
 
 
 @functools.lru_cache(maxsize=512)
@@ -277,13 +292,18 @@ def translate(cond: Condition) -> tuple[str, Params]:
     return native if native is not None else _match(cond)
 
 
-def where_clause(query: Query) -> tuple[str, Params]:
+def where_clause(query: Query) -> tuple[str, Params] | None:
     """The query's conditions (AND-ed) as a WHERE body and its parameters. A top-level
     filter on a data path also contributes its necessary condition on the path's value, the
-    term an index on the path (``value_expression``) answers."""
+    term an index on the path (``value_expression``) answers. None for a query whose
+    operands hold a split pair (``SPLIT_PAIR``): SQL text cannot carry it, so the caller
+    evaluates that query in Python."""
     if not query.filters:
         return "1", []
-    sql, params = translate(LogicCondition(LogicOperator.AND, list(query.filters)))
+    conditions = LogicCondition(LogicOperator.AND, list(query.filters))
+    if has_split_pair(_plain_condition(conditions)):
+        return None
+    sql, params = translate(conditions)
     hints, hint_params = [], []
     for cond in query.filters:
         if isinstance(cond, Filter) and cond.field != STORAGE_KEY:

@@ -14,7 +14,12 @@ import pytest
 from dataknobs_data import Operator, Query, Record, database_factory
 from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
 from dataknobs_data.adapters.sqlite.translator import where_clause
-from dataknobs_data.domain.errors import ConfigurationError, OperationalError
+from dataknobs_data.domain.errors import (
+    BatchOperationError,
+    ConfigurationError,
+    OperationalError,
+    SerializationError,
+)
 
 
 def test_the_constructor_does_no_io(tmp_path: Path) -> None:
@@ -133,3 +138,22 @@ def test_a_write_while_another_connection_writes_is_an_operational_error(tmp_pat
     assert waiter.read("a") is not None and waiter.read("b") is None
     holder.close()
     waiter.close()
+
+
+def test_a_split_surrogate_pair_is_refused_naming_the_path(tmp_path: Path) -> None:
+    # two lone surrogates that would pair: ASCII JSON writes them as it writes U+1F600
+    split = "\ud83d\ude00"
+    with SQLiteDatabase(path=tmp_path / "p.db") as db:
+        with pytest.raises(SerializationError, match=r"record 'a': data\.t\.k\[1\]"):
+            db.create(Record({"t": {"k": ["x", split]}}, id="a"))
+        with pytest.raises(BatchOperationError) as info:
+            db.create_batch([Record({"ok": 1}, id="b"),
+                             Record({"v": 1}, metadata={split: 1}, id="c")])
+        assert list(info.value.failed) == [1]
+        assert db.count() == 0
+        db.create(Record({"v": "\U0001f600", "w": "\ud83d"}, id="d"))  # both kept exactly
+        assert db.read("d") is not None and db.read("d")["w"] == "\ud83d"
+        # an operand holding a split pair is answered in Python: it matches nothing stored
+        assert db.search(Query().filter("v", Operator.EQ, split)) == []
+        assert db.count(Query().filter("v", Operator.NEQ, split)) == 1
+        assert [r.id for r in db.search(Query().filter("w", Operator.EQ, "\ud83d"))] == ["d"]
