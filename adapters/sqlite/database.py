@@ -39,9 +39,12 @@ from ..async_bridge import SyncBackedAsyncDatabase
 from .translator import (
     MAX_FREE_SEGMENTS,
     SPLIT_PAIR,
+    dk_instant,
+    dk_text,
     has_split_pair,
     id_bytes,
     id_text,
+    keyset_order,
     order_by,
     predicate,
     value_expression,
@@ -159,6 +162,8 @@ class SQLiteDatabase(SyncDatabase):
                 raise self._fail(err, "open") from err
             try:
                 conn.create_function("dk_match", 3, _match_row, deterministic=True)
+                conn.create_function("dk_text", 1, dk_text, deterministic=True)
+                conn.create_function("dk_instant", 1, dk_instant, deterministic=True)
                 if self.path != ":memory:":
                     conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(f"PRAGMA busy_timeout={int(self.timeout * 1000)}")
@@ -384,7 +389,7 @@ class SQLiteDatabase(SyncDatabase):
         return int(row[0])
 
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
-        order = order_by(query)
+        order = keyset_order(query)
         if order is None or where_clause(query) is None:
             yield from self._search(query)
             return

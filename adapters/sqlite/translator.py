@@ -21,9 +21,10 @@ from __future__ import annotations
 import functools
 import json
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ...domain.codec import decode, encode
+from ...domain.codec import decode, decode_datetime, encode
 from ...domain.matcher import RecordPredicate, compile_condition
 from ...domain.query import (
     STORAGE_KEY,
@@ -47,6 +48,8 @@ _PLAIN_SEGMENT = re.compile(r'[\x20\x21\x23-\x5b\x5d-\x7e]+')
 #: field is a ``COALESCE`` of 2**n JSON paths
 MAX_FREE_SEGMENTS = 3
 _NUMBER_TYPES = "('integer', 'real')"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 
 #: the SQL comparison of the ``id`` column for operators with one string operand
 _ID_COMPARISONS = {Operator.EQ: "=", Operator.NEQ: "<>", Operator.GT: ">",
@@ -180,6 +183,15 @@ def value_expression(path: str) -> str | None:
     return None if variants is None else _over("json_extract(data, {})", variants)
 
 
+def string_bytes(variants: tuple[str, ...]) -> str:
+    """The UTF-8 bytes of a string at the path (a BLOB, which compares byte-wise: code point
+    order). ``json_extract`` stops a string at U+0000, so a string whose JSON holds one is
+    decoded by ``dk_text`` instead; both write a lone surrogate as its three bytes."""
+    text = _over("(data -> {})", variants)
+    return (f"CASE WHEN instr({text}, '\\u0000') THEN dk_text({text}) "
+            f"ELSE CAST({_over('json_extract(data, {})', variants)} AS BLOB) END")
+
+
 def _is_number(x: Any) -> bool:
     """A number SQLite binds as itself (an int operand past 64 bits matches nothing, and
     the reference matcher says so)."""
@@ -244,15 +256,19 @@ def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
                 if hintable and hint_items else "")
         hint_params = hint_items if hint else []
     elif positive in _ID_COMPARISONS or positive is Operator.BETWEEN:
-        if not all(_is_number(v) for v in operands):
-            return None  # string and datetime orderings: the reference matcher
+        numeric = all(_is_number(v) for v in operands)
+        if not numeric and not all(type(v) is str for v in operands):
+            return None  # datetime orderings: the reference matcher
+        # strings compare as UTF-8 bytes, code point order (R62), NUL and surrogates included
+        subject = value if numeric else string_bytes(variants)
         if positive is Operator.BETWEEN:
-            compare = f"{value} BETWEEN ? AND ?"
+            compare = f"{subject} BETWEEN ? AND ?"
         else:
-            compare = f"{value} {_ID_COMPARISONS[positive]} ?"
-        sql = f"IFNULL({kind} IN {_NUMBER_TYPES} AND {compare}, 0)"
-        params = list(operands)
-        hint, hint_params = compare, list(operands)
+            compare = f"{subject} {_ID_COMPARISONS[positive]} ?"
+        kinds = _NUMBER_TYPES if numeric else "('text')"
+        sql = f"IFNULL({kind} IN {kinds} AND {compare}, 0)"
+        params = list(operands) if numeric else [id_bytes(v) for v in operands]
+        hint, hint_params = (compare, list(operands)) if numeric else ("", [])
     else:
         return None
     if op.negated:
@@ -317,11 +333,58 @@ def where_clause(query: Query) -> tuple[str, Params] | None:
 
 
 def order_by(query: Query) -> str | None:
-    """``ORDER BY`` for a query the database can order itself: no sort keys, or a first
-    key ``id`` (ids are unique, so later keys never matter). None: order in Python."""
+    """``ORDER BY`` for a query the database can order itself (the order of
+    ``domain.matcher.sort_pairs``: by type rank, then within the kind, no value last in both
+    directions, ties by id), or None when a sort key is a path SQLite cannot name: the caller
+    orders in Python."""
+    terms = []
+    for spec in query.sort_specs:
+        direction = "DESC" if spec.order is SortOrder.DESC else "ASC"
+        if spec.field == STORAGE_KEY:
+            terms.append(f"id {direction}")
+            break  # ids are unique: later keys never matter
+        variants = _variants(spec.field)
+        if variants is None:
+            return None
+        kind = _over("json_type(data, {})", variants)
+        tag = _over("json_extract(data, {})", tuple(f'{v}."$datetime"' for v in variants))
+        rank = (f"CASE {kind} WHEN 'true' THEN 0 WHEN 'false' THEN 0 WHEN 'integer' THEN 1 "
+                f"WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'array' THEN 4 "
+                f"WHEN 'object' THEN (CASE WHEN {tag} IS NULL THEN 5 ELSE 3 END) ELSE 6 END")
+        number = _over("json_extract(data, {})", variants)
+        value = (f"CASE {kind} WHEN 'true' THEN 1 WHEN 'false' THEN 0 WHEN 'integer' THEN "
+                 f"{number} WHEN 'real' THEN {number} WHEN 'text' THEN "
+                 f"{string_bytes(variants)} WHEN 'object' THEN dk_instant({tag}) END")
+        terms += [f"({rank}) = 6", f"({rank}) {direction}", f"({value}) {direction}"]
+    else:
+        terms.append("id ASC")
+    return ", ".join(terms)
+
+
+def keyset_order(query: Query) -> str | None:
+    """``ORDER BY`` on the id alone, for paging by keyset: no sort keys, or a first key
+    ``id``; None otherwise."""
     specs = query.sort_specs
     if not specs:
         return "id ASC"
     if specs[0].field == STORAGE_KEY:
         return "id DESC" if specs[0].order is SortOrder.DESC else "id ASC"
     return None
+
+
+def dk_text(text: str) -> bytes:
+    """``dk_text(json)``: the UTF-8 bytes (lone surrogates as their three bytes) of a JSON
+    string."""
+    value: str = json.loads(text)
+    return id_bytes(value)
+
+
+def dk_instant(text: str | None) -> int | None:
+    """``dk_instant(iso)``: a datetime tag's instant in microseconds since the epoch (naive
+    values read as UTC, R62)."""
+    if text is None:
+        return None
+    moment = decode_datetime(text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND

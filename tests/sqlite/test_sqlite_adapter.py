@@ -7,13 +7,14 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from dataknobs_data import Operator, Query, Record, database_factory
 from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
-from dataknobs_data.adapters.sqlite.translator import where_clause
+from dataknobs_data.adapters.sqlite.translator import order_by, where_clause
 from dataknobs_data.domain.errors import (
     BatchOperationError,
     ConfigurationError,
@@ -60,6 +61,7 @@ def test_rows_are_the_documented_table_in_wal_mode(tmp_path: Path) -> None:
     Query().filter("tag", Operator.IN, ["a", 1, True]),
     Query().filter("v", Operator.NOT_EXISTS).filter("id", Operator.LT, "m"),
     Query().filter("$k.x", Operator.NEQ, 2.5),
+    Query().filter("name", Operator.BETWEEN, ["B", "D\x00"]),
 ])
 def test_these_conditions_are_plain_sql(query: Query) -> None:
     sql, _ = where_clause(query)
@@ -68,7 +70,7 @@ def test_these_conditions_are_plain_sql(query: Query) -> None:
 
 @pytest.mark.parametrize("query", [
     Query().filter("name", Operator.LIKE, "A%"),
-    Query().filter("name", Operator.GT, "B"),
+    Query().filter("when", Operator.GT, datetime(2020, 1, 1)),
     Query().filter('we"ird', Operator.EQ, 1),
 ])
 def test_these_conditions_run_the_reference_matcher(query: Query) -> None:
@@ -157,3 +159,23 @@ def test_a_split_surrogate_pair_is_refused_naming_the_path(tmp_path: Path) -> No
         assert db.search(Query().filter("v", Operator.EQ, split)) == []
         assert db.count(Query().filter("v", Operator.NEQ, split)) == 1
         assert [r.id for r in db.search(Query().filter("w", Operator.EQ, "\ud83d"))] == ["d"]
+
+
+def test_sorts_run_in_sql_with_the_reference_order(tmp_path: Path) -> None:
+    # one field holding every kind, strings with NUL and lone surrogates, datetimes with
+    # offsets and naive ones (read as UTC), and a key inside a $-wrapped object
+    values = {"n": None, "t": True, "f": False, "i": 2**62 + 1, "x": 2.0**62, "s": "a\x00b",
+              "u": "a\ud800", "v": "a", "w": "\U0001f600",
+              "d1": datetime(2021, 6, 1, 14, tzinfo=timezone(timedelta(hours=2))),
+              "d2": datetime(2021, 6, 1, 12, 30), "d3": datetime(2021, 6, 1, 11, tzinfo=UTC),
+              "l": [1], "o": {"k": 1}}
+    records = [Record({"o": {"$w": 1, "v": v}}, id=k) for k, v in values.items()]
+    records.append(Record({}, id="m"))
+    query = Query().sort_by("o.v", "desc").limit(11)
+    assert order_by(query) is not None and "dk_match" not in order_by(query)
+    with SQLiteDatabase(path=tmp_path / "s.db") as db:
+        db.create_batch(records)
+        with database_factory.create("memory") as reference:
+            reference.create_batch(records)
+            for q in (query, Query().sort_by("o.v"), Query().sort_by("o.v").offset(3)):
+                assert [r.id for r in db.search(q)] == [r.id for r in reference.search(q)]
