@@ -109,8 +109,9 @@ class SQLiteDatabase(SyncDatabase):
     at the top level of a query)."""
 
     backend_name = "sqlite"
-    capabilities = Capabilities(persistent=True, atomic_batches=True, conditional_writes=True,
-                                transactions=True)
+    #: every write is one SQLite transaction (a batch too); the async adapter uses threads
+    capabilities = Capabilities(
+        persistent=True, transactions=True, atomic_batches=True, conditional_writes=True)
 
     def __init__(
         self,

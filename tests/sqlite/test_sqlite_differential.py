@@ -2,27 +2,19 @@
 SQLite file, sync and async; the sync store indexes two of the generated paths, so the
 index terms the translator adds are checked too."""
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
-
-import pytest
+from typing import Any, ClassVar
 
 from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
 from dataknobs_data.testing.differential import DifferentialSuite
 
 
 class TestSQLiteDifferential(DifferentialSuite):
+    adapter = SQLiteDatabase
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"indexes": ["a", "o.x"]}
     differential_examples = 60
-
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[Any]:
-        yield SQLiteDatabase(path=tmp_path / "store.db", indexes=["a", "o.x"])
 
 
 class TestAsyncSQLiteDifferential(DifferentialSuite):
+    adapter = AsyncSQLiteDatabase
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"max_workers": 2}
     differential_examples = 25
-
-    @pytest.fixture
-    def database(self, tmp_path: Path) -> Iterator[Any]:
-        yield AsyncSQLiteDatabase(path=tmp_path / "store.db", max_workers=2)
