@@ -192,6 +192,29 @@ def string_bytes(variants: tuple[str, ...]) -> str:
             f"ELSE CAST({_over('json_extract(data, {})', variants)} AS BLOB) END")
 
 
+def _glob_literal(text: str) -> str:
+    """``text`` as a GLOB pattern matching exactly itself."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
+
+
+def like_glob(pattern: str) -> str:
+    """A LIKE pattern (docs/query-semantics.md, R38-R42) as the GLOB pattern matching the same
+    strings: ``%`` is ``*``, ``_`` is ``?``, a backslash makes the next character literal and
+    a trailing one is itself, every other character is literal."""
+    out = []
+    chars = iter(pattern)
+    for c in chars:
+        if c == "\\":
+            out.append(_glob_literal(next(chars, "\\")))
+        elif c == "%":
+            out.append("*")
+        elif c == "_":
+            out.append("?")
+        else:
+            out.append(_glob_literal(c))
+    return "".join(out)
+
+
 def _is_number(x: Any) -> bool:
     """A number SQLite binds as itself (an int operand past 64 bits matches nothing, and
     the reference matcher says so)."""
@@ -269,6 +292,16 @@ def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
         sql = f"IFNULL({kind} IN {kinds} AND {compare}, 0)"
         params = list(operands) if numeric else [id_bytes(v) for v in operands]
         hint, hint_params = (compare, list(operands)) if numeric else ("", [])
+    elif positive in (Operator.LIKE, Operator.STARTS_WITH):
+        if type(x) is not str or not _bindable(x):
+            return None
+        pattern = like_glob(x) if positive is Operator.LIKE else _glob_literal(x) + "*"
+        # GLOB is case-sensitive and counts code points; a string whose JSON holds U+0000,
+        # where SQLite's text functions stop, goes to the reference matcher
+        sql = (f"CASE WHEN instr({text}, '\\u0000') THEN dk_match(?, id, data) "
+               f"ELSE IFNULL({kind} = 'text' AND {value} GLOB ?, 0) END")
+        params = [condition_text(Filter(f.field, positive, x)), pattern]
+        hint, hint_params = "", []
     else:
         return None
     if op.negated:

@@ -14,7 +14,7 @@ import pytest
 
 from dataknobs_data import Operator, Query, Record, database_factory
 from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
-from dataknobs_data.adapters.sqlite.translator import order_by, where_clause
+from dataknobs_data.adapters.sqlite.translator import like_glob, order_by, where_clause
 from dataknobs_data.domain.errors import (
     BatchOperationError,
     ConfigurationError,
@@ -69,7 +69,7 @@ def test_these_conditions_are_plain_sql(query: Query) -> None:
 
 
 @pytest.mark.parametrize("query", [
-    Query().filter("name", Operator.LIKE, "A%"),
+    Query().filter("name", Operator.ILIKE, "a%"),
     Query().filter("when", Operator.GT, datetime(2020, 1, 1)),
     Query().filter('we"ird', Operator.EQ, 1),
 ])
@@ -179,3 +179,23 @@ def test_sorts_run_in_sql_with_the_reference_order(tmp_path: Path) -> None:
             reference.create_batch(records)
             for q in (query, Query().sort_by("o.v"), Query().sort_by("o.v").offset(3)):
                 assert [r.id for r in db.search(q)] == [r.id for r in reference.search(q)]
+
+
+@pytest.mark.parametrize(("pattern", "glob"), [
+    ("50\\%", "50%"), ("a\\_b", "a_b"), ("%\\\\%", "*\\*"), ("x\\", "x\\"),
+    ("[a]*", "[[]a][*]"), ("a_c%", "a?c*"), ("\\a", "a"),
+])
+def test_like_patterns_become_glob_patterns(pattern: str, glob: str) -> None:
+    assert like_glob(pattern) == glob
+
+
+def test_like_and_starts_with_on_strings_sqlite_functions_stop_in(tmp_path: Path) -> None:
+    with SQLiteDatabase(path=tmp_path / "g.db") as db:
+        db.create_batch([Record({"v": "ab\x00cd"}, id="nul"), Record({"v": "abXcd"}, id="x"),
+                         Record({"v": "a\ud800b"}, id="sur"), Record({"v": 5}, id="n")])
+        assert [r.id for r in db.search(Query().filter("v", Operator.LIKE, "ab_cd"))] == [
+            "nul", "x"]
+        assert [r.id for r in db.search(Query().filter("v", Operator.LIKE, "a_b"))] == ["sur"]
+        assert [r.id for r in db.search(Query().filter("v", Operator.STARTS_WITH, "ab"))] == [
+            "nul", "x"]
+        assert db.count(Query().filter("v", Operator.NOT_LIKE, "%d")) == 2
