@@ -238,6 +238,71 @@ def _json_text(x: str) -> str:
     return json.dumps(x, ensure_ascii=True)
 
 
+def _datetime_tag(variants: tuple[str, ...]) -> str:
+    """The ISO text of a datetime at the path, NULL for anything else (an object that is not
+    a wrapper has the key ``$datetime`` only when it is the codec's tag)."""
+    return _over("json_extract(data, {})", tuple(f'{v}."$datetime"' for v in variants))
+
+
+def _instant(moment: datetime) -> int:
+    """Microseconds since the epoch, naive datetimes read as UTC (``dk_instant``'s scale)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _membership(variants: tuple[str, ...], operands: list[Any]) -> tuple[str, Params]:
+    """EQ one of ``operands`` (numbers, strings, booleans, datetimes), never NULL."""
+    kind = _over("json_type(data, {})", variants)
+    parts, params = [], []
+    numbers = [v for v in operands if _is_number(v)]
+    strings = [v for v in operands if type(v) is str]
+    moments = [_instant(v) for v in operands if type(v) is datetime]
+    booleans = sorted({"true" if v else "false" for v in operands if type(v) is bool})
+    if numbers:
+        parts.append(f"({kind} IN {_NUMBER_TYPES} AND "
+                     f"{_over('json_extract(data, {})', variants)} IN "
+                     f"({', '.join('?' * len(numbers))}))")
+        params += numbers
+    if strings:  # the JSON text, exactly as the codec writes the operand
+        parts.append(f"{_over('(data -> {})', variants)} IN "
+                     f"({', '.join('?' * len(strings))})")
+        params += [_json_text(v) for v in strings]
+    if moments:
+        parts.append(f"dk_instant({_datetime_tag(variants)}) IN "
+                     f"({', '.join('?' * len(moments))})")
+        params += moments
+    if booleans:
+        parts.append(f"{kind} IN ({', '.join(sql_literal(b) for b in booleans)})")
+    return f"IFNULL({' OR '.join(parts) or '0'}, 0)", params
+
+
+def _ordering(variants: tuple[str, ...], op: Operator, operands: list[Any]
+              ) -> tuple[str, str, Params] | None:
+    """A comparison or BETWEEN with operands of one kind (number, string, datetime): the
+    test of the value's kind, the comparison and its parameters; None for another kind."""
+    kind = _over("json_type(data, {})", variants)
+    params: Params
+    if all(_is_number(v) for v in operands):
+        subject, test = _over("json_extract(data, {})", variants), f"{kind} IN {_NUMBER_TYPES}"
+        params = list(operands)
+    elif all(type(v) is str for v in operands):
+        # UTF-8 bytes compare in code point order (R62), NUL and surrogates included
+        subject, test = string_bytes(variants), f"{kind} = 'text'"
+        params = [id_bytes(v) for v in operands]
+    elif all(type(v) is datetime for v in operands):
+        tag = _datetime_tag(variants)
+        subject, test = f"dk_instant({tag})", f"{tag} IS NOT NULL"
+        params = [_instant(v) for v in operands]
+    else:
+        return None
+    if op is Operator.BETWEEN:
+        compare = f"{subject} BETWEEN ? AND ?"
+    else:
+        compare = f"{subject} {_ID_COMPARISONS[op]} ?"
+    return test, compare, params
+
+
 def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
     """SQL over the JSON of a data path, never NULL, and a necessary condition an index on
     the path can answer (``""`` for none); None: leave the filter to ``dk_match``."""
@@ -256,22 +321,9 @@ def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
     positive = op.positive if op.negated else op
     operands = (list(x) if positive in (Operator.IN, Operator.BETWEEN) else [x])
     if positive in (Operator.EQ, Operator.IN):
-        if not all(type(v) in (str, bool) or _is_number(v) for v in operands):
+        if not all(type(v) in (str, bool, datetime) or _is_number(v) for v in operands):
             return None
-        parts, params = [], []
-        numbers = [v for v in operands if _is_number(v)]
-        strings = [v for v in operands if type(v) is str]
-        booleans = sorted({"true" if v else "false" for v in operands if type(v) is bool})
-        if numbers:
-            parts.append(f"({kind} IN {_NUMBER_TYPES} AND {value} IN "
-                         f"({', '.join('?' * len(numbers))}))")
-            params += numbers
-        if strings:
-            parts.append(f"{text} IN ({', '.join('?' * len(strings))})")
-            params += [_json_text(v) for v in strings]
-        if booleans:
-            parts.append(f"{kind} IN ({', '.join(sql_literal(b) for b in booleans)})")
-        sql = f"IFNULL({' OR '.join(parts) or '0'}, 0)"
+        sql, params = _membership(variants, operands)
         hint_items = [int(v) if type(v) is bool else v for v in operands]
         hintable = all(_is_number(v) or (type(v) is str and _bindable(v))
                        for v in hint_items)
@@ -279,18 +331,12 @@ def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
                 if hintable and hint_items else "")
         hint_params = hint_items if hint else []
     elif positive in _ID_COMPARISONS or positive is Operator.BETWEEN:
+        ordered = _ordering(variants, positive, operands)
+        if ordered is None:
+            return None
+        test, compare, params = ordered
+        sql = f"IFNULL({test} AND {compare}, 0)"
         numeric = all(_is_number(v) for v in operands)
-        if not numeric and not all(type(v) is str for v in operands):
-            return None  # datetime orderings: the reference matcher
-        # strings compare as UTF-8 bytes, code point order (R62), NUL and surrogates included
-        subject = value if numeric else string_bytes(variants)
-        if positive is Operator.BETWEEN:
-            compare = f"{subject} BETWEEN ? AND ?"
-        else:
-            compare = f"{subject} {_ID_COMPARISONS[positive]} ?"
-        kinds = _NUMBER_TYPES if numeric else "('text')"
-        sql = f"IFNULL({kind} IN {kinds} AND {compare}, 0)"
-        params = list(operands) if numeric else [id_bytes(v) for v in operands]
         hint, hint_params = (compare, list(operands)) if numeric else ("", [])
     elif positive in (Operator.LIKE, Operator.STARTS_WITH):
         if type(x) is not str or not _bindable(x):
@@ -380,7 +426,7 @@ def order_by(query: Query) -> str | None:
         if variants is None:
             return None
         kind = _over("json_type(data, {})", variants)
-        tag = _over("json_extract(data, {})", tuple(f'{v}."$datetime"' for v in variants))
+        tag = _datetime_tag(variants)
         rank = (f"CASE {kind} WHEN 'true' THEN 0 WHEN 'false' THEN 0 WHEN 'integer' THEN 1 "
                 f"WHEN 'real' THEN 1 WHEN 'text' THEN 2 WHEN 'array' THEN 4 "
                 f"WHEN 'object' THEN (CASE WHEN {tag} IS NULL THEN 5 ELSE 3 END) ELSE 6 END")
@@ -415,9 +461,4 @@ def dk_text(text: str) -> bytes:
 def dk_instant(text: str | None) -> int | None:
     """``dk_instant(iso)``: a datetime tag's instant in microseconds since the epoch (naive
     values read as UTC, R62)."""
-    if text is None:
-        return None
-    moment = decode_datetime(text)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // _MICROSECOND
+    return None if text is None else _instant(decode_datetime(text))
