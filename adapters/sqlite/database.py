@@ -32,6 +32,7 @@ from ...domain.matcher import select, window
 from ...domain.query import STORAGE_KEY, Query
 from ...domain.records import Record
 from ...domain.schema import Schema
+from ...domain.values import lone_surrogate
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
@@ -52,6 +53,9 @@ from .translator import (
 )
 
 Row = tuple[bytes, str, str]
+
+#: the oldest SQLite library with the JSON operators ``->`` and ``->>`` the queries use
+MIN_SQLITE = (3, 38, 0)
 
 
 def _dumps(value: Any, record_id: str, where: str) -> str:
@@ -93,9 +97,10 @@ def _loads(text: str) -> Any:
 
 def quote_identifier(name: str) -> str:
     """An SQL identifier, quoted (``"`` doubled)."""
-    if not isinstance(name, str) or not name or "\x00" in name:
-        raise ConfigurationError(f"sqlite: table must be a non-empty name without NUL, "
-                                 f"got {name!r}")
+    if (not isinstance(name, str) or not name or "\x00" in name
+            or lone_surrogate(name) is not None):
+        raise ConfigurationError(f"sqlite: table must be a non-empty name without NUL or "
+                                 f"lone surrogates, got {name!r}")
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -156,13 +161,17 @@ class SQLiteDatabase(SyncDatabase):
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
+            if sqlite3.sqlite_version_info < MIN_SQLITE:
+                raise OperationalError(
+                    f"sqlite: the SQLite library is {sqlite3.sqlite_version}; this backend "
+                    f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (its JSON operators)")
             try:
                 conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
                                        check_same_thread=False)
             except sqlite3.Error as err:
                 raise self._fail(err, "open") from err
             try:
-                conn.create_function("dk_match", 3, _match_row, deterministic=True)
+                conn.create_function("dk_match", 3, _RowMatcher(), deterministic=True)
                 conn.create_function("dk_text", 1, dk_text, deterministic=True)
                 conn.create_function("dk_instant", 1, dk_instant, deterministic=True)
                 if self.path != ":memory:":
@@ -418,28 +427,21 @@ class SQLiteDatabase(SyncDatabase):
         return f"SQLiteDatabase(path={self.path!r}, table={self.table!r})"
 
 
-class _RowCache:
-    """The last row ``dk_match`` decoded: a query with several conditions evaluated in
-    Python decodes each row once."""
+class _RowMatcher:
+    """``dk_match(condition, id, data)``: the reference predicate over a stored row. One per
+    connection (used under the adapter's lock); it keeps the last row it decoded, so a query
+    with several conditions evaluated in Python decodes each row once."""
 
-    __slots__ = ("data", "key", "lock")
+    __slots__ = ("data", "key")
 
     def __init__(self) -> None:
         self.key: tuple[bytes, str] | None = None
         self.data: dict[str, Any] = {}
-        self.lock = threading.Lock()
 
-
-_cache = _RowCache()
-
-
-def _match_row(condition: str, rid: bytes, data: str) -> bool:
-    """``dk_match(condition, id, data)``: the reference predicate over a stored row."""
-    with _cache.lock:
-        if _cache.key != (rid, data):
-            _cache.data, _cache.key = _loads(data), (rid, data)
-        decoded = _cache.data
-        return predicate(condition)(decoded, id_text(rid))
+    def __call__(self, condition: str, rid: bytes, data: str) -> bool:
+        if self.key != (rid, data):
+            self.data, self.key = _loads(data), (rid, data)
+        return predicate(condition)(self.data, id_text(rid))
 
 
 class AsyncSQLiteDatabase(SyncBackedAsyncDatabase):

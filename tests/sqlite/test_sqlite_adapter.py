@@ -20,6 +20,7 @@ from dataknobs_data.domain.errors import (
     ConfigurationError,
     OperationalError,
     SerializationError,
+    StorageError,
 )
 
 
@@ -206,3 +207,17 @@ def test_like_and_starts_with_on_strings_sqlite_functions_stop_in(tmp_path: Path
         assert [r.id for r in db.search(Query().filter("v", Operator.STARTS_WITH, "ab"))] == [
             "nul", "x"]
         assert db.count(Query().filter("v", Operator.NOT_LIKE, "%d")) == 2
+
+
+@pytest.mark.parametrize("table", ["", "a\x00b", "a\ud800"])
+def test_a_table_name_sqlite_cannot_hold_is_refused_up_front(table: str) -> None:
+    with pytest.raises(ConfigurationError, match="table"):
+        SQLiteDatabase(path=":memory:", table=table)
+
+
+def test_a_file_that_is_not_a_database_is_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not an SQLite database, not at all" * 100)
+    db = SQLiteDatabase(path=path)
+    with pytest.raises(StorageError, match=r"junk\.db"):
+        db.count()
