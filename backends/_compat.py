@@ -47,6 +47,10 @@ NOT_OFFERED: dict[str, tuple[str, Any]] = {
     "client_cert": ("give the certificate through ca_certs or a client", None),
     "client_key": ("give the key through a client", None),
     "ssl_show_warn": ("TLS warnings follow the client's defaults", True),
+    "journal_mode": ("the sqlite adapter always runs in WAL mode", None),
+    "synchronous": ("the sqlite adapter keeps SQLite's default for WAL", None),
+    "check_same_thread": ("the sqlite adapter keeps one connection per thread", False),
+    "auto_create_table": ("the adapter always creates its table", True),
 }
 
 

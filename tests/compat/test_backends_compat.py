@@ -298,3 +298,28 @@ def test_supports_transactions_is_the_declared_capability(tmp_path: Path) -> Non
     assert SyncMemoryDatabase().supports_transactions() is True
     assert AsyncMemoryDatabase().supports_transactions() is True
     assert SyncFileDatabase({"path": str(tmp_path / "t.json")}).supports_transactions() is True
+
+
+def test_sqlite_backend_modules_as_0_11_names_them(tmp_path: Path) -> None:
+    from dataknobs_data.backends.sqlite import SyncSQLiteDatabase
+    from dataknobs_data.backends.sqlite_async import AsyncSQLiteDatabase
+
+    memory = SyncSQLiteDatabase()  # 0.11's default path, ":memory:"
+    rid = memory.create(Record({"a": 1}))
+    assert memory.read(rid).get_value("a") == 1
+    on_disk = SyncSQLiteDatabase({"path": str(tmp_path / "app.db"), "timeout": 5.0,
+                                  "journal_mode": None, "auto_create_table": True})
+    on_disk.create(Record({"b": 2}, id="x"))
+    on_disk.close()
+    assert SyncSQLiteDatabase({"path": str(tmp_path / "app.db")}).read("x").get_value("b") == 2
+    with pytest.raises(ConfigurationError, match="journal_mode"):
+        SyncSQLiteDatabase({"journal_mode": "DELETE"})
+
+    async def main() -> None:
+        db = AsyncSQLiteDatabase({"path": str(tmp_path / "app.db")})
+        assert (await db.read("x")).get_value("b") == 2
+        await db.close()
+
+    asyncio.run(main())
+    assert isinstance(SyncDatabase.from_backend("sqlite3", {"path": ":memory:"}),
+                      SyncSQLiteDatabase)

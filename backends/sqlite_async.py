@@ -1,0 +1,3 @@
+"""dataknobs-data 0.11's ``dataknobs_data.backends.sqlite_async`` (see ``.sqlite``)."""
+
+from .sqlite import AsyncSQLiteDatabase as AsyncSQLiteDatabase
