@@ -225,8 +225,16 @@ class Record:
         The seam for adapters, which build records from values the port has already checked
         or that they have just decoded from their own store: the dicts become the record's
         own, so the caller must not keep using them."""
+        if cls is Record:  # adapters build records by the million: fill the slots by plain
+            rec: Record = _Filling.__new__(_Filling)  # assignment (Record.__setattr__ is a
+            rec._data = data                          # Python call per slot), then retype
+            rec._field_meta = {}
+            rec.metadata = {} if metadata is None else metadata
+            rec._id = id
+            rec.__class__ = Record
+            return rec
         rec = cls.__new__(cls)
-        _set = object.__setattr__  # the slots directly: adapters build records by the million
+        _set = object.__setattr__
         _set(rec, "_data", data)
         _set(rec, "_field_meta", {})
         _set(rec, "metadata", {} if metadata is None else metadata)
@@ -600,3 +608,12 @@ class Record:
 def new_id() -> str:
     """A fresh record id (UUID4, 32 hex characters), as the ports assign."""
     return uuid.uuid4().hex
+
+
+class _Filling(Record):
+    """``Record.trusted``'s scaffold: Record's slots with plain attribute assignment (the C
+    one, which ``Record.__setattr__`` replaces to turn public names into fields); a filled
+    instance is retyped to ``Record`` at once."""
+
+    __slots__ = ()
+    __setattr__ = object.__setattr__  # type: ignore[assignment]
