@@ -31,16 +31,14 @@ from ..domain.query import Query
 from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
-from ..ports.flows import Call, Close, Flow, Next, Sleep, Stream, arun_flow, run_flow
+from ..ports.flows import Call, Close, Flow, Next, Stream, arun_flow, run_flow
 from ..ports.preparation import prepare_record
 from ..ports.streaming import (
-    BatchOutcome,
     ConflictPolicy,
     ErrorPolicy,
     StreamConfig,
     StreamFailure,
     StreamResult,
-    WritePlan,
 )
 from .checkpoint import Checkpoint, CheckpointStore, FileCheckpointStore
 from .checksum import differing_fields, record_checksum
@@ -731,40 +729,12 @@ class _MigratorBase(Generic[DB]):
         return run.settle(batch, where, written, failures)
 
     def _write(self, records: list[Record], *, upsert: bool) -> Flow:
+        policy = (ConflictPolicy.UPSERT if upsert else
+                  ConflictPolicy.SKIP if self.spec.mode == "skip" else ConflictPolicy.INSERT)
         cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
                            max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
-                           keep_ids=False, on_conflict=ConflictPolicy.SKIP
-                           if self.spec.mode == "skip" else ConflictPolicy.INSERT)
-        if not upsert:
-            return (yield Call("stream_write", (records, cfg), self.target))
-        plan = WritePlan(cfg)
-        outcome = yield from self._upsert_outcome(records)
-        for _attempt in plan.retries(outcome, sleep=False):
-            yield Sleep(plan.current_delay)
-            failed = sorted(outcome.failed)
-            retry = yield from self._upsert_outcome([records[i] for i in failed])
-            mapped = BatchOutcome({failed[j] for j in retry.written},
-                                  {failed[j]: e for j, e in retry.failed.items()})
-            outcome = plan.merge(outcome, mapped)
-        plan.settle(records, 0, outcome)
-        return plan.result
-
-    def _upsert_outcome(self, batch: list[Record]) -> Flow:
-        """Write a batch with upserts: in bulk, else one by one to find the failing records."""
-        try:
-            yield Call("upsert_batch", (batch,), self.target)
-            return BatchOutcome(set(range(len(batch))), {})
-        except DataknobsError:
-            pass
-        written: set[int] = set()
-        failed: dict[int, BaseException] = {}
-        for i, rec in enumerate(batch):
-            try:
-                yield Call("upsert", (rec,), self.target)
-                written.add(i)
-            except DataknobsError as err:
-                failed[i] = err
-        return BatchOutcome(written, failed)
+                           keep_ids=False, on_conflict=policy)
+        return (yield Call("stream_write", (records, cfg), self.target))
 
     # -- verification ------------------------------------------------------------------------
     def _verify_flow(self) -> Flow:
