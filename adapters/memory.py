@@ -181,7 +181,9 @@ class MemoryDatabase(SyncDatabase):
         data = record.data
         if self._table.owner.get(id(data), record_id) != record_id:
             data = clone(data)  # one dict object never serves two records
-        stored = Record.trusted(data, record.metadata, record_id)
+        # the port hands over a record it has just prepared (and owns): keep it as it is
+        stored = (record if data is record.data and record._id == record_id
+                  else Record.trusted(data, record.metadata, record_id))
         self._records[record_id] = stored
         self._versions[record_id] = str(next(_versions))
         self._table.put(record_id, data)
@@ -305,7 +307,11 @@ class MemoryDatabase(SyncDatabase):
     def _read(self, record_id: str) -> Record | None:
         with self._lock:
             rec = self._records.get(record_id)
-            return _copy_out(rec) if rec is not None else None
+        if rec is None:
+            return None
+        # stored records are replaced, never changed in place: copy outside the lock
+        meta = rec.metadata
+        return Record.trusted(_copy_dict(rec.data), _copy_dict(meta) if meta else {}, record_id)
 
     def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
         with self._lock:

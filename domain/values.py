@@ -279,8 +279,7 @@ def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:
             raise _too_deep(path)
         if t is list or t is tuple:
             return [normalize_value(v, f"{path}[{i}]", depth + 1) for i, v in enumerate(value)]
-        return {k: normalize_value(v, f"{path}.{k}", depth + 1)
-                for k, v in _checked_keys(value, path)}
+        return _normalize_items(value, path, depth)
     if isinstance(value, bool):
         return bool(value)
     if isinstance(value, datetime):
@@ -304,11 +303,22 @@ def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:
     return value
 
 
-def _checked_keys(value: dict[Any, Any], path: str) -> list[tuple[str, Any]]:
-    for key in value:
-        if not isinstance(key, str):
+def _normalize_items(value: dict[Any, Any], path: str, depth: int) -> dict[str, Any]:
+    """A normalised copy of an object. Plain strings, bools, nulls, 64-bit ints and finite
+    floats (what most fields hold) are checked inline, without a call per value: this runs
+    for every record written."""
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str and not isinstance(key, str):
             raise SerializationError(f"{path}: object key {key!r} is not a string")
-    return list(value.items())
+        t = type(item)
+        if (t is str or t is bool or item is None
+                or (t is int and INT64_MIN <= item <= INT64_MAX)
+                or (t is float and item - item == 0.0)):  # finite: inf - inf and nan are nan
+            out[key] = item
+        else:
+            out[key] = normalize_value(item, f"{path}.{key}", depth + 1)
+    return out
 
 
 def clone(value: Any) -> Any:

@@ -22,6 +22,8 @@ def check_id(record_id: object) -> str:
 
     The same rule holds for every operation, so an id that cannot be read is never written:
     an empty id is refused, never replaced by a fresh one."""
+    if type(record_id) is str and record_id:  # the common case, checked first: a hot path
+        return record_id
     if isinstance(record_id, bool) or not isinstance(record_id, str | int):
         raise InvalidRecordIdError(
             record_id, f"must be a string, got {type(record_id).__name__}")
@@ -54,7 +56,7 @@ def prepare_record(
         metadata = normalize_value(rec.metadata, "metadata")
     except SerializationError as err:
         raise SerializationError(f"record {rid!r}: {err}") from err
-    prepared = Record(data, metadata, rid)
+    prepared = Record.trusted(data, metadata, rid)  # both dicts are the fresh copies above
     if schema is not None:
         schema.validate(prepared)
     return prepared
