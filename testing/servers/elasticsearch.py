@@ -112,5 +112,36 @@ def start_server() -> ElasticsearchTestServer:
     return external_server() or start_osmem()
 
 
-__all__ = ["COMPATIBILITY_ENV", "URL_ENV", "ElasticsearchTestServer", "external_server",
-           "new_index_name", "start_osmem", "start_server", "wait_until_ready"]
+class LazyElasticsearchServer:
+    """A test session's server (``start_server``), started on first ``get()``; a start
+    failure is remembered, so every test that asks reports it (``require_server``: a
+    failure in CI, a skip elsewhere). ``stop()`` ends it."""
+
+    def __init__(self) -> None:
+        self.server: ElasticsearchTestServer | None = None
+        self.error: str | None = None
+
+    def get(self) -> ElasticsearchTestServer:
+        """The running server."""
+        from . import require_server
+
+        if self.error:
+            require_server("elasticsearch", self.error)
+        if self.server is None:
+            try:
+                self.server = start_server()
+            except Exception as err:
+                self.error = f"{type(err).__name__}: {err}"
+                require_server("elasticsearch", self.error)
+        return self.server
+
+    def stop(self) -> None:
+        """Stop the server if it was started."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+__all__ = ["COMPATIBILITY_ENV", "URL_ENV", "ElasticsearchTestServer", "LazyElasticsearchServer",
+           "external_server", "new_index_name", "start_osmem", "start_server",
+           "wait_until_ready"]

@@ -64,6 +64,14 @@ class PostgresTestServer:
         finally:
             conn.close()
 
+    def create_schema(self, prefix: str = "dk_test") -> str:
+        """Create a schema no other test uses and return its name."""
+        from psycopg2 import sql
+
+        schema = self.new_table(prefix)
+        self.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+        return schema
+
     def drop_table(self, table: str, schema: str = "public") -> None:
         """Drop a test table (and its version sequence, which it owns)."""
         from psycopg2 import sql

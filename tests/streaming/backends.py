@@ -28,7 +28,7 @@ from dataknobs_data.domain.records import Record
 from dataknobs_data.ports.database import SyncDatabase
 from dataknobs_data.ports.streaming import StreamConfig
 from dataknobs_data.testing.servers import require_server
-from dataknobs_data.testing.servers.elasticsearch import ElasticsearchTestServer, start_server
+from dataknobs_data.testing.servers.elasticsearch import LazyElasticsearchServer
 from dataknobs_data.testing.servers.postgres import PostgresTestServer, check_server, postgres_dsn
 from dataknobs_data.testing.servers.s3 import S3Servers, server_names
 
@@ -37,31 +37,6 @@ FILE_FORMATS = ["json", "jsonl", "csv", "parquet"]
 BACKENDS = ["memory", *(f"file-{f}" for f in FILE_FORMATS), *(f"s3-{n}" for n in S3_NAMES),
             "postgres", "elasticsearch"]
 POSTGRES_DSN = postgres_dsn()
-
-
-class _EsServer:
-    """The Elasticsearch-compatible test server (``start_server``: osmem-server, or
-    ``DATAKNOBS_TEST_ES_URL``), started on first use; a failure is remembered."""
-
-    def __init__(self) -> None:
-        self.server: ElasticsearchTestServer | None = None
-        self.error: str | None = None
-
-    def get(self) -> ElasticsearchTestServer:
-        if self.error:
-            require_server("elasticsearch", self.error)
-        if self.server is None:
-            try:
-                self.server = start_server()
-            except Exception as err:
-                self.error = f"{type(err).__name__}: {err}"
-                require_server("elasticsearch", self.error)
-        return self.server
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
 
 
 #: every PostgreSQL table of this test process lives in one schema, dropped at the end
@@ -83,7 +58,7 @@ def pg_schema() -> Iterator[str]:
 # One instance of each per process: the three test directories that load this module share
 # the servers (each conftest registers its own session fixture; all end with the session).
 _S3 = S3Servers("dk-mig")
-_ES = _EsServer()
+_ES = LazyElasticsearchServer()
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +70,7 @@ def s3_servers() -> Iterator[S3Servers]:
 
 
 @pytest.fixture(scope="session")
-def es_server() -> Iterator[_EsServer]:
+def es_server() -> Iterator[LazyElasticsearchServer]:
     """The session's Elasticsearch-compatible server (started lazily)."""
     yield _ES
     _ES.stop()
