@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 import inventory
+import pytest
 
 CONFIG = Path(__file__).resolve().parents[1] / "inventory.yaml"
 
