@@ -99,7 +99,7 @@ def main() -> None:
     assert len(hits) == len(raw_hits)
     results.append((f"search team == x ({len(hits):,} hits)", t_a, t_r))
 
-    t_a, c = best(lambda: db.count(), args.repeat)
+    t_a, _ = best(lambda: db.count(), args.repeat)
     t_r, _ = best(lambda: conn.execute("SELECT count(*) FROM t").fetchone(), args.repeat)
     results.append(("count()", t_a, t_r))
 
