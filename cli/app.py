@@ -1,8 +1,11 @@
 """The ``dataknobs-data`` command line: import, export, query, count, info and demo.
 
 Databases come from a YAML configuration (``--config`` or ``DATAKNOBS_CONFIG``; the format of
-docs/configuration.md). With none, the embedded default applies: file stores under
-``./.dataknobs/`` -- ``--db NAME`` is ``./.dataknobs/NAME.jsonl`` (``default`` when not given).
+docs/configuration.md). With none, the embedded default applies: SQLite files under
+``./.dataknobs/`` -- ``--db NAME`` is ``./.dataknobs/NAME.sqlite`` (``default`` when not given).
+A JSON Lines store of an earlier version (``./.dataknobs/NAME.jsonl``, no ``NAME.sqlite``)
+is used as before, with a hint on stderr naming ``dataknobs-data upgrade --db NAME``, which
+copies it into ``NAME.sqlite`` and keeps the old file as ``NAME.jsonl.bak``.
 
 Errors print one line (``dataknobs-data: error: ...``) to stderr and exit non-zero; set
 ``DATAKNOBS_DEBUG=1`` to see the traceback instead.
@@ -62,12 +65,36 @@ DEFAULT_HOME = Path(".dataknobs")
 DEFAULT_DB = "default"
 
 
+def sqlite_path(name: str) -> Path:
+    """The embedded default's SQLite file of database ``name``."""
+    return DEFAULT_HOME / f"{name}.sqlite"
+
+
+def legacy_path(name: str) -> Path:
+    """The JSON Lines file store of database ``name`` that earlier versions made."""
+    return DEFAULT_HOME / f"{name}.jsonl"
+
+
+def is_legacy(name: str) -> bool:
+    """Whether ``name`` is still an earlier version's JSON Lines store (no SQLite file)."""
+    return not sqlite_path(name).exists() and legacy_path(name).is_file()
+
+
 def embedded_default(names: Iterable[str] = (DEFAULT_DB,)) -> dict[str, Any]:
-    """The configuration used when none is given: JSON Lines file stores in ./.dataknobs/."""
+    """The configuration used when none is given: SQLite files in ./.dataknobs/, or the
+    JSON Lines file store an earlier version left there (see :func:`is_legacy`)."""
     return {"default": DEFAULT_DB, "databases": [
-        {"name": name, "backend": "file", "path": str(DEFAULT_HOME / f"{name}.jsonl")}
+        {"name": name, "backend": "file", "path": str(legacy_path(name))} if is_legacy(name)
+        else {"name": name, "backend": "sqlite", "path": str(sqlite_path(name))}
         for name in dict.fromkeys([DEFAULT_DB, *names])
     ]}
+
+
+def upgrade_hint(name: str) -> str:
+    """The stderr hint for a database still in the JSON Lines store."""
+    flag = "" if name == DEFAULT_DB else f" --db {name}"
+    return (f"{PROG}: note: {legacy_path(name)} is a JSON Lines store of an earlier version; "
+            f"'{PROG} upgrade{flag}' copies it into {sqlite_path(name)}, which answers at once")
 
 
 _NO_ARGS: type[Exception] = getattr(click.exceptions, "NoArgsIsHelpError",
@@ -132,6 +159,7 @@ class CliState:
     console: Console = field(default_factory=Console)
     err_console: Console = field(default_factory=lambda: Console(stderr=True))
     _config: DatabasesConfig | None = None
+    _hinted: set[str] = field(default_factory=set)
 
     def config(self, names: Iterable[str] = ()) -> DatabasesConfig:
         """The configuration: the file given, or the embedded default (with ``names``)."""
@@ -163,6 +191,9 @@ class CliState:
                 "adapter (remove 'async: true')")
         if self.config_path is None:
             DEFAULT_HOME.mkdir(exist_ok=True)
+            if entry.backend == "file" and entry.name not in self._hinted:
+                self._hinted.add(entry.name)
+                typer.echo(upgrade_hint(entry.name), err=True)
         db = entry.create()
         try:
             yield db
@@ -447,6 +478,68 @@ def info(ctx: typer.Context) -> None:
     st.console.print(backends)
 
 
+# -- upgrade -------------------------------------------------------------------------------
+@app.command()
+def upgrade(
+    ctx: typer.Context,
+    db: Annotated[str, typer.Option("--db", "-d", help="Embedded database to upgrade.")
+                  ] = DEFAULT_DB,
+) -> None:
+    """Copy an earlier version's ./.dataknobs/NAME.jsonl store into NAME.sqlite (the old
+    file is kept as NAME.jsonl.bak)."""
+    st = state(ctx)
+    if st.config_path is not None:
+        raise ConfigurationError("upgrade works on the embedded default (./.dataknobs/); with "
+                                 "a configuration, copy a database with migrate")
+    count = upgrade_store(db)
+    st.console.print(f"upgraded {count} records: {legacy_path(db)} -> {sqlite_path(db)} "
+                     f"(old file kept as {legacy_path(db)}.bak)", highlight=False)
+
+
+def upgrade_store(name: str) -> int:
+    """Copy ``NAME.jsonl`` into a temporary SQLite file, rename it to ``NAME.sqlite``, then
+    rename the old store to ``NAME.jsonl.bak``; a failure midway leaves the old store as it
+    was and no ``NAME.sqlite``. Returns how many records were copied."""
+    from ..adapters.file import FileDatabase
+    from ..adapters.sqlite import SQLiteDatabase
+
+    source, target = legacy_path(name), sqlite_path(name)
+    if target.exists():
+        raise ConfigurationError(f"{target} exists already; nothing to upgrade")
+    if not source.is_file():
+        raise ConfigurationError(f"no JSON Lines store {str(source)!r} to upgrade")
+    temp = target.with_name(f".{target.name}.upgrading")
+    for leftover in (temp, temp.with_name(temp.name + "-wal"), temp.with_name(temp.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    copied = 0
+    try:
+        with FileDatabase(path=source) as old, SQLiteDatabase(path=temp) as new:
+            batch: list[Record] = []
+            for rec in old.stream_read():
+                batch.append(rec)
+                if len(batch) >= 1000:
+                    new.create_batch(batch)
+                    copied += len(batch)
+                    batch = []
+            if batch:
+                new.create_batch(batch)
+                copied += len(batch)
+            if new.count() != old.count():
+                raise DatabaseError(f"upgrade of {source}: copied {new.count()} records of "
+                                    f"{old.count()}; nothing was changed")
+        os.replace(temp, target)
+    except BaseException:
+        for leftover in (temp, temp.with_name(temp.name + "-wal"),
+                         temp.with_name(temp.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+        raise
+    # the store and its sidecars (NAME.jsonl.log, NAME.jsonl.lock) become NAME.jsonl.bak*
+    for part in sorted(DEFAULT_HOME.glob(f"{source.name}*")):
+        if not part.name.startswith(f"{source.name}.bak"):
+            os.replace(part, part.with_name(f"{source.name}.bak{part.name[len(source.name):]}"))
+    return copied
+
+
 # -- demo ----------------------------------------------------------------------------------
 DEMO_QUERY = ("--where", "age>=30", "--where", "team.name=core", "--where", "active=true",
               "--sort", "-score", "--limit", "10")
@@ -467,7 +560,8 @@ def demo(
         sample.write_text(sample_csv(), encoding="utf-8")
     written = import_file(st, sample, db, upsert=True)
     entry = st.entry_for(db)
-    where = "a file store" if entry.backend == "file" else f"the {entry.backend} store"
+    where = ("a file store" if entry.backend == "file" else
+             "an SQLite store" if entry.backend == "sqlite" else f"the {entry.backend} store")
     location = entry.options.get("path", "")
     st.console.print(f"imported {written} people from {sample.name} into {where} "
                      f"{location}".rstrip())

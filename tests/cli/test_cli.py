@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from dataknobs_data.adapters.file import FileDatabase
+from dataknobs_data.adapters.sqlite import SQLiteDatabase
 from dataknobs_data.cli import app as cli_app
 from dataknobs_data.cli.sample_data import SAMPLE_ROWS, sample_csv
 
@@ -34,7 +34,7 @@ def test_demo_imports_queries_and_shows_the_table(cli, workdir: Path):
     assert "39 of 300 records match; showing the top 10." in out
     assert "p0288" in out and "Jean Sparck-Jones" in out   # the best score comes first
     assert out.index("p0288") < out.index("p0231")
-    assert (workdir / ".dataknobs" / "demo.jsonl").exists()
+    assert (workdir / ".dataknobs" / "demo.sqlite").exists()
     # again: the same records (upserted by id), the same answer
     again = cli("demo")
     assert "39 of 300 records match" in again.stdout
@@ -50,7 +50,7 @@ def test_import_types_cells_and_nests_dotted_columns(cli, sample: Path, workdir:
     result = cli("import", str(sample), "--db", "people")
     assert result.exit_code == 0, result.stderr
     assert "imported 300 records into 'people'" in result.stdout
-    with FileDatabase(path=workdir / ".dataknobs" / "people.jsonl") as db:
+    with SQLiteDatabase(path=workdir / ".dataknobs" / "people.sqlite") as db:
         rec = db.read("p0001")
         assert rec is not None
         assert rec.data["age"] == 44 and isinstance(rec.data["age"], int)
@@ -100,8 +100,8 @@ def test_export_import_round_trip(cli, sample: Path, workdir: Path, fmt: str):
     assert result.exit_code == 0, result.stderr
     assert "exported 300 records" in result.stdout
     assert cli("import", str(out), "--db", "dst").exit_code == 0
-    with FileDatabase(path=workdir / ".dataknobs" / "src.jsonl") as src, \
-            FileDatabase(path=workdir / ".dataknobs" / "dst.jsonl") as dst:
+    with SQLiteDatabase(path=workdir / ".dataknobs" / "src.sqlite") as src, \
+            SQLiteDatabase(path=workdir / ".dataknobs" / "dst.sqlite") as dst:
         left = {r.id: r.data for r in src.all()}
         right = {r.id: r.data for r in dst.all()}
     assert len(left) == 300
@@ -310,3 +310,80 @@ def test_import_of_a_damaged_typed_value_is_refused_naming_it(cli, workdir: Path
     assert result.exit_code == 1, result.stderr
     assert "$datetime" in result.stderr and "--upsert" not in result.stderr
     assert cli("count").stdout.strip() == "0"
+
+
+def _legacy_store(workdir: Path, name: str, n: int) -> None:
+    from dataknobs_data.adapters.file import FileDatabase
+    from dataknobs_data.domain.records import Record
+
+    (workdir / ".dataknobs").mkdir(exist_ok=True)
+    with FileDatabase(path=workdir / ".dataknobs" / f"{name}.jsonl") as db:
+        db.create_batch([Record({"age": i, "tag": f"[bold]t{i}"}, id=f"r{i}")
+                         for i in range(n)])
+
+
+def test_embedded_default_is_sqlite(cli, sample: Path, workdir: Path):
+    assert cli("import", str(sample), "--db", "people").exit_code == 0
+    home = workdir / ".dataknobs"
+    assert (home / "people.sqlite").is_file() and not (home / "people.jsonl").exists()
+    with SQLiteDatabase(path=home / "people.sqlite") as db:
+        assert db.count() == 300
+    result = cli("count", "--db", "people", "--where", "age>=60")
+    assert result.exit_code == 0 and int(result.stdout) > 0
+    assert "note:" not in result.stderr
+
+
+def test_legacy_jsonl_store_keeps_working_with_one_hint(cli, workdir: Path):
+    _legacy_store(workdir, "old", 50)
+    result = cli("count", "--db", "old", "--where", "age>=40")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "10"
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "dataknobs-data upgrade --db old" in result.stderr
+    assert not (workdir / ".dataknobs" / "old.sqlite").exists()
+    # the default database's hint names the command without --db
+    _legacy_store(workdir, "default", 3)
+    assert "'dataknobs-data upgrade' copies" in cli("count").stderr
+
+
+def test_upgrade_copies_to_sqlite_and_keeps_the_old_file(cli, workdir: Path):
+    _legacy_store(workdir, "old", 1200)   # more than one copy batch
+    home = workdir / ".dataknobs"
+    result = cli("upgrade", "--db", "old")
+    assert result.exit_code == 0, result.stderr
+    assert "upgraded 1200 records" in result.stdout
+    assert (home / "old.sqlite").is_file() and (home / "old.jsonl.bak").is_file()
+    assert not (home / "old.jsonl").exists()
+    assert not list(home.glob(".old.sqlite.upgrading*"))
+    after = cli("count", "--db", "old", "--where", "age>=1000")
+    assert after.stdout.strip() == "200" and "note:" not in after.stderr
+    with SQLiteDatabase(path=home / "old.sqlite") as db:
+        rec = db.read("r7")
+        assert rec is not None and rec.data == {"age": 7, "tag": "[bold]t7"}
+    # nothing left to upgrade: one-line errors, the new store untouched
+    assert_one_line_error(cli("upgrade", "--db", "old"), "exists already")
+    assert_one_line_error(cli("upgrade", "--db", "none"), "no JSON Lines store")
+
+
+def test_upgrade_failing_midway_changes_nothing(cli, workdir: Path,
+                                                monkeypatch: pytest.MonkeyPatch):
+    from dataknobs_data.adapters.sqlite import SQLiteDatabase as Real
+    from dataknobs_data.domain.errors import StorageError
+
+    _legacy_store(workdir, "old", 2500)
+    calls = []
+
+    def failing_create_batch(self, records, *args, **kwargs):
+        calls.append(len(records))
+        if len(calls) == 2:
+            raise StorageError("disk full (injected)")
+        return original(self, records, *args, **kwargs)
+
+    original = Real.create_batch
+    with monkeypatch.context() as patched:
+        patched.setattr(Real, "create_batch", failing_create_batch)
+        assert_one_line_error(cli("upgrade", "--db", "old"), "disk full")
+    home = workdir / ".dataknobs"
+    assert sorted(p.name for p in home.iterdir() if not p.name.startswith("old.jsonl.")) \
+        == ["old.jsonl"]
+    assert cli("count", "--db", "old").stdout.strip() == "2500"

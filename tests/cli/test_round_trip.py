@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dataknobs_data.adapters.file import FileDatabase
+from dataknobs_data.adapters.sqlite import SQLiteDatabase
 from dataknobs_data.cli.cells import MISSING, cell_text, read_cell
 from dataknobs_data.domain import codec
 from dataknobs_data.domain.errors import SerializationError
@@ -39,7 +39,7 @@ TEXTS = ("", " ", "12", "-0", "0.5", "true", "False", "null", "NaN", "inf", "[1]
 
 def store(workdir: Path, name: str) -> dict[str, Any]:
     """The records of the embedded default store ``name``, by id."""
-    with FileDatabase(path=workdir / ".dataknobs" / f"{name}.jsonl") as db:
+    with SQLiteDatabase(path=workdir / ".dataknobs" / f"{name}.sqlite") as db:
         return {rec.id: rec for rec in db.all()}
 
 
