@@ -26,17 +26,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich import box
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from typer.core import TyperGroup
 
 from ..containers.config import DatabasesConfig, load_config, parse_config, redact
-from ..containers.registry import backend_specs, resolve_backend
 from ..domain.errors import (
     BatchOperationError,
     ConfigurationError,
@@ -48,11 +44,11 @@ from ..domain.errors import (
 )
 from ..domain.records import Record
 from ..ports.database import SyncDatabase
-from ..ports.preparation import prepare_batch
-from . import dataio
-from .cells import plain_text
-from .sample_data import sample_csv, shipped_sample
 from .where import build_query
+
+if TYPE_CHECKING:  # imported where used: a count should not pay for tables and file formats
+    from rich.progress import Progress
+    from rich.table import Table
 
 try:  # recent typer vendors click as typer._click; its exceptions are the ones raised
     from typer import _click as click
@@ -184,6 +180,18 @@ class CliState:
     @contextmanager
     def database(self, name: str | None) -> Iterator[SyncDatabase]:
         """Open database ``name`` (sync), closing it afterwards."""
+        key = name or DEFAULT_DB
+        if self.config_path is None and key.isidentifier() and sqlite_path(key).is_file():
+            # an embedded store that exists (its name was checked when it was made): opened
+            # directly, without validating a configuration (which imports the container)
+            from ..adapters.sqlite import SQLiteDatabase
+
+            fast = SQLiteDatabase(path=sqlite_path(key))
+            try:
+                yield fast
+            finally:
+                fast.close()
+            return
         entry = self.entry_for(name)
         if entry.is_async:
             raise ConfigurationError(
@@ -203,6 +211,14 @@ class CliState:
     def progress(self, *columns: Any) -> Progress:
         """A progress bar on stderr (drawn only on a terminal); ``columns`` go before the
         elapsed time."""
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         return Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), *columns,
             TimeElapsedColumn(), console=self.err_console, transient=True,
@@ -280,6 +296,9 @@ def import_(
 def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | None = None,
                 upsert: bool = True, infer: bool = True, batch_size: int = 500) -> int:
     """Read ``path`` completely (so a bad row writes nothing), then write it in batches."""
+    from ..ports.preparation import prepare_batch
+    from . import dataio
+
     kind = dataio.detect_format(path, fmt)
     records_iter = dataio.read_records(path, kind, infer=infer)
     total = dataio.count_rows(path, kind) if path.is_file() else None
@@ -341,6 +360,8 @@ def export(
                        ] = True,
 ) -> None:
     """Export records (all, or those matching --where) to a data file."""
+    from . import dataio
+
     st = state(ctx)
     kind = dataio.detect_format(path, fmt)
     query = build_query(where or (), sort or (), limit)
@@ -362,6 +383,8 @@ def export(
 
 # -- query / count -----------------------------------------------------------------------
 def _cell(value: Any) -> str:
+    from .cells import plain_text
+
     if isinstance(value, list):
         return ",".join(_cell(v) for v in value)
     if isinstance(value, dict):
@@ -383,6 +406,9 @@ def _flat(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def records_table(records: Sequence[Record], title: str | None = None,
                   columns: Sequence[str] = ()) -> Table:
     """A rich table of records: the id, then every (dotted) field seen, in first-seen order."""
+    from rich import box
+    from rich.table import Table
+
     flat = [_flat(rec.data) for rec in records]
     names: dict[str, None] = dict.fromkeys(columns)
     if not columns:
@@ -453,6 +479,10 @@ def count(
 @app.command()
 def info(ctx: typer.Context) -> None:
     """Show the configured databases and the available backends (and their drivers)."""
+    from rich.table import Table
+
+    from ..containers.registry import backend_specs, resolve_backend
+
     st = state(ctx)
     config = st.config()
     dbs = Table("name", "backend", "adapter", "options", title=f"databases ({config.source})")
@@ -552,6 +582,8 @@ def demo(
                   ] = "demo",
 ) -> None:
     """Import the sample data set (300 people), query it and show the table."""
+    from .sample_data import sample_csv, shipped_sample
+
     st = state(ctx)
     sample = shipped_sample()
     if sample is None:
