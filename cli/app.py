@@ -152,8 +152,11 @@ class CliState:
     """What every command needs: the configuration and the consoles."""
 
     config_path: Path | None = None
-    console: Console = field(default_factory=Console)
-    err_console: Console = field(default_factory=lambda: Console(stderr=True))
+    #: markup and highlighting off: user data, paths and hints (``pip install
+    #: 'dataknobs-data[postgres]'``) print verbatim, and ``a [/] b`` is text, not an error
+    console: Console = field(default_factory=lambda: Console(markup=False, highlight=False))
+    err_console: Console = field(
+        default_factory=lambda: Console(stderr=True, markup=False, highlight=False))
     _config: DatabasesConfig | None = None
     _hinted: set[str] = field(default_factory=set)
 

@@ -387,3 +387,17 @@ def test_upgrade_failing_midway_changes_nothing(cli, workdir: Path,
     assert sorted(p.name for p in home.iterdir() if not p.name.startswith("old.jsonl.")) \
         == ["old.jsonl"]
     assert cli("count", "--db", "old").stdout.strip() == "2500"
+
+
+def test_user_data_and_hints_print_verbatim(cli, workdir: Path):
+    (workdir / "m.jsonl").write_text(
+        '{"id": "a", "name": "[bold]Ada[/bold]", "note": "a [/] b"}\n', encoding="utf-8")
+    assert cli("import", "m.jsonl").exit_code == 0
+    result = cli("query")
+    assert result.exit_code == 0, result.stderr
+    assert "[bold]Ada[/bold]" in result.stdout and "a [/] b" in result.stdout
+    # an install hint (what info shows for a missing driver) keeps its [extra]
+    st = cli_app.CliState()
+    with st.console.capture() as captured:
+        st.console.print("pip install 'dataknobs-data[postgres]'")
+    assert captured.get() == "pip install 'dataknobs-data[postgres]'\n"
