@@ -169,6 +169,7 @@ def _variants(path: str) -> tuple[str, ...] | None:
     return tuple(out)
 
 
+@functools.lru_cache(maxsize=4096)
 def _over(template: str, variants: tuple[str, ...]) -> str:
     """``template`` (``{}``: a JSON path literal) at the one variant that exists."""
     calls = [template.format(sql_literal(v)) for v in variants]
