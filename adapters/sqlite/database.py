@@ -42,6 +42,7 @@ from .translator import (
     SPLIT_PAIR,
     dk_instant,
     dk_text,
+    dk_value,
     has_split_pair,
     id_bytes,
     id_text,
@@ -200,6 +201,7 @@ class SQLiteDatabase(SyncDatabase):
             try:
                 conn.create_function("dk_match", 3, _RowMatcher(), deterministic=True)
                 conn.create_function("dk_text", 1, dk_text, deterministic=True)
+                conn.create_function("dk_value", 3, dk_value, deterministic=True)
                 conn.create_function("dk_instant", 1, dk_instant, deterministic=True)
                 if self.path != ":memory:":
                     conn.execute("PRAGMA journal_mode=WAL")

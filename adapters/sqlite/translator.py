@@ -21,11 +21,13 @@ from __future__ import annotations
 import functools
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ...domain.codec import decode, decode_datetime, encode
 from ...domain.matcher import RecordPredicate, compile_condition
+from ...domain.operators import value_predicate
 from ...domain.query import (
     STORAGE_KEY,
     Condition,
@@ -340,14 +342,28 @@ def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
         numeric = all(_is_number(v) for v in operands)
         hint, hint_params = (compare, list(operands)) if numeric else ("", [])
     elif positive in (Operator.LIKE, Operator.STARTS_WITH):
-        if type(x) is not str or not _bindable(x):
+        if type(x) is not str:
             return None
-        pattern = like_glob(x) if positive is Operator.LIKE else _glob_literal(x) + "*"
-        # GLOB is case-sensitive and counts code points; a string whose JSON holds U+0000,
-        # where SQLite's text functions stop, goes to the reference matcher
-        sql = (f"CASE WHEN instr({text}, '\\u0000') THEN dk_match(?, id, data) "
-               f"ELSE IFNULL({kind} = 'text' AND {value} GLOB ?, 0) END")
-        params = [condition_text(Filter(f.field, positive, x)), pattern]
+        by_value = f"IFNULL({kind} = 'text' AND dk_value(?, ?, {text}), 0)"
+        if _bindable(x):
+            pattern = like_glob(x) if positive is Operator.LIKE else _glob_literal(x) + "*"
+            # GLOB is case-sensitive and counts code points; a string whose JSON holds
+            # U+0000, where SQLite's text functions stop, is tested by ``dk_value``
+            sql = (f"CASE WHEN instr({text}, '\\u0000') THEN {by_value} "
+                   f"ELSE IFNULL({kind} = 'text' AND {value} GLOB ?, 0) END")
+            params = [positive.name, _json_text(x), pattern]
+        else:  # a pattern GLOB cannot be given (U+0000, a lone surrogate): by value
+            sql, params = by_value, [positive.name, _json_text(x)]
+        hint, hint_params = "", []
+    elif positive in (Operator.ILIKE, Operator.REGEX):
+        if type(x) is not str:
+            return None
+        operand = _json_text(x)
+        value_test(positive.name, operand)  # a pattern outside the spec raises here
+        # the string's JSON text, as stored: ``dk_value`` decodes it exactly (U+0000 and
+        # lone surrogates included) and applies the reference semantics of the operator
+        sql = f"IFNULL({kind} = 'text' AND dk_value(?, ?, {text}), 0)"
+        params = [positive.name, operand]
         hint, hint_params = "", []
     else:
         return None
@@ -450,6 +466,21 @@ def keyset_order(query: Query) -> str | None:
     if specs[0].field == STORAGE_KEY:
         return "id DESC" if specs[0].order is SortOrder.DESC else "id ASC"
     return None
+
+
+@functools.lru_cache(maxsize=512)
+def value_test(operator: str, operand: str) -> Callable[[Any], bool]:
+    """The reference semantics (``domain.operators.value_predicate``) of the operator named
+    ``operator`` with the operand of JSON text ``operand``."""
+    return value_predicate(Operator[operator], json.loads(operand))
+
+
+def dk_value(operator: str, operand: str, text: str | None) -> bool:
+    """``dk_value(operator, operand, json)``: whether the value of the JSON text ``json`` (a
+    string at a data path, as stored) satisfies the operator (LIKE, STARTS_WITH, ILIKE,
+    REGEX) with the operand of JSON text ``operand``. SQLite need not evaluate the kind test
+    beside it first, so a missing value (NULL) is false, as is any value not a string."""
+    return text is not None and value_test(operator, operand)(json.loads(text))
 
 
 def dk_text(text: str) -> bytes:

@@ -22,6 +22,7 @@ from dataknobs_data.domain.errors import (
     SerializationError,
     StorageError,
 )
+from dataknobs_data.domain.matcher import matches
 
 
 def test_the_constructor_does_no_io(tmp_path: Path) -> None:
@@ -65,6 +66,9 @@ def test_rows_are_the_documented_table_in_wal_mode(tmp_path: Path) -> None:
     Query().filter("name", Operator.BETWEEN, ["B", "D\x00"]),
     Query().filter("when", Operator.GT, datetime(2020, 1, 1)),
     Query().filter("when", Operator.IN, [datetime(2020, 1, 1, tzinfo=UTC), 3, "x"]),
+    Query().filter("name", Operator.ILIKE, "a%"),
+    Query().filter("name", Operator.REGEX, "^a[bc]+$"),
+    Query().filter("$k.x", Operator.LIKE, "a_"),
 ])
 def test_these_conditions_are_plain_sql(query: Query) -> None:
     sql, _ = where_clause(query)
@@ -72,8 +76,8 @@ def test_these_conditions_are_plain_sql(query: Query) -> None:
 
 
 @pytest.mark.parametrize("query", [
-    Query().filter("name", Operator.ILIKE, "a%"),
     Query().filter("when", Operator.EQ, [datetime(2020, 1, 1)]),
+    Query().filter('we"ird', Operator.REGEX, "a"),
     Query().filter('we"ird', Operator.EQ, 1),
 ])
 def test_these_conditions_run_the_reference_matcher(query: Query) -> None:
@@ -207,6 +211,33 @@ def test_like_and_starts_with_on_strings_sqlite_functions_stop_in(tmp_path: Path
         assert [r.id for r in db.search(Query().filter("v", Operator.STARTS_WITH, "ab"))] == [
             "nul", "x"]
         assert db.count(Query().filter("v", Operator.NOT_LIKE, "%d")) == 2
+
+
+def test_ilike_and_regex_test_the_value_alone_with_the_reference_semantics(tmp_path: Path
+                                                                          ) -> None:
+    values = {"up": "\u00c9MILE", "low": "\u00e9mile", "nul": "\u00e9mi\x00le", "sur": "e\ud800",
+              "nl": "mile\n", "num": 5, "list": ["\u00e9mile"], "none": None,
+              "obj": {"$x": "\u00e9mile"}}
+    with SQLiteDatabase(path=tmp_path / "p.db") as db:
+        db.create_batch([Record({"v": v, "w": {"$k": v}}, id=k) for k, v in values.items()])
+        for field in ("v", "w.$k"):
+            for op, pattern, expected in (
+                    (Operator.ILIKE, "\u00c9mile", ["low", "up"]),
+                    (Operator.ILIKE, "%mi_le", ["nul"]),
+                    (Operator.ILIKE, "e_", ["sur"]),
+                    (Operator.REGEX, "mi.?le", ["low", "nl", "nul"]),
+                    (Operator.REGEX, "mile$", ["low"]),
+                    (Operator.REGEX, "e[^a]", ["nl", "sur"]),
+                    (Operator.LIKE, "%\x00%", ["nul"]),
+                    (Operator.NOT_LIKE, "%\x00%",
+                     ["list", "low", "nl", "num", "obj", "sur", "up"])):
+                query = Query().filter(field, op, pattern)
+                where, _ = where_clause(query)
+                assert "dk_match" not in where
+                assert sorted(r.id for r in db.search(query)) == expected, (field, op, pattern)
+                assert db.count(query) == len(expected)
+                assert expected == sorted(  # the reference matcher agrees
+                    k for k, v in values.items() if matches({"v": v, "w": {"$k": v}}, query))
 
 
 @pytest.mark.parametrize("table", ["", "a\x00b", "a\ud800"])
