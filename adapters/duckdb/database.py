@@ -36,6 +36,7 @@ from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
+from ..row_writes import VersionedRowWrites
 from ..sqlite.database import quote_identifier
 from ..sqlite.translator import _id_filter, id_bytes, id_text
 from .source import SourceRows
@@ -64,7 +65,7 @@ class ReadOnlyError(StorageError):
     """A write to a read-only (``source``) DuckDB database."""
 
 
-class DuckDBDatabase(SyncDatabase):
+class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
     """A store in one table of a DuckDB file (see docs/backends/duckdb.md).
 
     ``path``: the database file (``":memory:"``: private to this handle); ``table``: the
@@ -269,15 +270,6 @@ class DuckDBDatabase(SyncDatabase):
             self._insert(conn, rows)
             return {}
 
-    def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
-        with self._writing("update") as conn:
-            current = self._version_of(conn, record_id)
-            check_version(record_id, expected_version, current)
-            if current is None:
-                return False
-            self._put(conn, record_id, record)
-            return True
-
     def _delete(self, record_id: str, expected_version: str | None) -> bool:
         with self._writing("delete") as conn:
             current = self._version_of(conn, record_id)
@@ -288,30 +280,9 @@ class DuckDBDatabase(SyncDatabase):
             conn.execute(f"DELETE FROM {self._table_sql} WHERE id = ?", [id_bytes(record_id)])
             return True
 
-    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
-        with self._writing("upsert") as conn:
-            if expected_version is not None:
-                check_version(record_id, expected_version, self._version_of(conn, record_id))
-            self._put(conn, record_id, record)
-
-    def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
-        with self._writing("update a batch") as conn:
-            found = []
-            for rid, rec in updates:
-                ok = self._version_of(conn, rid) is not None
-                if ok:
-                    self._put(conn, rid, rec)
-                found.append(ok)
-            return found
-
     def _delete_batch(self, record_ids: list[str]) -> list[bool]:
         with self._writing("delete a batch"):
             return [self._delete(rid, None) for rid in record_ids]
-
-    def _upsert_batch(self, records: list[Record]) -> None:
-        with self._writing("upsert a batch") as conn:
-            for rec in records:
-                self._put(conn, rec.id or "", rec)
 
     def _clear(self) -> int:
         with self._writing("clear") as conn:

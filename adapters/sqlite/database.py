@@ -37,6 +37,7 @@ from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
+from ..row_writes import VersionedRowWrites
 from .translator import (
     MAX_FREE_SEGMENTS,
     SPLIT_PAIR,
@@ -132,7 +133,7 @@ def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class SQLiteDatabase(SyncDatabase):
+class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
     """A store in one table of an SQLite file (see docs/backends/sqlite.md).
 
     ``path``: the database file (``":memory:"``: private to this handle); ``table``: the
@@ -341,15 +342,6 @@ class SQLiteDatabase(SyncDatabase):
                      "UPDATE SET version = excluded.version, data = excluded.data, "
                      "metadata = excluded.metadata", self._row(record_id, record))
 
-    def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
-        with self._writing("update") as conn:
-            current = self._version_of(conn, record_id)
-            check_version(record_id, expected_version, current)
-            if current is None:
-                return False
-            self._put(conn, record_id, record)
-            return True
-
     def _delete(self, record_id: str, expected_version: str | None) -> bool:
         with self._writing("delete") as conn:
             check_version(record_id, expected_version, self._version_of(conn, record_id))
@@ -357,31 +349,10 @@ class SQLiteDatabase(SyncDatabase):
                                (id_bytes(record_id),))
             return cur.rowcount > 0
 
-    def _upsert(self, record_id: str, record: Record, expected_version: str | None) -> None:
-        with self._writing("upsert") as conn:
-            if expected_version is not None:
-                check_version(record_id, expected_version, self._version_of(conn, record_id))
-            self._put(conn, record_id, record)
-
-    def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
-        with self._writing("update a batch") as conn:
-            found = []
-            for rid, rec in updates:
-                ok = self._version_of(conn, rid) is not None
-                if ok:
-                    self._put(conn, rid, rec)
-                found.append(ok)
-            return found
-
     def _delete_batch(self, record_ids: list[str]) -> list[bool]:
         with self._writing("delete a batch") as conn:
             return [conn.execute(f"DELETE FROM {self._table_sql} WHERE id = ?",
                                  (id_bytes(rid),)).rowcount > 0 for rid in record_ids]
-
-    def _upsert_batch(self, records: list[Record]) -> None:
-        with self._writing("upsert a batch") as conn:
-            for rec in records:
-                self._put(conn, rec.id or "", rec)
 
     def _clear(self) -> int:
         with self._writing("clear") as conn:
