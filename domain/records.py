@@ -200,14 +200,15 @@ class Record:
         id: str | None = None,
         storage_id: str | None = None,
     ) -> None:
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = dict(data) if data else {}
         field_meta: dict[str, Field] = {}
-        for key, value in (data or {}).items():
-            if isinstance(value, Field):
-                values[key] = value.value
-                field_meta[key] = value
-            else:
-                values[key] = value
+        if any(map(isinstance, values.values(), itertools.repeat(Field))):
+            # Field objects give their value and keep their metadata (the common case, plain
+            # values, is the C-level scan above: records are built by the million)
+            for key, value in values.items():
+                if isinstance(value, Field):
+                    values[key] = value.value
+                    field_meta[key] = value
         if storage_id is not None and id is not None and str(storage_id) != str(id):
             raise InvalidRecordIdError(storage_id, f"storage_id conflicts with id={id!r}")
         _set = object.__setattr__  # the slots directly, past __setattr__ (a hot path)

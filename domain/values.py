@@ -12,8 +12,11 @@ below ``domain.records``, so that conversions between the types can too).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
@@ -261,6 +264,48 @@ def check_value(value: Any, path: str = "value", depth: int = 0) -> None:
         f"{path}: {type(value).__name__} is not storable "
         "(use None, bool, int, float, str, datetime, list or dict)"
     )
+
+
+def is_plain(value: Any, depth: int = 0) -> bool:
+    """Whether ``value`` is storable exactly as it is: only plain ``str``, ``bool``, ``None``,
+    64-bit ``int``, finite ``float``, and ``dict`` (string keys) and ``list`` of them, nested
+    at most ``MAX_DEPTH`` levels (``depth`` as in ``check_value``).
+
+    False says nothing is wrong, only that ``normalize_value`` must look (it coerces tuples,
+    subclasses and datetimes, and names what it refuses). The test builds no path strings and
+    copies nothing: ports whose adapter serialises at once run it instead of a normalising
+    copy for every record written."""
+    return _plain_items((value,), depth)
+
+
+_PLAIN_SCALARS: Final = frozenset({str, bool, type(None)})
+
+
+def _string_keys(obj: dict[Any, Any]) -> bool:
+    return not any(map(operator.is_not, map(type, obj), itertools.repeat(str)))
+
+
+def _plain_items(items: Iterable[Any], depth: int) -> bool:
+    """``is_plain`` of every item (at ``depth``), scalars tested inline: no call per value,
+    one per nested list or object."""
+    for item in items:
+        t = type(item)
+        if t in _PLAIN_SCALARS:
+            continue
+        if t is int:
+            if INT64_MIN <= item <= INT64_MAX:
+                continue
+        elif t is float:
+            if item - item == 0.0:  # finite: inf - inf and nan are nan
+                continue
+        elif t is dict:
+            if depth <= MAX_DEPTH and _string_keys(item) and _plain_items(item.values(),
+                                                                          depth + 1):
+                continue
+        elif t is list and depth <= MAX_DEPTH and _plain_items(item, depth + 1):
+            continue
+        return False
+    return True
 
 
 def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:

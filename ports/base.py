@@ -66,6 +66,10 @@ class PortBase:
     capabilities: ClassVar[Capabilities] = Capabilities()
     #: The registry name of this backend (for messages and ``info``).
     backend_name: ClassVar[str] = "abstract"
+    #: True where the adapter turns every record it is handed into its stored form before
+    #: the write returns and keeps no reference to it: the port then checks plain values and
+    #: passes them on instead of copying them (``prepare_record(copy=False)``).
+    serializes_writes: ClassVar[bool] = False
 
     def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
         self.schema: Schema | None = Schema.from_config(schema)
@@ -90,24 +94,25 @@ class PortBase:
 
     # -- preparing arguments -----------------------------------------------------------------
     def _new_record(self, record: RecordLike) -> tuple[str, Record]:
-        rec = prepare_record(record, None, self.schema)
+        rec = prepare_record(record, None, self.schema,
+                             copy=not self.serializes_writes)
         assert rec.id is not None
         return rec.id, rec
 
     def _replacement(self, record_id: str, record: RecordLike) -> tuple[str, Record]:
         rid = check_id(record_id)
-        return rid, prepare_record(record, rid, self.schema)
+        return rid, prepare_record(record, rid, self.schema, copy=not self.serializes_writes)
 
     def _upserted(self, id_or_record: str | RecordLike, record: RecordLike | None
                   ) -> tuple[str, Record]:
         rid, body = split_upsert(id_or_record, record)
-        rec = prepare_record(body, rid, self.schema)
+        rec = prepare_record(body, rid, self.schema, copy=not self.serializes_writes)
         assert rec.id is not None
         return rec.id, rec
 
     def _new_batch(self, records: Iterable[RecordLike]) -> list[Record]:
         """The prepared records of a create batch; nothing is written when one is invalid."""
-        prepared, invalid = prepare_batch(records, self.schema)
+        prepared, invalid = prepare_batch(records, self.schema, copy=not self.serializes_writes)
         if invalid:
             raise BatchOperationError("create_batch", {}, invalid)
         return [rec for _, rec in prepared]
@@ -127,7 +132,9 @@ class PortBase:
         return [self._replacement(rid, rec) for rid, rec in updates]
 
     def _upserts(self, items: Sequence[RecordLike | tuple[str, RecordLike]]) -> list[Record]:
-        return [prepare_record(rec, rid, self.schema) for rid, rec in split_upsert_items(items)]
+        copy = not self.serializes_writes
+        return [prepare_record(rec, rid, self.schema, copy=copy)
+                for rid, rec in split_upsert_items(items)]
 
     def _supported(self, query: Query | None) -> Query:
         """The normalized query, checked against ``capabilities.unsupported_operators``."""

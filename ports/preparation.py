@@ -14,7 +14,7 @@ from ..domain.errors import DataknobsError, InvalidRecordIdError, QueryError, Se
 from ..domain.query import Query
 from ..domain.records import Record, new_id
 from ..domain.schema import Schema
-from ..domain.values import normalize_value
+from ..domain.values import is_plain, normalize_value
 
 
 def check_id(record_id: object) -> str:
@@ -43,29 +43,40 @@ def as_record(value: Record | Mapping[str, Any]) -> Record:
 
 
 def prepare_record(
-    record: Record | Mapping[str, Any], record_id: str | None, schema: Schema | None
+    record: Record | Mapping[str, Any], record_id: str | None, schema: Schema | None,
+    *, copy: bool = True,
 ) -> Record:
     """A normalised, validated copy of ``record`` carrying ``record_id`` (or its own id, or a
-    new one). The caller's object is never modified or shared with the store."""
+    new one). The caller's object is never modified or shared with the store.
+
+    ``copy=False`` is for adapters that serialise the record before the write returns and
+    keep no reference to it (``PortBase.serializes_writes``): values that are already plain
+    (``is_plain``) are then checked and passed on as they are, not copied."""
     rec = as_record(record)
     if record_id is None:
         record_id = rec.id
     rid = new_id() if record_id is None else check_id(record_id)
-    try:
-        data = normalize_value(rec.data, "data")
-        metadata = normalize_value(rec.metadata, "metadata")
-    except SerializationError as err:
-        raise SerializationError(f"record {rid!r}: {err}") from err
-    prepared = Record.trusted(data, metadata, rid)  # both dicts are the fresh copies above
+    data, metadata = rec.data, rec.metadata
+    if copy or not (is_plain(data) and (not metadata or is_plain(metadata))):
+        try:
+            data = normalize_value(data, "data")
+            metadata = normalize_value(metadata, "metadata")
+        except SerializationError as err:
+            raise SerializationError(f"record {rid!r}: {err}") from err
+    if data is rec.data and type(rec) is Record and rec.id == rid:
+        prepared = rec  # copy=False, plain values, the id it reports: nothing to build
+    else:
+        prepared = Record.trusted(data, metadata, rid)  # fresh copies (or checked values)
     if schema is not None:
         schema.validate(prepared)
     return prepared
 
 
 def prepare_batch(
-    records: Iterable[Record | Mapping[str, Any]], schema: Schema | None
+    records: Iterable[Record | Mapping[str, Any]], schema: Schema | None, *, copy: bool = True
 ) -> tuple[list[tuple[int, Record]], dict[int, BaseException]]:
-    """Prepare every record of a create batch: (index, record) pairs and per-index errors.
+    """Prepare every record of a create batch: (index, record) pairs and per-index errors
+    (``copy`` as in ``prepare_record``).
 
     A second record with an id already used earlier in the same batch is an error at its index."""
     from ..domain.errors import RecordExistsError
@@ -75,15 +86,16 @@ def prepare_batch(
     seen: set[str] = set()
     for i, record in enumerate(records):
         try:
-            rec = prepare_record(record, None, schema)
+            rec = prepare_record(record, None, schema, copy=copy)
         except (DataknobsError, TypeError) as err:
             bad[i] = err
             continue
-        assert rec.id is not None
-        if rec.id in seen:
-            bad[i] = RecordExistsError(rec.id)
+        rid = rec.id
+        assert rid is not None
+        if rid in seen:
+            bad[i] = RecordExistsError(rid)
             continue
-        seen.add(rec.id)
+        seen.add(rid)
         good.append((i, rec))
     return good, bad
 

@@ -19,7 +19,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ...domain.codec import decode, encode
+from ...domain.codec import decode, encode, json_encoder
 from ...domain.errors import (
     ConfigurationError,
     DataknobsError,
@@ -61,7 +61,7 @@ MIN_SQLITE = (3, 38, 0)
 
 
 #: one encoder for every row (``json.dumps`` with options builds a new one per call)
-_ENCODE_JSON = json.JSONEncoder(ensure_ascii=True, allow_nan=False).encode
+_ENCODE_JSON = json_encoder(ensure_ascii=True)
 _DECODE_JSON = json.JSONDecoder().decode
 
 
@@ -143,6 +143,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
     at the top level of a query)."""
 
     backend_name = "sqlite"
+    serializes_writes = True  # every write encodes its JSON before it returns
     #: every write is one SQLite transaction (a batch too); the async adapter uses threads
     capabilities = Capabilities(
         persistent=True, transactions=True, atomic_batches=True, conditional_writes=True)
@@ -308,13 +309,16 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
         rows = []
         failed: dict[int, BaseException] = {}
-        token = uuid.uuid4().hex[:20]  # one random token per batch, the row's index after it
+        # one random version for the batch: each record's token changes with this write,
+        # and records never compare tokens with each other
+        token = uuid.uuid4().hex
         for i, rec in enumerate(records):
             rid = rec.id or ""
+            metadata = rec.metadata
             try:
-                rows.append((id_bytes(rid), f"{token}{i:012x}",
-                             _dumps(rec.data, rid, "data"),
-                             _dumps(rec.metadata, rid, "metadata")))
+                rows.append((rid.encode("utf-8", "surrogatepass"),  # id_bytes, inline: hot
+                             token, _dumps(rec.data, rid, "data"),
+                             _dumps(metadata, rid, "metadata") if metadata else "{}"))
             except SerializationError as err:
                 failed[i] = err
         with self._writing("create a batch") as conn:

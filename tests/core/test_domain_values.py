@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import enum
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dataknobs_data.domain import codec
 from dataknobs_data.domain.errors import SerializationError
 from dataknobs_data.domain.values import (
+    MAX_DEPTH,
     MISSING,
     TYPE_ORDER,
     as_instant,
@@ -18,6 +22,7 @@ from dataknobs_data.domain.values import (
     compare,
     has_value,
     hash_key,
+    is_plain,
     normalize_value,
     sort_key,
     type_rank,
@@ -160,3 +165,81 @@ def test_check_text_names_the_lone_surrogate_and_nul() -> None:
         check_texts({"o": {"l": ["fine", "bad\udfff"]}}, "data")
     with pytest.raises(SerializationError, match=r"data\.o: key '\\udc00'"):
         check_texts({"o": {"\udc00": 1}}, "data")
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+NOT_PLAIN = [
+    (1, 2),  # a tuple: normalised to a list
+    Color.RED,  # an int subclass: normalised to int
+    2**63,  # out of 64 bits: refused by normalize_value
+    -(2**63) - 1,
+    float("nan"),
+    float("inf"),
+    NAIVE,  # datetimes take normalize_value's check of the offset
+    {1: "a"},  # a key that is not a string
+    {"a": {"b": [1, (2,)]}},
+    {"a": [set()]},
+]
+
+
+@pytest.mark.parametrize("value", NOT_PLAIN, ids=repr)
+def test_is_plain_defers_everything_normalize_value_would_touch(value: object) -> None:
+    assert not is_plain(value)
+    assert not is_plain({"f": value})
+    assert not is_plain([[value]])
+
+
+def test_is_plain_depth_matches_normalize_value() -> None:
+    deep: object = 1
+    for _ in range(MAX_DEPTH):  # MAX_DEPTH nested lists in a field: the deepest allowed
+        deep = [deep]
+    normalize_value({"f": deep}, "data")
+    assert is_plain({"f": deep})
+    with pytest.raises(SerializationError):
+        normalize_value({"f": [deep]}, "data")
+    assert not is_plain({"f": [deep]})
+
+
+plain_scalars = (st.none() | st.booleans() | st.text()
+                 | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+                 | st.floats(allow_nan=False, allow_infinity=False))
+plain_values = st.recursive(plain_scalars, lambda inner: st.lists(inner, max_size=4)
+                            | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+                            max_leaves=20)
+
+
+def _typed(value: object) -> object:
+    """The value with every scalar paired with its exact type (so True != 1, 0.0 != -0.0)."""
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value), repr(value))
+
+
+@settings(max_examples=300, deadline=None)
+@given(plain_values)
+def test_a_plain_value_is_exactly_what_normalize_value_returns(value: object) -> None:
+    assert is_plain(value)
+    assert _typed(normalize_value(value)) == _typed(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(plain_values | st.text())
+def test_json_encoder_writes_what_json_dumps_writes(value: object) -> None:
+    for ascii_only in (True, False):
+        encode = codec.json_encoder(ensure_ascii=ascii_only)
+        assert encode(value) == json.dumps(value, ensure_ascii=ascii_only, allow_nan=False)
+
+
+def test_json_encoder_refuses_like_json_dumps_and_recovers() -> None:
+    encode = codec.json_encoder(ensure_ascii=True)
+    shared = {"inner": [1]}
+    with pytest.raises(TypeError):
+        encode({"a": shared, "b": NAIVE})  # raises after entering ``shared``
+    with pytest.raises(ValueError):
+        encode({"a": float("nan")})
+    assert encode({"again": shared}) == '{"again": {"inner": [1]}}'  # not "circular"
