@@ -11,27 +11,12 @@ The public facade. Applications write ``Record``s and ask ``Query``s through a
     db.search(Query().filter("age", Operator.GTE, 30))
 """
 
-from . import domain, migration, validation
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from . import domain
 from .adapters.memory import AsyncMemoryDatabase, MemoryDatabase
-from .containers.factory import (
-    AsyncDatabaseFactory,
-    DatabaseFactory,
-    async_database_factory,
-    database_factory,
-)
 from .domain import *  # noqa: F403 - the domain's public names, listed in its __all__
-from .factory import (
-    DEFAULT_BACKEND,
-    available_backends,
-    backend_available,
-    backend_info,
-    build_backend,
-    is_default_backend,
-    module_installed,
-    normalize_backend,
-    register_backend,
-    select_backend,
-)
 from .ports import (
     AsyncDatabase,
     Capabilities,
@@ -44,7 +29,65 @@ from .ports import (
 )
 from .query_logic import FilterCondition, QueryBuilder
 
+if TYPE_CHECKING:
+    from . import migration, validation
+    from .containers.factory import (
+        AsyncDatabaseFactory,
+        DatabaseFactory,
+        async_database_factory,
+        database_factory,
+    )
+    from .factory import (
+        DEFAULT_BACKEND,
+        available_backends,
+        backend_available,
+        backend_info,
+        build_backend,
+        is_default_backend,
+        module_installed,
+        normalize_backend,
+        register_backend,
+        select_backend,
+    )
+
 __version__ = "0.1.0"
+
+#: Names imported on first use (PEP 562), not with the package: the command line starts
+#: without paying for the migration framework, validation, the configuration loader or the
+#: backend registry.
+_LAZY = {
+    "migration": (".migration", None),
+    "validation": (".validation", None),
+    "AsyncDatabaseFactory": (".containers.factory", "AsyncDatabaseFactory"),
+    "DatabaseFactory": (".containers.factory", "DatabaseFactory"),
+    "async_database_factory": (".containers.factory", "async_database_factory"),
+    "database_factory": (".containers.factory", "database_factory"),
+    "DEFAULT_BACKEND": (".factory", "DEFAULT_BACKEND"),
+    "available_backends": (".factory", "available_backends"),
+    "backend_available": (".factory", "backend_available"),
+    "backend_info": (".factory", "backend_info"),
+    "build_backend": (".factory", "build_backend"),
+    "is_default_backend": (".factory", "is_default_backend"),
+    "module_installed": (".factory", "module_installed"),
+    "normalize_backend": (".factory", "normalize_backend"),
+    "register_backend": (".factory", "register_backend"),
+    "select_backend": (".factory", "select_backend"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    module = importlib.import_module(module_name, __name__)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "DEFAULT_BACKEND",

@@ -11,6 +11,7 @@ two drivers of ``ports.flows``.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Self
@@ -42,7 +43,7 @@ RecordLike = Record | Mapping[str, Any]
 
 #: Builds an adapter by backend name: ``(backend, options, use_async) -> adapter``. The ports
 #: cannot import the registry (it sits above them), so ``dataknobs_data.containers`` installs
-#: its factory here when it is imported, as ``import dataknobs_data`` does.
+#: its factory here when it is imported (``build_backend`` imports it on first use).
 _backend_builder: Callable[[str, Mapping[str, Any], bool], Any] | None = None
 
 
@@ -54,7 +55,11 @@ def install_backend_builder(builder: Callable[[str, Mapping[str, Any], bool], An
 
 def build_backend(backend: str, config: Mapping[str, Any] | None, use_async: bool) -> Any:
     """The adapter of ``backend`` (sync or async) with ``config`` (``from_backend``)."""
-    if _backend_builder is None:  # pragma: no cover - installed by the package's facade
+    if _backend_builder is None:
+        # the registry installs its builder when imported; ``import dataknobs_data`` leaves
+        # that to first use (the layers above the ports are imported on demand)
+        importlib.import_module("..containers", __package__)
+    if _backend_builder is None:  # pragma: no cover - the import above installs it
         raise ConfigurationError("import dataknobs_data.containers to build backends by name")
     return _backend_builder(backend, dict(config or {}), use_async)
 

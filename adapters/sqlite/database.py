@@ -181,6 +181,24 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         name = quote_identifier(f"{self.table} index {path}")
         return f"CREATE INDEX IF NOT EXISTS {name} ON {self._table_sql} ({expression})"
 
+    def create_index(self, path: str) -> None:
+        """Index the data path ``path`` (an expression index on its value, as the
+        ``indexes`` option makes), if it is not indexed yet. The index lives in the file:
+        every later handle's equality, IN and number range filters on ``path`` use it."""
+        statement = self._index_statement(path)
+        with self._writing("create an index") as conn:
+            conn.execute(statement)
+
+    def indexed_paths(self) -> list[str]:
+        """The data paths this table has indexes on (made by ``indexes`` or
+        ``create_index``, by this handle or an earlier one), in name order."""
+        prefix = f"{self.table} index "
+        with self._cursor("list indexes") as conn:
+            names = [row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                "ORDER BY name", (self.table,))]
+        return [name[len(prefix):] for name in names if name.startswith(prefix)]
+
     # -- the connection ---------------------------------------------------------------------
     def _fail(self, err: sqlite3.Error, action: str) -> DataknobsError:
         where = f"sqlite {self.path} table {self.table}"

@@ -107,6 +107,26 @@ def test_indexed_paths_answer_equality_in_and_ranges(tmp_path: Path) -> None:
             == ["r010", "r011", "r012"]
 
 
+def test_create_index_lasts_in_the_file_for_later_handles(tmp_path: Path) -> None:
+    path = tmp_path / "later.db"
+    with SQLiteDatabase(path=path) as db:
+        db.create_batch([Record({"age": i, "odd key": str(i)}, id=f"r{i:03d}")
+                         for i in range(50)])
+        assert db.indexed_paths() == []
+        assert "USING INDEX" not in _plan(db, Query().filter("age", Operator.GTE, 40))
+        db.create_index("age")
+        db.create_index("odd key")
+        db.create_index("age")  # already there: nothing to do
+    with SQLiteDatabase(path=path) as again:  # no indexes option: the file has them
+        assert again.indexed_paths() == ["age", "odd key"]
+        assert "USING INDEX" in _plan(again, Query().filter("age", Operator.GTE, 40))
+        assert again.count(Query().filter("age", Operator.GTE, 40)) == 10
+    with SQLiteDatabase(path=path, table="other") as other:
+        assert other.indexed_paths() == []
+        with pytest.raises(ConfigurationError, match="cannot index"):
+            other.create_index('we"ird')
+
+
 def test_an_index_path_sqlite_cannot_name_is_refused_up_front() -> None:
     with pytest.raises(ConfigurationError, match="cannot index"):
         SQLiteDatabase(path=":memory:", indexes=['we"ird'])
