@@ -47,25 +47,37 @@ class _CopyStream(io.RawIOBase):
         super().__init__()
         self._records = records
         self._next = 0
+        # the current chunk's bytes and how far the driver has read them: a read hands out a
+        # slice without copying the rest of the chunk each time
         self._buffer = b""
+        self._pos = 0
         self.error: BaseException | None = None  # the driver reports only that read() failed
 
     def readable(self) -> bool:
         return True
 
+    def _encode_next(self) -> bytes:
+        chunk = self._records[self._next : self._next + COPY_CHUNK]
+        self._next += len(chunk)
+        try:
+            return copy_lines(row_values(rec) for rec in chunk).encode("utf-8")
+        except BaseException as err:
+            self.error = err
+            raise
+
     def read(self, size: int = -1) -> bytes:
-        while (size < 0 or len(self._buffer) < size) and self._next < len(self._records):
-            chunk = self._records[self._next : self._next + COPY_CHUNK]
-            self._next += len(chunk)
-            try:
-                text = copy_lines(row_values(rec) for rec in chunk)
-            except BaseException as err:
-                self.error = err
-                raise
-            self._buffer += text.encode("utf-8")
         if size < 0:
-            size = len(self._buffer)
-        out, self._buffer = self._buffer[:size], self._buffer[size:]
+            parts = [self._buffer[self._pos :]]
+            while self._next < len(self._records):
+                parts.append(self._encode_next())
+            self._buffer, self._pos = b"", 0
+            return b"".join(parts)
+        while self._pos >= len(self._buffer):
+            if self._next >= len(self._records):
+                return b""
+            self._buffer, self._pos = self._encode_next(), 0
+        out = self._buffer[self._pos : self._pos + size]
+        self._pos += len(out)
         return out
 
 

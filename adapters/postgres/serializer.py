@@ -230,9 +230,14 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 def copy_lines(rows: Iterable[tuple[str, str, str]]) -> str:
     """Rows in COPY text format (tab-separated; backslash, tab and newlines escaped)."""
+    rows = list(rows)
+    # JSON text never holds a raw tab or newline; only its backslashes need escaping. When
+    # no id holds one either, the backslashes of the whole text are doubled in one pass.
+    if not any("\t" in rid or "\n" in rid or "\r" in rid for rid, _, _ in rows):
+        return "".join([f"{rid}\t{data}\t{metadata}\n"
+                        for rid, data, metadata in rows]).replace("\\", "\\\\")
     out = []
     for rid, data, metadata in rows:
-        # JSON text never holds a raw tab or newline; only its backslashes need escaping
         out.append(f"{rid.translate(_COPY_ESCAPES)}\t{data.replace(chr(92), chr(92) * 2)}"
                    f"\t{metadata.replace(chr(92), chr(92) * 2)}\n")
     return "".join(out)
