@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import TextColumn, TimeRemainingColumn
@@ -40,6 +42,21 @@ def parse_query(items: list[str]) -> Query:
         except (ValueError, KeyError, TypeError) as err:
             raise ConfigurationError(f"--query JSON: {err}") from None
     return build_query(items)
+
+
+#: the flags a checkpoint remembers, so ``--resume`` or ``--dry-run`` alone continue a run
+REMEMBERED = ("query", "transform", "batch_size", "on_error", "upsert")
+
+
+def remembered_flags(ctx: typer.Context, given: dict[str, Any],
+                     saved: dict[str, Any]) -> dict[str, Any]:
+    """The run's flags: each one given on this command line, else the checkpoint's."""
+    flags = dict(given)
+    for name in REMEMBERED:
+        source = ctx.get_parameter_source(name)  # typer may bundle its own click: by name
+        if name in saved and getattr(source, "name", "DEFAULT") == "DEFAULT":
+            flags[name] = saved[name]
+    return flags
 
 
 def migrate(
@@ -78,16 +95,37 @@ def migrate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")
                        ] = False,
 ) -> None:
-    """Copy records from SOURCE to TARGET in batches (resumable, verifiable)."""
+    """Copy records from SOURCE to TARGET in batches (resumable, verifiable).
+
+    The checkpoint keeps --query, --transform, --batch-size, --on-error and --upsert, so
+    --resume (or --dry-run) alone continues a run with them. Transforms named as
+    module:function are imported from the current directory too.
+
+    Example: dataknobs-data migrate people archive -q "age>=65" -t "rename:name=full_name"
+    """
     st = state(ctx)
-    if on_error not in ("stop", "skip", "retry"):
-        raise ConfigurationError(f"--on-error must be stop, skip or retry, not {on_error!r}")
     if source == target:
         raise ConfigurationError(f"source and target are the same database {source!r}")
-    q = parse_query(query or [])
-    transforms: list[Transform] = [parse_transform(spec) for spec in transform or []]
     store = FileCheckpointStore(checkpoint_dir or DEFAULT_CHECKPOINTS)
     mid = migration_id or f"{source}-to-{target}"
+    given: dict[str, Any] = {"query": list(query or []), "transform": list(transform or []),
+                             "batch_size": batch_size, "on_error": on_error,
+                             "upsert": upsert}
+    saved = None if restart else store.load(mid)
+    if resume and saved is None:
+        raise ConfigurationError(
+            f"--resume: migration {mid!r} has no checkpoint in "
+            f"{str(store.directory)!r} (run it without --resume to start it)")
+    flags = remembered_flags(ctx, given, saved.options) if saved is not None else given
+    query, transform = flags["query"], flags["transform"]
+    batch_size, on_error, upsert = flags["batch_size"], flags["on_error"], flags["upsert"]
+    if on_error not in ("stop", "skip", "retry"):
+        raise ConfigurationError(f"--on-error must be stop, skip or retry, not {on_error!r}")
+    q = parse_query(query or [])
+    cwd = os.getcwd()
+    if cwd not in sys.path:  # module:function transforms from the user's project
+        sys.path.insert(0, cwd)
+    transforms: list[Transform] = [parse_transform(spec) for spec in transform or []]
     progress = st.progress(TextColumn("{task.fields[rate]}"), TextColumn("ETA"),
                            TimeRemainingColumn())
     task = progress.add_task(f"{source} -> {target}", total=None, rate="")
@@ -99,7 +137,7 @@ def migrate(
         migrator = Migrator(src, dst, query=q, transforms=transforms, batch_size=batch_size,
                             on_error=on_error,  # type: ignore[arg-type]
                             mode="upsert" if upsert else "create", checkpoint=store,
-                            migration_id=mid, progress=on_progress)
+                            migration_id=mid, progress=on_progress, options=flags)
         if restart:
             migrator.reset()
         try:

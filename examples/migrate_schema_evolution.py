@@ -19,7 +19,7 @@ from dataknobs_data.migration import (
 EVOLUTION = SchemaEvolution([
     SchemaMigration(1, [AddField("status", "active"), RenameField("name", "full_name")],
                     "every person gets a status; 'name' becomes 'full_name'"),
-    SchemaMigration(2, [ChangeType("age", FieldType.INTEGER, FieldType.STRING),
+    SchemaMigration(2, [ChangeType("age", to=FieldType.INTEGER, from_=FieldType.STRING),
                         RemoveField("fax", default=None)],
                     "ages were typed in as text; nobody uses fax"),
     SchemaMigration(3, [RenameField("address.zip", "address.postcode")]),

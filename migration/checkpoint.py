@@ -45,6 +45,9 @@ class Checkpoint:
     failed: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
     completed: bool = False
+    #: what the caller asked to remember about the run (the CLI keeps its flags here, so
+    #: ``--resume`` or ``--dry-run`` alone continue it); JSON values only
+    options: dict[str, Any] = field(default_factory=dict)
 
     def add_failure(self, failure: dict[str, Any]) -> None:
         """Count a failure and list it (up to ``MAX_LISTED_FAILURES``)."""

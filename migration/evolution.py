@@ -17,10 +17,11 @@ migration transform, to evolve records while copying them to another store.
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from abc import ABC
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal, Self
 
 from ..domain.errors import ConfigurationError, DataknobsError
@@ -239,9 +240,13 @@ class ChangeType(Operation):
     to ``from_`` (or with ``convert_back``). ``on_error``: ``"raise"`` (an ``EvolutionError``
     naming the record, field and value), ``"null"`` (store null), ``"keep"`` (leave the
     value unchanged) or ``"note"`` (leave it, and put the error in the record's metadata
-    under ``_transform_error_<name>``, ``_reverse_error_<name>`` going backward)."""
+    under ``_transform_error_<name>``, ``_reverse_error_<name>`` going backward).
+
+    The types are keywords (``ChangeType("age", from_="string", to="integer")``): two
+    positional types read in either order look right and convert the wrong way."""
 
     name: str
+    _: KW_ONLY
     to: FieldType | str
     from_: FieldType | str = FieldType.ANY
     convert: Callable[[Any], Any] | None = None
@@ -297,6 +302,28 @@ class ChangeType(Operation):
         return {self.name}
 
 
+def _types_as_keywords(init: Callable[..., None]) -> Callable[..., None]:
+    """Refuse ``ChangeType("age", INTEGER, STRING)`` with an error that shows the keywords."""
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        kind = type(self).__name__
+        name = args[0] if args else kwargs.get("name", kwargs.get("field_name"))
+        if len(args) > 1:
+            shown = ", ".join(repr(getattr(p, "value", p)) for p in args[1:])
+            raise EvolutionError(
+                f"{kind}({name!r}, {shown}): give the types as keywords, "
+                f"e.g. {kind}({name!r}, from_='string', to='integer')")
+        if "to" not in kwargs:
+            raise EvolutionError(f"{kind}({name!r}): to= (the new type) is required")
+        init(self, *args, **kwargs)
+
+    return __init__
+
+
+ChangeType.__init__ = _types_as_keywords(ChangeType.__init__)  # type: ignore[method-assign]
+
+
 class TransformField(ChangeType):
     """Replace ``field_name``'s value with ``transform_fn(value)``; backward applies
     ``reverse_fn`` (none: backward leaves the value). By default a function that raises
@@ -309,8 +336,9 @@ class TransformField(ChangeType):
         if not callable(transform_fn) or (reverse_fn is not None and not callable(reverse_fn)):
             raise EvolutionError(f"TransformField {field_name!r}: the functions must be "
                                  "callable")
-        super().__init__(field_name, FieldType.ANY, FieldType.ANY, convert=transform_fn,
-                         convert_back=reverse_fn or _unchanged, on_error=on_error)
+        super().__init__(field_name, to=FieldType.ANY, from_=FieldType.ANY,
+                         convert=transform_fn, convert_back=reverse_fn or _unchanged,
+                         on_error=on_error)
 
     @property
     def transform_fn(self) -> Callable[[Any], Any]:

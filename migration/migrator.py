@@ -331,6 +331,8 @@ class MigrationSpec:
     migration_id: str = ""
     progress: ProgressCallback | None = None
     include_metadata: bool = True
+    #: stored in a new checkpoint (``Checkpoint.options``)
+    options: dict[str, Any] = field(default_factory=dict)
 
     def stream_config(self) -> StreamConfig:
         """The ``StreamConfig`` for reading and writing."""
@@ -350,7 +352,8 @@ def build_spec(source: Any, target: Any, *, query: Query | None,
                transforms: Transform | Sequence[Transform] | None, batch_size: int,
                on_error: ErrorPolicy, max_retries: int, retry_delay: float, mode: WriteMode,
                checkpoint: CheckpointStore | str | Path | None, migration_id: str | None,
-               progress: ProgressCallback | None, include_metadata: bool) -> MigrationSpec:
+               progress: ProgressCallback | None, include_metadata: bool,
+               options: dict[str, Any] | None = None) -> MigrationSpec:
     """Validate the arguments of a migrator."""
     if mode not in ("create", "upsert", "skip"):
         raise MigrationError(f"mode must be 'create', 'upsert' or 'skip', got {mode!r}")
@@ -372,7 +375,7 @@ def build_spec(source: Any, target: Any, *, query: Query | None,
             "a resumable migration reads the source in id order; remove the query's sort keys "
             "(or migrate without a checkpoint)")
     spec = MigrationSpec(q, pipeline, batch_size, on_error, max_retries, retry_delay, mode,
-                         store, "", progress, include_metadata)
+                         store, "", progress, include_metadata, dict(options or {}))
     spec.stream_config()  # validates batch size and policy
     spec.migration_id = migration_id or (
         f"{source.backend_name}-to-{target.backend_name}-{spec.fingerprint()[:8]}")
@@ -400,7 +403,8 @@ class MigrationRun:
                 f"migration {spec.migration_id!r}: the checkpoint was made with a different "
                 "query or transforms; clear it or use another migration id")
         if saved is None or dry_run:
-            saved = Checkpoint(spec.migration_id, spec.fingerprint())
+            saved = Checkpoint(spec.migration_id, spec.fingerprint(),
+                               options=dict(spec.options))
         self.checkpoint = saved
         self.result.resumed_from = saved.position
         #: the first batch after a checkpoint may be partly written: upsert it
@@ -624,7 +628,8 @@ class _MigratorBase(Generic[DB]):
                  retry_delay: float = 0.05, mode: WriteMode = "create",
                  checkpoint: CheckpointStore | str | Path | None = None,
                  migration_id: str | None = None, progress: ProgressCallback | None = None,
-                 include_metadata: bool = True) -> None:
+                 include_metadata: bool = True, options: dict[str, Any] | None = None
+                 ) -> None:
         if (source is None) != (target is None):
             raise MigrationError("give both source and target, or neither (a migrator "
                                  "without them only runs migrate(source, target, ...))")
@@ -634,7 +639,7 @@ class _MigratorBase(Generic[DB]):
             source, target, query=query, transforms=transforms, batch_size=batch_size,
             on_error=on_error, max_retries=max_retries, retry_delay=retry_delay, mode=mode,
             checkpoint=checkpoint, migration_id=migration_id, progress=progress,
-            include_metadata=include_metadata)
+            include_metadata=include_metadata, options=options)
 
     def _configured(self) -> tuple[DB, DB, MigrationSpec]:
         if self._source is None or self._target is None or self._spec is None:
@@ -836,6 +841,8 @@ class Migrator(_MigratorBase[SyncDatabase]):
     migration_id: names the checkpoint (default: from the backends, query and transforms).
     progress: called with a ``MigrationProgress`` after every batch.
     include_metadata: whether verification compares metadata too.
+    options: JSON values kept in a new checkpoint (``Checkpoint.options``), e.g. the flags
+      of the command that started the run.
     """
 
     def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,

@@ -137,3 +137,37 @@ def test_json_query(workdir: Path) -> None:
     out = cli("migrate", "people", "archive", "--query", q)
     assert out.exit_code == 0, out.output
     assert [r.id for r in archive(workdir)] == ["id000", "id001"]
+
+
+def test_checkpoint_keeps_the_flags_for_resume_and_dry_run(workdir: Path) -> None:
+    (workdir / "mytransforms.py").write_text(
+        "def shout(value):\n    return value.upper()\n", encoding="utf-8")
+    with FileDatabase(path=workdir / "people.jsonl") as db:
+        db.update("id017", Record({"name": "x", "age": "old"}))
+    flags = ("--batch-size", "5", "-t", "map:name=mytransforms:shout", "-t",
+             "default:country=NO", "--query", "name>=p02", "--upsert")
+    stopped = cli("migrate", "people", "strict", *flags)
+    assert stopped.exit_code == 1 and "stopped" in stopped.output.lower(), stopped.output
+    with FileDatabase(path=workdir / "people.jsonl") as db:
+        db.update("id017", Record({"name": "p17", "age": 37}))
+    dry = cli("migrate", "people", "strict", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would write 28" in dry.output, dry.output
+    out = cli("migrate", "people", "strict", "--resume", "--json")
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert result["resumed_from"] == 15 and result["read"] == 13  # batches of 5 again
+    with FileDatabase(path=workdir / "strict.json") as db:
+        recs = db.all()
+    assert len(recs) == 28
+    assert all(r.data["country"] == "NO" and r.data["name"].isupper() for r in recs)
+    # a flag given again wins over the checkpoint's (and here changes the definition)
+    changed = cli("migrate", "people", "strict", "--resume", "--query", "name>=p05")
+    assert changed.exit_code != 0 and "different" in changed.output, changed.output
+
+
+def test_resume_without_a_checkpoint_is_an_error(workdir: Path) -> None:
+    out = cli("migrate", "people", "archive", "--resume")
+    assert out.exit_code != 0
+    assert "'people-to-archive' has no checkpoint" in out.output, out.output
+    assert not (workdir / "archive.parquet").exists()

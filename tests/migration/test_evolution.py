@@ -26,7 +26,8 @@ from dataknobs_data.migration import (
 #: version n is reached by the operations of STEPS[n - 1]
 STEPS = [
     [AddField("status", "active"), RenameField("name", "full_name")],
-    [ChangeType("age", FieldType.INTEGER, FieldType.STRING), RemoveField("legacy", default="?")],
+    [ChangeType("age", to=FieldType.INTEGER, from_=FieldType.STRING),
+     RemoveField("legacy", default="?")],
     [RenameField("address.zip", "address.postcode")],
 ]
 EVOLUTION = SchemaEvolution([SchemaMigration(n, ops) for n, ops in enumerate(STEPS, 1)])
@@ -93,13 +94,13 @@ def test_skip_reports_records_an_operation_refuses() -> None:
 
 def test_change_type_error_policies() -> None:
     rec = Record({"n": "abc"}, id="a")
-    ChangeType("n", "integer", on_error="null").forward(rec)
+    ChangeType("n", to="integer", on_error="null").forward(rec)
     assert rec.data == {"n": None}
     rec = Record({"n": "abc"}, id="a")
-    ChangeType("n", "integer", on_error="keep").forward(rec)
+    ChangeType("n", to="integer", on_error="keep").forward(rec)
     assert rec.data == {"n": "abc"}
     with pytest.raises(EvolutionError, match="unknown field type"):
-        ChangeType("n", "number")
+        ChangeType("n", to="number")
 
 
 @pytest.mark.parametrize(("value", "to", "expected"), [
@@ -156,3 +157,17 @@ async def test_async_apply_and_summary() -> None:
     back = await db.read("r002")
     assert back is not None and back.metadata == {}
     assert back.data == {**v0(2).data, "legacy": "?"}  # a removed field's value is not kept
+
+
+def test_change_type_types_are_keywords() -> None:
+    with pytest.raises(EvolutionError, match=r"ChangeType\('age', 'integer', 'string'\): "
+                       r"give the types as keywords"):
+        ChangeType("age", FieldType.INTEGER, FieldType.STRING)  # type: ignore[misc]
+    with pytest.raises(EvolutionError, match=r"to= \(the new type\) is required"):
+        ChangeType("age", from_="string")  # type: ignore[call-arg]
+    op = ChangeType(field_name="age", to="integer", from_="string")  # 0.11's keyword
+    rec = Record({"age": "36"}, id="a")
+    op.forward(rec)
+    assert rec.data == {"age": 36}
+    op.backward(rec)
+    assert rec.data == {"age": "36"}
