@@ -13,7 +13,7 @@ See docs/configuration.md.
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .container import DatabasesContainer
+    from .container import DatabasesContainer, UnknownProviderError
 
 from .config import (
     DatabaseEntry,
@@ -44,10 +44,10 @@ from .registry import (
 
 def __getattr__(name: str) -> object:
     # the container pulls in dependency-injector (a few hundred ms); import it on first use
-    if name == "DatabasesContainer":
-        from .container import DatabasesContainer
+    if name in ("DatabasesContainer", "UnknownProviderError"):
+        from . import container
 
-        return DatabasesContainer
+        return getattr(container, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -59,6 +59,7 @@ __all__ = [
     "DatabaseFactory",
     "DatabasesConfig",
     "DatabasesContainer",
+    "UnknownProviderError",
     "async_database_factory",
     "available_backends",
     "backend_specs",

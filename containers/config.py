@@ -53,7 +53,7 @@ _URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*)
 
 #: what DatabasesContainer adds to dependency-injector's container (a test checks the list)
 CONTAINER_NAMES = frozenset({"config", "database", "databases", "names", "from_config",
-                             "from_dict", "from_yaml"})
+                             "from_dict", "from_yaml", "check_markers"})
 
 
 @functools.cache

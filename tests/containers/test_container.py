@@ -296,3 +296,63 @@ def test_s3_credentials_stay_out_of_reprs_and_errors():
     assert "did you mean 'region'" in str(err.value)
     assert env["AWS_SECRET"] not in str(err.value) and env["AWS_TOKEN"] not in str(err.value)
     container.shutdown_resources()
+
+
+HANDLERS = '''
+from dependency_injector.wiring import Provide, inject
+
+
+@inject
+def count_people(db=Provide["{name}"]):
+    return db.count()
+
+
+class Report:
+    @inject
+    def size(self, db=Provide["people"]):
+        return db.count()
+'''
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("peopel", r"handlers_peopel.count_people: parameter 'db' asks for Provide\['peopel'\], "
+               r"which this container does not provide; did you mean 'people'\?"),
+    ("zzz", r"Provide\[.zzz.\].*; it provides config, database, people$"),
+])
+def test_wire_refuses_an_unknown_provider_name_naming_the_nearest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, message: str) -> None:
+    (tmp_path / f"handlers_{name}.py").write_text(HANDLERS.replace("{name}", name))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    container = DatabasesContainer.from_dict({"default": "people",
+                                              "databases": {"people": {"backend": "memory"}}})
+    try:
+        with pytest.raises(ConfigurationError, match=message):
+            container.wire(modules=[f"handlers_{name}"])
+    finally:
+        container.unwire()
+        sys.modules.pop(f"handlers_{name}", None)
+
+
+def test_wire_accepts_known_names_and_the_handlers_work(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "handlers_ok.py").write_text(HANDLERS.replace("{name}", "people"))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    container = DatabasesContainer.from_dict({"databases": {"people": {"backend": "memory"}}})
+    container.wire(packages=[], modules=["handlers_ok"])
+    try:
+        handlers = sys.modules["handlers_ok"]
+        assert handlers.count_people() == 0
+        assert handlers.Report().size() == 0
+    finally:
+        container.unwire()
+        container.shutdown_resources()
+        sys.modules.pop("handlers_ok", None)
+
+
+def test_unknown_attribute_names_the_nearest_provider() -> None:
+    container = DatabasesContainer.from_dict({"databases": {"people": {"backend": "memory"}}})
+    with pytest.raises(ConfigurationError, match=r"no database or provider 'peple'; did you "
+                       r"mean 'people'\?"):
+        container.peple  # noqa: B018
+    assert not hasattr(container, "peple")
+    assert getattr(container, "peple", None) is None
