@@ -24,7 +24,6 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -141,7 +140,7 @@ app = typer.Typer(
     cls=OneLineErrorsGroup,
     help="One record store over memory, files, PostgreSQL, Elasticsearch and S3.",
     no_args_is_help=True,
-    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -249,7 +248,8 @@ def _print_version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     config: Annotated[Path | None, typer.Option(
-        "--config", "-c", envvar=CONFIG_ENV, help="YAML configuration of the databases "
+        "--config", "-c", metavar="FILE", envvar=CONFIG_ENV,
+        help="YAML configuration of the databases "
         "(default: the embedded file stores under ./.dataknobs/).", show_default=False,
     )] = None,
     version: Annotated[bool, typer.Option(
@@ -261,14 +261,38 @@ def root(
 
 
 DbOption = Annotated[str | None, typer.Option(
-    "--db", "-d", help="Database name (default: the configuration's default).",
+    "--db", "-d", metavar="NAME", help="Database name (default: the configuration's default).",
     show_default=False)]
 WhereOption = Annotated[list[str] | None, typer.Option(
-    "--where", "-w", help='Filter FIELD OP VALUE, e.g. "age>=30", "team.name=core", '
+    "--where", "-w", metavar="EXPR",
+    help='Filter FIELD OP VALUE, e.g. "age>=30", "team.name=core", '
     '"name like A%", "city in Oslo,Rome", "email exists" (repeat for AND).',
     show_default=False)]
+FormatOption = Annotated[str, typer.Option(
+    "--format", "-f", metavar="table|json|jsonl|csv",
+    help="Output: a table for people; json, jsonl or csv for programs (plain, never "
+    "coloured; json and jsonl stream).")]
+
+
+def _machine(ctx: typer.Context, fmt: str, as_json: bool = False) -> str | None:
+    """The machine format asked for (``--json`` is ``--format json``), or None for a table."""
+    from .dataio import check_output_format
+
+    fmt = check_output_format(fmt)
+    if as_json:
+        if fmt not in ("table", "json"):
+            raise ConfigurationError(f"--json and --format {fmt} disagree; give one")
+        return "json"
+    return None if fmt == "table" else fmt
+
+
+def _stdout() -> Any:
+    return getattr(sys.stdout, "buffer", None) or sys.stdout
+
+
 SortOption = Annotated[list[str] | None, typer.Option(
-    "--sort", "-s", help="Sort field; -field sorts descending (repeat for more keys).",
+    "--sort", "-s", metavar="[-]FIELD",
+    help="Sort field; -field sorts descending (repeat for more keys).",
     show_default=False)]
 
 
@@ -279,7 +303,8 @@ def import_(
     path: Annotated[Path, typer.Argument(help="CSV, JSON, JSON Lines or Parquet file.")],
     db: DbOption = None,
     fmt: Annotated[str | None, typer.Option(
-        "--format", "-f", help="csv, json, jsonl or parquet (default: from the extension).",
+        "--format", "-f", metavar="FORMAT",
+        help="csv, json, jsonl or parquet (default: from the extension).",
         show_default=False)] = None,
     upsert: Annotated[bool, typer.Option(
         "--upsert/--create", help="Replace records whose id exists (default) or fail on them.",
@@ -287,7 +312,7 @@ def import_(
     infer: Annotated[bool, typer.Option(
         "--infer/--no-infer", help="Type CSV cells: numbers without leading zeros, "
         "true/false, null, ISO dates, JSON (docs/cli.md); --no-infer keeps text.")] = True,
-    batch_size: Annotated[int, typer.Option(min=1, help="Records per write.")] = 500,
+    batch_size: Annotated[int, typer.Option(min=1, metavar="N", help="Records per write.")] = 500,
 ) -> None:
     """Import records from a data file (nothing is written if any row is bad)."""
     st = state(ctx)
@@ -354,11 +379,12 @@ def export(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Output file (.csv, .json, .jsonl, .parquet).")],
     db: DbOption = None,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", show_default=False,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", show_default=False, metavar="FORMAT",
                                             help="csv, json, jsonl or parquet.")] = None,
     where: WhereOption = None,
     sort: SortOption = None,
-    limit: Annotated[int | None, typer.Option(help="At most this many records.")] = None,
+    limit: Annotated[int | None, typer.Option(metavar="N",
+                                              help="At most this many records.")] = None,
     with_id: Annotated[bool, typer.Option("--id/--no-id", help="Write each record's id.")
                        ] = True,
 ) -> None:
@@ -431,37 +457,37 @@ def records_table(records: Sequence[Record], title: str | None = None,
     return table
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
 @app.command()
 def query(
     ctx: typer.Context,
     db: DbOption = None,
     where: WhereOption = None,
     sort: SortOption = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n",
+    limit: Annotated[int | None, typer.Option("--limit", "-n", metavar="N",
                                               help="At most this many records.")] = None,
-    offset: Annotated[int, typer.Option(help="Skip this many records first.")] = 0,
+    offset: Annotated[int, typer.Option(metavar="N", help="Skip this many records first.")] = 0,
     select: Annotated[list[str] | None, typer.Option(
-        "--select", help="Fields to show (comma separated or repeated).",
+        "--select", metavar="FIELDS", help="Fields to show (comma separated or repeated).",
         show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON list instead.")
+    fmt: FormatOption = "table",
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")
                        ] = False,
 ) -> None:
-    """Search records and print them as a table (or JSON)."""
+    """Search records and print them as a table, or as JSON, JSON Lines or CSV.
+
+    Example: dataknobs-data query -w "age>=30" -s -age -n 5 --format jsonl
+    """
     st = state(ctx)
+    machine = _machine(ctx, fmt, as_json)
     q = build_query(where or (), sort or (), limit, offset, select or ())
     with st.database(db) as database:
+        if machine is not None:
+            from .dataio import stream_records
+
+            stream_records(_stdout(), database.stream_read(q), machine)
+            return
         found = database.search(q)
         matched = database.count(q)
-    if as_json:
-        rows = [{"id": rec.id, **rec.data} for rec in found]
-        st.console.print_json(json.dumps(rows, default=_json_default, ensure_ascii=False))
-        return
     st.console.print(records_table(found, columns=q.fields or ()))
     st.console.print(f"{len(found)} shown, {matched} match")
 
@@ -471,32 +497,44 @@ def count(
     ctx: typer.Context,
     db: DbOption = None,
     where: WhereOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
-    """Print how many records match (all records without --where)."""
+    """Print how many records match (all records without --where).
+
+    Example: dataknobs-data count -w "city in Oslo,Lima" --format json
+    """
     st = state(ctx)
+    machine = _machine(ctx, fmt)
     with st.database(db) as database:
-        st.console.print(database.count(build_query(where or ())))
+        n = database.count(build_query(where or ()))
+    if machine is None:
+        st.console.print(n)
+        return
+    from .dataio import write_rows
+
+    write_rows(_stdout(), [{"count": n}], machine, single=True)
 
 
 # -- info ----------------------------------------------------------------------------------
 @app.command()
-def info(ctx: typer.Context) -> None:
-    """Show the configured databases and the available backends (and their drivers)."""
-    from rich.table import Table
+def info(ctx: typer.Context, fmt: FormatOption = "table") -> None:
+    """Show the configured databases and the available backends (and their drivers).
 
+    Example: dataknobs-data -c dk.yaml info --format json
+    """
     from ..containers.registry import backend_specs, resolve_backend
 
     st = state(ctx)
+    machine = _machine(ctx, fmt)
     config = st.config()
-    dbs = Table("name", "backend", "adapter", "options", title=f"databases ({config.source})")
+    databases: list[dict[str, Any]] = []
     for entry in config.entries.values():
-        marker = " (default)" if entry.name == config.default else ""
-        options = ", ".join(f"{k}={v}" for k, v in redact(entry.options).items())
-        dbs.add_row(entry.name + marker, entry.backend,
-                    f"{entry.adapter.__module__}.{entry.adapter.__qualname__}"
-                    + (" (async)" if entry.is_async else ""), options)
-    st.console.print(dbs)
-    backends = Table("name", "status", "source", "install", title="backends")
+        databases.append({
+            "name": entry.name, "default": entry.name == config.default,
+            "backend": entry.backend,
+            "adapter": f"{entry.adapter.__module__}.{entry.adapter.__qualname__}",
+            "async": entry.is_async, "options": redact(entry.options)})
+    backends: list[dict[str, Any]] = []
     for spec in backend_specs().values():
         status, hint = "ready", ""
         if not spec.driver_installed:
@@ -507,15 +545,44 @@ def info(ctx: typer.Context) -> None:
                 resolve_backend(spec.name)
             except ConfigurationError:
                 status = "adapter not available"
-        backends.add_row(spec.name, status, spec.source, hint)
-    st.console.print(backends)
+        backends.append({"name": spec.name, "status": status, "source": spec.source,
+                         "install": hint})
+    if machine is not None:
+        from .dataio import write_rows
+
+        if machine == "json":
+            out = _stdout()
+            out.write(json.dumps({"source": config.source, "databases": databases,
+                                  "backends": backends}, default=str,
+                                 ensure_ascii=False).encode("utf-8") + b"\n")
+            out.flush()
+        else:
+            rows = [{"kind": "database", **{
+                k: json.dumps(v, default=str) if k == "options" and machine == "csv" else v
+                for k, v in d.items()}} for d in databases]
+            rows += [{"kind": "backend", **b} for b in backends]
+            write_rows(_stdout(), rows, machine)
+        return
+    from rich.table import Table
+
+    dbs = Table("name", "backend", "adapter", "options", title=f"databases ({config.source})")
+    for d in databases:
+        options = ", ".join(f"{k}={v}" for k, v in d["options"].items())
+        dbs.add_row(d["name"] + (" (default)" if d["default"] else ""), d["backend"],
+                    d["adapter"] + (" (async)" if d["async"] else ""), options)
+    st.console.print(dbs)
+    table = Table("name", "status", "source", "install", title="backends")
+    for b in backends:
+        table.add_row(b["name"], b["status"], b["source"], b["install"])
+    st.console.print(table)
 
 
 # -- upgrade -------------------------------------------------------------------------------
 @app.command()
 def upgrade(
     ctx: typer.Context,
-    db: Annotated[str, typer.Option("--db", "-d", help="Embedded database to upgrade.")
+    db: Annotated[str, typer.Option("--db", "-d", metavar="NAME",
+                                    help="Embedded database to upgrade.")
                   ] = DEFAULT_DB,
 ) -> None:
     """Copy an earlier version's ./.dataknobs/NAME.jsonl store into NAME.sqlite (the old
@@ -581,7 +648,8 @@ DEMO_QUERY = ("--where", "age>=30", "--where", "team.name=core", "--where", "act
 @app.command()
 def demo(
     ctx: typer.Context,
-    db: Annotated[str, typer.Option("--db", "-d", help="Database to load the sample into.")
+    db: Annotated[str, typer.Option("--db", "-d", metavar="NAME",
+                                    help="Database to load the sample into.")
                   ] = "demo",
 ) -> None:
     """Import the sample data set (300 people), query it and show the table."""

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..adapters.file.durability import atomic_write
 from ..adapters.file.envelope import dump_value
@@ -311,6 +311,66 @@ def _json_line(record: Record, with_id: bool) -> bytes:
         raise SerializationError(f"record {shown(record.id)}: {err}") from None
 
 
+#: what ``--format`` takes on query, count and info
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+
+
+def check_output_format(fmt: str) -> str:
+    """``fmt`` if it is one of ``OUTPUT_FORMATS``, else a ``ConfigurationError`` naming it."""
+    if fmt not in OUTPUT_FORMATS:
+        raise ConfigurationError(f"--format {fmt!r}: expected one of "
+                                 f"{', '.join(OUTPUT_FORMATS)}")
+    return fmt
+
+
+def stream_records(out: BinaryIO, records: Iterable[Record], fmt: str, *,
+                   with_id: bool = True) -> int:
+    """Write ``records`` to ``out`` as ``json`` (a list, one record per line), ``jsonl`` or
+    ``csv``, plain UTF-8 with no colour; returns how many. JSON and JSON Lines are written
+    record by record (constant memory); CSV needs every column before its header, so it
+    collects the rows first (as ``export`` does)."""
+    if fmt == "csv":
+        payload, count = _csv_payload(records, with_id)
+        out.write(payload)
+        return count
+    count = 0
+    if fmt == "json":
+        out.write(b"[")
+    for rec in records:
+        line = _json_line(rec, with_id)
+        if fmt == "json":
+            out.write(b"\n" if count == 0 else b",\n")
+            out.write(line)
+        else:
+            out.write(line + b"\n")
+        count += 1
+    if fmt == "json":
+        out.write(b"\n]\n" if count else b"]\n")
+    out.flush()
+    return count
+
+
+def write_rows(out: BinaryIO, rows: Sequence[dict[str, Any]], fmt: str, *,
+              single: bool = False) -> None:
+    """Small JSON-safe rows (``count``, ``info``) as ``json`` (a list; with ``single`` the
+    one row as an object), ``jsonl`` or ``csv`` (the union of their keys as columns)."""
+    if fmt == "json":
+        value: Any = rows[0] if single and len(rows) == 1 else list(rows)
+        out.write(dump_value(value).encode("utf-8") + b"\n")
+    elif fmt == "jsonl":
+        out.write(b"".join(dump_value(row).encode("utf-8") + b"\n" for row in rows))
+    else:
+        buf = io.StringIO(newline="")
+        writer = csv.writer(buf, lineterminator="\r\n")
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([(row[c] if isinstance(row[c], str) else cell_text(row[c]))
+                             if c in row else "" for c in columns])
+        out.write(buf.getvalue().encode("utf-8"))
+    out.flush()
+
+
 def write_records(path: str | Path, records: Iterable[Record], fmt: str | None = None, *,
                   with_id: bool = True) -> int:
     """Write ``records`` to ``path`` in ``fmt``; returns how many. The whole file is built
@@ -340,4 +400,5 @@ def write_records(path: str | Path, records: Iterable[Record], fmt: str | None =
     return count
 
 
-__all__ = ["FORMATS", "count_rows", "detect_format", "export_row", "read_records", "write_records"]
+__all__ = ["FORMATS", "OUTPUT_FORMATS", "check_output_format", "count_rows", "detect_format",
+           "export_row", "read_records", "stream_records", "write_records", "write_rows"]

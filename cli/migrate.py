@@ -61,15 +61,19 @@ def remembered_flags(ctx: typer.Context, given: dict[str, Any],
 
 def migrate(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="Source database name (from the config).")],
-    target: Annotated[str, typer.Argument(help="Target database name (from the config).")],
+    source: Annotated[str, typer.Argument(
+        help="Source database name (from the config).")],
+    target: Annotated[str, typer.Argument(
+        help="Target database name (from the config).")],
     query: Annotated[list[str] | None, typer.Option(
-        "--query", "-q", help='Only records matching FIELD OP VALUE (as --where: "age>=30"; '
+        "--query", "-q", metavar="EXPR",
+        help='Only records matching FIELD OP VALUE (as --where: "age>=30"; '
         "repeat for AND), or a JSON query object.", show_default=False)] = None,
     transform: Annotated[list[str] | None, typer.Option(
-        "--transform", "-t", help=f"Transform each record, in order (repeatable): {SPEC_HELP}.",
+        "--transform", "-t", metavar="SPEC",
+        help=f"Transform each record, in order (repeatable): {SPEC_HELP}.",
         show_default=False)] = None,
-    batch_size: Annotated[int, typer.Option(min=1, help="Records per batch.")] = 1000,
+    batch_size: Annotated[int, typer.Option(min=1, metavar="N", help="Records per batch.")] = 1000,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Continue from the checkpoint of an interrupted run.")] = False,
     restart: Annotated[bool, typer.Option(
@@ -81,16 +85,18 @@ def migrate(
         "--dry-run", help="Read and transform, report what would fail, write nothing.")
     ] = False,
     on_error: Annotated[str, typer.Option(
-        "--on-error", help="stop, skip (report and go on) or retry (then report).")
+        "--on-error", metavar="stop|skip|retry",
+        help="stop, skip (report and go on) or retry (then report).")
     ] = "stop",
     upsert: Annotated[bool, typer.Option(
         "--upsert/--create", help="Replace records that exist in the target, or fail on "
         "them (default).")] = False,
     checkpoint_dir: Annotated[Path | None, typer.Option(
-        help="Directory of checkpoint files (default: ./.dataknobs/migrations).",
+        metavar="DIR", help="Directory of checkpoint files (default: ./.dataknobs/migrations).",
         show_default=False)] = None,
     migration_id: Annotated[str | None, typer.Option(
-        help="Name of the checkpoint (default: SOURCE-to-TARGET).", show_default=False)
+        metavar="ID", help="Name of the checkpoint (default: SOURCE-to-TARGET).",
+        show_default=False)
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")
                        ] = False,

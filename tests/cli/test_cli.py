@@ -3,6 +3,8 @@ file, round trips through every format, and one-line errors (in-process and as a
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -401,3 +403,28 @@ def test_user_data_and_hints_print_verbatim(cli, workdir: Path):
     with st.console.capture() as captured:
         st.console.print("pip install 'dataknobs-data[postgres]'")
     assert captured.get() == "pip install 'dataknobs-data[postgres]'\n"
+
+
+def test_machine_formats_are_plain_and_parse(cli, sample: Path):
+    assert cli("import", str(sample)).exit_code == 0
+    env = {"FORCE_COLOR": "1"}
+    lines = cli("query", "-w", "age>=60", "-s", "id", "--format", "jsonl", env=env).output
+    rows = [json.loads(line) for line in lines.splitlines()]
+    as_list = json.loads(cli("query", "-w", "age>=60", "-s", "id", "-f", "json",
+                             env=env).output)
+    assert rows == as_list and rows and "\x1b" not in lines
+    assert all(r["age"] >= 60 for r in rows)
+    table = list(csv.DictReader(io.StringIO(cli("query", "-w", "age>=60", "-s", "id",
+                                                "--select", "name,age", "-f", "csv").output)))
+    assert [r["id"] for r in table] == [r["id"] for r in rows]
+    assert [r["name"] for r in table] == [r["name"] for r in rows]
+    counted = json.loads(cli("count", "-w", "age>=60", "-f", "json", env=env).output)
+    assert counted == {"count": len(rows)}
+    assert cli("count", "-f", "csv").output.splitlines() == ["count", "300"]
+    info = json.loads(cli("info", "-f", "json", env=env).output)
+    assert [d["name"] for d in info["databases"]] == ["default"]
+    assert {b["name"] for b in info["backends"]} >= {"memory", "file", "sqlite"}
+    bad = cli("query", "-f", "xml")
+    assert bad.exit_code != 0 and "--format 'xml'" in bad.output
+    assert cli("query", "-h").output.startswith("Usage:")
+    assert "<list[str]>" not in cli("query", "-h").output
