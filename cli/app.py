@@ -274,7 +274,7 @@ FormatOption = Annotated[str, typer.Option(
     "coloured; json and jsonl stream).")]
 
 
-def _machine(ctx: typer.Context, fmt: str, as_json: bool = False) -> str | None:
+def _machine(fmt: str, as_json: bool = False) -> str | None:
     """The machine format asked for (``--json`` is ``--format json``), or None for a table."""
     from .dataio import check_output_format
 
@@ -478,7 +478,7 @@ def query(
     Example: dataknobs-data query -w "age>=30" -s -age -n 5 --format jsonl
     """
     st = state(ctx)
-    machine = _machine(ctx, fmt, as_json)
+    machine = _machine(fmt, as_json)
     q = build_query(where or (), sort or (), limit, offset, select or ())
     with st.database(db) as database:
         if machine is not None:
@@ -504,7 +504,7 @@ def count(
     Example: dataknobs-data count -w "city in Oslo,Lima" --format json
     """
     st = state(ctx)
-    machine = _machine(ctx, fmt)
+    machine = _machine(fmt)
     with st.database(db) as database:
         n = database.count(build_query(where or ()))
     if machine is None:
@@ -525,7 +525,7 @@ def info(ctx: typer.Context, fmt: FormatOption = "table") -> None:
     from ..containers.registry import backend_specs, resolve_backend
 
     st = state(ctx)
-    machine = _machine(ctx, fmt)
+    machine = _machine(fmt)
     config = st.config()
     databases: list[dict[str, Any]] = []
     for entry in config.entries.values():
