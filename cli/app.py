@@ -43,7 +43,7 @@ from ..domain.errors import (
 )
 from ..domain.records import Record
 from ..ports.database import SyncDatabase
-from .where import build_query
+from .where import build_query, where_fields
 
 if TYPE_CHECKING:  # imported where used: a count should not pay for tables and file formats
     from rich.progress import Progress
@@ -85,6 +85,59 @@ def embedded_default(names: Iterable[str] = (DEFAULT_DB,)) -> dict[str, Any]:
     ]}
 
 
+def embedded_names() -> list[str]:
+    """The embedded default's databases: ``default`` and every store in ./.dataknobs/."""
+    found = {p.stem for pattern in ("*.sqlite", "*.jsonl") for p in DEFAULT_HOME.glob(pattern)
+             if p.is_file() and p.stem.isidentifier()}
+    return [DEFAULT_DB, *sorted(found - {DEFAULT_DB})]
+
+
+def check_embedded_exists(name: str) -> None:
+    """Raise naming the existing stores when the embedded database ``name`` is not there."""
+    if name == DEFAULT_DB or sqlite_path(name).is_file() or legacy_path(name).is_file():
+        return
+    from ..ports.options import suggest
+
+    names = embedded_names()
+    raise ConfigurationError(
+        f"no database {name!r} in {DEFAULT_HOME}/{suggest(name, names)} (existing: "
+        f"{', '.join(names)}; '{PROG} import FILE --db {name}' makes one)")
+
+
+def data_paths(data: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Every dotted path of ``data`` that names a value, through objects (not lists)."""
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        yield path
+        if isinstance(value, dict):
+            yield from data_paths(value, f"{path}.")
+
+
+#: how many records the warning below reads to name the fields a store has
+FIELD_SAMPLE = 1000
+
+
+def warn_absent_fields(database: SyncDatabase, where: Iterable[str]) -> None:
+    """Warn on stderr, naming the nearest field, for each ``--where`` field that no record
+    has (a typo such as ``agee>=80`` that would otherwise just match nothing). A field that
+    exists costs one single-row lookup; an empty store gets no warning."""
+    from ..domain.query import Operator, Query
+    from ..ports.options import suggest
+
+    known: list[str] | None = None
+    for name in where_fields(where):
+        if database.search(Query().filter(name, Operator.EXISTS).limit(1)):
+            continue
+        if known is None:
+            known = sorted({path for rec in database.search(Query().limit(FIELD_SAMPLE))
+                            for path in data_paths(rec.data)})
+        if not known:
+            return
+        listed = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        typer.echo(f"{PROG}: warning: no record has a field {name!r}{suggest(name, known)} "
+                   f"(fields: {listed})", err=True)
+
+
 def upgrade_hint(name: str) -> str:
     """The stderr hint for a database still in the JSON Lines store."""
     flag = "" if name == DEFAULT_DB else f" --db {name}"
@@ -117,7 +170,7 @@ class OneLineErrorsGroup(TyperGroup):
         except KeyboardInterrupt:
             fail("interrupted", 130)
         except DataknobsError as err:
-            fail(str(err).replace("\n", " "), 1)
+            fail(one_message(str(err)), 1)
         except OSError as err:
             name = f" {err.filename!r}" if err.filename else ""
             fail(f"{err.strerror or err}{name}", 1)
@@ -127,6 +180,15 @@ class OneLineErrorsGroup(TyperGroup):
             fail(f"internal error: {type(err).__name__}: {err} "
                  f"(set DATAKNOBS_DEBUG=1 for the traceback)", 70)
         sys.exit(result if isinstance(result, int) else 0)
+
+
+def one_message(text: str) -> str:
+    """An error as one line, or one line and the indented lines that show where it is (the
+    ``--where`` text and a caret under the character the parser stopped at)."""
+    rest = text.split("\n")[1:]
+    if rest and all(line.startswith("  ") for line in rest):
+        return text
+    return text.replace("\n", " ")
 
 
 def fail(message: str, code: int = 1) -> None:
@@ -146,6 +208,21 @@ app = typer.Typer(
 )
 
 
+#: the width tables get when the output is not a terminal: as wide as their widest row
+UNBOUNDED_WIDTH = 1_000_000
+
+
+def plain_console(stderr: bool = False) -> Console:
+    """A rich console that prints text verbatim (no markup, no highlighting). On a terminal
+    it wraps at the terminal's width; into a pipe or a file nothing is truncated or wrapped
+    (a table is as wide as its widest cell needs, whatever ``COLUMNS`` says)."""
+    stream = sys.stderr if stderr else sys.stdout
+    is_tty = getattr(stream, "isatty", None)
+    piped = not (callable(is_tty) and is_tty())
+    return Console(stderr=stderr, markup=False, highlight=False,
+                   width=UNBOUNDED_WIDTH if piped else None)
+
+
 @dataclass
 class CliState:
     """What every command needs: the configuration and the consoles."""
@@ -153,9 +230,8 @@ class CliState:
     config_path: Path | None = None
     #: markup and highlighting off: user data, paths and hints (``pip install
     #: 'dataknobs-data[postgres]'``) print verbatim, and ``a [/] b`` is text, not an error
-    console: Console = field(default_factory=lambda: Console(markup=False, highlight=False))
-    err_console: Console = field(
-        default_factory=lambda: Console(stderr=True, markup=False, highlight=False))
+    console: Console = field(default_factory=lambda: plain_console())
+    err_console: Console = field(default_factory=lambda: plain_console(stderr=True))
     _config: DatabasesConfig | None = None
     _hinted: set[str] = field(default_factory=set)
 
@@ -180,9 +256,14 @@ class CliState:
         return config.entries[key]
 
     @contextmanager
-    def database(self, name: str | None) -> Iterator[SyncDatabase]:
-        """Open database ``name`` (sync), closing it afterwards."""
+    def database(self, name: str | None, *, create: bool = False) -> Iterator[SyncDatabase]:
+        """Open database ``name`` (sync), closing it afterwards. On the embedded default a
+        name other than ``default`` must be a store that exists unless ``create`` (import,
+        demo, a migration's target): a typo is an error naming the stores there, not an
+        empty store made on the spot."""
         key = name or DEFAULT_DB
+        if self.config_path is None and not create:
+            check_embedded_exists(key)
         if self.config_path is None and key.isidentifier() and sqlite_path(key).is_file():
             # an embedded store that exists (its name was checked when it was made): opened
             # directly, without validating a configuration (which imports the container)
@@ -265,8 +346,9 @@ DbOption = Annotated[str | None, typer.Option(
     show_default=False)]
 WhereOption = Annotated[list[str] | None, typer.Option(
     "--where", "-w", metavar="EXPR",
-    help='Filter FIELD OP VALUE, e.g. "age>=30", "team.name=core", '
-    '"name like A%", "city in Oslo,Rome", "email exists" (repeat for AND).',
+    help='Filter FIELD OP VALUE, e.g. "age>=30", "team.name=core", "name like A%", '
+    '\'city in "Paris, TX",Lima\', "age between 30 and 39", "email exists", '
+    '"not city=Oslo" (repeat for AND; see docs/cli.md).',
     show_default=False)]
 FormatOption = Annotated[str, typer.Option(
     "--format", "-f", metavar="table|json|jsonl|csv",
@@ -336,7 +418,7 @@ def import_file(st: CliState, path: Path, db_name: str | None, *, fmt: str | Non
         for rec in records_iter:
             records.append(rec)
             bar.advance(task)
-    with st.database(db_name) as db, st.progress() as bar:
+    with st.database(db_name, create=True) as db, st.progress() as bar:
         # every record is checked (storable values, schema, ids unique in the file) before
         # the first write, so bad input writes nothing
         _, bad = prepare_batch(records, db.schema)
@@ -395,6 +477,7 @@ def export(
     kind = dataio.detect_format(path, fmt)
     query = build_query(where or (), sort or (), limit)
     with st.database(db) as database:
+        warn_absent_fields(database, where or ())
         total = database.count(query)
         if limit is not None:
             total = min(total, limit)
@@ -481,6 +564,7 @@ def query(
     machine = _machine(fmt, as_json)
     q = build_query(where or (), sort or (), limit, offset, select or ())
     with st.database(db) as database:
+        warn_absent_fields(database, where or ())
         if machine is not None:
             from .dataio import stream_records
 
@@ -505,8 +589,10 @@ def count(
     """
     st = state(ctx)
     machine = _machine(fmt)
+    query = build_query(where or ())
     with st.database(db) as database:
-        n = database.count(build_query(where or ()))
+        warn_absent_fields(database, where or ())
+        n = database.count(query)
     if machine is None:
         st.console.print(n)
         return

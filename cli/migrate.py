@@ -139,7 +139,7 @@ def migrate(
     def on_progress(p: MigrationProgress) -> None:
         progress.update(task, total=p.total, completed=p.done, rate=f"{p.rate:,.0f} rec/s")
 
-    with st.database(source) as src, st.database(target) as dst:
+    with st.database(source) as src, st.database(target, create=True) as dst:
         migrator = Migrator(src, dst, query=q, transforms=transforms, batch_size=batch_size,
                             on_error=on_error,  # type: ignore[arg-type]
                             mode="upsert" if upsert else "create", checkpoint=store,

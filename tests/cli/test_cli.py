@@ -19,10 +19,19 @@ from dataknobs_data.cli import app as cli_app
 from dataknobs_data.cli.sample_data import SAMPLE_ROWS, sample_csv
 
 
+def is_one_error(err: str) -> bool:
+    """One line ``dataknobs-data: error: ...``, followed at most by indented lines that show
+    where the error is (a ``--where`` text and a caret under the character)."""
+    first, *rest = err.splitlines()
+    return (err.endswith("\n") and first.startswith("dataknobs-data: error: ")
+            and all(line.startswith("  ") for line in rest)
+            and (not rest or (len(rest) == 2 and rest[1].strip() == "^")))
+
+
 def assert_one_line_error(result, *fragments: str) -> None:
     assert result.exit_code != 0, result.output
     err = result.stderr
-    assert err.count("\n") == 1 and err.startswith("dataknobs-data: error: "), err
+    assert is_one_error(err), err
     assert "Traceback" not in result.output + err
     for fragment in fragments:
         assert fragment in err, err
@@ -225,7 +234,8 @@ def test_installed_script_bad_input_and_demo(tmp_path: Path):
     bad = subprocess.run([str(script), "query", "--where", "age>>3"], cwd=tmp_path,
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 1
-    assert bad.stderr.startswith("dataknobs-data: error: ") and bad.stderr.count("\n") == 1
+    assert is_one_error(bad.stderr)
+    assert bad.stderr.splitlines()[1:] == ["  age>>3", "      ^"]   # the caret under the 2nd >
     assert "Traceback" not in bad.stderr
     demo = subprocess.run([str(script), "demo"], cwd=tmp_path, capture_output=True, text=True,
                           env=env)
@@ -428,3 +438,53 @@ def test_machine_formats_are_plain_and_parse(cli, sample: Path):
     assert bad.exit_code != 0 and "--format 'xml'" in bad.output
     assert cli("query", "-h").output.startswith("Usage:")
     assert "<list[str]>" not in cli("query", "-h").output
+
+
+def test_unknown_db_is_an_error_naming_the_stores(cli, sample: Path, workdir: Path):
+    assert cli("import", str(sample), "--db", "people").exit_code == 0
+    for args in (["count"], ["query"], ["export", "out.csv"], ["count", "-w", "age>3"]):
+        bad = cli(*args, "--db", "peple")
+        assert_one_line_error(bad, "no database 'peple'", "did you mean 'people'?",
+                              "existing: default, people", "import FILE --db peple")
+    # nothing was made for the typo, and the file the export named was not written
+    assert sorted(p.name for p in (workdir / ".dataknobs").iterdir()) == ["people.sqlite"]
+    assert not (workdir / "out.csv").exists()
+    # the default database always answers; import makes a new one
+    assert cli("count").stdout.strip() == "0"
+    assert cli("import", str(sample), "--db", "more").exit_code == 0
+    assert cli("count", "--db", "more").stdout.strip() == "300"
+
+
+def test_a_where_field_no_record_has_is_warned_about(cli, sample: Path):
+    empty = cli("count", "-w", "x=1")  # an empty store has no fields to compare with
+    assert empty.exit_code == 0 and empty.stderr == ""
+    cli("import", str(sample))
+    typo = cli("count", "--where", "agee>=80", "--where", "team.nam=core")
+    assert typo.exit_code == 0 and typo.stdout.strip() == "0"
+    warnings = typo.stderr.splitlines()
+    assert len(warnings) == 2
+    assert warnings[0].startswith(
+        "dataknobs-data: warning: no record has a field 'agee'; did you mean 'age'?")
+    assert "'team.nam'; did you mean 'team.name'?" in warnings[1]
+    assert "team.lead" in warnings[1]                      # the fields are listed
+    for args in (["query", "-w", "not citty=Oslo", "--format", "jsonl"],
+                 ["export", "x.jsonl", "-w", "citty=Oslo"]):
+        assert "did you mean 'city'?" in cli(*args).stderr
+    # fields that exist (even in one record only) and an empty store: no warning
+    assert cli("count", "--where", "score missing", "--where", "age>3").stderr == ""
+    assert cli("count", "-w", "tags exists").stderr == ""
+
+
+def test_piped_tables_are_never_truncated(cli, workdir: Path):
+    long_text = "word " * 60 + "END"
+    (workdir / "wide.jsonl").write_text(json.dumps(
+        {"id": "w1", "note": long_text, "team": {"name": "core" * 20 + "TAIL"}}) + "\n")
+    cli("import", "wide.jsonl")
+    os.environ["COLUMNS"] = "40"  # a narrow COLUMNS does not bound a table into a pipe
+    try:
+        out = cli("query").stdout
+    finally:
+        del os.environ["COLUMNS"]
+    row = next(line for line in out.splitlines() if "w1" in line)
+    assert long_text in row and "core" * 20 + "TAIL" in row
+    assert "…" not in out
