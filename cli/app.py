@@ -577,6 +577,34 @@ def query(
 
 
 @app.command()
+def index(
+    ctx: typer.Context,
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH", help="Data paths to index (dotted: team.name).", show_default=False)],
+    db: DbOption = None,
+) -> None:
+    """Index data paths, so filters on them (=, in, and number ranges) need no full scan.
+
+    The indexes live in the store's file and serve every later call. SQLite stores (the
+    embedded default) only; a configured backend takes its indexes from its configuration.
+
+    Example: dataknobs-data index age team.name
+    """
+    st = state(ctx)
+    with st.database(db) as database:
+        make = getattr(database, "create_index", None)
+        listed = getattr(database, "indexed_paths", None)
+        if make is None or listed is None:
+            raise ConfigurationError(
+                f"the {database.backend_name} backend of database {db or DEFAULT_DB!r} has no "
+                "index command; give its indexes in its configuration")
+        for path in paths:
+            make(path)
+        now = listed()
+    st.console.print(f"indexed: {', '.join(now)}")
+
+
+@app.command()
 def count(
     ctx: typer.Context,
     db: DbOption = None,

@@ -488,3 +488,19 @@ def test_piped_tables_are_never_truncated(cli, workdir: Path):
     row = next(line for line in out.splitlines() if "w1" in line)
     assert long_text in row and "core" * 20 + "TAIL" in row
     assert "…" not in out
+
+
+def test_index_command_makes_lasting_indexes(cli, sample: Path, workdir: Path):
+    cli("import", str(sample), "--db", "people")
+    made = cli("index", "age", "team.name", "--db", "people")
+    assert made.exit_code == 0, made.stderr
+    assert made.stdout.strip() == "indexed: age, team.name"
+    with SQLiteDatabase(path=workdir / ".dataknobs" / "people.sqlite") as db:
+        assert db.indexed_paths() == ["age", "team.name"]
+        assert db.count() == 300
+        expected = sum(1 for r in db.all() if r.data.get("age", 0) >= 60)
+    assert cli("count", "--db", "people", "-w", "age>=60").stdout.strip() == str(expected)
+    again = cli("index", "age", "--db", "people")  # already there: nothing changes
+    assert again.stdout.strip() == "indexed: age, team.name"
+    assert_one_line_error(cli("index", 'we"ird', "--db", "people"), "cannot index")
+    assert_one_line_error(cli("index", "age", "--db", "peple"), "did you mean 'people'?")
