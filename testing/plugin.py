@@ -73,6 +73,35 @@ def pytest_addoption(parser: pytest.Parser) -> None:
              "postgres)")
 
 
+#: the run summaries the shipped suites attach to their test reports (``runner.run_reported``)
+SUMMARY_KINDS = ("differential", "fidelity")
+
+
+class RunSummaries:
+    """Repeats the differential and fidelity suites' one-line run summaries at the end of
+    the session, where they are seen also when pytest-xdist workers ran the tests (a
+    worker's own terminal output is not shown; its reports' ``user_properties`` are)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when == "call":
+            self.lines += [str(value) for kind, value in report.user_properties
+                           if kind in SUMMARY_KINDS]
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.section("dataknobs-data suite runs")
+            for line in self.lines:
+                terminalreporter.write_line(line)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller, or a run without workers
+        config.pluginmanager.register(RunSummaries(), "dataknobs_data_run_summaries")
+
+
 @pytest.fixture
 def adapter_options() -> dict[str, Any]:
     """Options every declared ``adapter`` of the suites is built with (default: none)."""
