@@ -31,7 +31,6 @@ import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from ..containers.config import DatabasesConfig, load_config, parse_config, redact
 from ..domain.errors import (
     BatchOperationError,
     ConfigurationError,
@@ -48,6 +47,8 @@ from .where import build_query, where_fields
 if TYPE_CHECKING:  # imported where used: a count should not pay for tables and file formats
     from rich.progress import Progress
     from rich.table import Table
+
+    from ..containers.config import DatabasesConfig  # (and pydantic, for a configuration)
 
 try:  # recent typer vendors click as typer._click; its exceptions are the ones raised
     from typer import _click as click
@@ -237,6 +238,8 @@ class CliState:
 
     def config(self, names: Iterable[str] = ()) -> DatabasesConfig:
         """The configuration: the file given, or the embedded default (with ``names``)."""
+        from ..containers.config import load_config, parse_config
+
         if self.config_path is not None:
             if self._config is None:
                 self._config = load_config(self.config_path)
@@ -636,6 +639,7 @@ def info(ctx: typer.Context, fmt: FormatOption = "table") -> None:
 
     Example: dataknobs-data -c dk.yaml info --format json
     """
+    from ..containers.config import redact
     from ..containers.registry import backend_specs, resolve_backend
 
     st = state(ctx)

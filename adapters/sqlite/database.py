@@ -48,7 +48,6 @@ from .translator import (
     id_bytes,
     id_text,
     keyset_order,
-    number_expression,
     order_by,
     predicate,
     value_expression,
@@ -56,9 +55,6 @@ from .translator import (
 )
 
 Row = tuple[bytes, str, str]
-
-#: the name of a data path's number column starts with this (``SQLiteDatabase._add_index``)
-NUMBER_COLUMN = "dk number "
 
 #: the oldest SQLite library with the JSON operators ``->`` and ``->>`` the queries use
 MIN_SQLITE = (3, 38, 0)
@@ -169,11 +165,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         if self.timeout < 0:
             raise ConfigurationError(f"sqlite: timeout must be >= 0, got {timeout!r}")
         paths = [indexes] if isinstance(indexes, str) else list(indexes)
-        for path in paths:
-            self._index_statement(path)  # a path SQLite cannot name is refused here
-        self._index_paths = paths
-        #: data path -> its number column (``number_expression``), as the file has them
-        self._number_columns: dict[str, str] = {}
+        self._index_sql = [self._index_statement(path) for path in paths]
         self._conn: sqlite3.Connection | None = None
         self._mutex = threading.RLock()
         self._depth = 0  # open transaction blocks (0: autocommit)
@@ -189,57 +181,13 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         name = quote_identifier(f"{self.table} index {path}")
         return f"CREATE INDEX IF NOT EXISTS {name} ON {self._table_sql} ({expression})"
 
-    def _add_index(self, conn: sqlite3.Connection, path: str) -> None:
-        """The two indexes of ``path`` (in the caller's transaction): one on its value
-        (equality and IN with strings, a necessary condition for the rest) and one on its
-        number column, a virtual generated column (``number_expression``) that answers a
-        number range, equality or IN exactly from the index, without reading the rows."""
-        conn.execute(self._index_statement(path))
-        column = NUMBER_COLUMN + path
-        if column not in self._generated_columns(conn):
-            conn.execute(f"ALTER TABLE {self._table_sql} ADD COLUMN {quote_identifier(column)} "
-                         f"GENERATED ALWAYS AS ({number_expression(path)}) VIRTUAL")
-        name = quote_identifier(f"{self.table} numbers {path}")
-        # partial: a path that holds no numbers (text, say) costs no index entries; any
-        # comparison of the column implies the index's condition, so the planner uses it
-        conn.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {self._table_sql} "
-                     f"({quote_identifier(column)}) WHERE {quote_identifier(column)} IS NOT NULL")
-
-    def _generated_columns(self, conn: sqlite3.Connection) -> list[str]:
-        return [row[1] for row in conn.execute(f"PRAGMA table_xinfo({self._table_sql})")
-                if row[6] in (2, 3)]  # hidden: 2 virtual, 3 stored generated columns
-
-    def _index_names(self, conn: sqlite3.Connection) -> set[str]:
-        return {row[0] for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-            (self.table,))}
-
-    def _missing_indexes(self, conn: sqlite3.Connection) -> bool:
-        """Whether an ``indexes`` path lacks one of its indexes or its column (read only, so
-        opening a fully indexed file takes no write lock)."""
-        if not self._index_paths:
-            return False
-        names, columns = self._index_names(conn), self._generated_columns(conn)
-        return any(f"{self.table} index {path}" not in names
-                   or f"{self.table} numbers {path}" not in names
-                   or NUMBER_COLUMN + path not in columns for path in self._index_paths)
-
-    def _read_number_columns(self, conn: sqlite3.Connection) -> None:
-        indexed = self._index_names(conn)
-        self._number_columns = {
-            column[len(NUMBER_COLUMN):]: quote_identifier(column)
-            for column in self._generated_columns(conn)
-            if column.startswith(NUMBER_COLUMN)
-            and f"{self.table} numbers {column[len(NUMBER_COLUMN):]}" in indexed}
-
     def create_index(self, path: str) -> None:
-        """Index the data path ``path`` (as the ``indexes`` option does), if it is not
-        indexed yet. The indexes live in the file: every later handle's equality, IN and
-        number range filters on ``path`` use them."""
-        self._index_statement(path)
+        """Index the data path ``path`` (an expression index on its value, as the
+        ``indexes`` option makes), if it is not indexed yet. The index lives in the file:
+        every later handle's equality, IN and number range filters on ``path`` use it."""
+        statement = self._index_statement(path)
         with self._writing("create an index") as conn:
-            self._add_index(conn, path)
-            self._read_number_columns(conn)
+            conn.execute(statement)
 
     def indexed_paths(self) -> list[str]:
         """The data paths this table has indexes on (made by ``indexes`` or
@@ -282,18 +230,8 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                     f"CREATE TABLE IF NOT EXISTS {self._table_sql} (id BLOB PRIMARY KEY "
                     "NOT NULL, version TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT "
                     "NOT NULL) WITHOUT ROWID")
-                if self._missing_indexes(conn):
-                    # one writer at a time, so two processes opening the file together do
-                    # not both add a path's column (each add checks again inside)
-                    conn.execute("BEGIN IMMEDIATE")
-                    try:
-                        for path in self._index_paths:
-                            self._add_index(conn, path)
-                        conn.execute("COMMIT")
-                    except BaseException:
-                        conn.execute("ROLLBACK")
-                        raise
-                self._read_number_columns(conn)
+                for statement in self._index_sql:
+                    conn.execute(statement)
             except sqlite3.Error as err:
                 conn.close()
                 raise self._fail(err, "set up") from err
@@ -456,16 +394,16 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
     def _rows(self, query: Query, order: str | None, extra: str = "",
               extra_params: tuple[Any, ...] = (), limit: int | None = None,
               offset: int = 0) -> list[Row]:
-        with self._cursor("search") as conn:  # opened: the number columns are known
-            clause = where_clause(query, self._number_columns)
-            assert clause is not None  # callers check ``where_clause`` first
-            where, params = clause
-            sql = f"SELECT id, data, metadata FROM {self._table_sql} WHERE ({where}){extra}"
-            if order is not None:
-                sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
-                params = [*params, *extra_params, -1 if limit is None else limit, offset]
-            else:
-                params = [*params, *extra_params]
+        clause = where_clause(query)
+        assert clause is not None  # callers check ``where_clause`` first
+        where, params = clause
+        sql = f"SELECT id, data, metadata FROM {self._table_sql} WHERE ({where}){extra}"
+        if order is not None:
+            sql += f" ORDER BY {order} LIMIT ? OFFSET ?"
+            params = [*params, *extra_params, -1 if limit is None else limit, offset]
+        else:
+            params = [*params, *extra_params]
+        with self._cursor("search") as conn:
             return conn.execute(sql, params).fetchall()
 
     def _python_rows(self) -> Iterator[tuple[str, Record]]:
@@ -488,15 +426,14 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         return found
 
     def _count(self, query: Query) -> int:
-        if where_clause(query) is None:
+        clause = where_clause(query)
+        if clause is None:
             return len(select(self._python_rows(), Query(filters=query.filters)))
-        with self._cursor("count") as conn:  # opened: the number columns are known
-            clause = where_clause(query, self._number_columns)
-            assert clause is not None
-            where, params = clause
-            # no WHERE for no conditions: SQLite then counts the smallest index
-            sql = f"SELECT count(*) FROM {self._table_sql}" + (
-                "" if where == "1" else f" WHERE ({where})")
+        where, params = clause
+        # no WHERE for no conditions: SQLite then counts the smallest index
+        sql = f"SELECT count(*) FROM {self._table_sql}" + (
+            "" if where == "1" else f" WHERE ({where})")
+        with self._cursor("count") as conn:
             row = conn.execute(sql, params).fetchone()
         return int(row[0])
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -184,34 +184,6 @@ def value_expression(path: str) -> str | None:
     is not expressible."""
     variants = _variants(path)
     return None if variants is None else _over("json_extract(data, {})", variants)
-
-
-def number_expression(path: str) -> str | None:
-    """The value of a data path when it is a number, NULL otherwise (booleans, strings,
-    objects, a null or a missing field): the generated column an index on the path adds, so
-    a number range or equality at the top level of a query is one index range, exact
-    without reading the rows; None when the path is not expressible."""
-    variants = _variants(path)
-    if variants is None:
-        return None
-    kind = _over("json_type(data, {})", variants)
-    value = _over("json_extract(data, {})", variants)
-    return f"CASE WHEN {kind} IN {_NUMBER_TYPES} THEN {value} END"
-
-
-def _number_column_filter(f: Filter, column: str) -> tuple[str, Params] | None:
-    """The filter as a comparison of the path's number column (``number_expression``),
-    exact where it is true or false, for EQ, IN, ranges and BETWEEN with number operands
-    (NULL, for a value that is not a number, filters the row out as false does); None for
-    anything else (negated operators also match values that are not numbers)."""
-    op, x = f.operator, f.value
-    if op in _ID_COMPARISONS and op is not Operator.NEQ and _is_number(x):
-        return f"{column} {_ID_COMPARISONS[op]} ?", [x]
-    if op is Operator.BETWEEN and all(_is_number(v) for v in x):
-        return f"{column} BETWEEN ? AND ?", list(x)
-    if op is Operator.IN and x and all(_is_number(v) for v in x):
-        return f"{column} IN ({', '.join('?' * len(x))})", list(x)
-    return None
 
 
 def string_bytes(variants: tuple[str, ...]) -> str:
@@ -432,43 +404,28 @@ def translate(cond: Condition) -> tuple[str, Params]:
     return native if native is not None else _match(cond)
 
 
-def where_clause(query: Query, number_columns: Mapping[str, str] | None = None
-                 ) -> tuple[str, Params] | None:
+def where_clause(query: Query) -> tuple[str, Params] | None:
     """The query's conditions (AND-ed) as a WHERE body and its parameters. A top-level
     filter on a data path also contributes its necessary condition on the path's value, the
-    term an index on the path (``value_expression``) answers; one that a number column of
-    ``number_columns`` (path: quoted column) answers exactly is that column's comparison
-    alone. None for a query whose operands hold a split pair (``SPLIT_PAIR``): SQL text
-    cannot carry it, so the caller evaluates that query in Python."""
+    term an index on the path (``value_expression``) answers. None for a query whose
+    operands hold a split pair (``SPLIT_PAIR``): SQL text cannot carry it, so the caller
+    evaluates that query in Python."""
     if not query.filters:
         return "1", []
     conditions = LogicCondition(LogicOperator.AND, list(query.filters))
     if has_split_pair(_plain_condition(conditions)):
         return None
-    terms: list[str] = []
-    term_params: Params = []
-    rest: list[Condition] = []
+    sql, params = translate(conditions)
+    hints, hint_params = [], []
     for cond in query.filters:
-        column = (number_columns or {}).get(cond.field) if isinstance(cond, Filter) else None
-        exact = _number_column_filter(cond, column) if column and isinstance(cond, Filter) \
-            else None
-        if exact is not None:
-            terms.append(exact[0])
-            term_params += exact[1]
-            continue
-        rest.append(cond)
         if isinstance(cond, Filter) and cond.field != STORAGE_KEY:
             data = _data_filter(cond)
             if data is not None and data[2]:
-                terms.append(data[2])
-                term_params += data[3]
-    if rest:
-        sql, params = translate(LogicCondition(LogicOperator.AND, rest))
-        terms.append(sql)
-        term_params += params
-    if len(terms) == 1:
-        return terms[0], term_params
-    return " AND ".join(terms), term_params
+                hints.append(data[2])
+                hint_params += data[3]
+    if not hints:
+        return sql, params
+    return " AND ".join([*hints, sql]), [*hint_params, *params]
 
 
 def order_by(query: Query) -> str | None:
