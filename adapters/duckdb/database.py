@@ -2,11 +2,12 @@
 
 The id is its UTF-8 bytes (``surrogatepass``: any string, NUL and lone surrogates included,
 orders by code point as a BLOB); data and metadata are the typed codec's JSON
-(``domain.codec``) as UTF-8 bytes with ``surrogatepass``, so every string survives. Filters
-on the path ``id`` run in SQL (the sqlite translator's ``_id_filter``, whose SQL DuckDB
-shares); every other condition is evaluated by the reference pipeline
-(``domain.matcher.select``) over the rows SQL returns. ``source`` opens Parquet, CSV or JSON
-files read-only.
+(``domain.codec``) as UTF-8 bytes with ``surrogatepass``, so every string survives. SQL
+drops the rows that cannot match (``prefilter.necessary_where``: top-level filters on the
+path ``id`` exactly, through the sqlite translator's ``_id_filter``, whose SQL DuckDB shares,
+and on data paths with string or number operands through DuckDB's JSON functions); every
+condition is then evaluated by the reference pipeline (``domain.matcher.select``) over the
+rows SQL returns. ``source`` opens Parquet, CSV or JSON files read-only.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from ...domain.errors import (
     StorageError,
 )
 from ...domain.matcher import select, window
-from ...domain.query import STORAGE_KEY, Filter, Query
+from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
 from ...ports.capabilities import Capabilities
@@ -38,7 +39,8 @@ from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
 from ..row_writes import VersionedRowWrites
 from ..sqlite.database import quote_identifier
-from ..sqlite.translator import _id_filter, id_bytes, id_text
+from ..sqlite.translator import id_bytes, id_text
+from .prefilter import necessary_where
 from .source import SourceRows
 
 INSTALL_HINT = 'the duckdb backend needs duckdb: pip install "dataknobs-data[duckdb]"'
@@ -308,17 +310,6 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         with self._cursor("read a version") as conn:
             return self._version_of(conn, record_id)
 
-    def _id_where(self, query: Query) -> tuple[str, list[Any]]:
-        """A necessary condition in SQL: the top-level filters on the path ``id``."""
-        parts, params = ["TRUE"], []
-        for cond in query.filters:
-            if isinstance(cond, Filter) and cond.field == STORAGE_KEY:
-                sql = _id_filter(cond)
-                if sql is not None:
-                    parts.append({"1": "TRUE", "0": "FALSE"}.get(sql[0], sql[0]))
-                    params += sql[1]
-        return " AND ".join(parts), params
-
     def _pairs(self, query: Query, extra: str = "", extra_params: tuple[Any, ...] = (),
                limit: int | None = None) -> Iterator[tuple[str, Record]]:
         if self.source is not None:
@@ -326,7 +317,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                 assert self._rows_cache is not None
                 yield from self._rows_cache.pairs()
             return
-        where, params = self._id_where(query)
+        where, params = necessary_where(query)
         sql = f"SELECT id, data, metadata FROM {self._table_sql} WHERE {where}{extra}"
         if limit is not None:
             sql += f" ORDER BY id LIMIT {int(limit)}"
