@@ -29,8 +29,8 @@ from ...domain.errors import (
     RecordExistsError,
     StorageError,
 )
-from ...domain.matcher import select, window
-from ...domain.query import Query
+from ...domain.matcher import compile_condition, select, window
+from ...domain.query import And, Query
 from ...domain.records import Record
 from ...domain.schema import Schema
 from ...ports.capabilities import Capabilities
@@ -40,7 +40,7 @@ from ..async_bridge import SyncBackedAsyncDatabase
 from ..row_writes import VersionedRowWrites
 from ..sqlite.database import quote_identifier
 from ..sqlite.translator import id_bytes, id_text
-from .prefilter import necessary_where
+from .prefilter import necessary_where, rows_sql, sort_keys
 from .source import SourceRows
 
 INSTALL_HINT = 'the duckdb backend needs duckdb: pip install "dataknobs-data[duckdb]"'
@@ -76,6 +76,8 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
     else the zero-padded row number)."""
 
     backend_name = "duckdb"
+    #: the fewest rows a sorted, limited search first fetches in SQL order (``_top``)
+    top_fetch = 256
     capabilities = Capabilities(
         persistent=True, transactions=True, atomic_batches=True, conditional_writes=True)
 
@@ -318,7 +320,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                 yield from self._rows_cache.pairs()
             return
         where, params = necessary_where(query)
-        sql = f"SELECT id, data, metadata FROM {self._table_sql} WHERE {where}{extra}"
+        sql = f"SELECT id, data, metadata FROM {rows_sql(self._table_sql)} WHERE {where}{extra}"
         if limit is not None:
             sql += f" ORDER BY id LIMIT {int(limit)}"
         with self._cursor("search") as conn:
@@ -326,7 +328,49 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         for row in rows:
             yield id_text(row[0]), self._record(row)
 
+    def _top(self, query: Query) -> list[Record] | None:
+        """A sorted, limited search through SQL's own ORDER BY ... LIMIT. Rows come in the
+        order of ``sort_keys``: first those it cannot place, then the others in an order
+        that never contradicts the exact one. They are fetched until ``k`` (offset + limit)
+        placed rows pass the exact filter; the candidates are then the unplaced rows and
+        every row whose keys are at most the k-th's, a superset of the exact top k, which
+        the reference pipeline filters, orders and pages. None: not such a query."""
+        if self.source is not None or query.limit_value is None or not query.sort_specs:
+            return None
+        keys = sort_keys(query.sort_specs[0])
+        if keys is None:
+            return None
+        k = (query.offset_value or 0) + query.limit_value
+        if k == 0:
+            return []
+        where, params = necessary_where(query)
+        listed = ", ".join(keys)
+        base = (f"SELECT id, data, metadata, {listed} FROM {rows_sql(self._table_sql)} "
+                f"WHERE {where}")
+        exact = compile_condition(And(*query.filters)) if query.filters else None
+        size = max(4 * k, self.top_fetch)
+        while True:
+            with self._cursor("search") as conn:
+                rows = conn.execute(f"{base} ORDER BY {listed}, id LIMIT {size}",
+                                    params).fetchall()
+            placed = [row for row in rows if row[3] == 1 and (
+                exact is None or exact(self._record(row).data, id_text(row[0])))]
+            if len(rows) < size or len(placed) >= k:
+                break
+            size *= 4
+        if len(rows) == size:  # not every row was read: the k-th placed row bounds the rest
+            bound = tuple(placed[k - 1][3:7])
+            if tuple(rows[-1][3:7]) <= bound:  # ties with the bound may lie beyond the last
+                with self._cursor("search") as conn:
+                    rows = conn.execute(f"{base} AND (({keys[0]}) = 0 OR ({listed}) <= "
+                                        f"(?, ?, ?, ?))", [*params, *bound]).fetchall()
+        pairs = ((id_text(row[0]), self._record(row)) for row in rows)
+        return [rec for _, rec in select(pairs, query)]
+
     def _search(self, query: Query) -> list[Record]:
+        top = self._top(query)
+        if top is not None:
+            return [rec.project(query.fields) for rec in top] if query.fields else top
         found = [rec for _, rec in select(self._pairs(query), query)]
         if query.fields:
             return [rec.project(query.fields) for rec in found]

@@ -23,12 +23,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...domain.query import STORAGE_KEY, Filter, Operator, Query
+from ...domain.query import STORAGE_KEY, Filter, Operator, Query, SortOrder, SortSpec
 from ...domain.values import lone_surrogate
 from ..sqlite.translator import _id_filter, _is_number, _variants, sql_literal
 
-#: the row's JSON text, NULL when its bytes are not valid UTF-8
-_TEXT = "try(decode(data))"
+#: the row's JSON text, NULL when its bytes are not valid UTF-8: a column of ``rows_sql``
+_TEXT = "dk_text"
+
+
+def rows_sql(table_sql: str) -> str:
+    """The table with its rows' JSON text decoded once (``dk_text``), for the conditions and
+    keys of this module to read."""
+    return (f"(SELECT id, data, metadata, try(decode(data)) AS {_TEXT} FROM {table_sql}) "
+            "AS dk_rows")
 _AT_LEAST = {Operator.GT: ">=", Operator.GTE: ">=", Operator.LT: "<=", Operator.LTE: "<="}
 
 
@@ -66,6 +73,41 @@ def data_condition(f: Filter) -> tuple[str, list[Any]] | None:
     return None
 
 
+#: the spec's order of kinds (docs/query-semantics.md; the sqlite translator's ``order_by``)
+_RANKS = ("WHEN 'BOOLEAN' THEN 0 WHEN 'BIGINT' THEN 1 WHEN 'UBIGINT' THEN 1 "
+          "WHEN 'DOUBLE' THEN 1 WHEN 'VARCHAR' THEN 2 WHEN 'ARRAY' THEN 4")
+
+
+def sort_keys(spec: SortSpec) -> list[str] | None:
+    """Four SQL keys, ordered ascending, that never contradict the spec's order of the sort
+    key ``spec`` among the rows they can place: where two such rows' keys differ, the one
+    with the smaller keys comes first in the exact order too (where they tie, the exact
+    order may go either way). The first key is 0 for a row they cannot place (its bytes not
+    valid UTF-8, a JSON kind not listed, a number DuckDB cannot read), so those rows come
+    first, and 1 for the others; then no value last, the kind's rank, and a number's value
+    as a DOUBLE (0 for any other kind), the last two negated for a descending sort. None
+    for the path ``id`` or a path SQL cannot name."""
+    if spec.field == STORAGE_KEY:
+        return None
+    variants = _variants(spec.field)
+    if variants is None:
+        return None
+    kind = _at("json_type", variants)
+    tag = _at("json_extract", tuple(f'{v}."$datetime"' for v in variants))
+    number = f"TRY_CAST({_at('json_extract', variants)} AS DOUBLE)"
+    sign = "-" if spec.order is SortOrder.DESC else ""
+    rank = (f"CASE {kind} {_RANKS} WHEN 'OBJECT' THEN (CASE WHEN {tag} IS NULL THEN 5 "
+            f"ELSE 3 END) END")
+    absent = f"({kind} IS NULL OR {kind} = 'NULL')"
+    return [
+        f"CASE WHEN {_TEXT} IS NULL THEN 0 WHEN {absent} THEN 1 WHEN ({rank}) IS NULL THEN 0 "
+        f"WHEN ({rank}) = 1 AND {number} IS NULL THEN 0 ELSE 1 END",
+        f"CASE WHEN {absent} THEN 1 ELSE 0 END",
+        f"CASE WHEN {absent} THEN 0 ELSE {sign}({rank}) END",
+        f"CASE WHEN {absent} THEN 0 WHEN ({rank}) = 1 THEN {sign}{number} ELSE 0 END",
+    ]
+
+
 def necessary_where(query: Query) -> tuple[str, list[Any]]:
     """A WHERE body true for every row the query's conditions hold for: the top-level
     filters on ``id`` exactly, and those on data paths through ``data_condition``."""
@@ -88,4 +130,4 @@ def necessary_where(query: Query) -> tuple[str, list[Any]]:
     return " AND ".join(ids), [*id_params, *data_params]
 
 
-__all__ = ["data_condition", "necessary_where"]
+__all__ = ["data_condition", "necessary_where", "rows_sql", "sort_keys"]

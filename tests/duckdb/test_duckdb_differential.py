@@ -16,3 +16,15 @@ class TestAsyncDuckDBDifferential(DifferentialSuite):
     adapter = AsyncDuckDBDatabase
     adapter_kwargs: ClassVar[dict[str, Any]] = {"max_workers": 2}
     differential_examples = 25
+
+
+class SmallFetchDuckDB(DuckDBDatabase):
+    """Fetches as few rows as a sorted, limited search allows (4 x offset + limit), so the
+    small generated record sets reach the bound that ``DuckDBDatabase._top`` computes."""
+
+    top_fetch = 1
+
+
+class TestDuckDBTopKDifferential(DifferentialSuite):
+    adapter = SmallFetchDuckDB
+    differential_examples = 60

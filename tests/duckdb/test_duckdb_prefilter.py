@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dataknobs_data import DataknobsError, Filter, Operator, Query, Record
 from dataknobs_data.adapters.duckdb import DuckDBDatabase
-from dataknobs_data.adapters.duckdb.prefilter import data_condition, necessary_where
+from dataknobs_data.adapters.duckdb.prefilter import data_condition, necessary_where, rows_sql
 from dataknobs_data.domain.errors import QueryError
 from dataknobs_data.domain.query import evaluate
 
@@ -75,8 +75,8 @@ def test_the_prefilter_keeps_every_match(db: DuckDBDatabase) -> None:
             return
         where, params = necessary_where(Query(filters=[condition]))
         with db._cursor("prefilter") as conn:
-            kept = conn.execute(f"SELECT count(*) FROM {db._table_sql} WHERE {where}",
-                                params).fetchone()[0]
+            kept = conn.execute(f"SELECT count(*) FROM {rows_sql(db._table_sql)} "
+                                f"WHERE {where}", params).fetchone()[0]
         expected = evaluate(record, condition)
         if expected:
             matched.append(condition)
@@ -113,3 +113,52 @@ def test_selective_filters_read_only_their_rows(db: DuckDBDatabase) -> None:
     assert len(rows) == 10                                  # not 1,000 for Python to check
     assert [r.id for r in db.search(query)] == [f"r{i:04d}" for i in range(903, 1000, 10)]
     assert db.count(query) == 10
+
+
+SORT_VALUES = st.one_of(st.integers(-3, 3), st.sampled_from([1.0, -0.0, 2.5, 2**53, 2**53 + 1]),
+                        st.booleans(), st.none(), st.sampled_from(["a", "b", "\ud800"]),
+                        st.just([1]), st.just({"$k": 1}), st.just({"v": 1}),
+                        st.datetimes(min_value=datetime(2000, 1, 1),
+                                     max_value=datetime(2000, 1, 3)))
+MISSING = object()
+
+
+def test_sorted_limited_searches_match_the_reference() -> None:
+    """``_top`` (SQL ORDER BY ... LIMIT, then the bound) against the memory reference, with
+    the fewest first rows, so nearly every search goes through the bound."""
+    from dataknobs_data import MemoryDatabase, SortOrder
+
+    class SmallFetch(DuckDBDatabase):
+        top_fetch = 1
+
+    bounded: list[int] = []
+
+    @settings(max_examples=120, deadline=None)
+    @given(values=st.lists(st.one_of(SORT_VALUES, st.just(MISSING)), min_size=25, max_size=40),
+           others=st.lists(st.integers(0, 3), min_size=40, max_size=40),
+           order=st.sampled_from([SortOrder.ASC, SortOrder.DESC]),
+           second=st.booleans(), limit=st.integers(0, 5), offset=st.integers(0, 3),
+           threshold=st.one_of(st.none(), st.integers(0, 3)))
+    def check(values: list[Any], others: list[int], order: SortOrder, second: bool,
+              limit: int, offset: int, threshold: int | None) -> None:
+        records = [Record({"o": others[i], **({} if v is MISSING else {"s": v})},
+                          id=f"r{i:02d}") for i, v in enumerate(values)]
+        query = Query().sort("s", order)
+        if second:
+            query = query.sort("o", SortOrder.DESC)
+        if threshold is not None:
+            query = query.filter("o", Operator.GTE, threshold)
+        query = query.offset(offset).limit(limit)
+        with MemoryDatabase() as reference, SmallFetch() as db:
+            try:
+                reference.create_batch(records)
+            except DataknobsError:
+                return
+            db.create_batch(records)
+            expected = [r.id for r in reference.search(query)]
+            assert [r.id for r in db.search(query)] == expected, query
+            if len(values) > 4 * (offset + limit) and limit:
+                bounded.append(1)
+
+    check()
+    assert len(bounded) >= 20, len(bounded)
