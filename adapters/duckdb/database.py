@@ -353,8 +353,9 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
             with self._cursor("search") as conn:
                 rows = conn.execute(f"{base} ORDER BY {listed}, id LIMIT {size}",
                                     params).fetchall()
-            placed = [row for row in rows if row[3] == 1 and (
-                exact is None or exact(self._record(row).data, id_text(row[0])))]
+            pairs = [(id_text(row[0]), self._record(row)) for row in rows]  # decoded once
+            placed = [row for row, (rid, rec) in zip(rows, pairs, strict=True) if row[3] == 1 and (
+                exact is None or exact(rec.data, rid))]
             if len(rows) < size or len(placed) >= k:
                 break
             size *= 4
@@ -364,8 +365,8 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                 with self._cursor("search") as conn:
                     rows = conn.execute(f"{base} AND (({keys[0]}) = 0 OR ({listed}) <= "
                                         f"(?, ?, ?, ?))", [*params, *bound]).fetchall()
-        pairs = ((id_text(row[0]), self._record(row)) for row in rows)
-        return [rec for _, rec in select(pairs, query)]
+                pairs = [(id_text(row[0]), self._record(row)) for row in rows]
+        return [rec for _, rec in select(iter(pairs), query)]
 
     def _search(self, query: Query) -> list[Record]:
         top = self._top(query)
