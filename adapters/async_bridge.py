@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from ..domain.query import Query
 from ..domain.records import Record
+from ..domain.vectors import DistanceMetric, VectorQuery
 from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
 from ..ports.options import check_options
@@ -167,6 +168,10 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
 
     async def _count(self, query: Query) -> int:
         return await self._call(self.sync._count, query)
+
+    async def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric,
+                           skip: int, take: int) -> list[tuple[Record, float]] | None:
+        return await self._call(self.sync._vector_hits, query, vq, metric, skip, take)
 
     async def _clear(self) -> int:
         return await self._call(self.sync._clear)

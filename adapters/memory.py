@@ -18,12 +18,13 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from ..domain.errors import RecordExistsError
+from ..domain.errors import QueryError, RecordExistsError
 from ..domain.matcher import compiled, order_matches, page
 from ..domain.query import STORAGE_KEY, Filter, Operator, Query
 from ..domain.records import Record, lookup
 from ..domain.schema import Schema
 from ..domain.values import MISSING, clone, hash_key
+from ..domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, row_norms, stored_vector
 from ..ports.capabilities import Capabilities
 from ..ports.database import SyncDatabase, check_version
 from ..ports.streaming import StreamConfig
@@ -51,6 +52,53 @@ def _copy_out(record: Record, fields: Sequence[str] | None = None) -> Record:
 
 
 _TOMBSTONE: dict[str, Any] = {}  # the row of a deleted record until compaction
+
+
+class VectorMatrix:
+    """The vectors of one field path, as float64 matrices by dimension, with their ids
+    and row norms: built on the first vector query after a write, reused until the next."""
+
+    def __init__(self, path: str, records: dict[str, Record]) -> None:
+        np = numpy()
+        groups: dict[int, tuple[list[str], list[list[Any]]]] = {}
+        for rid, rec in records.items():
+            value = lookup(rec.data, path)
+            vec = None if value is MISSING else stored_vector(value)
+            if vec is not None:
+                ids, rows = groups.setdefault(len(vec), ([], []))
+                ids.append(rid)
+                rows.append(vec)
+        self.by_dim: dict[int, tuple[list[str], Any, Any, dict[str, int]]] = {}
+        for dim, (ids, rows) in groups.items():
+            matrix = np.asarray(rows, dtype=np.float64)
+            self.by_dim[dim] = (ids, matrix, row_norms(matrix),
+                                {rid: i for i, rid in enumerate(ids)})
+
+    def rank(self, vq: VectorQuery, metric: DistanceMetric, want: int,
+             candidates: list[str] | None) -> TopK:
+        """The ranking of the rows of ``candidates`` (None: every row); ``QueryError``,
+        as the reference raises it, when one of them holds a vector of another dimension."""
+        np = numpy()
+        dim = len(vq.vector)
+        top = TopK(vq, metric, want)
+        others = [(rid, d) for d, (_, _, _, slots) in self.by_dim.items() if d != dim
+                  for rid in (slots if candidates is None else
+                              [c for c in candidates if c in slots])]
+        if others:
+            rid, d = min(others)
+            raise QueryError(f"record {rid!r}: field {vq.field!r} holds a vector of {d} "
+                             f"dimensions, the query vector has {dim}")
+        group = self.by_dim.get(dim)
+        if group is None:
+            return top
+        ids, matrix, norms, slots = group
+        if candidates is None:
+            top.add(ids, matrix, ids, norms)
+        else:
+            rows = np.fromiter((slots[c] for c in candidates if c in slots), dtype=np.intp)
+            picked = [ids[i] for i in rows]
+            top.add(picked, matrix[rows], picked, norms[rows])
+        return top
 
 
 class RowTable:
@@ -171,9 +219,12 @@ class MemoryDatabase(SyncDatabase):
         if isinstance(indexes, str):
             indexes = [indexes]
         self._indexes = {path: HashIndex(path) for path in indexes}
+        self._generation = 0  # bumped by every write: the vector matrices' freshness
+        self._matrices: dict[str, tuple[tuple[int, int], VectorMatrix]] = {}
 
     # -- internal bookkeeping ----------------------------------------------------------------
     def _put(self, record_id: str, record: Record) -> None:
+        self._generation += 1
         old = self._records.get(record_id)
         if old is not None:
             for index in self._indexes.values():
@@ -194,6 +245,7 @@ class MemoryDatabase(SyncDatabase):
         old = self._records.pop(record_id, None)
         if old is None:
             return False
+        self._generation += 1
         del self._versions[record_id]
         self._table.drop(record_id)
         for index in self._indexes.values():
@@ -217,6 +269,7 @@ class MemoryDatabase(SyncDatabase):
         """Put back the state saved when a transaction began (stored records are never
         changed in place, so the saved mappings hold them as they were)."""
         self._records, self._versions = records, versions
+        self._generation += 1
         self._table = RowTable(records)
         for path in self._indexes:
             index = self._indexes[path] = HashIndex(path)
@@ -365,9 +418,23 @@ class MemoryDatabase(SyncDatabase):
                 n -= table.dead
             return n
 
+    def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
+                     take: int) -> list[tuple[Record, float]] | None:
+        with self._lock:
+            stamp = (self._generation, len(self._records))
+            cached = self._matrices.get(vq.field)
+            if cached is None or cached[0] != stamp:
+                cached = self._matrices[vq.field] = (stamp, VectorMatrix(vq.field,
+                                                                         self._records))
+            candidates = self._ordered_ids(query) if query.filters else None
+            top = cached[1].rank(vq, metric, skip + take, candidates)
+            records = self._records
+            return [(_copy_out(records[rid]), score) for rid, score in top.hits(skip)[:take]]
+
     def _clear(self) -> int:
         with self._lock:
             n = len(self._records)
+            self._generation += 1
             self._records.clear()
             self._versions.clear()
             self._table = RowTable()

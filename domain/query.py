@@ -31,6 +31,7 @@ from .operators import (
     value_predicate,
 )
 from .values import check_value, orderable_rank
+from .vectors import DistanceMetric, VectorQuery
 
 
 class SortOrder(Enum):
@@ -452,6 +453,7 @@ class Query:
     limit_value: int | None = None
     offset_value: int | None = None
     fields: list[str] | None = None
+    vector_query: VectorQuery | None = None
 
     # -- builders (each returns self) ------------------------------------------------------
     def filter(self, field: str, operator: Operator | str = Operator.EQ, value: Any = None
@@ -550,6 +552,26 @@ class Query:
         self.fields = flat or None
         return self
 
+    def similar_to(self, vector: Any, field: str = "embedding", k: int = 10,
+                   metric: DistanceMetric | str | None = None, include_source: bool = True,
+                   score_threshold: float | None = None) -> Self:
+        """Ask for the ``k`` records nearest to ``vector`` (a sequence of numbers or a 1-D
+        numpy array) on ``field``, among those the filters match, ranked by ``metric``
+        (None: the schema's declared metric, else cosine), ties by id; with
+        ``score_threshold`` only hits scoring at least that. Sets the limit to ``k``, as
+        dataknobs-data 0.11 does; ``include_source`` is accepted for compatibility
+        (``vector_search`` results carry the record itself). See docs/vectors.md."""
+        del include_source
+        self.vector_query = VectorQuery(vector, field, k,  # type: ignore[arg-type]
+                                        metric, score_threshold)
+        self.limit_value = k
+        return self
+
+    def clear_vector(self) -> Self:
+        """Remove the nearest-neighbour part of the query."""
+        self.vector_query = None
+        return self
+
     def clear_filters(self) -> Self:
         """Remove every condition."""
         self.filters = []
@@ -584,6 +606,8 @@ class Query:
             out["offset"] = self.offset_value
         if self.fields is not None:
             out["fields"] = list(self.fields)
+        if self.vector_query is not None:
+            out["similar_to"] = self.vector_query.to_dict()
         return out
 
     @classmethod
@@ -592,7 +616,8 @@ class Query:
         with the ``filters``); an unknown key is a ``QueryError`` naming it."""
         if not isinstance(data, Mapping):
             raise QueryError(f"a query must be a mapping, got {data!r}")
-        unknown = set(data) - {"filters", "condition", "sort", "limit", "offset", "fields"}
+        unknown = set(data) - {"filters", "condition", "sort", "limit", "offset", "fields",
+                               "similar_to"}
         if unknown:
             raise QueryError(f"unknown query keys: {sorted(unknown)}")
         q = cls()
@@ -605,6 +630,8 @@ class Query:
         q.offset(data.get("offset"))
         if data.get("fields"):
             q.select(*data["fields"])
+        if data.get("similar_to") is not None:
+            q.vector_query = VectorQuery.from_dict(data["similar_to"])
         return q
 
 
@@ -668,6 +695,7 @@ class ComplexQuery(Query):
         """A new query asking what ``query`` asks (its conditions, sort, paging, fields)."""
         out = cls(None, query.sort_specs, query.limit_value, query.offset_value, query.fields)
         out.filters = list(query.filters)
+        out.vector_query = query.vector_query
         return out
 
     @property
@@ -712,7 +740,8 @@ class ComplexQuery(Query):
             else:
                 raise QueryError("cannot convert complex boolean logic to a simple Query")
         return Query(filters, list(self.sort_specs), self.limit_value, self.offset_value,
-                     list(self.fields) if self.fields is not None else None)
+                     list(self.fields) if self.fields is not None else None,
+                     self.vector_query)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form: ``condition`` (when there is one), ``sort`` (when there are sort

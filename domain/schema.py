@@ -33,7 +33,7 @@ from .values import MISSING, coerce, field_type
 
 _FIELD_OPTIONS = {
     "type", "required", "nullable", "min", "max", "min_length", "max_length", "pattern",
-    "choices", "description", "default",
+    "choices", "description", "default", "dimensions", "metric",
 }
 
 
@@ -396,6 +396,8 @@ class FieldSchema:
     choices: list[Any] | None = None
     description: str | None = None
     default: Any = None
+    dimensions: int | None = None
+    metric: str | None = None
     constraints: list[Constraint] = field(default_factory=list)
     _rules: list[Constraint] = field(default_factory=list, init=False, repr=False,
                                      compare=False)
@@ -411,12 +413,33 @@ class FieldSchema:
                 self._rules.append(Pattern(self.pattern))
             if self.choices is not None:
                 self._rules.append(Enum(self.choices))
+            self._check_vector_options()
         except ConfigurationError as err:
             raise ConfigurationError(f"schema field {self.name!r}: {err}") from None
         bad = [c for c in self.constraints if not isinstance(c, Constraint)]
         if bad:
             raise ConfigurationError(f"schema field {self.name!r}: {bad[0]!r} is not a "
                                      "Constraint")
+
+    def _check_vector_options(self) -> None:
+        if self.type is not FieldType.VECTOR:
+            for option in ("dimensions", "metric"):
+                if getattr(self, option) is not None:
+                    raise ConfigurationError(f"{option!r} applies to type vector only, not "
+                                             f"{self.type.value}")
+            return
+        from .vectors import MAX_DIMENSIONS, coerce_metric
+
+        dims = self.dimensions
+        if dims is not None and (isinstance(dims, bool) or not isinstance(dims, int)
+                                 or not 1 <= dims <= MAX_DIMENSIONS):
+            raise ConfigurationError(f"dimensions must be an integer from 1 to "
+                                     f"{MAX_DIMENSIONS}, got {dims!r}")
+        if self.metric is not None:
+            try:
+                self.metric = coerce_metric(self.metric).value
+            except ValueError as err:
+                raise ConfigurationError(str(err)) from None
 
     @property
     def field_type(self) -> FieldType:
@@ -452,6 +475,11 @@ class FieldSchema:
         if not self.type.accepts(value):
             return ValidationResult.failure(
                 value, [f"{self.name}: expected {self.type.value}, got {type(value).__name__}"])
+        if self.dimensions is not None and self.type is FieldType.VECTOR \
+                and len(value) != self.dimensions:
+            return ValidationResult.failure(
+                value, [f"{self.name}: expected a vector of {self.dimensions} dimensions, "
+                        f"got {len(value)}"])
         result = ValidationResult.success(value)
         for rule in (*self._rules, *self.constraints):
             outcome = rule.check(value, context)
@@ -468,7 +496,7 @@ class FieldSchema:
         """The configuration mapping of this field (constraint objects are not included)."""
         out: dict[str, Any] = {"type": self.type.value, "required": self.required}
         for name in ("nullable", "min", "max", "min_length", "max_length", "pattern",
-                     "choices", "description", "default"):
+                     "choices", "description", "default", "dimensions", "metric"):
             value = getattr(self, name)
             if value != FieldSchema.__dataclass_fields__[name].default:
                 out[name] = value
@@ -525,6 +553,11 @@ class Schema:
             if unknown:
                 result.add_error(f"Unknown fields in strict mode: {', '.join(unknown)}")
         return result, values
+
+    def vector_field(self, name: str) -> FieldSchema | None:
+        """The declaration of ``name`` when it is a vector field, else None."""
+        spec = self.fields.get(name)
+        return spec if spec is not None and spec.type is FieldType.VECTOR else None
 
     def errors(self, record: Record) -> list[str]:
         """Every violation of this schema by ``record`` (empty when it conforms)."""

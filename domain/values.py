@@ -38,6 +38,7 @@ class FieldType(Enum):
     BINARY = "binary"
     LIST = "list"
     DICT = "dict"
+    VECTOR = "vector"
     ANY = "any"
 
     @classmethod
@@ -81,6 +82,9 @@ class FieldType(Enum):
             return isinstance(value, dict)
         if self is FieldType.BINARY:
             return isinstance(value, bytes)
+        if self is FieldType.VECTOR:  # a non-empty list of numbers (docs/vectors.md)
+            return isinstance(value, list | tuple) and bool(value) and all(
+                type(x) is float or type(x) is int for x in value)
         return False  # pragma: no cover
 
 
@@ -311,7 +315,8 @@ def _plain_items(items: Iterable[Any], depth: int) -> bool:
 def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:
     """Coerce near-storable values to the storable types, then check them.
 
-    Tuples become lists, int/float/str/datetime subclasses (IntEnum, numpy scalars, pandas
+    Tuples and numpy arrays become lists, int/float/str/datetime subclasses (IntEnum, numpy
+    scalars, pandas
     Timestamps) their base type; anything else raises SerializationError naming ``path``, and
     so do lists and objects nested deeper than ``MAX_DEPTH`` (``depth`` as in
     ``check_value``)."""
@@ -341,9 +346,13 @@ def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:
         return normalize_value(float(value), path)
     if isinstance(value, str):
         return str(value)
-    item = getattr(value, "item", None)  # numpy scalars
-    if callable(item) and type(value).__module__.startswith("numpy"):
-        return normalize_value(item(), path)
+    if type(value).__module__.startswith("numpy"):
+        tolist = getattr(value, "tolist", None)  # arrays become lists, scalars Python values
+        if callable(tolist) and getattr(value, "ndim", 0) > 0:
+            return normalize_value(tolist(), path, depth)
+        item = getattr(value, "item", None)
+        if callable(item):
+            return normalize_value(item(), path)
     check_value(value, path)  # raises with the type's name
     return value
 
@@ -459,6 +468,9 @@ def coerce(value: Any, to: FieldType | str) -> Any:
         return value
     if target is FieldType.FLOAT and isinstance(value, bool | int | float | str):
         return float(value)
+    if target is FieldType.VECTOR and isinstance(value, list | tuple) and value and all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in value):
+        return [float(x) for x in value]
     if target.accepts(value):
         return list(value) if isinstance(value, tuple) else value
     if target is FieldType.INTEGER and isinstance(value, bool):

@@ -15,6 +15,7 @@ from typing import Any, Self
 
 from ..domain.query import Query
 from ..domain.records import Record
+from ..domain.vectors import DistanceMetric, VectorQuery, VectorSearchResult
 from .base import PortBase, RecordLike, build_backend, share_docs
 from .database import SyncDatabase
 from .flows import arun_flow
@@ -115,7 +116,19 @@ class AsyncDatabase(PortBase, ABC):
 
     # -- queries ----------------------------------------------------------------------------
     async def search(self, query: Query | None = None) -> list[Record]:
-        return await self._search(self._supported(query))
+        q = self._supported(query)
+        if q.vector_query is not None:
+            return [rec for rec, _ in await arun_flow(self, self._vector_flow(q))]
+        return await self._search(q)
+
+    async def vector_search(self, query_vector: Any, vector_field: str = "embedding",
+                            k: int = 10, *, metric: DistanceMetric | str | None = None,
+                            filter: Query | None = None, score_threshold: float | None = None,
+                            include_source: bool = True) -> list[VectorSearchResult]:
+        del include_source
+        q = self._supported(self._vector_query(query_vector, vector_field, k, metric, filter,
+                                               score_threshold))
+        return self._vector_results(await arun_flow(self, self._vector_flow(q)), vector_field)
 
     async def count(self, query: Query | None = None) -> int:
         return await self._count(self._supported(query))
@@ -129,8 +142,12 @@ class AsyncDatabase(PortBase, ABC):
     # -- streaming --------------------------------------------------------------------------
     async def stream_read(self, query: Query | None = None,
                           config: StreamConfig | None = None) -> AsyncIterator[Record]:
-        async for record in self._stream_read(self._supported(query),
-                                              config or StreamConfig()):
+        q = self._supported(query)
+        if q.vector_query is not None:  # k ranked hits: one ranking, then its records
+            for record in await self.search(q):
+                yield record
+            return
+        async for record in self._stream_read(q, config or StreamConfig()):
             yield record
 
     async def stream_write(self, records: Iterable[RecordLike] | AsyncIterable[RecordLike],
@@ -185,6 +202,10 @@ class AsyncDatabase(PortBase, ABC):
 
     async def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
         return [await self._read(rid) for rid in record_ids]
+
+    async def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric,
+                           skip: int, take: int) -> list[tuple[Record, float]] | None:
+        return None
 
     async def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
         return [await self._update(rid, rec, None) for rid, rec in updates]

@@ -20,13 +20,22 @@ from ..domain.errors import (
     BatchOperationError,
     ConfigurationError,
     DataknobsError,
+    QueryError,
     UnsupportedQueryError,
 )
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.schema import Schema
 from .capabilities import Capabilities, check_supported
-from .flows import Call, Flow
+from ..domain.vectors import (
+    DistanceMetric,
+    TopK,
+    VectorQuery,
+    VectorSearchResult,
+    numpy,
+    vectors_of,
+)
+from .flows import Call, Flow, Stream, Take
 from .options import check_options
 from .preparation import (
     check_id,
@@ -144,6 +153,72 @@ class PortBase:
     def _supported(self, query: Query | None) -> Query:
         """The normalized query, checked against ``capabilities.unsupported_operators``."""
         return check_supported(normalize_query(query), self.capabilities, self.backend_name)
+
+    # -- vector search ---------------------------------------------------------------------
+    #: records ranked per batch on the generic vector path (its memory bound)
+    vector_batch: ClassVar[int] = 2048
+
+    def _vector_query(self, query_vector: Any, vector_field: str, k: int,
+                      metric: DistanceMetric | str | None, filter: Query | None,
+                      score_threshold: float | None) -> Query:
+        """The query ``vector_search`` runs: ``filter`` (its conditions and projection)
+        with ``similar_to``."""
+        base = Query() if filter is None else normalize_query(filter).copy()
+        return base.similar_to(query_vector, vector_field, k, metric,
+                               score_threshold=score_threshold)
+
+    def _vector_plan(self, query: Query) -> tuple[Query, VectorQuery, DistanceMetric, int, int]:
+        """What a ``similar_to`` query asks, checked: the filter-only query, the vector
+        query with its metric resolved (the schema's declared one, else cosine), how many
+        ranked hits to skip and how many to return."""
+        vq = query.vector_query
+        assert vq is not None
+        if query.sort_specs:
+            raise QueryError("a similar_to query is ranked by score: remove its sort keys "
+                             f"({', '.join(s.field for s in query.sort_specs)})")
+        declared = self.schema.vector_field(vq.field) if self.schema is not None else None
+        metric = vq.metric
+        if declared is not None:
+            if declared.dimensions is not None and declared.dimensions != len(vq.vector):
+                raise QueryError(f"the query vector has {len(vq.vector)} dimensions; field "
+                                 f"{vq.field!r} is declared with {declared.dimensions}")
+            if metric is None and declared.metric is not None:
+                metric = DistanceMetric(declared.metric)
+        metric = metric or DistanceMetric.COSINE
+        take = vq.k if query.limit_value is None else min(vq.k, query.limit_value)
+        base = Query(list(query.filters))
+        return base, vq.resolved(metric), metric, query.offset_value or 0, take
+
+    def _vector_flow(self, query: Query) -> Flow:
+        """The ranked (record, score) hits of a ``similar_to`` query: the adapter's native
+        ``_vector_hits`` when it has one (it returns None otherwise), else the reference
+        ranking (``domain.vectors``) over the filter's matches, streamed
+        ``vector_batch`` records at a time."""
+        base, vq, metric, skip, take = self._vector_plan(query)
+        if take == 0:
+            return []
+        hits = yield Call("_vector_hits", (base, vq, metric, skip, take))
+        if hits is None:
+            np = numpy()
+            top = TopK(vq, metric, skip + take)
+            records = yield Stream(self, "_stream_read", (base, StreamConfig(
+                batch_size=self.vector_batch)))
+            while True:
+                chunk = yield Take(records, self.vector_batch)
+                if not chunk:
+                    break
+                ids, rows, kept = vectors_of(chunk, vq)
+                if ids:
+                    top.add(ids, np.asarray(rows, dtype=np.float64), kept)
+            hits = top.hits(skip)[:take]
+        if query.fields:
+            hits = [(rec.project(query.fields), score) for rec, score in hits]
+        return hits
+
+    @staticmethod
+    def _vector_results(hits: list[tuple[Record, float]], field: str
+                        ) -> list[VectorSearchResult]:
+        return [VectorSearchResult(rec, score, field) for rec, score in hits]
 
     # -- flows ---------------------------------------------------------------------------------
     def _stream_write_flow(self, source: Any, config: StreamConfig | None) -> Flow:

@@ -18,6 +18,7 @@ from typing import Any, Self
 from ..domain.errors import ConcurrencyError
 from ..domain.query import Query
 from ..domain.records import Record
+from ..domain.vectors import DistanceMetric, VectorQuery, VectorSearchResult
 from .base import PortBase, RecordLike, build_backend
 from .flows import run_flow
 from .preparation import check_id
@@ -176,8 +177,29 @@ class SyncDatabase(PortBase, ABC):
         """The records matching ``query``: filtered, sorted, paged and projected.
 
         Without sort keys records come in id order; sort ties break by id, so offset/limit
-        paging is stable. A query without a limit returns every match."""
-        return self._search(self._supported(query))
+        paging is stable. A query without a limit returns every match.
+
+        A query with ``similar_to`` returns its k nearest matches, nearest first (ties by
+        id; no sort keys allowed; offset skips ranked hits); ``vector_search`` gives the
+        scores too. docs/vectors.md."""
+        q = self._supported(query)
+        if q.vector_query is not None:
+            return [rec for rec, _ in run_flow(self, self._vector_flow(q))]
+        return self._search(q)
+
+    def vector_search(self, query_vector: Any, vector_field: str = "embedding", k: int = 10,
+                      *, metric: DistanceMetric | str | None = None,
+                      filter: Query | None = None, score_threshold: float | None = None,
+                      include_source: bool = True) -> list[VectorSearchResult]:
+        """The ``k`` records nearest to ``query_vector`` on ``vector_field``, among those
+        ``filter`` matches (exactly: filter first, then rank), each with its score (higher
+        is nearer), nearest first, ties by id. ``metric`` None: the schema's declared
+        metric, else cosine. ``filter.select(...)`` projects the records.
+        ``include_source`` is accepted for dataknobs-data 0.11 compatibility."""
+        del include_source
+        q = self._supported(self._vector_query(query_vector, vector_field, k, metric, filter,
+                                               score_threshold))
+        return self._vector_results(run_flow(self, self._vector_flow(q)), vector_field)
 
     def count(self, query: Query | None = None) -> int:
         """How many records match the query's conditions (sort, paging and projection are
@@ -199,7 +221,11 @@ class SyncDatabase(PortBase, ABC):
         """Yield the records of ``search(query)`` in the same order, fetching
         ``config.batch_size`` at a time; memory stays bounded by the batch size on backends
         that page natively."""
-        yield from self._stream_read(self._supported(query), config or StreamConfig())
+        q = self._supported(query)
+        if q.vector_query is not None:  # k ranked hits: one ranking, then its records
+            yield from self.search(q)
+            return
+        yield from self._stream_read(q, config or StreamConfig())
 
     def stream_write(
         self, records: Iterable[RecordLike], config: StreamConfig | None = None
@@ -280,6 +306,14 @@ class SyncDatabase(PortBase, ABC):
 
     def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
         return [self._read(rid) for rid in record_ids]
+
+    def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
+                     take: int) -> list[tuple[Record, float]] | None:
+        """The native nearest-neighbour search: the ``take`` (record, score) hits after the
+        first ``skip`` of ``vq`` among ``query``'s matches, as ``domain.vectors.rank`` would
+        rank them (declare ``capabilities.approximate_vectors`` otherwise). Default None:
+        the port ranks the matches itself."""
+        return None
 
     def _update_batch(self, updates: list[tuple[str, Record]]) -> list[bool]:
         return [self._update(rid, rec, None) for rid, rec in updates]
