@@ -562,8 +562,9 @@ class Query:
         dataknobs-data 0.11 does; ``include_source`` is accepted for compatibility
         (``vector_search`` results carry the record itself). See docs/vectors.md."""
         del include_source
-        self.vector_query = VectorQuery(vector, field, k,  # type: ignore[arg-type]
-                                        metric, score_threshold)
+        self.vector_query = VectorQuery(vector, field, k,
+                                        metric,  # type: ignore[arg-type]
+                                        score_threshold)
         self.limit_value = k
         return self
 

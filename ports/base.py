@@ -26,7 +26,6 @@ from ..domain.errors import (
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.schema import Schema
-from .capabilities import Capabilities, check_supported
 from ..domain.vectors import (
     DistanceMetric,
     TopK,
@@ -35,6 +34,7 @@ from ..domain.vectors import (
     numpy,
     vectors_of,
 )
+from .capabilities import Capabilities, check_supported
 from .flows import Call, Flow, Stream, Take
 from .options import check_options
 from .preparation import (
