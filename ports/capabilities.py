@@ -24,6 +24,8 @@ class Capabilities:
     query_pushdown: filters, sort and paging run in the backend, not in Python.
     unsupported_operators: operators that raise ``UnsupportedQueryError`` on this backend.
     mixed_type_fields: one field may hold values of different types in different records.
+    approximate_vectors: nearest-neighbour queries run on an approximate index, so their
+        hits are held to recall@10 >= 0.95 against the exact reference, not to its ids.
     metadata_value_chars: the longest a metadata value may be once encoded for the backend
         (S3 object tags: 256), longer is refused with ``ValidationError``; None: no limit
         beyond the common ones.
@@ -38,6 +40,7 @@ class Capabilities:
     unsupported_operators: frozenset[Operator] = field(default_factory=frozenset)
     mixed_type_fields: bool = True
     metadata_value_chars: int | None = None
+    approximate_vectors: bool = False
 
 
 def check_supported(query: Query, capabilities: Capabilities, backend: str) -> Query:

@@ -38,6 +38,7 @@ from ..domain.values import MAX_DEPTH
 from ..ports.streaming import StreamConfig
 from .runner import AdapterUnderTest, AsyncAsSync, sync_shaped
 from .spec_cases import SpecExample, examples_of, run_example, spec_rule_ids
+from .vector_conformance import VectorTests
 
 # The shared dataset: every query test states its expected ids by hand, from the spec.
 PEOPLE: list[dict[str, Any]] = [
@@ -733,5 +734,6 @@ class DatabaseConformance(
     MixedTypeTests,
     StreamingTests,
     TransactionTests,
+    VectorTests,
 ):
     """Every conformance test. Subclass it and provide the ``database`` fixture."""
