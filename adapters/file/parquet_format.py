@@ -8,7 +8,9 @@ it holds each id's JSON string literal instead, and the schema metadata says so
 whose present values all have one plain type -- all ``int``, all ``float``, all ``bool``, all
 ``str``, all UTC datetimes or all naive datetimes (and never null) -- gets a native column
 (int64, float64, bool, string, timestamp[us, +00:00], timestamp[us]) where a Parquet null
-means "missing". Every other field (mixed types, nulls, datetimes, lists, objects) gets a
+means "missing"; a field whose present values are all non-empty lists of ``float`` of one
+length (a vector, docs/vectors.md) gets a fixed-size list column of float64 (kind
+``vector:<dimensions>``). Every other field (mixed types, nulls, datetimes, lists, objects) gets a
 string column of typed JSON cells (``envelope.dump_value``): a Parquet null means missing and
 the text ``null`` means a stored null. The schema metadata key ``dataknobs_data`` lists each
 column's field name and kind, so the field names are read from there; column names are
@@ -73,6 +75,14 @@ def field_name(column: str) -> str:
     return column
 
 
+def _vector_kind(value: list[Any]) -> str:
+    """``vector:<n>`` for a non-empty list of floats (only floats read back exactly from a
+    float64 list), else ``json``."""
+    if value and all(type(x) is float for x in value):
+        return f"vector:{len(value)}"
+    return "json"
+
+
 def _field_kind(values: list[Any]) -> str:
     kind: str | None = None
     for value in values:
@@ -80,6 +90,12 @@ def _field_kind(values: list[Any]) -> str:
             continue
         k = _NATIVE.get(type(value))
         if k is None:
+            if type(value) is list:
+                k = _vector_kind(value)
+                if k == "json" or (kind is not None and k != kind):
+                    return "json"
+                kind = k
+                continue
             if type(value) is not datetime:
                 return "json"
             tz = value.tzinfo
@@ -125,9 +141,11 @@ class ParquetFormat:
             array = None
             if kind != "json":
                 plain = [None if v is _ABSENT else v for v in values]
-                arrow_type = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
-                              "str": pa.string(), "utc": pa.timestamp("us", tz="+00:00"),
-                              "naive": pa.timestamp("us")}[kind]
+                arrow_type = (pa.list_(pa.float64(), int(kind[7:]))
+                              if kind.startswith("vector:") else
+                              {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
+                               "str": pa.string(), "utc": pa.timestamp("us", tz="+00:00"),
+                               "naive": pa.timestamp("us")}[kind])
                 try:
                     array = pa.array(plain, type=arrow_type)
                 except (pa.ArrowException, UnicodeEncodeError, OverflowError, ValueError):
