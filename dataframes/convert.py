@@ -202,6 +202,26 @@ def column_array(values: list[Any], dtype: Any = None, *, name: str = "?") -> An
         raise DataError(f"column {name!r} cannot be converted to {dtype}: {err}") from err
 
 
+def _vector_cells(values: list[Any], name: str) -> Any:
+    """An object column of float64 numpy arrays, one per vector (None stays None);
+    ``DataError`` naming the column and row of a value that is not a vector."""
+    import numpy as np
+
+    from ..domain.errors import SerializationError
+    from ..domain.vectors import as_vector
+
+    cells = np.empty(len(values), dtype=object)
+    for i, value in enumerate(values):
+        if value is None:
+            continue
+        try:
+            cells[i] = np.asarray(as_vector(value, f"column {name!r} row {i}"),
+                                  dtype=np.float64)
+        except SerializationError as err:
+            raise DataError(str(err)) from None
+    return cells
+
+
 def records_to_dataframe(records: Iterable[Record | Mapping[str, Any]], *,
                          dtypes: Mapping[str, Any] | None = None, index: str | None = "id",
                          columns: Iterable[str] | None = None,
@@ -210,7 +230,8 @@ def records_to_dataframe(records: Iterable[Record | Mapping[str, Any]], *,
     object column), ids in an index named ``index`` (None: a plain RangeIndex).
 
     ``dtypes`` overrides the inferred dtype per column (e.g. the original frame's
-    ``df.dtypes`` to restore a named time zone or a ``category``); ``columns`` fixes the
+    ``df.dtypes`` to restore a named time zone or a ``category``; ``"vector"`` makes each
+    cell a float64 numpy array, docs/vectors.md); ``columns`` fixes the
     column order (and adds all-null columns that no record has); ``dtype_backend`` is
     ``infer_dtype``'s."""
     builder = ColumnBuilder()
@@ -236,6 +257,9 @@ def builder_to_dataframe(builder: ColumnBuilder, *, dtypes: Mapping[str, Any] | 
         dtype = wanted.get(name)
         if dtype is not None and str(dtype) == "category":
             arrays[name] = pd.Categorical(values)
+            continue
+        if isinstance(dtype, str) and dtype == "vector":
+            arrays[name] = _vector_cells(values, name)
             continue
         if dtype is not None and str(dtype) in ("int64", "int32", "bool") and None in values:
             raise DataError(f"column {name!r} has nulls; {dtype} cannot hold them "

@@ -251,3 +251,27 @@ def test_frame_chunks_and_exact_casts() -> None:
         cast_columns(df, {"v": "int64"})
     assert str(cast_columns(df, {"v": "float32"})["v"].dtype) == "float32"
     assert convert_kind("-0.0", "number") == 0.0 and str(convert_kind("-0.0", "number")) == "-0.0"
+
+
+def test_vectors_go_through_a_frame_as_arrays_and_back_as_exact_floats() -> None:
+    import numpy as np
+
+    from dataknobs_data.adapters.memory import MemoryDatabase
+    from dataknobs_data.dataframes import insert_dataframe, query_to_dataframe
+    from dataknobs_data.domain.errors import DataError
+
+    db = MemoryDatabase()
+    frame = pd.DataFrame({"id": ["a", "b", "c"],
+                          "e": [np.array([0.1, -2.0], dtype=np.float32),
+                                np.array([3.0, 4.5]), None]})
+    insert_dataframe(db, frame, id_column="id")
+    assert db.read("a")["e"] == [float(np.float32(0.1)), -2.0]
+    out = query_to_dataframe(db, dtypes={"e": "vector"})
+    assert isinstance(out["e"]["b"], np.ndarray) and out["e"]["b"].dtype == np.float64
+    assert out["e"]["b"].tolist() == [3.0, 4.5] and out["e"]["c"] is None
+    again = MemoryDatabase()
+    insert_dataframe(again, out.reset_index(drop=True), id_column="id")
+    assert [r.data for r in again.all()] == [r.data for r in db.all()]
+    db.create({"id": "d", "e": "text"})
+    with pytest.raises(DataError, match="column 'e' row 3"):
+        query_to_dataframe(db, dtypes={"e": "vector"})
