@@ -54,6 +54,20 @@ def _copy_out(record: Record, fields: Sequence[str] | None = None) -> Record:
 _TOMBSTONE: dict[str, Any] = {}  # the row of a deleted record until compaction
 
 
+class _Picked(Sequence[str]):
+    """The ids of some rows of a matrix (``ids[rows[i]]``), without building the list: a
+    ranking reads only the ids of the rows it keeps."""
+
+    def __init__(self, ids: list[str], rows: Any) -> None:
+        self.ids, self.rows = ids, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: Any) -> Any:
+        return self.ids[self.rows[i]]
+
+
 class VectorMatrix:
     """The vectors of one field path, as float64 matrices by dimension, with their ids
     and row norms: built on the first vector query after a write, reused until the next."""
@@ -95,9 +109,13 @@ class VectorMatrix:
         if candidates is None:
             top.add(ids, matrix, ids, norms)
         else:
-            rows = np.fromiter((slots[c] for c in candidates if c in slots), dtype=np.intp)
-            picked = [ids[i] for i in rows]
-            top.add(picked, matrix[rows], picked, norms[rows])
+            rows = np.array(list(map(slots.get, candidates, itertools.repeat(-1))),
+                            dtype=np.intp)
+            rows = rows[rows >= 0]
+            for lo in range(0, len(rows), 2048):  # gathered in blocks that stay in cache
+                block = rows[lo:lo + 2048]
+                picked = _Picked(ids, block)
+                top.add(picked, matrix[block], picked, norms[block])
         return top
 
 
@@ -426,7 +444,21 @@ class MemoryDatabase(SyncDatabase):
             if cached is None or cached[0] != stamp:
                 cached = self._matrices[vq.field] = (stamp, VectorMatrix(vq.field,
                                                                          self._records))
-            candidates = self._ordered_ids(query) if query.filters else None
+            candidates = None
+            if query.filters:  # the matches in any order: the ranking orders them
+                program = compiled(query.condition)
+                only = query.filters[0] if len(query.filters) == 1 else None
+                if isinstance(only, Filter) and only.field in self._indexes \
+                        and only.operator in (Operator.EQ, Operator.IN) and (
+                            bucket := self._indexes[only.field].lookup(
+                                [only.value] if only.operator is Operator.EQ else only.value)
+                        ) is not None:
+                    candidates = list(bucket)  # the index answers the whole filter
+                elif program.reads_id:
+                    candidates = self._ordered_ids(query)
+                else:
+                    ids, rows, _ = self._candidates(query)
+                    candidates = program.scan_ids(ids, rows)
             top = cached[1].rank(vq, metric, skip + take, candidates)
             records = self._records
             return [(_copy_out(records[rid]), score) for rid, score in top.hits(skip)[:take]]

@@ -349,6 +349,13 @@ def normalize_value(value: Any, path: str = "value", depth: int = 0) -> Any:
     if type(value).__module__.startswith("numpy"):
         tolist = getattr(value, "tolist", None)  # arrays become lists, scalars Python values
         if callable(tolist) and getattr(value, "ndim", 0) > 0:
+            if value.ndim == 1 and value.dtype.kind == "f" and value.dtype.itemsize <= 8 \
+                    and depth <= MAX_DEPTH:  # a vector: checked whole, not element by element
+                if not bool(value.size == 0 or (value - value == 0).all()):
+                    bad = next(i for i, x in enumerate(tolist()) if not math.isfinite(x))
+                    raise SerializationError(f"{path}[{bad}]: {value[bad]!r} is not a finite "
+                                             "number")
+                return tolist()
             return normalize_value(tolist(), path, depth)
         item = getattr(value, "item", None)
         if callable(item):

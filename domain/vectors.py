@@ -26,6 +26,7 @@ port's generic path for every backend without a native index. docs/vectors.md ha
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
@@ -99,6 +100,8 @@ def as_vector(value: Any, what: str = "vector") -> list[float]:
         if len(shape) != 1:
             raise SerializationError(f"{what}: a vector is one-dimensional, got an array of "
                                      f"shape {tuple(shape)}")
+        if value.dtype.kind in "fiu" and value.size and bool((value - value == 0).all()):
+            return [float(x) for x in tolist()]  # finite numbers: checked whole
         value = tolist()
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
         raise SerializationError(f"{what}: a vector is a sequence of numbers, got "
@@ -176,7 +179,9 @@ class VectorQuery:
         """This query with ``metric`` filled in where it names none."""
         if self.metric is not None:
             return self
-        return VectorQuery(list(self.vector), self.field, self.k, metric, self.score_threshold)
+        out = copy.copy(self)  # already checked: no second validation
+        out.metric = metric
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (``Query.to_dict``'s ``similar_to`` entry)."""
