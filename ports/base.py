@@ -199,18 +199,24 @@ class PortBase:
             return []
         hits = yield Call("_vector_hits", (base, vq, metric, skip, take))
         if hits is None:
+            # the matches' vectors only (the adapter projects), then the winners in full
             np = numpy()
             top = TopK(vq, metric, skip + take)
-            records = yield Stream(self, "_stream_read", (base, StreamConfig(
+            scan = Query(list(base.filters), fields=[vq.field])
+            records = yield Stream(self, "_stream_read", (scan, StreamConfig(
                 batch_size=self.vector_batch)))
             while True:
                 chunk = yield Take(records, self.vector_batch)
                 if not chunk:
                     break
-                ids, rows, kept = vectors_of(chunk, vq)
+                ids, rows, _ = vectors_of(chunk, vq)
                 if ids:
-                    top.add(ids, np.asarray(rows, dtype=np.float64), kept)
-            hits = top.hits(skip)[:take]
+                    top.add(ids, np.asarray(rows, dtype=np.float64), ids)
+            ranked = top.hits(skip)[:take]
+            full = yield Call("_read_batch", ([rid for rid, _ in ranked],))
+            # a winner deleted since the scan is left out, never replaced by a loser
+            hits = [(rec, score) for rec, (_, score) in zip(full, ranked, strict=True)
+                    if rec is not None]
         if query.fields:
             hits = [(rec.project(query.fields), score) for rec, score in hits]
         return hits
