@@ -4,3 +4,4 @@ Re-exported from the domain; see docs/compatibility.md."""
 
 from .domain.records import Field as Field
 from .domain.records import FieldType as FieldType
+from .domain.vectors import VectorField as VectorField

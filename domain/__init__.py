@@ -50,6 +50,7 @@ from .query import (
 from .records import Field, FieldType, Record
 from .schema import FieldSchema, Schema
 from .values import MISSING
+from .vectors import DistanceMetric, VectorField, VectorQuery, VectorSearchResult
 
 __all__ = [
     "MISSING",
@@ -68,6 +69,7 @@ __all__ = [
     "DatabaseOperationError",
     "DataknobsDataError",
     "DataknobsError",
+    "DistanceMetric",
     "DuplicateRecordError",
     "Field",
     "FieldSchema",
@@ -97,6 +99,9 @@ __all__ = [
     "TransactionError",
     "UnsupportedQueryError",
     "ValidationError",
+    "VectorField",
+    "VectorQuery",
+    "VectorSearchResult",
     "apply_query",
     "coerce_operator",
     "coerce_sort_order",

@@ -30,6 +30,7 @@ from .operators import (
     coerce_operator,
     value_predicate,
 )
+from .records import check_path as check_path  # its home is domain.records
 from .values import check_value, orderable_rank
 from .vectors import DistanceMetric, VectorQuery
 
@@ -191,13 +192,6 @@ def reads_storage_key(condition: Condition) -> bool:
         return condition.field == STORAGE_KEY
     return any(reads_storage_key(c) for c in condition.conditions)
 
-
-def check_path(path: object) -> None:
-    """``QueryError`` unless ``path`` is a dotted field path with no empty segment."""
-    if not isinstance(path, str) or not path:
-        raise QueryError(f"field path must be a non-empty string, got {path!r}")
-    if any(not part for part in path.split(".")):
-        raise QueryError(f"field path {path!r} has an empty segment")
 
 
 def _check_operand(path: str, op: Operator, value: Any) -> Any:

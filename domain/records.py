@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import FieldTypeError, InvalidRecordIdError, SerializationError
+from .errors import FieldTypeError, InvalidRecordIdError, QueryError, SerializationError
 from .values import MISSING, coerce, field_type
 from .values import FieldType as FieldType  # its home is domain.values; importable here too
 
@@ -77,6 +77,14 @@ class Field:
             type=FieldType(ftype) if ftype else None,
             metadata=dict(data.get("metadata") or {}),
         )
+
+
+def check_path(path: object) -> None:
+    """``QueryError`` unless ``path`` is a dotted field path with no empty segment."""
+    if not isinstance(path, str) or not path:
+        raise QueryError(f"field path must be a non-empty string, got {path!r}")
+    if any(not part for part in path.split(".")):
+        raise QueryError(f"field path {path!r} has an empty segment")
 
 
 def split_path(path: str) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from .errors import QueryError, SerializationError
-from .records import Field, Record, lookup
+from .records import Field, Record, check_path, lookup
 from .values import MISSING, FieldType
 
 if TYPE_CHECKING:
@@ -148,8 +148,6 @@ class VectorQuery:
     score_threshold: float | None = None
 
     def __post_init__(self) -> None:
-        from .query import check_path
-
         check_path(self.field)
         try:
             self.vector = as_vector(self.vector, "query vector")
