@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import itertools
 import threading
@@ -38,6 +39,7 @@ from ...domain.errors import (
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
+from ...domain.vectors import DistanceMetric, VectorQuery
 from ...ports.capabilities import Capabilities
 from ...ports.flows import Call, Emit, Flow
 from ...ports.streaming import StreamConfig
@@ -53,6 +55,15 @@ from .statements import (
     last_rows,
     taken_failures,
     unique_in_order,
+)
+from .vectors import (
+    EXTENSION_QUERY,
+    MAX_EF_SEARCH,
+    VectorStatements,
+    ef_search,
+    first_window,
+    query_in_range,
+    rerank,
 )
 
 STATUS_IDLE = 0
@@ -97,7 +108,10 @@ class PostgresCore:
     ``create_table`` is false; ``indexes`` lists field paths (or ``{field, type}`` with type
     ``btree``, ``text`` or ``gin``). ``pool_min_size``..``pool_max_size`` connections are
     pooled; ``pool_timeout`` bounds the wait for one. Batches of ``copy_threshold`` records
-    or more are created with ``COPY``."""
+    or more are created with ``COPY``. Vector search uses pgvector when the database has
+    the extension (``vector_extension``: ``"auto"``, true to require it, false never);
+    ``vector_indexes`` maps fields to HNSW indexes (``{embedding: {dimensions: 384,
+    metric: cosine}}``), which make unfiltered queries approximate."""
 
     backend_name = "postgres"
     _pool_class: Any  # ConnectionPool or AsyncConnectionPool
@@ -121,6 +135,8 @@ class PostgresCore:
         connect_timeout: float | None = None,
         application_name: str | None = None,
         copy_threshold: int = 2000,
+        vector_extension: bool | str = "auto",
+        vector_indexes: dict[str, Any] | None = None,
         schema: Schema | dict[str, Any] | None = None,
     ) -> None:
         given = dict(locals())  # the options exactly as named in this signature
@@ -132,6 +148,11 @@ class PostgresCore:
                                      self.options.indexes)
         self._pool: Any = None
         self._ready = False
+        self._pgvector = False  # whether the database has pgvector (learnt with the pool)
+        if self.options.vectors.indexes:
+            # an HNSW index answers unfiltered queries: approximate, for this instance
+            setattr(self, "capabilities", dataclasses.replace(  # noqa: B010 - a ClassVar
+                type(self).capabilities, approximate_vectors=True))  # type: ignore[attr-defined]
         self._setup_lock = threading.Lock()
         # the open transaction's connection: per thread (sync) or per task (async)
         self._tx: contextvars.ContextVar[Any] = contextvars.ContextVar(
@@ -151,6 +172,9 @@ class PostgresCore:
     @property
     def _table_name(self) -> str:
         return f"{self.options.table_schema}.{self.options.table}"
+
+    def _describe_table(self) -> str:
+        return f"{self.options.connection.describe()} table {self._table_name}"
 
     def _translate(self, err: BaseException, action: str) -> DataknobsError:
         return translate(err, self.options.connection, self._table_name, action)
@@ -185,6 +209,8 @@ class PostgresCore:
         if not (yield from self._fetch_one(cur, self.statements.icu_available))[0]:
             self.statements = self.statements.without_icu()
         st = self.statements
+        installed = (yield from self._fetch_one(cur, EXTENSION_QUERY)) is not None
+        self._pgvector = self.options.vectors.decide(installed, self._describe_table())
         if not self.options.create_table:
             row = yield from self._fetch_one(cur, st.table_exists, [st.regclass_name])
             if not row or not row[0]:
@@ -200,6 +226,9 @@ class PostgresCore:
             yield _execute(cur, create_sql)
         for statement in st.create_table():
             yield _execute(cur, statement)
+        if self._pgvector:
+            for statement in VectorStatements(st, self.options.vectors).create_indexes():
+                yield _execute(cur, statement)
         yield _execute(cur, "COMMIT")
 
     @staticmethod
@@ -579,6 +608,41 @@ class PostgresCore:
             return int(cur.rowcount)
 
         return (yield from self._run("clear", work))
+
+    @driven
+    def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
+                     take: int) -> Flow:
+        """pgvector's nearest neighbours re-ranked exactly (``vectors``), or None (the port's
+        reference path) without the extension or for a query vector float4 cannot hold."""
+        yield from self._ensure_ready()
+        if not self._pgvector or not query_in_range(vq.vector):
+            return None
+        vs = VectorStatements(self.statements, self.options.vectors)
+        size = first_window(skip + take)
+        spec = vs.index_for(query, vq, metric)
+        if spec is not None and size <= MAX_EF_SEARCH:
+            window = vs.index_window(spec, vq, size)
+
+            def approximate(cur: Any) -> Flow:
+                yield _execute(cur, "SELECT set_config('hnsw.ef_search', %s, true)",
+                               [str(ef_search(spec, size))])
+                yield _execute(cur, window.sql.text, window.sql.params)
+                return rerank((yield _fetchall(cur)), window, vq, metric, skip, take)[1]
+
+            return (yield from self._run("vector_search", approximate, atomic=True,
+                                         retry=True))
+
+        def exact(cur: Any) -> Flow:
+            wanted = size
+            while True:
+                window = vs.exact_window(query, vq, metric, wanted)
+                yield _execute(cur, window.sql.text, window.sql.params)
+                done, hits = rerank((yield _fetchall(cur)), window, vq, metric, skip, take)
+                if done:
+                    return hits
+                wanted *= 2
+
+        return (yield from self._run("vector_search", exact, retry=True))
 
     def _stream_read(self, query: Query, config: StreamConfig) -> Any:
         """A server-side cursor (``DECLARE ... CURSOR``) fetched ``batch_size`` rows at a

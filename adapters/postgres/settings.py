@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ...domain.errors import ConfigurationError, QueryError
 from ...domain.query import check_path
 from ...domain.values import lone_surrogate
+from ...domain.vectors import MAX_DIMENSIONS, DistanceMetric, coerce_metric
 from ...ports.secrets import Secret
 
 DEFAULT_DSN = "postgresql://postgres@localhost:5432/postgres"
@@ -236,6 +237,103 @@ def index_name(table: str, expression: str) -> str:
     return f"dk_{stem}_{digest}"
 
 
+VECTOR_INDEX_KEYS = ("dimensions", "metric", "method", "m", "ef_construction", "ef_search")
+
+
+@dataclass(frozen=True)
+class VectorIndexSpec:
+    """One ``vector_indexes`` entry: an HNSW index over a field's vectors of ``dimensions``
+    for ``metric`` (``m`` and ``ef_construction`` as pgvector names them; ``ef_search`` is
+    set per query, ``SET LOCAL hnsw.ef_search``)."""
+
+    field: str
+    dimensions: int
+    metric: DistanceMetric = DistanceMetric.COSINE
+    m: int = 16
+    ef_construction: int = 128
+    ef_search: int = 100
+
+    @classmethod
+    def read(cls, path: object, entry: object) -> VectorIndexSpec:
+        where = f"postgres vector_indexes[{path!r}]"
+        if not isinstance(path, str):
+            raise ConfigurationError(f"{where}: the key must be a field path")
+        try:
+            check_path(path)
+        except QueryError as err:
+            raise ConfigurationError(f"{where}: {err}") from err
+        if not isinstance(entry, Mapping):
+            raise ConfigurationError(f"{where} must be a mapping with 'dimensions' "
+                                     f"(and {', '.join(VECTOR_INDEX_KEYS[1:])})")
+        unknown = set(entry) - set(VECTOR_INDEX_KEYS)
+        if unknown:
+            raise ConfigurationError(f"{where}: unknown keys {sorted(map(str, unknown))} "
+                                     f"(valid: {', '.join(VECTOR_INDEX_KEYS)})")
+        method = entry.get("method", "hnsw")
+        if method != "hnsw":
+            raise ConfigurationError(f"{where}: method {method!r} is not supported (hnsw)")
+        numbers: dict[str, int] = {}
+        for key, low, high, default in (("dimensions", 1, MAX_DIMENSIONS, None),
+                                        ("m", 2, 100, cls.m),
+                                        ("ef_construction", 4, 1000, cls.ef_construction),
+                                        ("ef_search", 1, 1000, cls.ef_search)):
+            value = entry.get(key, default)
+            if isinstance(value, bool) or not isinstance(value, int) or \
+                    not low <= value <= high:
+                raise ConfigurationError(f"{where}: {key!r} must be an integer from {low} "
+                                         f"to {high}, got {value!r}")
+            numbers[key] = value
+        if numbers["ef_construction"] < 2 * numbers["m"]:
+            raise ConfigurationError(f"{where}: ef_construction must be at least 2 * m")
+        try:
+            metric = coerce_metric(entry.get("metric", "cosine"))
+        except QueryError as err:
+            raise ConfigurationError(f"{where}: {err}") from None
+        return cls(path, numbers["dimensions"], metric, numbers["m"],
+                   numbers["ef_construction"], numbers["ef_search"])
+
+
+@dataclass(frozen=True)
+class VectorSettings:
+    """``vector_extension`` (``"auto"``: use pgvector when the database has it; true:
+    require it; false: never use it) and the ``vector_indexes``."""
+
+    extension: bool | None = None  # None: auto
+    indexes: tuple[VectorIndexSpec, ...] = ()
+
+    @classmethod
+    def build(cls, extension: object, indexes: object) -> VectorSettings:
+        if extension == "auto" or extension is None:
+            use: bool | None = None
+        elif isinstance(extension, bool):
+            use = extension
+        else:
+            raise ConfigurationError("postgres option 'vector_extension' must be 'auto', true "
+                                     f"or false, got {extension!r}")
+        if indexes is None:
+            specs: tuple[VectorIndexSpec, ...] = ()
+        elif isinstance(indexes, Mapping):
+            specs = tuple(VectorIndexSpec.read(path, entry) for path, entry in indexes.items())
+        else:
+            raise ConfigurationError("postgres option 'vector_indexes' must map field paths to "
+                                     "{dimensions, metric, m, ef_construction, ef_search}")
+        if specs and use is False:
+            raise ConfigurationError("postgres vector_indexes need pgvector: they cannot be "
+                                     "combined with vector_extension: false")
+        return cls(use, specs)
+
+    def decide(self, installed: bool, where: str) -> bool:
+        """Whether to use pgvector, given whether the database has the extension."""
+        if self.extension is False:
+            return False
+        if not installed and (self.extension or self.indexes):
+            why = "vector_extension is true" if self.extension else "vector_indexes are set"
+            raise ConfigurationError(
+                f"postgres {where}: {why} but the database has no pgvector extension "
+                "(CREATE EXTENSION vector, as a superuser, or set vector_extension: auto)")
+        return installed
+
+
 @dataclass
 class PostgresOptions:
     """Everything the constructor options of both adapters decide (no I/O, no driver)."""
@@ -249,6 +347,7 @@ class PostgresOptions:
     pool_max_size: int
     pool_timeout: float
     copy_threshold: int
+    vectors: VectorSettings = field(default_factory=VectorSettings)
 
     @classmethod
     def build(cls, *, dsn: str | None, host: str | None, port: int | str | None,
@@ -256,7 +355,8 @@ class PostgresOptions:
               table_schema: str, indexes: Sequence[object] | str | None, create_table: bool,
               pool_min_size: int, pool_max_size: int, pool_timeout: float,
               connect_timeout: float | None, application_name: str | None,
-              copy_threshold: int) -> PostgresOptions:
+              copy_threshold: int, vector_extension: object = "auto",
+              vector_indexes: object = None) -> PostgresOptions:
         for name, value, low in (("pool_min_size", pool_min_size, 0),
                                  ("pool_max_size", pool_max_size, 1),
                                  ("copy_threshold", copy_threshold, 1)):
@@ -281,6 +381,7 @@ class PostgresOptions:
             pool_max_size=pool_max_size,
             pool_timeout=float(pool_timeout),
             copy_threshold=copy_threshold,
+            vectors=VectorSettings.build(vector_extension, vector_indexes),
         )
 
     def describe(self) -> str:

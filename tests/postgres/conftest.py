@@ -1,5 +1,6 @@
 """Fixtures for the PostgreSQL adapter's tests: one server (``DATAKNOBS_TEST_POSTGRES_DSN``),
-one fresh table per test, dropped afterwards, so tests never see each other's data."""
+one fresh table per test, dropped afterwards, so tests never see each other's data; and a
+pgserver with pgvector (``pgvector_*``), started once per session for test_pgvector.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from dataknobs_data.adapters.postgres import AsyncPostgresDatabase, PostgresDatabase
 from dataknobs_data.testing.servers import require_server
+from dataknobs_data.testing.servers.pgvector import PgvectorServer, check_pgvector
 from dataknobs_data.testing.servers.postgres import (
     PostgresTestServer,
     check_server,
@@ -72,3 +74,31 @@ def make_async_db(pg_options: dict[str, Any]) -> Callable[..., AsyncPostgresData
 def adapter_options(pg_options: dict[str, Any]) -> dict[str, Any]:
     """What the shipped suites pass to a declared ``adapter`` here: ``pg_options``."""
     return pg_options
+
+
+# -- a server with pgvector (test_pgvector.py) ----------------------------------------------
+@pytest.fixture(scope="session")
+def pgvector_server() -> Iterator[PgvectorServer]:
+    """A pgserver (PostgreSQL 16 + pgvector) started on first use, stopped at the session's
+    end (a failure in CI, a skip elsewhere, when it cannot start)."""
+    server, problem = check_pgvector()
+    if server is None:
+        require_server("pgvector (pgserver)", problem or "it did not start")
+    assert server is not None
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pgvector_table(pgvector_server: PgvectorServer) -> Iterator[str]:
+    """A fresh table name on the pgvector server, dropped after the test."""
+    table = pgvector_server.new_table()
+    yield table
+    pgvector_server.drop_table(table)
+
+
+@pytest.fixture
+def pgvector_options(pgvector_server: PgvectorServer, pgvector_table: str) -> dict[str, Any]:
+    """Adapter options for the test's own table on the pgvector server."""
+    return {"dsn": pgvector_server.dsn, "table": pgvector_table, "pool_max_size": 4,
+            "application_name": f"dk-vec-{uuid.uuid4().hex[:8]}"}

@@ -1,0 +1,276 @@
+"""Nearest-neighbour search with pgvector, for both PostgreSQL adapters (SQL and re-ranking,
+no I/O: ``core.PostgresCore._vector_hits`` runs it as a flow).
+
+Records keep their vectors in the jsonb ``data`` column like any other list of numbers, so
+the SQL reads a field as a pgvector ``vector`` through one guarded expression:
+
+- ``shape_sql``: NULL unless the value is a non-empty array of numbers only (exactly
+  ``domain.vectors.stored_vector``'s rule: strings, booleans, nulls, nested arrays and
+  objects make it no vector); then its length, negated when a number's integer part has 16
+  digits or more (``|x| >= 1e15``: float4 would overflow or lose the value, so such an
+  "odd" vector is ranked from its record, in Python);
+- ``vector_sql``: the value cast to ``vector(dim)`` only where the shape is exactly
+  ``dim``, so the cast can never fail whatever a record holds.
+
+pgvector computes in float4; the reference (``domain.vectors.rank``) in float64. The exact
+path orders the matches by a float4 *lower bound* of each record's ranking key, fetches a
+window of ``2 * (skip + take) + 32`` candidates (plus every odd, zero-norm or wrong-dimension
+match), ranks the window exactly with ``TopK`` and accepts it only when the exact boundary key
+is below the bound of the window's last candidate (``bound_of``); otherwise it doubles the
+window. The bounds (u = 2**-24, n the dimension, ``TOLERANCE = 2 * (n + 8) * u``, twice the
+classic error bound of an n-term float4 dot product of rounded inputs, gamma_{n+4}):
+
+- cosine: ``|sim32 - sim| <= 2 * TOLERANCE`` for any two vectors (the norms' errors
+  cancel in the quotient), so the order of ``<=>`` itself is the order of the bounds;
+- dot product: ``|dot32 - dot| <= TOLERANCE * |x| * |q|``, the bound ordered by
+  ``(x <#> q) - TOLERANCE * |q| * vector_norm(x)``;
+- euclidean: ``|d32 - d| <= TOLERANCE * (|x| + |q|)``, ordered by
+  ``(x <-> q) - TOLERANCE * vector_norm(x)``.
+
+Vectors whose float4 norm is below ``MIN_NORM`` (zero vectors, underflowed tiny ones) are
+ranked from their records, and a query vector outside float4's comfortable range goes to
+the port's reference path, so the bounds above hold for every candidate.
+
+With a configured HNSW index (``vector_indexes``) an unfiltered query on that field, metric
+and dimension orders by the indexed expression itself and re-ranks the window the index
+returns: approximate (``capabilities.approximate_vectors``). A filtered query always takes
+the exact path: pgvector 0.6 applies a filter after the index scan and would return fewer
+than k matches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...domain.errors import QueryError
+from ...domain.query import Query
+from ...domain.records import Record
+from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, vectors_of
+from .serializer import to_record
+from .settings import VectorIndexSpec, VectorSettings, index_name
+from .statements import Statements, ident
+from .translator import SQL, json_path, literal
+
+#: pgvector's largest ``vector`` dimension
+MAX_VECTOR_DIMENSIONS = 16_000
+#: one float4 rounding
+FLOAT4_UNIT = 2.0 ** -24
+#: a vector whose float4 norm is smaller is ranked from its record (zero and tiny vectors)
+MIN_NORM = 1e-15
+#: query vector components at least this large (or nonzero and smaller than MIN_NORM) go to
+#: the reference path; stored ones are "odd" (their integer part has 16 digits or more)
+MAX_COMPONENT = 1e15
+#: at most this many odd, tiny or wrong-dimension matches are handled natively; more go to
+#: the port's reference path (which streams)
+RARE_CAP = 1000
+#: the first window: ``2 * (skip + take) + WINDOW_EXTRA`` candidates
+WINDOW_EXTRA = 32
+#: pgvector's largest ``hnsw.ef_search``
+MAX_EF_SEARCH = 1000
+
+_NUMBERS_ONLY = 'strict $[*] ? (@.type() != "number")'
+_BIG_NUMBER = "[[ -][0-9]{16}"  # jsonb prints numbers in plain decimals, never 1e15
+_OPERATORS = {DistanceMetric.COSINE: "<=>", DistanceMetric.DOT_PRODUCT: "<#>",
+              DistanceMetric.EUCLIDEAN: "<->"}
+_OPCLASSES = {DistanceMetric.COSINE: "vector_cosine_ops",
+              DistanceMetric.DOT_PRODUCT: "vector_ip_ops",
+              DistanceMetric.EUCLIDEAN: "vector_l2_ops"}
+
+EXTENSION_QUERY = "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
+
+
+def tolerance(dim: int) -> float:
+    """The relative float4 error bound of the module docstring for ``dim`` dimensions."""
+    return 2.0 * (dim + 8) * FLOAT4_UNIT
+
+
+def shape_sql(v: str, text: str | None = None) -> str:
+    """The shape of the jsonb value ``v`` (``text``: its text, when already computed): NULL
+    for no vector, its length, or minus its length for an odd vector (module docstring).
+    Immutable, never fails: it serves in index expressions."""
+    s = text or f"({v})::text"
+    return (f"(CASE WHEN jsonb_typeof({v}) IS DISTINCT FROM 'array' THEN NULL "
+            f"WHEN jsonb_array_length({v}) = 0 THEN NULL "
+            f"WHEN jsonb_path_exists({v}, {literal(_NUMBERS_ONLY)}) THEN NULL "
+            f"WHEN {s} ~ {literal(_BIG_NUMBER)} THEN -jsonb_array_length({v}) "
+            f"ELSE jsonb_array_length({v}) END)")
+
+
+def vector_sql(path: str, dim: int) -> str:
+    """The field at ``path`` as ``vector(dim)``, NULL where it is not a plain vector of
+    ``dim`` dimensions (the expression an HNSW index is built on)."""
+    v = json_path(path)
+    n = int(dim)  # the typmod of both branches: an HNSW index needs it
+    return (f"(CASE WHEN {shape_sql(v)} = {n} THEN (({v})::text)::vector({n}) "
+            f"ELSE NULL::vector({n}) END)")
+
+
+def vector_text(vector: Sequence[float]) -> str:
+    """pgvector's text form of a vector (a parameter, cast with ``::vector``)."""
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+def query_in_range(vector: Sequence[float]) -> bool:
+    """Whether float4 holds the query vector well enough for the error bounds."""
+    if not 0 < len(vector) <= MAX_VECTOR_DIMENSIONS:
+        return False
+    if any(abs(x) >= MAX_COMPONENT for x in vector):
+        return False
+    return math.sqrt(math.fsum(x * x for x in vector)) >= MIN_NORM
+
+
+@dataclass(frozen=True)
+class Window:
+    """One attempt: the SQL and its parameters, how many candidates it asks (besides the
+    rare rows), whether it is exact, and what turns the last candidate's ordering value into
+    a key bound."""
+
+    sql: SQL
+    size: int
+    exact: bool
+    shift: float
+
+
+class VectorStatements:
+    """The pgvector SQL of one table (``Statements``) and its vector settings."""
+
+    def __init__(self, statements: Statements, settings: VectorSettings) -> None:
+        self.st = statements
+        self.settings = settings
+
+    # -- DDL -------------------------------------------------------------------------------
+    def create_indexes(self) -> list[str]:
+        """The configured HNSW indexes, each with a partial index of the odd and
+        wrong-dimension records (so an approximate query finds them without a scan)."""
+        out = []
+        t = self.st.qualified
+        for spec in self.settings.indexes:
+            expr = vector_sql(spec.field, spec.dimensions)
+            name = ident(index_name(self.st.table, f"hnsw {spec.metric.value} {expr}"))
+            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {t} USING hnsw "
+                       f"({expr} {_OPCLASSES[spec.metric]}) WITH (m = {int(spec.m)}, "
+                       f"ef_construction = {int(spec.ef_construction)})")
+            rare = self.rare_condition(spec.field, spec.dimensions)
+            name = ident(index_name(self.st.table, f"rare {rare}"))
+            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {t} (id) WHERE {rare}")
+        return out
+
+    @staticmethod
+    def rare_condition(path: str, dim: int) -> str:
+        return f"({shape_sql(json_path(path))} <> {int(dim)})"
+
+    # -- queries ---------------------------------------------------------------------------
+    def index_for(self, query: Query, vq: VectorQuery, metric: DistanceMetric
+                  ) -> VectorIndexSpec | None:
+        """The HNSW index an (unfiltered) query may use, or None."""
+        if query.filters:
+            return None
+        for spec in self.settings.indexes:
+            if spec.field == vq.field and spec.metric is metric and \
+                    spec.dimensions == len(vq.vector):
+                return spec
+        return None
+
+    def exact_window(self, query: Query, vq: VectorQuery, metric: DistanceMetric,
+                     size: int) -> Window:
+        """The ``size`` matches with the smallest key bounds, after the rare matches (odd,
+        tiny, wrong dimension: ``lb`` NULL; at most ``RARE_CAP + 1`` of them), each row
+        ``(id, shape, lb, data, metadata)``."""
+        where = self.st.translator.where(query)
+        dim = len(vq.vector)
+        q_norm = math.sqrt(math.fsum(x * x for x in vq.vector))
+        tol = tolerance(dim)
+        op = _OPERATORS[metric]
+        params: list[Any] = [vector_text(vq.vector)]
+        if metric is DistanceMetric.COSINE:
+            bound = f"(vec {op} %s::vector)"
+            shift = -1.0 - 2.0 * tol - 1e-12  # the key is the distance minus 1
+        elif metric is DistanceMetric.DOT_PRODUCT:
+            bound = f"((vec {op} %s::vector) - %s * vector_norm(vec))"
+            params.append(tol * q_norm)
+            shift = -1e-30
+        else:
+            bound = f"((vec {op} %s::vector) - %s * vector_norm(vec))"
+            params.append(tol)
+            shift = -tol * q_norm - 1e-18
+        t = self.st.qualified
+        # each level is fenced (OFFSET 0) so its expressions run once per row; the scan's
+        # (id, shape, lb) are kept once and read twice: the rare rows, then the window
+        scan = (
+            "SELECT id, shape, CASE WHEN vector_norm(vec) >= "
+            f"{MIN_NORM!r} THEN {bound} END AS lb FROM ("
+            f"SELECT id, shape, CASE WHEN shape = {dim} THEN s::vector({dim}) END AS vec FROM ("
+            f"SELECT id, {shape_sql('v', 's')} AS shape, s FROM ("
+            "SELECT id, v, CASE WHEN jsonb_typeof(v) = 'array' THEN v::text END AS s FROM ("
+            f"SELECT id, {json_path(vq.field)} AS v FROM {t}{where.text} OFFSET 0"
+            ") l1 OFFSET 0) l2 OFFSET 0) l3 WHERE shape IS NOT NULL OFFSET 0) l4")
+        sql = (f"WITH s AS MATERIALIZED ({scan}), c AS ("
+               "SELECT * FROM (SELECT id, shape, lb FROM s WHERE lb IS NULL ORDER BY id "
+               "LIMIT %s) a UNION ALL SELECT * FROM (SELECT id, shape, lb FROM s "
+               "WHERE lb IS NOT NULL ORDER BY lb, id LIMIT %s) b) "
+               "SELECT c.id, c.shape, c.lb, r.data::text, r.metadata::text "
+               f"FROM c JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
+        return Window(SQL(sql, [*params, *where.params, RARE_CAP + 1, size]), size, True,
+                      shift)
+
+    def index_window(self, spec: VectorIndexSpec, vq: VectorQuery, size: int) -> Window:
+        """The ``size`` nearest by the HNSW index (rows as ``exact_window``'s), after the
+        odd and wrong-dimension records (the partial index finds them)."""
+        t = self.st.qualified
+        expr = vector_sql(spec.field, spec.dimensions)
+        op = _OPERATORS[spec.metric]
+        rare = self.rare_condition(spec.field, spec.dimensions)
+        shape = shape_sql(json_path(spec.field))
+        q = vector_text(vq.vector)
+        sql = (f"WITH w AS MATERIALIZED (SELECT id, NULL::int AS shape, "
+               f"({expr} {op} %s::vector) AS lb FROM {t} ORDER BY {expr} {op} %s::vector "
+               f"LIMIT %s), rare AS MATERIALIZED (SELECT id, {shape} AS shape, "
+               f"NULL::float8 AS lb FROM {t} WHERE {rare} ORDER BY id LIMIT %s) "
+               "SELECT c.id, c.shape, c.lb, r.data::text, r.metadata::text "
+               "FROM (SELECT * FROM rare UNION ALL SELECT * FROM w) c "
+               f"JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
+        return Window(SQL(sql, [q, q, size, RARE_CAP + 1]), size, False, 0.0)
+
+
+def ef_search(spec: VectorIndexSpec, size: int) -> int:
+    """The ``hnsw.ef_search`` a window of ``size`` needs (the index returns at most that
+    many rows)."""
+    return min(MAX_EF_SEARCH, max(spec.ef_search, size))
+
+
+def first_window(need: int) -> int:
+    return 2 * need + WINDOW_EXTRA
+
+
+def rerank(rows: Sequence[Sequence[Any]], window: Window, vq: VectorQuery,
+           metric: DistanceMetric, skip: int, take: int
+           ) -> tuple[bool, list[tuple[Record, float]] | None]:
+    """``(True, hits)``: the ``take`` hits after the first ``skip`` of a window's rows
+    ``(id, shape, lb, data, metadata)``, exactly ranked (hits None: the port's reference
+    path is to answer, there are too many rare rows); ``(False, None)``: the window must
+    grow. ``QueryError`` for a vector of another dimension (the first in id order)."""
+    dim = len(vq.vector)
+    need = skip + take
+    # (a sequential scan instead of the HNSW index also returns non-vectors: shape NULL)
+    rare = [row for row in rows if row[2] is None and row[1] is not None]
+    main = sum(1 for row in rows if row[2] is not None)
+    if len(rare) > RARE_CAP:
+        return True, None
+    for row in rare:  # in id order
+        if abs(row[1]) != dim:
+            raise QueryError(f"record {row[0]!r}: field {vq.field!r} holds a vector of "
+                             f"{abs(row[1])} dimensions, the query vector has {dim}")
+    np = numpy()
+    top = TopK(vq, metric, need)
+    ids, matrix, kept = vectors_of([to_record(row[0], row[3], row[4]) for row in rows], vq)
+    if ids:
+        top.add(ids, np.asarray(matrix, dtype=np.float64), kept)
+    if window.exact and main >= window.size:
+        # rows beyond the window have a key of at least the last bound
+        boundary = top.best[need - 1][0] if len(top.best) >= need else top.limit
+        if not boundary < float(rows[-1][2]) + window.shift:
+            return False, None
+    return True, top.hits(skip)[:take]
