@@ -251,7 +251,8 @@ class VectorIndexSpec:
     metric: DistanceMetric = DistanceMetric.COSINE
     m: int = 16
     ef_construction: int = 128
-    ef_search: int = 100
+    #: recall@10 0.98 over 20,000 random 128-dimension vectors (docs/backends/postgres.md)
+    ef_search: int = 400
 
     @classmethod
     def read(cls, path: object, entry: object) -> VectorIndexSpec:
