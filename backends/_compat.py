@@ -18,7 +18,10 @@ from abc import ABCMeta
 from collections.abc import Mapping
 from typing import Any, ClassVar, cast
 
-from ..domain.errors import ConfigurationError
+from ..domain.errors import ConfigurationError, QueryError
+from ..domain.records import FieldType
+from ..domain.schema import Schema
+from ..domain.vectors import coerce_metric
 from ..ports.base import PortBase
 from ..ports.options import check_options
 
@@ -35,10 +38,6 @@ RENAMED_OPTIONS: dict[str, dict[str, str]] = {
 #: beside the reason (0.11's default, which changes nothing) they are accepted, any other
 #: value raises ``ConfigurationError``
 NOT_OFFERED: dict[str, tuple[str, Any]] = {
-    "vector_enabled": ("vector search is not offered by this package", False),
-    "vector_metric": ("vector search is not offered by this package", "cosine"),
-    "vector_dimensions": ("vector search is not offered by this package", 1536),
-    "default_vector_field": ("vector search is not offered by this package", "embedding"),
     "extra_client_kwargs": ("configure the client through the adapter's own options", {}),
     "ensure_database": ("the database must exist; this adapter creates only its table", False),
     "ssl": ("give sslmode in the dsn (connection_string)", None),
@@ -75,6 +74,52 @@ def renamed_options(backend: str, config: Mapping[str, Any]) -> dict[str, Any]:
     return options
 
 
+#: 0.11's vector options: vector search is always on here; the metric (and dimensions)
+#: become the declaration of the vector field in the database's schema
+VECTOR_OPTIONS = ("vector_enabled", "vector_metric", "vector_dimensions", "default_vector_field")
+
+
+def vector_schema(backend: str, config: dict[str, Any], schema: Any) -> Any:
+    """``schema`` with 0.11's vector options of ``config`` applied (they are removed from
+    ``config``): ``vector_metric`` and ``vector_dimensions`` declare ``default_vector_field``
+    (default ``embedding``) a vector field with that metric and dimension count, which
+    ``vector_search`` then uses when no metric is given. ``vector_enabled`` must be a bool
+    and changes nothing (every database answers vector queries). A schema that declares
+    the field already keeps its declaration; a conflicting one is a ``ConfigurationError``."""
+    given = {key: config.pop(key) for key in VECTOR_OPTIONS if key in config}
+    if not given:
+        return schema
+    enabled = given.get("vector_enabled", False)
+    if not isinstance(enabled, bool):
+        raise ConfigurationError(f"{backend} option 'vector_enabled' must be true or false, "
+                                 f"got {enabled!r}")
+    name = given.get("default_vector_field", "embedding")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"{backend} option 'default_vector_field' must be a field "
+                                 f"name, got {name!r}")
+    rules: dict[str, Any] = {}
+    if "vector_metric" in given:
+        try:
+            rules["metric"] = coerce_metric(given["vector_metric"]).value
+        except QueryError as err:
+            raise ConfigurationError(f"{backend} option 'vector_metric': {err}") from None
+    if "vector_dimensions" in given and (enabled or "vector_metric" in given):
+        rules["dimensions"] = given["vector_dimensions"]
+    if not rules:
+        return schema
+    declared = Schema.from_config(schema) or Schema()
+    spec = declared.fields.get(name)
+    if spec is None:
+        declared.add_field(name, FieldType.VECTOR, **rules)
+        return declared
+    for option, value in rules.items():
+        if spec.type is not FieldType.VECTOR or getattr(spec, option) not in (None, value):
+            raise ConfigurationError(
+                f"{backend} option 'vector_{'metric' if option == 'metric' else option}' "
+                f"({value!r}) conflicts with the schema's declaration of {name!r}")
+    return declared
+
+
 class CompatMeta(ABCMeta):
     """Makes ``isinstance`` against a 0.11 class ask about its adapter."""
 
@@ -108,8 +153,9 @@ class CompatConstructor(metaclass=CompatMeta):
         if config is not None and not isinstance(config, Mapping):
             raise ConfigurationError(
                 f"{type(self).__name__} takes a dict of options, got {type(config).__name__}")
-        given = renamed_options(self.adapter.backend_name,
-                                {**self.defaults, **(config or {}), **options})
+        merged = {**self.defaults, **(config or {}), **options}
+        schema = vector_schema(self.adapter.backend_name, merged, schema)
+        given = renamed_options(self.adapter.backend_name, merged)
         if schema is not None:
             given["schema"] = schema
         given = self._defaults(given)
@@ -122,4 +168,5 @@ class CompatConstructor(metaclass=CompatMeta):
         return options
 
 
-__all__ = ["NOT_OFFERED", "RENAMED_OPTIONS", "CompatConstructor", "CompatMeta", "renamed_options"]
+__all__ = ["NOT_OFFERED", "RENAMED_OPTIONS", "VECTOR_OPTIONS", "CompatConstructor", "CompatMeta",
+           "renamed_options", "vector_schema"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ..backends._compat import renamed_options
+from ..backends._compat import renamed_options, vector_schema
 from ..domain.errors import ConfigurationError
 from ..ports.base import install_backend_builder
 from ..ports.options import option_defaults
@@ -40,7 +40,10 @@ class DatabaseFactory:
         entry: dict[str, Any] = dict(options)
         spec = _spec(backend) if isinstance(backend, str) and "class_" not in entry else None
         if spec is not None:
+            schema = vector_schema(spec.name, entry, entry.pop("schema", None))
             entry = renamed_options(spec.name, entry)
+            if schema is not None:
+                entry["schema"] = schema
         class_path = entry.pop("class_", None)
         if class_path is not None:
             entry["class"] = class_path

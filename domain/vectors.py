@@ -58,6 +58,8 @@ class DistanceMetric(Enum):
     COSINE = "cosine"
     DOT_PRODUCT = "dot_product"
     EUCLIDEAN = "euclidean"
+    INNER_PRODUCT = "dot_product"  # 0.11's names for the same two metrics: aliases
+    L2 = "euclidean"
 
     @classmethod
     def _missing_(cls, value: object) -> DistanceMetric | None:
@@ -100,6 +102,9 @@ def as_vector(value: Any, what: str = "vector") -> list[float]:
         if len(shape) != 1:
             raise SerializationError(f"{what}: a vector is one-dimensional, got an array of "
                                      f"shape {tuple(shape)}")
+        if value.dtype.kind in "iu" and value.size and int(abs(value).max()) > 2 ** 53:
+            raise SerializationError(f"{what}: an integer of magnitude above 2**53 has no "
+                                     "exact float value")
         if value.dtype.kind in "fiu" and value.size and bool((value - value == 0).all()):
             return [float(x) for x in tolist()]  # finite numbers: checked whole
         value = tolist()

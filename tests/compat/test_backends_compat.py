@@ -125,9 +125,27 @@ def test_option_names_of_0_11_are_mapped_and_unknown_ones_refused() -> None:
     assert SyncElasticsearchDatabase({}).settings.hosts == ["http://localhost:9200"]
     with pytest.raises(ConfigurationError, match=r"'pth'.*did you mean 'path'"):
         SyncFileDatabase({"pth": "x.json"})
-    with pytest.raises(ConfigurationError, match=r"'vector_enabled'.*not offered"):
-        SyncMemoryDatabase({"vector_enabled": True})
-    SyncMemoryDatabase({"vector_enabled": False})  # 0.11's default changes nothing
+    # 0.11's vector options: always on; the metric declares the vector field
+    assert SyncMemoryDatabase({"vector_enabled": True}).schema is None
+    vdb = SyncMemoryDatabase({"vector_enabled": True, "vector_metric": "euclidean",
+                              "vector_dimensions": 2})
+    declared = vdb.schema.vector_field("embedding")
+    assert (declared.metric, declared.dimensions) == ("euclidean", 2)
+    vdb.create_batch([Record({"embedding": [0.0, 0.0]}, id="a"),
+                      Record({"embedding": [3.0, 4.0]}, id="b")])
+    assert [(h.id, h.score) for h in vdb.vector_search([0.0, 0.0])] == [("a", 1.0),
+                                                                       ("b", 1 / 6)]
+    with pytest.raises(ConfigurationError, match=r"'vector_metric'.*unknown vector metric"):
+        SyncMemoryDatabase({"vector_enabled": True, "vector_metric": "manhattan"})
+    with pytest.raises(ConfigurationError, match="'vector_enabled' must be true or false"):
+        SyncMemoryDatabase({"vector_enabled": "yes"})
+    with pytest.raises(ConfigurationError, match="conflicts with the schema's declaration"):
+        SyncMemoryDatabase({"vector_metric": "dot"},
+                           schema={"fields": {"embedding": {"type": "vector",
+                                                            "metric": "cosine"}}})
+    made = database_factory.create(backend="memory", vector_enabled=True,
+                                   vector_metric="dot_product", default_vector_field="e")
+    assert made.schema.vector_field("e").metric == "dot_product"
     with pytest.raises(ConfigurationError, match="given twice"):
         SyncS3Database({"bucket": "b", "region": "x", "region_name": "y"})
     with pytest.raises(ConfigurationError, match="dict of options"):
