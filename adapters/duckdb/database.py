@@ -33,6 +33,7 @@ from ...domain.matcher import compile_condition, select, window
 from ...domain.query import And, Query
 from ...domain.records import Record
 from ...domain.schema import Schema
+from ...domain.vectors import DistanceMetric, VectorQuery
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
@@ -42,6 +43,7 @@ from ..sqlite.database import quote_identifier
 from ..sqlite.translator import id_bytes, id_text
 from .prefilter import necessary_where, rows_sql, sort_keys
 from .source import SourceRows
+from .vectors import VectorCache, native_hits
 
 INSTALL_HINT = 'the duckdb backend needs duckdb: pip install "dataknobs-data[duckdb]"'
 Row = tuple[bytes, bytes, bytes]
@@ -98,6 +100,8 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         self._depth = 0
         #: per nested block: id -> the row before the block's first write (None: absent)
         self._undo: list[dict[bytes, Row | None]] = []
+        #: the parsed vectors of the fields searched, per state of the table
+        self._vectors = VectorCache(self._table_sql)
 
     # -- the connection -----------------------------------------------------------------
     def _fail(self, err: Exception, action: str) -> DataknobsError:
@@ -207,6 +211,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 self._depth, self._undo, self._rows_cache = 0, [], None
+                self._vectors = VectorCache(self._table_sql)
                 with contextlib.suppress(Exception):
                     conn.close()
 
@@ -376,6 +381,33 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         if query.fields:
             return [rec.project(query.fields) for rec in found]
         return found
+
+    def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
+                     take: int) -> list[tuple[Record, float]] | None:
+        """Distances in SQL over the filter's matches, a candidate window re-ranked exactly
+        (adapters/duckdb/vectors.py). Source mode: None (the port ranks the records)."""
+        if self.source is not None:
+            return None
+
+        def execute(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+            with self._cursor("vector search") as conn:
+                rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
+                return rows
+
+        def fetch(keys: list[bytes]) -> dict[bytes, tuple[str, Record]]:
+            out = {}
+            for lo in range(0, len(keys), 1000):  # IN lists of constants: index lookups
+                chunk = keys[lo:lo + 1000]
+                for row in execute(f"SELECT id, data, metadata FROM {self._table_sql} WHERE "
+                                   f"id IN ({', '.join('?' * len(chunk))})", list(chunk)):
+                    out[bytes(row[0])] = (id_text(row[0]), self._record(row))
+            return out
+
+        with self._cursor("vector search") as conn:
+            # outside a transaction only: a rollback would drop the temporary table
+            cached = None if self._depth else self._vectors.table(conn, vq.field)
+        return native_hits(execute, fetch, self._table_sql, cached, query, vq, metric, skip,
+                           take)
 
     def _count(self, query: Query) -> int:
         if not query.filters and self.source is None:

@@ -1,0 +1,219 @@
+"""Native nearest-neighbour search for the DuckDB adapter: distances in SQL, exact re-rank.
+
+DuckDB computes a *lower bound* of each row's ranking key (``domain.vectors``: the negated
+cosine similarity or dot product, or the Euclidean distance) in double precision with its
+built-in list functions (``list_inner_product``, ``list_distance``), from the vector at the
+field's path read out of the row's JSON as ``DOUBLE[]`` (``parsed_sql``). The bound is the
+SQL key minus a slack far above the rounding error either side can make (``slack``: 1e-12 x
+(dimension + 8), relative to the magnitudes involved, thousands of times the worst case of
+both summation orders), so the exact key of a row is never below its bound.
+
+The parsed vectors come from a per-handle temporary table (``VectorCache``), rebuilt when the
+table's fingerprint changes, so the JSON is parsed once per state of the table; inside a
+transaction, or when a filter SQL can narrow keeps few of the nearest rows, from the JSON of
+the rows the filter's necessary condition keeps (``prefilter``).
+
+Rows come in one of four kinds:
+
+- 0, *unplaced*: SQL cannot bound the row (its bytes are not valid UTF-8, or the bound is
+  not finite: values near the double range's ends); always a candidate;
+- 1, *placed*: a numeric vector of the query's dimension with a finite bound;
+- 2, *another dimension*: a numeric vector of another length; always a candidate, so that
+  one matching the exact filter raises the reference's ``QueryError``;
+- 3, no vector: the field is missing, null, empty, or not a list of numbers only
+  (booleans, strings, nulls, nested lists and objects are not numbers), or a zero vector
+  for cosine; never a candidate (``stored_vector`` and the reference agree: the row is
+  never ranked).
+
+The candidates are every row of kinds 0 and 2 and the placed rows with the smallest bounds,
+a window larger than skip + take. The reference pipeline decodes them, applies the exact
+filter and ranks them exactly (``TopK``, float64, ties by id). The window is enough when
+the want-th exact key (or the score threshold's key, when fewer rows qualify) is below the
+last bound fetched: every row left out has a key at least its own bound, so none can enter
+or tie. Otherwise every placed row whose bound is at most that key is fetched (one more
+statement), or, when the filter kept too few of the window, the window grows fourfold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ...domain.matcher import select
+from ...domain.query import Query
+from ...domain.records import Record
+from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, vectors_of
+from ..sqlite.translator import _variants, sql_literal
+from .prefilter import _TEXT, necessary_where, rows_sql
+
+#: candidate window: at least ``WINDOW_FACTOR`` x (skip + take) + ``WINDOW_EXTRA`` rows
+WINDOW_FACTOR = 2
+WINDOW_EXTRA = 32
+#: a window past this size with a filter SQL can narrow reads the filtered rows' JSON instead
+#: of the cache (the filter keeps few of the nearest rows)
+PUSHDOWN_AFTER = 4096
+#: the first window of a query with a filter is this many times larger
+FILTERED_FACTOR = 4
+#: the JSON structures of a non-empty array of numbers (json_structure merges the kinds)
+_NUMERIC = "('[\"DOUBLE\"]', '[\"UBIGINT\"]', '[\"BIGINT\"]', '[\"HUGEINT\"]')"
+#: squared norms SQL handles without underflow or overflow in the error bound
+_TINY, _HUGE = 1e-280, 1e280
+
+
+def slack(dim: int) -> float:
+    """The relative error allowance of a key computed in SQL against numpy's float64 key."""
+    return 1e-12 * (dim + 8)
+
+
+def _bound_sql(metric: DistanceMetric, dim: int) -> str:
+    """A lower bound of the exact ranking key of a row of the query's dimension (``v0``: its
+    vector, ``vv``: its squared norm, ``p.q``: the query vector, ``p.qn``: its norm)."""
+    s = repr(slack(dim))
+    if metric is DistanceMetric.COSINE:
+        return f"(-(list_inner_product(v0, p.q) / (sqrt(vv) * p.qn)) - {s} * 4)"
+    if metric is DistanceMetric.DOT_PRODUCT:
+        return f"(-list_inner_product(v0, p.q) - {s} * 2 * sqrt(vv) * p.qn - 1e-300)"
+    return f"(list_distance(v0, p.q) * (1 - {s}) - 1e-150)"
+
+
+def parsed_sql(table_sql: str, field: str, where: str) -> str | None:
+    """The rows ``WHERE where`` as ``(id, unreadable, numeric, v0, n, vv)``: whether the
+    row's bytes are not valid UTF-8, whether the field holds a JSON array of numbers only
+    (no null), that array as ``DOUBLE[]``, its length when non-empty and its squared norm.
+    None: SQL cannot name the path."""
+    variants = _variants(field)
+    if variants is None:
+        return None
+    calls = [f"json_extract({_TEXT}, {sql_literal(v)})" for v in variants]
+    at = calls[0] if len(calls) == 1 else f"COALESCE({', '.join(calls)})"
+    # a CASE yielding a list trips the list functions' NULL check (the unselected rows'
+    # elements stay in the vector): the JSON is masked before the cast, never the list
+    return f"""SELECT id, unreadable, numeric, v0, n,
+    CASE WHEN n IS NOT NULL THEN list_inner_product(v0, v0) END AS vv
+  FROM (SELECT *, CASE WHEN len(v0) > 0 AND list_count(v0) = len(v0) THEN len(v0) END AS n
+    FROM (SELECT id, unreadable, numeric,
+            TRY_CAST(CASE WHEN numeric THEN j END AS DOUBLE[]) AS v0
+      FROM (SELECT *, COALESCE(NOT unreadable AND json_type(j) = 'ARRAY'
+                               AND json_structure(j) IN {_NUMERIC}
+                               AND NOT contains(CAST(j AS VARCHAR), 'null'), FALSE) AS numeric
+        FROM (SELECT id, {_TEXT} IS NULL AS unreadable, {at} AS j
+              FROM {rows_sql(table_sql)} WHERE {where}) AS m) AS m1) AS a) AS b"""
+
+
+def statement(parsed: str, metric: DistanceMetric, dim: int, tail: str) -> str:
+    """The candidates' statement over ``parsed`` (``parsed_sql`` in parentheses, or the
+    cache's table), rows ``(id, kind, bound)``; ``tail`` closes the placed
+    rows' clause (an ORDER BY with a LIMIT, or a bound). Parameters: the query vector, its
+    norm, those of ``parsed``, then the tail's."""
+    checks = ""
+    if metric is not DistanceMetric.EUCLIDEAN:  # the distance's bound needs no norm
+        zero = "3" if metric is DistanceMetric.COSINE else "0"  # cosine: no direction
+        checks = (f"WHEN vv = 0 THEN {zero} "
+                  f"WHEN NOT isfinite(vv) OR vv < {_TINY!r} OR vv > {_HUGE!r} THEN 0 ")
+    return f"""
+WITH p AS (SELECT CAST(? AS DOUBLE[]) AS q, CAST(? AS DOUBLE) AS qn),
+d AS (SELECT id, unreadable, numeric, v0, n, vv,
+        CASE WHEN n = {dim} THEN {_bound_sql(metric, dim)} END AS bound
+      FROM {parsed} AS c, p),
+k AS MATERIALIZED (
+  SELECT id, kind, bound FROM (
+    SELECT id, bound, CASE
+        WHEN unreadable THEN 0
+        WHEN NOT numeric THEN 3
+        WHEN v0 IS NULL THEN 0
+        WHEN n IS NULL THEN 3
+        WHEN n <> {dim} THEN 2
+        {checks}WHEN bound IS NULL OR NOT isfinite(bound) THEN 0
+        ELSE 1 END AS kind
+    FROM d) AS d1
+  WHERE kind < 3)
+SELECT id, kind, bound FROM k WHERE kind <> 1
+UNION ALL (SELECT id, kind, bound FROM k WHERE kind = 1 {tail})"""
+
+
+class VectorCache:
+    """Per handle: each field's ``parsed_sql`` over the whole table in a temporary table,
+    used while the table's fingerprint (its row count and a hash of every id and version:
+    each write gives its row a new random version) is unchanged, so the JSON is parsed once
+    per state of the table, whoever wrote it. Never built inside a transaction (a rollback
+    would drop it)."""
+
+    def __init__(self, table_sql: str) -> None:
+        self.table_sql = table_sql
+        self.tables: dict[str, tuple[tuple[Any, ...], str]] = {}
+
+    def table(self, conn: Any, field: str) -> str | None:
+        """The name of ``field``'s up-to-date temporary table (built when stale), or None
+        when SQL cannot name the path."""
+        parsed = parsed_sql(self.table_sql, field, "TRUE")
+        if parsed is None:
+            return None
+        mark = tuple(conn.execute(f"SELECT count(*), bit_xor(hash(id, version)) "
+                                  f"FROM {self.table_sql}").fetchone())
+        entry = self.tables.get(field)
+        if entry is not None and entry[0] == mark:
+            return entry[1]
+        name = entry[1] if entry is not None else f"dk_vectors_{len(self.tables)}"
+        conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {parsed}")
+        self.tables[field] = (mark, name)
+        return name
+
+
+def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
+                fetch: Callable[[list[bytes]], dict[bytes, tuple[str, Record]]], table_sql: str,
+                cached: str | None, query: Query, vq: VectorQuery, metric: DistanceMetric,
+                skip: int, take: int) -> list[tuple[Record, float]] | None:
+    """The ``take`` ranked (record, score) hits after ``skip`` (``SyncDatabase._vector_hits``),
+    exactly the reference's; None when SQL cannot name the field's path or the query
+    vector's norm is too near the ends of the double range for the bounds. ``execute`` runs
+    a statement with parameters; ``fetch`` reads the (id, record) pairs of row ids (those
+    still stored); ``cached``: the field's ``VectorCache`` table, or None to parse the JSON
+    of the rows the filter's necessary condition keeps."""
+    np = numpy()
+    dim, want = len(vq.vector), skip + take
+    top = TopK(vq, metric, want)  # checks the query vector (a zero one for cosine)
+    qq = float(top.q @ top.q)
+    if metric is not DistanceMetric.EUCLIDEAN and not _TINY <= qq <= _HUGE:
+        return None
+    where, where_params = necessary_where(query)
+    exact = Query(list(query.filters))
+    size = WINDOW_FACTOR * want + WINDOW_EXTRA
+    if query.filters:  # the filter keeps some of the nearest rows only
+        size *= FILTERED_FACTOR
+    seen: dict[bytes, tuple[str, Record]] = {}  # rows fetched by an earlier round
+    cut_at: float | None = None  # the second statement's bound on the placed rows
+    while True:
+        if cached is not None and where != "TRUE" and size > PUSHDOWN_AFTER:
+            cached = None  # a selective filter: parse only the rows SQL keeps
+        if cached is None:
+            parsed = parsed_sql(table_sql, vq.field, where)
+            if parsed is None:
+                return None
+            source, params = f"({parsed})", where_params
+        else:
+            source, params = cached, []
+        tail, tail_params = ((f"ORDER BY bound, id LIMIT {size}", []) if cut_at is None
+                             else ("AND bound <= ?", [cut_at]))
+        rows = execute(statement(source, metric, dim, tail),
+                       [list(vq.vector), math.sqrt(qq), *params, *tail_params])
+        placed = [row for row in rows if row[1] == 1]
+        top = TopK(vq, metric, want)
+        # the exact filter, in id order: the first record of another dimension is named
+        keys = [bytes(row[0]) for row in rows]
+        seen.update(fetch([key for key in keys if key not in seen]))
+        matched = select([seen[key] for key in keys if key in seen], exact)
+        ids, vectors, records = vectors_of([rec for _, rec in matched], vq)
+        if ids:
+            top.add(ids, np.asarray(vectors, dtype=np.float64), records)
+        if tail_params or len(placed) < size:
+            break  # every placed row that can rank was fetched
+        last = max(float(row[2]) for row in placed)
+        cut = top.limit if len(top.best) < want else min(top.limit, top.best[-1][0])
+        if cut < last:
+            break  # every row left out has a key above the cut: none can enter or tie
+        if math.isfinite(cut):
+            cut_at = cut
+        else:
+            size *= 4
+    return [(rec, score) for rec, score in top.hits(skip)[:take]]

@@ -1,0 +1,304 @@
+"""The DuckDB adapter's native nearest-neighbour search (adapters/duckdb/vectors.py) against
+the memory adapter (the reference ranking): random data sets across metrics, filters,
+offsets and k; hostile values at the vector's path; the native path really runs (the
+port's reference streaming is never called); source mode answers through the port."""
+
+from __future__ import annotations
+
+import math
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dataknobs_data.adapters.duckdb import AsyncDuckDBDatabase, DuckDBDatabase
+from dataknobs_data.adapters.duckdb import vectors as native
+from dataknobs_data.adapters.memory import MemoryDatabase
+from dataknobs_data.domain.errors import QueryError
+from dataknobs_data.domain.query import Query
+from dataknobs_data.domain.records import Record
+
+pytest.importorskip("numpy")
+
+METRICS = ("cosine", "dot_product", "euclidean")
+
+
+def random_records(rnd: random.Random, n: int, dim: int) -> list[Record]:
+    """Vectors of a few shapes (small integers for exact ties, floats, duplicates), a team
+    and a number to filter on."""
+    out: list[Record] = []
+    for i in range(n):
+        shape = rnd.random()
+        if shape < 0.2:
+            vec: list[Any] = [rnd.randint(-2, 2) for _ in range(dim)]
+        elif shape < 0.3 and out:
+            vec = list(rnd.choice(out)["embedding"])  # a duplicate: ties broken by id
+        else:
+            vec = [rnd.uniform(-1, 1) for _ in range(dim)]
+        out.append(Record({"team": rnd.choice("abc"), "n": i, "embedding": vec},
+                          id=f"r{rnd.randrange(10 ** 6):06d}-{i}"))
+    return out
+
+
+def both(records: list[Record], tmp_path: Path) -> tuple[DuckDBDatabase, MemoryDatabase]:
+    duck = DuckDBDatabase(path=tmp_path / "v.duckdb")
+    duck.create_batch([r.copy() for r in records])
+    mem = MemoryDatabase()
+    mem.create_batch([r.copy() for r in records])
+    return duck, mem
+
+
+def hits(db: Any, probe: list[float], k: int, metric: str, flt: Query | None,
+         threshold: float | None = None) -> list[tuple[str, float]]:
+    return [(h.record.id, h.score) for h in db.vector_search(
+        probe, k=k, metric=metric, filter=flt, score_threshold=threshold)]
+
+
+def assert_same(got: list[tuple[str, float]], want: list[tuple[str, float]]) -> None:
+    assert [rid for rid, _ in got] == [rid for rid, _ in want]
+    for (_, a), (_, b) in zip(got, want, strict=True):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (a, b)
+
+
+@pytest.fixture
+def no_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The port's reference path streams the matches through ``_stream_read``: forbidden."""
+    def refuse(self: Any, query: Query, config: Any) -> Any:
+        raise AssertionError("the reference path ran")
+
+    monkeypatch.setattr(DuckDBDatabase, "_stream_read", refuse)
+
+
+@pytest.fixture(params=["cached", "parsed"])
+def cache_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both sources of the distances: the per-handle cache of parsed vectors, and the JSON
+    of the rows the filter's necessary condition keeps (as inside a transaction)."""
+    if request.param == "parsed":
+        monkeypatch.setattr(native.VectorCache, "table", lambda self, conn, field: None)
+    return str(request.param)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("seed", range(6))
+def test_random_sets_equal_the_memory_reference(seed: int, tmp_path: Path, cache_mode: str,
+                                                no_reference: None) -> None:
+    rnd = random.Random(seed)
+    dim = rnd.choice([1, 3, 8, 33])
+    duck, mem = both(random_records(rnd, rnd.randint(30, 400), dim), tmp_path)
+    filters = [None, Query().filter("team", "==", "a"),
+               Query().filter("n", "<", 50).filter("team", "!=", "c"),
+               Query().filter("n", ">=", 1000),  # matches nothing
+               Query().filter("team", "in", ["a", "b"]).offset(3)]
+    with duck:
+        for _ in range(25):
+            metric = rnd.choice(METRICS)
+            probe = ([rnd.randint(-2, 2) or 1 for _ in range(dim)] if rnd.random() < 0.3
+                     else [rnd.uniform(-1, 1) for _ in range(dim)])
+            flt = rnd.choice(filters)
+            if rnd.random() < 0.3:
+                flt = (flt or Query()).copy().offset(rnd.randint(0, 20))
+            k = rnd.choice([1, 2, 5, 10, 50, 500])
+            assert_same(hits(duck, probe, k, metric, flt), hits(mem, probe, k, metric, flt))
+        # a score threshold, and the search form with a limit and a projection
+        probe = [rnd.uniform(-1, 1) for _ in range(dim)]
+        best = hits(mem, probe, 8, "cosine", None)
+        cut = best[-1][1]
+        assert_same(hits(duck, probe, 20, "cosine", None, cut),
+                    hits(mem, probe, 20, "cosine", None, cut))
+        q = Query().filter("team", "==", "b").similar_to(probe, k=9).limit(4).select("n")
+        got, want = duck.search(q), mem.search(q)
+        assert [(r.id, r.data) for r in got] == [(r.id, r.data) for r in want]
+
+
+@pytest.mark.parametrize("pushdown_after", [0, 10 ** 9])
+def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
+                                            cache_mode: str, pushdown_after: int,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small windows: the filter the SQL cannot push down (``!=``) keeps few of them, ties
+    at the boundary need the bound's second statement, and a filter SQL can narrow moves
+    from the cache to the filtered rows' JSON."""
+    monkeypatch.setattr(native, "WINDOW_FACTOR", 1)
+    monkeypatch.setattr(native, "WINDOW_EXTRA", 0)
+    monkeypatch.setattr(native, "FILTERED_FACTOR", 1)
+    monkeypatch.setattr(native, "PUSHDOWN_AFTER", pushdown_after)
+    rnd = random.Random(3)
+    records = random_records(rnd, 200, 4)
+    records += [Record({"team": "z", "n": 999, "embedding": [1, 1, 1, 1]}, id=f"tie{i}")
+                for i in range(12)]
+    duck, mem = both(records, tmp_path)
+    with duck:
+        for metric in METRICS:
+            for flt in (None, Query().filter("team", "!=", "a"),
+                        Query().filter("n", ">", 150).offset(2)):
+                for probe in ([1.0, 1.0, 1.0, 1.0], [0.3, -0.2, 0.9, 0.1]):
+                    assert_same(hits(duck, probe, 7, metric, flt),
+                                hits(mem, probe, 7, metric, flt))
+
+
+HOSTILE: list[Any] = [
+    None, "text", "", True, 0, 3.5, [], [None], [1.0, None, 2.0, 3.0], [True, 1, 2, 3],
+    [1, 2, 3, False], ["1", "2", "3", "4"], [[1, 2], [3, 4], 5, 6], [{"a": 1}, 2, 3, 4],
+    {"x": [1, 2, 3, 4]}, {"$datetime": "x"}, [2 ** 63 - 1, -(2 ** 63), 2 ** 53 + 1, 1],
+    [1e308, -1e308, 1e308, 1e308], [5e-324, 0.0, 0.0, 0.0], [1e-200, 1e-200, 0.0, 1e-200],
+    [0, 0, 0, 0], [0.0, -0.0, 0.0, 0.0], [1, 2, 3, 4], [0.5, 0.25, -1.0, 2.0],
+    ["\ud800", 1, 2, 3], {"$object": [1, 2, 3, 4]},
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the reference's own overflow
+@pytest.mark.parametrize("metric", METRICS)
+def test_hostile_values_never_break_a_query(metric: str, tmp_path: Path, cache_mode: str,
+                                            no_reference: None) -> None:
+    records = [Record({"team": "h", "embedding": v}, id=f"h{i:02d}")
+               for i, v in enumerate(HOSTILE)]
+    records += [Record({"team": "h", "other": "\ud800", "embedding": [1.0, 0.5, 0.0, 2.0]},
+                       id="lone-surrogate")]  # the row's bytes are not valid UTF-8
+    records += [Record({"team": "h", "embedding": [0.1 * i, -1.0, 2.0, 0.5]}, id=f"ok{i}")
+                for i in range(10)]
+    duck, mem = both(records, tmp_path)
+    with duck:
+        for probe in ([1.0, 2.0, 3.0, 4.0], [1e-150, 0.0, 1.0, 0.0], [3.0, -1.0, 0.0, 0.5]):
+            for k in (1, 5, 40):
+                for flt in (None, Query().filter("team", "==", "h").offset(1)):
+                    assert_same(hits(duck, probe, k, metric, flt),
+                                hits(mem, probe, k, metric, flt))
+
+
+def test_another_dimension_among_the_matches_is_the_reference_error(
+        tmp_path: Path, cache_mode: str, no_reference: None) -> None:
+    records = [Record({"team": "a", "embedding": [1.0, 2.0, 3.0]}, id="a1"),
+               Record({"team": "a", "embedding": [1.0, 2.0]}, id="a2"),
+               Record({"team": "b", "embedding": [1.0, 2.0, 3.0, 4.0]}, id="b1"),
+               Record({"team": "b", "embedding": [4.0, 2.0, 3.0, 1.0]}, id="b2")]
+    duck, mem = both(records, tmp_path)
+    with duck:
+        for flt in (None, Query().filter("team", "==", "a")):
+            with pytest.raises(QueryError) as want:
+                hits(mem, [1.0, 0.0, 0.0], 1, "cosine", flt)
+            with pytest.raises(QueryError) as got:
+                hits(duck, [1.0, 0.0, 0.0], 1, "cosine", flt)
+            assert str(got.value) == str(want.value)
+        # a filter the SQL cannot push down keeps the other dimension out: no error
+        flt = Query().filter("team", "!=", "a")
+        with pytest.raises(QueryError, match="'b1'"):
+            hits(duck, [1.0, 0.0, 0.0], 1, "dot", flt)
+        assert [rid for rid, _ in hits(duck, [1.0, 0.0, 0.0, 0.0], 5, "dot", flt)] == ["b2", "b1"]
+
+
+def test_nested_and_wrapped_paths(tmp_path: Path, cache_mode: str, no_reference: None) -> None:
+    records = [Record({"doc": {"$meta": 1, "vec": [float(i), 1.0]}}, id=f"w{i}")
+               for i in range(5)]
+    records += [Record({"doc": {"vec": [1.0, float(i)]}}, id=f"p{i}") for i in range(5)]
+    duck, mem = both(records, tmp_path)
+    with duck:
+        for metric in METRICS:
+            got = [(h.record.id, h.score) for h in duck.vector_search(
+                [1.0, 0.2], "doc.vec", k=6, metric=metric)]
+            want = [(h.record.id, h.score) for h in mem.vector_search(
+                [1.0, 0.2], "doc.vec", k=6, metric=metric)]
+            assert_same(got, want)
+
+
+def test_the_native_statement_runs_once_per_query(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = native.statement
+
+    def counted(*args: Any) -> Any:
+        calls.append(args[-1])
+        return original(*args)
+
+    monkeypatch.setattr(native, "statement", counted)
+    duck, mem = both(random_records(random.Random(1), 300, 8), tmp_path)
+    with duck:
+        probe = [0.1 * i for i in range(8)]
+        assert_same(hits(duck, probe, 10, "cosine", None), hits(mem, probe, 10, "cosine", None))
+    assert len(calls) == 1 and calls[0].startswith("ORDER BY bound")
+
+
+def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> None:
+    """Writes through this handle, through another handle on the same file, and inside a
+    transaction (which reads the JSON, never the cache) all show in the next query."""
+    rnd = random.Random(4)
+    records = random_records(rnd, 150, 6)
+    duck, mem = both(records, tmp_path)
+    other = DuckDBDatabase(path=tmp_path / "v.duckdb")
+    probe = [0.4, -0.3, 0.8, 0.1, -0.5, 0.2]
+
+    def check() -> None:
+        for metric in METRICS:
+            assert_same(hits(duck, probe, 10, metric, None), hits(mem, probe, 10, metric, None))
+
+    with duck, other:
+        check()
+        near = Record({"team": "a", "n": -1, "embedding": list(probe)}, id="near")
+        for db in (duck, mem):
+            db.create(near.copy())
+        check()
+        for db in (other, mem):
+            db.update(records[0].id or "", Record({"embedding": [-x for x in probe]}))
+            db.delete(records[1].id or "")
+        check()
+        with duck.transaction():
+            duck.upsert("inside", Record({"embedding": [2 * x for x in probe]}))
+            mem.upsert("inside", Record({"embedding": [2 * x for x in probe]}))
+            check()
+        check()
+        with pytest.raises(RuntimeError), duck.transaction():
+            duck.delete("near")
+            raise RuntimeError("roll back")
+        check()
+        duck.clear()
+        mem.clear()
+        assert hits(duck, probe, 5, "cosine", None) == []
+
+
+def test_the_async_adapter_takes_the_native_path(tmp_path: Path, no_reference: None) -> None:
+    import asyncio
+
+    records = random_records(random.Random(2), 120, 5)
+    mem = MemoryDatabase()
+    mem.create_batch([r.copy() for r in records])
+    probe = [0.5, -0.1, 0.3, 0.9, -0.7]
+
+    async def run() -> list[tuple[str, float]]:
+        db = AsyncDuckDBDatabase(path=tmp_path / "a.duckdb", max_workers=2)
+        await db.connect()
+        try:
+            await db.create_batch([r.copy() for r in records])
+            found = await db.vector_search(probe, k=12, metric="euclidean",
+                                           filter=Query().filter("team", "==", "c"))
+            return [(h.record.id or "", h.score) for h in found]
+        finally:
+            await db.close()
+
+    assert_same(asyncio.run(run()), hits(mem, probe, 12, "euclidean",
+                                         Query().filter("team", "==", "c")))
+
+
+def test_source_mode_answers_through_the_port(tmp_path: Path) -> None:
+    """Source mode holds the files' rows in Python: ``_vector_hits`` declines (None) and the
+    port ranks them, with the same answer as the reference."""
+    import duckdb
+
+    target = tmp_path / "vectors.parquet"
+    conn = duckdb.connect()
+    conn.execute(f"""COPY (SELECT 'd' || i AS id, i % 3 AS kind,
+                         [sin(i)::DOUBLE, cos(i)::DOUBLE, (i % 5)::DOUBLE] AS embedding
+                         FROM range(40) t(i)) TO '{target}' (FORMAT parquet)""")
+    conn.close()
+    src = DuckDBDatabase(source=target)
+    mem = MemoryDatabase()
+    with src:
+        mem.create_batch([r.copy() for r in src.all()])
+        assert src._vector_hits(Query(), *_plan(src, [1.0, 0.0, 0.0])) is None
+        for metric in METRICS:
+            for flt in (None, Query().filter("kind", "==", 1)):
+                assert_same(hits(src, [0.2, -0.4, 1.0], 6, metric, flt),
+                            hits(mem, [0.2, -0.4, 1.0], 6, metric, flt))
+
+
+def _plan(db: DuckDBDatabase, probe: list[float]) -> tuple[Any, ...]:
+    _, vq, metric, skip, take = db._vector_plan(Query().similar_to(probe, k=3))
+    return vq, metric, skip, take
