@@ -13,40 +13,19 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-import uuid
 from typing import Any
 
+from .postgres import PostgresTestServer
 
-class PgvectorServer:
-    """A running pgserver with the ``vector`` extension created."""
+
+class PgvectorServer(PostgresTestServer):
+    """A running pgserver with the ``vector`` extension created: the admin SQL of
+    ``PostgresTestServer`` on its DSN, and ``stop()``."""
 
     def __init__(self, server: Any, workdir: str) -> None:
+        super().__init__(server.get_uri())
         self._server = server
         self._workdir = workdir
-        self.dsn: str = server.get_uri()
-
-    def execute(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        """Run one statement in autocommit on a fresh connection; rows if it returns any."""
-        import psycopg2
-
-        conn = psycopg2.connect(self.dsn, connect_timeout=5)
-        conn.autocommit = True
-        try:
-            with conn.cursor() as cur:
-                cur.execute(sql, params)
-                return list(cur.fetchall()) if cur.description else []
-        finally:
-            conn.close()
-
-    def new_table(self, prefix: str = "dk_vec") -> str:
-        """A table name no other test uses."""
-        return f"{prefix}_{uuid.uuid4().hex[:12]}"
-
-    def drop_table(self, table: str) -> None:
-        from psycopg2 import sql
-
-        self.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(
-            sql.Identifier("public", table)))
 
     def stop(self) -> None:
         """Stop the server and remove its directory."""

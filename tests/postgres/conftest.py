@@ -29,20 +29,30 @@ def pg_server() -> PostgresTestServer:
     return PostgresTestServer(postgres_dsn())
 
 
+def fresh_table(server: PostgresTestServer) -> Iterator[str]:
+    """A fresh table name on ``server``, dropped when the fixture ends."""
+    table = server.new_table()
+    yield table
+    server.drop_table(table)
+
+
+def table_options(server: PostgresTestServer, table: str, tag: str) -> dict[str, Any]:
+    """Adapter options for a test's own table, with an application name of its own (so a
+    test can terminate exactly its connections)."""
+    return {"dsn": server.dsn, "table": table, "pool_max_size": 4,
+            "application_name": f"{tag}-{uuid.uuid4().hex[:8]}"}
+
+
 @pytest.fixture
 def pg_table(pg_server: PostgresTestServer) -> Iterator[str]:
     """A fresh table name, dropped after the test."""
-    table = pg_server.new_table()
-    yield table
-    pg_server.drop_table(table)
+    yield from fresh_table(pg_server)
 
 
 @pytest.fixture
 def pg_options(pg_server: PostgresTestServer, pg_table: str) -> dict[str, Any]:
-    """Adapter options for the test's own table, with an application name of its own (so a
-    test can terminate exactly its connections)."""
-    return {"dsn": pg_server.dsn, "table": pg_table, "pool_max_size": 4,
-            "application_name": f"dk-test-{uuid.uuid4().hex[:8]}"}
+    """Adapter options for the test's own table."""
+    return table_options(pg_server, pg_table, "dk-test")
 
 
 @pytest.fixture
@@ -92,13 +102,10 @@ def pgvector_server() -> Iterator[PgvectorServer]:
 @pytest.fixture
 def pgvector_table(pgvector_server: PgvectorServer) -> Iterator[str]:
     """A fresh table name on the pgvector server, dropped after the test."""
-    table = pgvector_server.new_table()
-    yield table
-    pgvector_server.drop_table(table)
+    yield from fresh_table(pgvector_server)
 
 
 @pytest.fixture
 def pgvector_options(pgvector_server: PgvectorServer, pgvector_table: str) -> dict[str, Any]:
     """Adapter options for the test's own table on the pgvector server."""
-    return {"dsn": pgvector_server.dsn, "table": pgvector_table, "pool_max_size": 4,
-            "application_name": f"dk-vec-{uuid.uuid4().hex[:8]}"}
+    return table_options(pgvector_server, pgvector_table, "dk-vec")
