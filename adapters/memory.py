@@ -82,6 +82,9 @@ class VectorMatrix:
                 ids, rows = groups.setdefault(len(vec), ([], []))
                 ids.append(rid)
                 rows.append(vec)
+        #: the sorted row positions of an index bucket's ids, by (dim, bucket key): an
+        #: indexed filter asked again before the next write reuses them
+        self.picked_rows: dict[tuple[int, Any], Any] = {}
         self.by_dim: dict[int, tuple[list[str], Any, Any, dict[str, int]]] = {}
         for dim, (ids, rows) in groups.items():
             matrix = np.asarray(rows, dtype=np.float64)
@@ -89,9 +92,11 @@ class VectorMatrix:
                                 {rid: i for i, rid in enumerate(ids)})
 
     def rank(self, vq: VectorQuery, metric: DistanceMetric, want: int,
-             candidates: list[str] | None) -> TopK:
+             candidates: list[str] | None, bucket_key: Any = None) -> TopK:
         """The ranking of the rows of ``candidates`` (None: every row); ``QueryError``,
-        as the reference raises it, when one of them holds a vector of another dimension."""
+        as the reference raises it, when one of them holds a vector of another dimension.
+        ``bucket_key`` (hashable) names a candidate set that is the same until the next
+        write: its row positions are computed once."""
         np = numpy()
         dim = len(vq.vector)
         top = TopK(vq, metric, want)
@@ -109,14 +114,33 @@ class VectorMatrix:
         if candidates is None:
             top.add(ids, matrix, ids, norms)
         else:
-            rows = np.array(list(map(slots.get, candidates, itertools.repeat(-1))),
-                            dtype=np.intp)
-            rows = rows[rows >= 0]
+            rows = None if bucket_key is None else self.picked_rows.get((dim, bucket_key))
+            if rows is None:
+                rows = np.array(list(map(slots.get, candidates, itertools.repeat(-1))),
+                                dtype=np.intp)
+                # in matrix order: the gather reads memory forward (ids break ties)
+                rows = np.sort(rows[rows >= 0])
+                if bucket_key is not None:
+                    if len(self.picked_rows) >= 64:
+                        self.picked_rows.clear()
+                    self.picked_rows[(dim, bucket_key)] = rows
             for lo in range(0, len(rows), 2048):  # gathered in blocks that stay in cache
                 block = rows[lo:lo + 2048]
                 picked = _Picked(ids, block)
                 top.add(picked, matrix[block], picked, norms[block])
         return top
+
+
+def _bucket_key(only: Filter) -> Any:
+    """A hashable name of an indexed EQ/IN filter's candidate set (types kept apart, so
+    ``1`` and ``True`` never share one), or None when a value is not hashable."""
+    values = [only.value] if only.operator is Operator.EQ else list(only.value)
+    key = (only.field, only.operator.name, tuple((type(v), v) for v in values))
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 class RowTable:
@@ -444,7 +468,7 @@ class MemoryDatabase(SyncDatabase):
             if cached is None or cached[0] != stamp:
                 cached = self._matrices[vq.field] = (stamp, VectorMatrix(vq.field,
                                                                          self._records))
-            candidates = None
+            candidates, bucket_key = None, None
             if query.filters:  # the matches in any order: the ranking orders them
                 program = compiled(query.condition)
                 only = query.filters[0] if len(query.filters) == 1 else None
@@ -454,12 +478,13 @@ class MemoryDatabase(SyncDatabase):
                                 [only.value] if only.operator is Operator.EQ else only.value)
                         ) is not None:
                     candidates = list(bucket)  # the index answers the whole filter
+                    bucket_key = _bucket_key(only)
                 elif program.reads_id:
                     candidates = self._ordered_ids(query)
                 else:
                     ids, rows, _ = self._candidates(query)
                     candidates = program.scan_ids(ids, rows)
-            top = cached[1].rank(vq, metric, skip + take, candidates)
+            top = cached[1].rank(vq, metric, skip + take, candidates, bucket_key)
             records = self._records
             return [(_copy_out(records[rid]), score) for rid, score in top.hits(skip)[:take]]
 

@@ -131,3 +131,24 @@ def test_the_async_port_answers_the_same() -> None:
         return [(h.id, round(h.score, 6)) for h in hits]
 
     assert asyncio.run(main()) == [("a", 0.995037), ("b", 0.099504)]
+
+
+def test_an_indexed_filter_sees_every_write_between_queries() -> None:
+    db = MemoryDatabase(indexes=["team"])
+    db.create_batch([Record({"team": "a", "e": [1.0, float(i)]}, id=f"r{i}") for i in range(4)])
+    flt = Query().filter("team", "==", "a")
+
+    def near() -> list[str | None]:
+        return [h.id for h in db.vector_search([1.0, 0.0], "e", k=3, filter=flt,
+                                               metric="euclidean")]
+
+    assert near() == ["r0", "r1", "r2"]
+    db.update("r0", Record({"team": "b", "e": [1.0, 0.0]}))
+    assert near() == ["r1", "r2", "r3"]
+    db.create(Record({"team": "a", "e": [1.0, 0.5]}, id="r9"))
+    assert near() == ["r9", "r1", "r2"]
+    db.delete("r1")
+    assert near() == ["r9", "r2", "r3"]
+    in_flt = Query().filter("team", "in", ["b", "a"])
+    assert [h.id for h in db.vector_search([1.0, 0.0], "e", k=2, filter=in_flt,
+                                           metric="euclidean")] == ["r0", "r9"]
