@@ -8,8 +8,8 @@ SQL key minus a slack far above the rounding error either side can make (``slack
 (dimension + 8), relative to the magnitudes involved, thousands of times the worst case of
 both summation orders), so the exact key of a row is never below its bound.
 
-The parsed vectors come from a per-handle temporary table (``VectorCache``), rebuilt when the
-table's fingerprint changes, so the JSON is parsed once per state of the table; inside a
+The parsed vectors come from a per-handle temporary table (``VectorCache``), brought up to
+date when the table's fingerprint changes, so a row's JSON is parsed once per version; inside a
 transaction, or when a filter SQL can narrow keeps few of the nearest rows, from the JSON of
 the rows the filter's necessary condition keeps (``prefilter``).
 
@@ -77,28 +77,34 @@ def _bound_sql(metric: DistanceMetric, dim: int) -> str:
     return f"(list_distance(v0, p.q) * (1 - {s}) - 1e-150)"
 
 
-def parsed_sql(table_sql: str, field: str, where: str) -> str | None:
+def parsed_sql(table_sql: str, field: str, where: str, *, versions: bool = False
+               ) -> str | None:
     """The rows ``WHERE where`` as ``(id, unreadable, numeric, v0, n, vv)``: whether the
     row's bytes are not valid UTF-8, whether the field holds a JSON array of numbers only
-    (no null), that array as ``DOUBLE[]``, its length when non-empty and its squared norm.
-    None: SQL cannot name the path."""
+    (no null), that array as ``DOUBLE[]``, its length when non-empty and its squared norm
+    (``versions``: with the rows' ``version`` after the id, and ``where`` over the table's
+    own columns). None: SQL cannot name the path."""
     variants = _variants(field)
     if variants is None:
         return None
     calls = [f"json_extract({_TEXT}, {sql_literal(v)})" for v in variants]
     at = calls[0] if len(calls) == 1 else f"COALESCE({', '.join(calls)})"
+    keep = ", version" if versions else ""
+    rows = (f"(SELECT id, version, try(decode(data)) AS {_TEXT} FROM {table_sql} AS t "
+            f"WHERE {where}) AS dk_rows WHERE TRUE" if versions
+            else f"{rows_sql(table_sql)} WHERE {where}")
     # a CASE yielding a list trips the list functions' NULL check (the unselected rows'
     # elements stay in the vector): the JSON is masked before the cast, never the list
-    return f"""SELECT id, unreadable, numeric, v0, n,
+    return f"""SELECT id{keep}, unreadable, numeric, v0, n,
     CASE WHEN n IS NOT NULL THEN list_inner_product(v0, v0) END AS vv
   FROM (SELECT *, CASE WHEN len(v0) > 0 AND list_count(v0) = len(v0) THEN len(v0) END AS n
-    FROM (SELECT id, unreadable, numeric,
+    FROM (SELECT id{keep}, unreadable, numeric,
             TRY_CAST(CASE WHEN numeric THEN j END AS DOUBLE[]) AS v0
       FROM (SELECT *, COALESCE(NOT unreadable AND json_type(j) = 'ARRAY'
                                AND json_structure(j) IN {_NUMERIC}
                                AND NOT contains(CAST(j AS VARCHAR), 'null'), FALSE) AS numeric
-        FROM (SELECT id, {_TEXT} IS NULL AS unreadable, {at} AS j
-              FROM {rows_sql(table_sql)} WHERE {where}) AS m) AS m1) AS a) AS b"""
+        FROM (SELECT id{keep}, {_TEXT} IS NULL AS unreadable, {at} AS j
+              FROM {rows}) AS m) AS m1) AS a) AS b"""
 
 
 def statement(parsed: str, metric: DistanceMetric, dim: int, tail: str) -> str:
@@ -133,29 +139,40 @@ UNION ALL (SELECT id, kind, bound FROM k WHERE kind = 1 {tail})"""
 
 
 class VectorCache:
-    """Per handle: each field's ``parsed_sql`` over the whole table in a temporary table,
-    used while the table's fingerprint (its row count and a hash of every id and version:
-    each write gives its row a new random version) is unchanged, so the JSON is parsed once
-    per state of the table, whoever wrote it. Never built inside a transaction (a rollback
-    would drop it)."""
+    """Per handle: each field's ``parsed_sql`` over the whole table, with each row's version,
+    in a temporary table. It is used while the table's fingerprint (its row count and a hash
+    of every id and version: each write gives its row a new random version) is unchanged;
+    when it changes, whoever wrote, the rows whose (id, version) the table no longer holds
+    are dropped and the table's rows the cache lacks are parsed and added, so the JSON of a
+    row is parsed once per version. Never used inside a transaction (a rollback would drop
+    what it added)."""
 
     def __init__(self, table_sql: str) -> None:
         self.table_sql = table_sql
         self.tables: dict[str, tuple[tuple[Any, ...], str]] = {}
 
     def table(self, conn: Any, field: str) -> str | None:
-        """The name of ``field``'s up-to-date temporary table (built when stale), or None
-        when SQL cannot name the path."""
-        parsed = parsed_sql(self.table_sql, field, "TRUE")
-        if parsed is None:
+        """The name of ``field``'s up-to-date temporary table (refreshed when stale), or
+        None when SQL cannot name the path."""
+        if _variants(field) is None:
             return None
         mark = tuple(conn.execute(f"SELECT count(*), bit_xor(hash(id, version)) "
                                   f"FROM {self.table_sql}").fetchone())
         entry = self.tables.get(field)
         if entry is not None and entry[0] == mark:
             return entry[1]
-        name = entry[1] if entry is not None else f"dk_vectors_{len(self.tables)}"
-        conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {parsed}")
+        if entry is None:
+            name = f"dk_vectors_{len(self.tables)}"
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS "
+                         f"{parsed_sql(self.table_sql, field, 'TRUE', versions=True)}")
+        else:
+            name = entry[1]
+            conn.execute(f"DELETE FROM {name} AS c WHERE NOT EXISTS (SELECT 1 FROM "
+                         f"{self.table_sql} AS t WHERE t.id = c.id AND t.version = c.version)")
+            missing = (f"NOT EXISTS (SELECT 1 FROM {name} AS c WHERE c.id = t.id "
+                       "AND c.version = t.version)")
+            conn.execute(f"INSERT INTO {name} "
+                         f"{parsed_sql(self.table_sql, field, missing, versions=True)}")
         self.tables[field] = (mark, name)
         return name
 

@@ -249,6 +249,11 @@ def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> No
             duck.delete("near")
             raise RuntimeError("roll back")
         check()
+        # the cache holds one row per stored row, each at its current version
+        conn = duck._connection()
+        assert conn.execute("SELECT count(*) FROM dk_vectors_0 AS c JOIN records AS t "
+                            "ON t.id = c.id AND t.version = c.version").fetchone()[0] \
+            == conn.execute("SELECT count(*) FROM dk_vectors_0").fetchone()[0] == duck.count()
         duck.clear()
         mem.clear()
         assert hits(duck, probe, 5, "cosine", None) == []
