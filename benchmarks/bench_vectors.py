@@ -13,15 +13,25 @@ the team column beside the matrix would), then ranks them::
     python benchmarks/bench_vectors.py --backends memory duckdb
     python benchmarks/bench_vectors.py --backends postgres      # needs DATAKNOBS_TEST_POSTGRES_DSN
     python benchmarks/bench_vectors.py --backends pgvector pgvector-hnsw --probes 50
+    python benchmarks/bench_vectors.py --backends pgvector-hnsw --data clustered
 
 Backends: ``memory`` (cached float64 matrices; ``team`` hash-indexed), ``duckdb`` (its
 native path), ``sqlite`` and ``file`` (the port's reference path over the adapter's own
 records), ``postgres`` (pgvector when the server has it, else the reference path),
 ``pgvector`` (a PostgreSQL 16 + pgvector server the script starts from the ``pgserver``
-package: the exact native path) and ``pgvector-hnsw`` (the same with an HNSW index, built
-after the load and counted in its load time: unfiltered queries are approximate, so that row
-reports recall@10 against numpy over every probe instead of asserting equal ids; filtered
-ones stay exact).
+package: the exact native path, reading each vector from jsonb), ``pgvector-column`` (the
+same with ``vector_indexes: {embedding: {dimensions: dim, method: none}}``: the stored
+generated vector column, computed on write, read by the exact path) and ``pgvector-hnsw``
+(loaded without settings; then an adapter with an HNSW spec adds the generated columns, an
+ALTER TABLE that rewrites the table, and builds the index on them, both counted in its load
+time: unfiltered queries are approximate, so that row reports recall@10 against numpy over
+every probe instead of asserting equal ids; filtered ones stay exact).
+
+``--data random`` (default) draws every vector from one standard normal distribution (no
+structure: the hardest case for an HNSW graph); ``--data clustered`` draws ``--clusters``
+(100) standard normal centres and each vector (and each probe) as a random centre plus
+normal noise of standard deviation ``--spread`` (0.5) per component, closer to how real
+embeddings are laid out.
 """
 
 from __future__ import annotations
@@ -42,10 +52,20 @@ K = 10
 TEAMS = 10  # team == "t0" selects 10 %
 
 
-def make_data(n: int, dim: int, seed: int = 5) -> tuple[list[str], np.ndarray, np.ndarray]:
+def draw(rng: np.random.Generator, n: int, dim: int, centres: np.ndarray | None,
+         spread: float) -> np.ndarray:
+    """``n`` vectors: standard normal, or a random centre plus noise of ``spread``."""
+    if centres is None:
+        return rng.standard_normal((n, dim))
+    which = rng.integers(0, len(centres), n)
+    return centres[which] + spread * rng.standard_normal((n, dim))
+
+
+def make_data(n: int, dim: int, centres: np.ndarray | None = None, spread: float = 0.5,
+              seed: int = 5) -> tuple[list[str], np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     ids = [f"r{i:07d}" for i in range(n)]
-    matrix = rng.standard_normal((n, dim))
+    matrix = draw(rng, n, dim, centres, spread)
     teams = rng.integers(0, TEAMS, n)
     return ids, matrix, teams
 
@@ -86,6 +106,7 @@ def pgvector_server() -> Iterator[str]:
 
 
 APPROXIMATE = {"pgvector-hnsw"}
+PGVECTOR = ("pgvector", "pgvector-column", "pgvector-hnsw")
 
 
 @contextlib.contextmanager
@@ -113,10 +134,12 @@ def open_backend(name: str, workdir: str, dim: int) -> Iterator[Any]:
             db.clear()
             yield db
             db.clear()
-    elif name in ("pgvector", "pgvector-hnsw"):
+    elif name in PGVECTOR:
         from dataknobs_data.adapters.postgres import PostgresDatabase
-        with pgvector_server() as dsn, PostgresDatabase(dsn=dsn, table="bench_vectors",
-                                                        vector_extension=True) as db:
+        columns = {"vector_indexes": {"embedding": {"dimensions": dim, "method": "none"}}}
+        with pgvector_server() as dsn, PostgresDatabase(
+                dsn=dsn, table="bench_vectors", vector_extension=True,
+                **(columns if name == "pgvector-column" else {})) as db:
             if name in APPROXIMATE:
                 # loaded without the index; then a second adapter on the table builds it
                 db.with_index = lambda: PostgresDatabase(  # type: ignore[attr-defined]
@@ -136,11 +159,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=1.0)
     parser.add_argument("--probes", type=int, default=16,
                         help="query vectors (recall@10 of approximate rows is over all)")
+    parser.add_argument("--data", choices=["random", "clustered"], default="random")
+    parser.add_argument("--clusters", type=int, default=100)
+    parser.add_argument("--spread", type=float, default=0.5)
     args = parser.parse_args()
 
-    ids, matrix, teams = make_data(args.records, args.dim)
+    centres = (np.random.default_rng(7).standard_normal((args.clusters, args.dim))
+               if args.data == "clustered" else None)
+    ids, matrix, teams = make_data(args.records, args.dim, centres, args.spread)
     norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
-    probes = np.random.default_rng(9).standard_normal((args.probes, args.dim))
+    probes = draw(np.random.default_rng(9), args.probes, args.dim, centres, args.spread)
     mask = teams == 0
     sub, sub_norms = matrix[mask], norms[mask]
     sub_ids = [rid for rid, keep in zip(ids, mask, strict=True) if keep]
@@ -153,8 +181,10 @@ def main() -> None:
         return numpy_top(matrix[m], norms[m], sub_ids, probes[i % len(probes)], K)
 
     raw_rates = (rate(raw_all, args.seconds), rate(raw_filtered, args.seconds))
-    print(f"{args.records:,} vectors of dimension {args.dim}, k={K}, cosine; filter team == t0 "
-          f"selects {mask.mean():.0%}")
+    layout = (f"{args.clusters} clusters, spread {args.spread}" if centres is not None
+              else "random normal")
+    print(f"{args.records:,} vectors of dimension {args.dim} ({layout}), k={K}, cosine; "
+          f"filter team == t0 selects {mask.mean():.0%}")
     print(f"numpy brute force: {raw_rates[0]:.1f} q/s unfiltered, {raw_rates[1]:.1f} q/s "
           "filtered\n")
     print("| backend | load s | unfiltered q/s | vs numpy | filtered q/s | vs numpy | "

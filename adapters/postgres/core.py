@@ -110,8 +110,9 @@ class PostgresCore:
     pooled; ``pool_timeout`` bounds the wait for one. Batches of ``copy_threshold`` records
     or more are created with ``COPY``. Vector search uses pgvector when the database has
     the extension (``vector_extension``: ``"auto"``, true to require it, false never);
-    ``vector_indexes`` maps fields to HNSW indexes (``{embedding: {dimensions: 384,
-    metric: cosine}}``), which make unfiltered queries approximate."""
+    ``vector_indexes`` maps fields to stored generated vector columns and HNSW indexes on
+    them (``{embedding: {dimensions: 384, metric: cosine}}``), which make unfiltered queries
+    approximate; ``method: none`` keeps the columns only (exact)."""
 
     backend_name = "postgres"
     _pool_class: Any  # ConnectionPool or AsyncConnectionPool
@@ -149,7 +150,8 @@ class PostgresCore:
         self._pool: Any = None
         self._ready = False
         self._pgvector = False  # whether the database has pgvector (learnt with the pool)
-        if self.options.vectors.indexes:
+        self._vector_columns: frozenset[str] = frozenset()  # fields with generated columns
+        if self.options.vectors.approximate:
             # an HNSW index answers unfiltered queries: approximate, for this instance
             setattr(self, "capabilities", dataclasses.replace(  # noqa: B010 - a ClassVar
                 type(self).capabilities, approximate_vectors=True))  # type: ignore[attr-defined]
@@ -211,11 +213,14 @@ class PostgresCore:
         st = self.statements
         installed = (yield from self._fetch_one(cur, EXTENSION_QUERY)) is not None
         self._pgvector = self.options.vectors.decide(installed, self._describe_table())
+        vs = VectorStatements(st, self.options.vectors)
         if not self.options.create_table:
             row = yield from self._fetch_one(cur, st.table_exists, [st.regclass_name])
             if not row or not row[0]:
                 raise StorageError(f"postgres table {self._table_name} does not exist and "
                                    "create_table is false")
+            if self._pgvector:
+                yield from self._learn_vector_columns(cur, vs)
             return
         # several clients may get here at once: the DDL is idempotent and serialised on the
         # server by an advisory lock
@@ -226,10 +231,28 @@ class PostgresCore:
             yield _execute(cur, create_sql)
         for statement in st.create_table():
             yield _execute(cur, statement)
-        if self._pgvector:
-            for statement in VectorStatements(st, self.options.vectors).create_indexes():
+        if self._pgvector and self.options.vectors.indexes:
+            # the generated columns a spec names and the table lacks (ALTER TABLE rewrites
+            # it), then the HNSW indexes on them
+            have = yield from self._learn_vector_columns(cur, vs)
+            for spec in self.options.vectors.indexes:
+                if not set(spec.columns()) <= have:
+                    yield _execute(cur, vs.add_columns(spec))
+            self._vector_columns = frozenset(spec.field for spec in self.options.vectors.indexes)
+            vs = VectorStatements(st, self.options.vectors, self._vector_columns)
+            for statement in vs.create_indexes():
                 yield _execute(cur, statement)
         yield _execute(cur, "COMMIT")
+
+    def _learn_vector_columns(self, cur: Any, vs: VectorStatements) -> Flow:
+        """Look up which specs' generated columns the table has (``_vector_columns``);
+        returns the table's column names."""
+        q = vs.existing_columns()
+        yield _execute(cur, q.text, q.params)
+        have = {row[0] for row in (yield _fetchall(cur))}
+        self._vector_columns = frozenset(
+            spec.field for spec in self.options.vectors.indexes if set(spec.columns()) <= have)
+        return have
 
     @staticmethod
     def _fetch_one(cur: Any, sql: str, params: Sequence[Any] = ()) -> Flow:
@@ -617,7 +640,7 @@ class PostgresCore:
         yield from self._ensure_ready()
         if not self._pgvector or not query_in_range(vq.vector):
             return None
-        vs = VectorStatements(self.statements, self.options.vectors)
+        vs = VectorStatements(self.statements, self.options.vectors, self._vector_columns)
         size = first_window(skip + take)
         spec = vs.index_for(query, vq, metric)
         if spec is not None and size <= MAX_EF_SEARCH:

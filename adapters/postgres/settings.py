@@ -242,9 +242,10 @@ VECTOR_INDEX_KEYS = ("dimensions", "metric", "method", "m", "ef_construction", "
 
 @dataclass(frozen=True)
 class VectorIndexSpec:
-    """One ``vector_indexes`` entry: an HNSW index over a field's vectors of ``dimensions``
-    for ``metric`` (``m`` and ``ef_construction`` as pgvector names them; ``ef_search`` is
-    set per query, ``SET LOCAL hnsw.ef_search``)."""
+    """One ``vector_indexes`` entry: stored generated columns holding a field's vectors of
+    ``dimensions`` (``columns``), and with ``method`` ``hnsw`` an HNSW index on them for
+    ``metric`` (``m`` and ``ef_construction`` as pgvector names them; ``ef_search`` is set
+    per query, ``SET LOCAL hnsw.ef_search``); ``method: none`` keeps only the columns."""
 
     field: str
     dimensions: int
@@ -253,6 +254,19 @@ class VectorIndexSpec:
     ef_construction: int = 128
     #: recall@10 0.98 over 20,000 random 128-dimension vectors (docs/backends/postgres.md)
     ef_search: int = 400
+    #: ``hnsw`` or ``none`` (the columns only: exact queries, no index)
+    method: str = "hnsw"
+
+    @property
+    def indexed(self) -> bool:
+        return self.method == "hnsw"
+
+    def columns(self) -> tuple[str, str]:
+        """The names of the two stored generated columns: the field as ``vector(dimensions)``
+        (NULL unless it is a plain vector of that dimension) and its shape (``integer``)."""
+        digest = hashlib.sha1(f"{self.field}\x00{self.dimensions}".encode()).hexdigest()[:10]
+        stem = self.field.encode("utf-8")[:30].decode("utf-8", "ignore")
+        return f"dk_vec_{stem}_{digest}", f"dk_shape_{stem}_{digest}"
 
     @classmethod
     def read(cls, path: object, entry: object) -> VectorIndexSpec:
@@ -271,8 +285,9 @@ class VectorIndexSpec:
             raise ConfigurationError(f"{where}: unknown keys {sorted(map(str, unknown))} "
                                      f"(valid: {', '.join(VECTOR_INDEX_KEYS)})")
         method = entry.get("method", "hnsw")
-        if method != "hnsw":
-            raise ConfigurationError(f"{where}: method {method!r} is not supported (hnsw)")
+        if method not in ("hnsw", "none"):
+            raise ConfigurationError(f"{where}: method {method!r} is not supported "
+                                     "(hnsw, or none: the generated columns only)")
         numbers: dict[str, int] = {}
         for key, low, high, default in (("dimensions", 1, MAX_DIMENSIONS, None),
                                         ("m", 2, 100, cls.m),
@@ -291,7 +306,7 @@ class VectorIndexSpec:
         except QueryError as err:
             raise ConfigurationError(f"{where}: {err}") from None
         return cls(path, numbers["dimensions"], metric, numbers["m"],
-                   numbers["ef_construction"], numbers["ef_search"])
+                   numbers["ef_construction"], numbers["ef_search"], method)
 
 
 @dataclass(frozen=True)
@@ -322,6 +337,11 @@ class VectorSettings:
             raise ConfigurationError("postgres vector_indexes need pgvector: they cannot be "
                                      "combined with vector_extension: false")
         return cls(use, specs)
+
+    @property
+    def approximate(self) -> bool:
+        """Whether an HNSW index may answer (unfiltered) queries."""
+        return any(spec.indexed for spec in self.indexes)
 
     def decide(self, installed: bool, where: str) -> bool:
         """Whether to use pgvector, given whether the database has the extension."""

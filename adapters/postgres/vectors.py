@@ -32,11 +32,16 @@ Vectors whose float4 norm is below ``MIN_NORM`` (zero vectors, underflowed tiny 
 ranked from their records, and a query vector outside float4's comfortable range goes to
 the port's reference path, so the bounds above hold for every candidate.
 
-With a configured HNSW index (``vector_indexes``) an unfiltered query on that field, metric
-and dimension orders by the indexed expression itself and re-ranks the window the index
-returns: approximate (``capabilities.approximate_vectors``). A filtered query always takes
-the exact path: pgvector 0.6 applies a filter after the index scan and would return fewer
-than k matches.
+Each field in ``vector_indexes`` gets two stored generated columns (``add_columns``,
+``VectorIndexSpec.columns``): ``vector_sql`` as ``vector(dim)`` and ``shape_sql`` as an
+integer, so the guard runs once per write; an exact query on that field at that dimension
+reads the columns (no parse per row). Other fields and dimensions read the jsonb.
+
+With a configured HNSW index (``vector_indexes``, method ``hnsw``, built on the vector
+column) an unfiltered query on that field, metric and dimension orders by the column
+itself and re-ranks the window the index returns: approximate
+(``capabilities.approximate_vectors``). A filtered query always takes the exact path:
+pgvector 0.6 applies a filter after the index scan and would return fewer than k matches.
 """
 
 from __future__ import annotations
@@ -52,7 +57,7 @@ from ...domain.records import Record
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, vectors_of
 from .serializer import to_record
 from .settings import VectorIndexSpec, VectorSettings, index_name
-from .statements import Statements, ident
+from .statements import Statements
 from .translator import SQL, json_path, literal
 
 #: pgvector's largest ``vector`` dimension
@@ -135,51 +140,91 @@ class Window:
     shift: float
 
 
-class VectorStatements:
-    """The pgvector SQL of one table (``Statements``) and its vector settings."""
+def sql_ident(*names: str) -> str:
+    """A (qualified) identifier quoted by psycopg's ``sql`` module, safe inside driver SQL
+    (``%`` doubled for the ``%s`` placeholders)."""
+    from psycopg import sql
 
-    def __init__(self, statements: Statements, settings: VectorSettings) -> None:
+    return sql.Identifier(*names).as_string(None).replace("%", "%%")
+
+
+class VectorStatements:
+    """The pgvector SQL of one table (``Statements``), its vector settings and the fields
+    whose generated columns the table has (``columns``: the setup looks them up)."""
+
+    def __init__(self, statements: Statements, settings: VectorSettings,
+                 columns: frozenset[str] = frozenset()) -> None:
         self.st = statements
         self.settings = settings
+        self.columns = columns
+        self.table = sql_ident(statements.table_schema, statements.table)
 
     # -- DDL -------------------------------------------------------------------------------
+    def existing_columns(self) -> SQL:
+        """The table's column names (one row each; none when the table is missing)."""
+        return SQL("SELECT attname::text FROM pg_attribute WHERE attrelid = to_regclass(%s) "
+                   "AND attnum > 0 AND NOT attisdropped", [self.st.regclass_name])
+
+    def add_columns(self, spec: VectorIndexSpec) -> str:
+        """``ALTER TABLE`` adding a spec's two stored generated columns (it rewrites the
+        table, computing them for every row): the guarded ``vector_sql`` and ``shape_sql``
+        of the field. PostgreSQL accepts only an immutable generation expression, and
+        neither can fail, so no record's insert ever fails because of them."""
+        vec, shape = spec.columns()
+        n = int(spec.dimensions)
+        return (f"ALTER TABLE {self.table} "
+                f"ADD COLUMN IF NOT EXISTS {sql_ident(vec)} vector({n}) GENERATED ALWAYS AS "
+                f"({vector_sql(spec.field, n)}) STORED, "
+                f"ADD COLUMN IF NOT EXISTS {sql_ident(shape)} integer GENERATED ALWAYS AS "
+                f"({shape_sql(json_path(spec.field))}) STORED")
+
     def create_indexes(self) -> list[str]:
-        """The configured HNSW indexes, each with a partial index of the odd and
-        wrong-dimension records (so an approximate query finds them without a scan)."""
+        """The configured HNSW indexes on the vector columns, each with a partial index of
+        the odd and wrong-dimension records (so an approximate query finds them without a
+        scan). Only for specs whose columns the table has."""
         out = []
-        t = self.st.qualified
         for spec in self.settings.indexes:
-            expr = vector_sql(spec.field, spec.dimensions)
-            name = ident(index_name(self.st.table, f"hnsw {spec.metric.value} {expr}"))
-            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {t} USING hnsw "
-                       f"({expr} {_OPCLASSES[spec.metric]}) WITH (m = {int(spec.m)}, "
+            if not spec.indexed or spec.field not in self.columns:
+                continue
+            vec = spec.columns()[0]
+            name = sql_ident(index_name(self.st.table, f"hnsw {spec.metric.value} {vec}"))
+            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} USING hnsw "
+                       f"({sql_ident(vec)} {_OPCLASSES[spec.metric]}) WITH (m = {int(spec.m)}, "
                        f"ef_construction = {int(spec.ef_construction)})")
-            rare = self.rare_condition(spec.field, spec.dimensions)
-            name = ident(index_name(self.st.table, f"rare {rare}"))
-            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {t} (id) WHERE {rare}")
+            rare = self.rare_condition(spec)
+            name = sql_ident(index_name(self.st.table, f"rare {rare}"))
+            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} (id) WHERE {rare}")
         return out
 
     @staticmethod
-    def rare_condition(path: str, dim: int) -> str:
-        return f"({shape_sql(json_path(path))} <> {int(dim)})"
+    def rare_condition(spec: VectorIndexSpec) -> str:
+        return f"({sql_ident(spec.columns()[1])} <> {int(spec.dimensions)})"
 
     # -- queries ---------------------------------------------------------------------------
+    def column_for(self, vq: VectorQuery) -> VectorIndexSpec | None:
+        """The spec whose generated columns hold the query's field at its dimension."""
+        for spec in self.settings.indexes:
+            if spec.field == vq.field and spec.dimensions == len(vq.vector) and \
+                    spec.field in self.columns:
+                return spec
+        return None
+
     def index_for(self, query: Query, vq: VectorQuery, metric: DistanceMetric
                   ) -> VectorIndexSpec | None:
         """The HNSW index an (unfiltered) query may use, or None."""
         if query.filters:
             return None
-        for spec in self.settings.indexes:
-            if spec.field == vq.field and spec.metric is metric and \
-                    spec.dimensions == len(vq.vector):
-                return spec
+        spec = self.column_for(vq)
+        if spec is not None and spec.indexed and spec.metric is metric:
+            return spec
         return None
 
     def exact_window(self, query: Query, vq: VectorQuery, metric: DistanceMetric,
                      size: int) -> Window:
         """The ``size`` matches with the smallest key bounds, after the rare matches (odd,
         tiny, wrong dimension: ``lb`` NULL; at most ``RARE_CAP + 1`` of them), each row
-        ``(id, shape, lb, data, metadata)``."""
+        ``(id, shape, lb, data, metadata)``. The vector and its shape come from the
+        generated columns when the field has them, else from the jsonb (parsed per row)."""
         where = self.st.translator.where(query)
         dim = len(vq.vector)
         q_norm = math.sqrt(math.fsum(x * x for x in vq.vector))
@@ -198,16 +243,24 @@ class VectorStatements:
             params.append(tol)
             shift = -tol * q_norm - 1e-18
         t = self.st.qualified
+        spec = self.column_for(vq)
         # each level is fenced (OFFSET 0) so its expressions run once per row; the scan's
         # (id, shape, lb) are kept once and read twice: the rare rows, then the window
-        scan = (
-            "SELECT id, shape, CASE WHEN vector_norm(vec) >= "
-            f"{MIN_NORM!r} THEN {bound} END AS lb FROM ("
-            f"SELECT id, shape, CASE WHEN shape = {dim} THEN s::vector({dim}) END AS vec FROM ("
-            f"SELECT id, {shape_sql('v', 's')} AS shape, s FROM ("
-            "SELECT id, v, v::text AS s FROM ("
-            f"SELECT id, {json_path(vq.field)} AS v FROM {t}{where.text} OFFSET 0"
-            ") l1 OFFSET 0) l2 OFFSET 0) l3 WHERE shape IS NOT NULL OFFSET 0) l4")
+        head = (f"SELECT id, shape, CASE WHEN vector_norm(vec) >= {MIN_NORM!r} THEN {bound} "
+                "END AS lb FROM (")
+        if spec is not None:
+            vec, shape = spec.columns()
+            scan = (head + f"SELECT id, shape, vec FROM (SELECT id, {sql_ident(shape)} AS "
+                    f"shape, {sql_ident(vec)} AS vec FROM {t}{where.text} OFFSET 0) l1 "
+                    "WHERE shape IS NOT NULL OFFSET 0) l2")
+        else:
+            scan = (
+                head +
+                f"SELECT id, shape, CASE WHEN shape = {dim} THEN s::vector({dim}) END AS vec "
+                f"FROM (SELECT id, {shape_sql('v', 's')} AS shape, s FROM ("
+                "SELECT id, v, v::text AS s FROM ("
+                f"SELECT id, {json_path(vq.field)} AS v FROM {t}{where.text} OFFSET 0"
+                ") l1 OFFSET 0) l2 OFFSET 0) l3 WHERE shape IS NOT NULL OFFSET 0) l4")
         sql = (f"WITH s AS MATERIALIZED ({scan}), c AS ("
                "SELECT * FROM (SELECT id, shape, lb FROM s WHERE lb IS NULL ORDER BY id "
                "LIMIT %s) a UNION ALL SELECT * FROM (SELECT id, shape, lb FROM s "
@@ -218,16 +271,16 @@ class VectorStatements:
                       shift)
 
     def index_window(self, spec: VectorIndexSpec, vq: VectorQuery, size: int) -> Window:
-        """The ``size`` nearest by the HNSW index (rows as ``exact_window``'s), after the
-        odd and wrong-dimension records (the partial index finds them)."""
+        """The ``size`` nearest by the HNSW index on the vector column (rows as
+        ``exact_window``'s), after the odd and wrong-dimension records (the partial index
+        finds them)."""
         t = self.st.qualified
-        expr = vector_sql(spec.field, spec.dimensions)
+        vec, shape = (sql_ident(name) for name in spec.columns())
         op = _OPERATORS[spec.metric]
-        rare = self.rare_condition(spec.field, spec.dimensions)
-        shape = shape_sql(json_path(spec.field))
+        rare = self.rare_condition(spec)
         q = vector_text(vq.vector)
         sql = (f"WITH w AS MATERIALIZED (SELECT id, NULL::int AS shape, "
-               f"({expr} {op} %s::vector) AS lb FROM {t} ORDER BY {expr} {op} %s::vector "
+               f"({vec} {op} %s::vector) AS lb FROM {t} ORDER BY {vec} {op} %s::vector "
                f"LIMIT %s), rare AS MATERIALIZED (SELECT id, {shape} AS shape, "
                f"NULL::float8 AS lb FROM {t} WHERE {rare} ORDER BY id LIMIT %s) "
                "SELECT c.id, c.shape, c.lb, r.data::text, r.metadata::text "

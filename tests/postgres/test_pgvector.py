@@ -25,6 +25,9 @@ from dataknobs_data.testing.vector_conformance import VectorTests, vector_record
 
 METRICS = ["cosine", "dot_product", "euclidean"]
 HNSW: dict[str, Any] = {"embedding": {"dimensions": 8, "metric": "cosine"}}
+#: the generated columns only (``method: none``): exact queries read the column
+COLUMN: dict[str, Any] = {"embedding": {"dimensions": 8, "method": "none"}}
+MODES = {"jsonb": {}, "column": {"vector_indexes": COLUMN}}
 
 
 @pytest.fixture
@@ -71,6 +74,23 @@ class TestHnswPgvectorConformance(DatabaseConformance):
 
 
 class TestAsyncHnswPgvectorConformance(TestHnswPgvectorConformance):
+    adapter = AsyncPostgresDatabase
+
+
+class TestColumnPgvectorConformance(DatabaseConformance):
+    """``method: none``: the stored generated columns, no index (exact)."""
+
+    adapter = PostgresDatabase
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"vector_indexes": COLUMN}
+
+    def test_the_column_answers_and_stays_exact(self, db: Any) -> None:
+        owner = getattr(db, "async_database", db)
+        db.create(Record({"embedding": [1.0] * 8}, id="a"))
+        assert owner._vector_columns == frozenset({"embedding"})
+        assert not owner.capabilities.approximate_vectors
+
+
+class TestAsyncColumnPgvectorConformance(TestColumnPgvectorConformance):
     adapter = AsyncPostgresDatabase
 
 
@@ -123,10 +143,11 @@ def hostile_records(dim: int = 8) -> list[Record]:
     return out
 
 
-def test_hostile_records_never_break_the_query(make_vdb: Callable[..., PostgresDatabase]
-                                                ) -> None:
+@pytest.mark.parametrize("mode", list(MODES))
+def test_hostile_records_never_break_the_query(make_vdb: Callable[..., PostgresDatabase],
+                                               mode: str) -> None:
     records = hostile_records()
-    db = make_vdb()
+    db = make_vdb(**MODES[mode])
     db.create_batch([r.copy() for r in records])
     probe = list(vector_records(10, 8, seed=3)[0]["embedding"])
     for metric in METRICS:
@@ -150,7 +171,7 @@ def test_a_vector_of_another_dimension_is_named(make_vdb: Callable[..., Postgres
     records = [*vector_records(30),
                Record({"team": "web", "n": 5000, "embedding": [1.0] * 5}, id="v999"),
                Record({"team": "web", "n": 5001, "embedding": [1e20] * 3}, id="v998")]
-    for options in ({}, {"vector_indexes": HNSW}):
+    for options in ({}, {"vector_indexes": HNSW}, {"vector_indexes": COLUMN}):
         db = make_vdb(**options)
         db.clear()
         db.create_batch([r.copy() for r in records])
@@ -162,8 +183,9 @@ def test_a_vector_of_another_dimension_is_named(make_vdb: Callable[..., Postgres
         assert len(db.vector_search([0.5] * 8, k=3, filter=Query().filter("n", "<", 10))) == 3
 
 
-def test_float4_near_ties_are_ranked_exactly(make_vdb: Callable[..., PostgresDatabase]
-                                             ) -> None:
+@pytest.mark.parametrize("mode", list(MODES))
+def test_float4_near_ties_are_ranked_exactly(make_vdb: Callable[..., PostgresDatabase],
+                                             mode: str) -> None:
     """600 vectors float4 cannot tell apart (they differ by 1e-10, float64 tells them apart
     by far more than a rounding) fill the first window many times over: the window grows
     until the float64 ranking is certain."""
@@ -174,7 +196,8 @@ def test_float4_near_ties_are_ranked_exactly(make_vdb: Callable[..., PostgresDat
     records = [Record({"g": i % 4, "embedding": [x + j * 1e-10 * (1 + h % 3)
                                                  for h, x in enumerate(base)]},
                       id=f"t{i:03d}") for i, j in enumerate(order)]
-    db = make_vdb()
+    db = make_vdb(**({"vector_indexes": {"embedding": {"dimensions": 16, "method": "none"}}}
+                     if mode == "column" else {}))
     db.create_batch([r.copy() for r in records])
     probe = [x * 0.999 + 1e-3 for x in base]
     for metric in METRICS:
@@ -202,7 +225,7 @@ def test_the_plan_uses_the_hnsw_index_and_recall_is_high(
     rnd = random.Random(2)
     probe = [rnd.gauss(0, 1) for _ in range(dim)]
     vq = VectorQuery(probe, k=10, metric=DistanceMetric.COSINE)
-    vs = VectorStatements(db.statements, db.options.vectors)
+    vs = VectorStatements(db.statements, db.options.vectors, db._vector_columns)
     spec = vs.index_for(Query(), vq, DistanceMetric.COSINE)
     assert spec is not None
     assert vs.index_for(Query().filter("team", "==", "t1"), vq, DistanceMetric.COSINE) is None
@@ -221,6 +244,9 @@ def test_the_plan_uses_the_hnsw_index_and_recall_is_high(
     hnsw = [name for name, ddl in indexes.items() if "USING hnsw" in ddl]
     rare = [name for name, ddl in indexes.items() if "WHERE" in ddl]
     assert len(hnsw) == 1 and len(rare) == 1
+    vec_column, shape_column = spec.columns()
+    assert f"hnsw ({vec_column} vector_cosine_ops)" in indexes[hnsw[0]]  # on the column
+    assert shape_column in indexes[rare[0]]
     assert f"Index Scan using {hnsw[0]}" in plan, plan
     assert rare[0] in plan, plan  # the odd records come from the partial index, no scan
     # recall@10 against the reference; a filtered query stays exact
@@ -273,3 +299,159 @@ def test_vector_settings_are_checked() -> None:
     spec = db.options.vectors.indexes[0]
     assert (spec.field, spec.dimensions, spec.metric, spec.m, spec.ef_search) == (
         "doc.vec", 4, DistanceMetric.EUCLIDEAN, 8, 40)
+    assert db.capabilities.approximate_vectors
+    db = PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "none"}})
+    assert not db.capabilities.approximate_vectors
+    assert db.options.vectors.indexes[0].method == "none"
+
+
+# -- the stored generated columns ----------------------------------------------------------
+def _plan(server: PgvectorServer, sql: str, params: list[Any]) -> str:
+    import psycopg2
+
+    conn = psycopg2.connect(server.dsn)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("EXPLAIN (VERBOSE) " + sql, params)
+            return "\n".join(row[0] for row in cur.fetchall())
+    finally:
+        conn.close()
+
+
+def _generated(server: PgvectorServer, table: str) -> dict[str, tuple[str, str]]:
+    """The table's generated columns: name -> (type, generation expression)."""
+    rows = server.execute(
+        "SELECT a.attname, format_type(a.atttypid, a.atttypmod), "
+        "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a JOIN pg_attrdef d "
+        "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = %s::regclass "
+        "AND a.attgenerated = 's' AND NOT a.attisdropped", (f'"{table}"',))
+    return {name: (kind, expr) for name, kind, expr in rows}
+
+
+def test_exact_queries_read_the_generated_column(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
+        pgvector_table: str) -> None:
+    """With a column the exact plan reads it (no regular expression, no cast per row); the
+    HNSW index is built on the column, and a field without a column keeps the jsonb path."""
+    dim = 16
+    records = _random_records(500, dim, seed=4)
+    db = make_vdb(vector_indexes={"embedding": {"dimensions": dim, "method": "none"}})
+    db.create_batch(records)
+    spec = db.options.vectors.indexes[0]
+    vec_column, shape_column = spec.columns()
+    generated = _generated(pgvector_server, pgvector_table)
+    assert generated[vec_column][0] == f"vector({dim})"
+    assert generated[shape_column][0] == "integer"
+    assert "~" in generated[vec_column][1]  # the guard runs once, on write
+    vs = VectorStatements(db.statements, db.options.vectors, db._vector_columns)
+    probe = [0.1 * i for i in range(dim)]
+    for metric in DistanceMetric:
+        vq = VectorQuery(probe, k=10, metric=metric)
+        for query in (Query(), Query().filter("team", "==", "t1")):
+            window = vs.exact_window(query, vq, metric, first_window(10))
+            plan = _plan(pgvector_server, window.sql.text, window.sql.params)
+            assert vec_column in plan and shape_column in plan, plan
+            assert "~" not in plan and "::vector(" not in plan, plan  # nothing parsed
+            assert_exact(db, records, query.similar_to(probe, k=10, metric=metric),
+                         metric.value)
+        # another dimension, or a field without a column: the jsonb path, unchanged
+        other = vs.exact_window(Query(), VectorQuery(probe[:8], k=3), metric, 38)
+        assert "~" in _plan(pgvector_server, other.sql.text, other.sql.params)
+        assert vs.column_for(VectorQuery(probe, field="other", k=3)) is None
+    # no index: every query is exact
+    assert vs.index_for(Query(), VectorQuery(probe, k=10), DistanceMetric.COSINE) is None
+
+
+def _shape(record: Record) -> int | None:
+    """What the shape column should hold: the length of a non-empty array of numbers,
+    negated when a number is 1e15 or more in magnitude; else None."""
+    value = record.get("embedding")
+    if isinstance(value, list) and value and all(
+            isinstance(x, float | int) and not isinstance(x, bool) for x in value):
+        return len(value) if all(abs(x) < 1e15 for x in value) else -len(value)
+    return None
+
+
+@pytest.mark.parametrize("indexes", [COLUMN, HNSW])
+def test_hostile_records_insert_and_leave_the_column_null(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
+        pgvector_table: str, indexes: dict[str, Any]) -> None:
+    """Every hostile value inserts (one by one, in a batch, by COPY, by update and upsert);
+    the vector column holds only plain vectors of the dimension, the shape column says what
+    the rest is, and queries stay exact."""
+    records = hostile_records()
+    db = make_vdb(vector_indexes=indexes, copy_threshold=10)
+    db.create_batch([r.copy() for r in records[:30]])  # COPY
+    for r in records[30:]:
+        db.create(r.copy())  # INSERT, one by one
+    odd = [r for r in records if r.id and r.id[0] in "xy"]
+    db.update_batch([(r.id or "", r.copy()) for r in odd])
+    db.upsert_batch([r.copy() for r in odd])
+    vec_column, shape_column = db.options.vectors.indexes[0].columns()
+    rows = {rid: (has, shape) for rid, has, shape in pgvector_server.execute(
+        f'SELECT id, "{vec_column}" IS NOT NULL, "{shape_column}" FROM "{pgvector_table}"')}
+    assert len(rows) == len(records)
+    for r in records:
+        shape = _shape(r)
+        assert rows[r.id or ""] == (shape == 8, shape), (r.id, r.get("embedding"))
+    probe = list(vector_records(10, 8, seed=3)[0]["embedding"])
+    for metric in METRICS:
+        for query in (Query().filter("team", "==", "infra").similar_to(probe, k=5,
+                                                                      metric=metric),
+                      Query().filter("n", ">", 999).similar_to(probe, k=30, metric=metric)):
+            assert_exact(db, records, query, metric)
+
+
+def test_an_existing_table_gains_the_columns(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
+        pgvector_table: str) -> None:
+    """A table written without the setting: an adapter naming the field adds the columns
+    (ALTER TABLE, computed for every stored row), then the HNSW index on them; an adapter
+    with ``create_table: false`` uses columns that are there and never adds any."""
+    records = hostile_records()
+    plain = make_vdb()
+    plain.create_batch([r.copy() for r in records])
+    assert _generated(pgvector_server, pgvector_table) == {}
+    lazy = make_vdb(vector_indexes=COLUMN, create_table=False)
+    lazy.count()
+    assert lazy._vector_columns == frozenset() and _generated(pgvector_server,
+                                                              pgvector_table) == {}
+    db = make_vdb(vector_indexes=COLUMN)
+    db.count()  # sets up: adds the columns
+    vec_column, shape_column = db.options.vectors.indexes[0].columns()
+    assert set(_generated(pgvector_server, pgvector_table)) == {vec_column, shape_column}
+    assert db._vector_columns == frozenset({"embedding"})
+    filled = pgvector_server.execute(
+        f'SELECT count(*) FROM "{pgvector_table}" WHERE "{vec_column}" IS NOT NULL')[0][0]
+    assert filled == sum(_shape(r) == 8 for r in records) > 40  # the tiny ones: 0 in float4
+    probe = list(vector_records(10, 8, seed=3)[0]["embedding"])
+    for metric in METRICS:
+        assert_exact(db, records, Query().similar_to(probe, k=50, metric=metric), metric)
+    # the old adapter keeps writing; the columns follow
+    plain.create(Record({"embedding": [0.25] * 8}, id="z01"))
+    assert pgvector_server.execute(
+        f'SELECT "{shape_column}" FROM "{pgvector_table}" WHERE id = %s', ("z01",)) == [(8,)]
+    # create_table false: the columns are there now, so it reads them
+    again = make_vdb(vector_indexes=COLUMN, create_table=False)
+    again.count()
+    assert again._vector_columns == frozenset({"embedding"})
+    # a second setup changes nothing; an HNSW spec of the same field and dimension shares
+    # the columns and only adds its index
+    make_vdb(vector_indexes=COLUMN).count()
+    hnsw = make_vdb(vector_indexes=HNSW)
+    hnsw.count()
+    assert set(_generated(pgvector_server, pgvector_table)) == {vec_column, shape_column}
+    ddl = [d for (d,) in pgvector_server.execute(
+        "SELECT indexdef FROM pg_indexes WHERE tablename = %s", (pgvector_table,))]
+    assert any(f"hnsw ({vec_column} vector_cosine_ops)" in d for d in ddl), ddl
+    assert len(hnsw.vector_search(probe, k=10)) == 10
+
+
+def test_the_generation_expression_is_immutable(pgvector_server: PgvectorServer) -> None:
+    """PostgreSQL refuses a generated column whose expression is not immutable (the ALTER
+    above succeeding is the check); every function the guard calls is immutable too."""
+    rows = pgvector_server.execute(
+        "SELECT p.proname, p.provolatile FROM pg_proc p WHERE p.oid IN "
+        "('vector_in'::regproc, 'textregexeq'::regproc, 'jsonb_array_length'::regproc, "
+        "'jsonb_out'::regproc, 'jsonb_object_field'::regproc)")
+    assert len(rows) == 5 and all(v == "i" for _, v in rows), rows
