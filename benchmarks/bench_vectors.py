@@ -25,7 +25,8 @@ generated vector column, computed on write, read by the exact path) and ``pgvect
 (loaded without settings; then an adapter with an HNSW spec adds the generated columns, an
 ALTER TABLE that rewrites the table, and builds the index on them, both counted in its load
 time: unfiltered queries are approximate, so that row reports recall@10 against numpy over
-every probe instead of asserting equal ids; filtered ones stay exact).
+every probe instead of asserting equal ids; filtered ones stay exact). ``--filter-index``
+gives the pgvector backends ``indexes: [team]`` (a btree index on the filter field).
 
 ``--data random`` (default) draws every vector from one standard normal distribution (no
 structure: the hardest case for an HNSW graph); ``--data clustered`` draws ``--clusters``
@@ -110,7 +111,8 @@ PGVECTOR = ("pgvector", "pgvector-column", "pgvector-hnsw")
 
 
 @contextlib.contextmanager
-def open_backend(name: str, workdir: str, dim: int) -> Iterator[Any]:
+def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False
+                 ) -> Iterator[Any]:
     if name == "memory":
         from dataknobs_data.adapters.memory import MemoryDatabase
         yield MemoryDatabase(indexes=["team"])  # the filter field, hash-indexed
@@ -137,13 +139,14 @@ def open_backend(name: str, workdir: str, dim: int) -> Iterator[Any]:
     elif name in PGVECTOR:
         from dataknobs_data.adapters.postgres import PostgresDatabase
         columns = {"vector_indexes": {"embedding": {"dimensions": dim, "method": "none"}}}
+        indexes = ["team"] if filter_index else None
         with pgvector_server() as dsn, PostgresDatabase(
-                dsn=dsn, table="bench_vectors", vector_extension=True,
+                dsn=dsn, table="bench_vectors", vector_extension=True, indexes=indexes,
                 **(columns if name == "pgvector-column" else {})) as db:
             if name in APPROXIMATE:
                 # loaded without the index; then a second adapter on the table builds it
                 db.with_index = lambda: PostgresDatabase(  # type: ignore[attr-defined]
-                    dsn=dsn, table="bench_vectors", vector_indexes={
+                    dsn=dsn, table="bench_vectors", indexes=indexes, vector_indexes={
                         "embedding": {"dimensions": dim, "metric": "cosine"}})
             yield db
     else:
@@ -162,6 +165,8 @@ def main() -> None:
     parser.add_argument("--data", choices=["random", "clustered"], default="random")
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--spread", type=float, default=0.5)
+    parser.add_argument("--filter-index", action="store_true",
+                        help="postgres backends: a btree index on the filter field (team)")
     args = parser.parse_args()
 
     centres = (np.random.default_rng(7).standard_normal((args.clusters, args.dim))
@@ -193,7 +198,7 @@ def main() -> None:
     del sub, sub_norms
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.backends:
-            with open_backend(name, workdir, args.dim) as db:
+            with open_backend(name, workdir, args.dim, args.filter_index) as db:
                 start = time.perf_counter()
                 batch = 10_000
                 for lo in range(0, args.records, batch):
