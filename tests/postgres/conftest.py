@@ -55,19 +55,25 @@ def pg_options(pg_server: PostgresTestServer, pg_table: str) -> dict[str, Any]:
     return table_options(pg_server, pg_table, "dk-test")
 
 
-@pytest.fixture
-def make_db(pg_options: dict[str, Any]) -> Iterator[Callable[..., PostgresDatabase]]:
-    """Build sync adapters over the test's table (closed after the test)."""
+def adapters_over(options: dict[str, Any]) -> Iterator[Callable[..., PostgresDatabase]]:
+    """A builder of sync adapters over ``options`` (with overrides), each closed when the
+    fixture ends."""
     made: list[PostgresDatabase] = []
 
     def make(**overrides: Any) -> PostgresDatabase:
-        db = PostgresDatabase(**{**pg_options, **overrides})
+        db = PostgresDatabase(**{**options, **overrides})
         made.append(db)
         return db
 
     yield make
     for db in made:
         db.close()
+
+
+@pytest.fixture
+def make_db(pg_options: dict[str, Any]) -> Iterator[Callable[..., PostgresDatabase]]:
+    """Build sync adapters over the test's table (closed after the test)."""
+    yield from adapters_over(pg_options)
 
 
 @pytest.fixture
@@ -109,3 +115,9 @@ def pgvector_table(pgvector_server: PgvectorServer) -> Iterator[str]:
 def pgvector_options(pgvector_server: PgvectorServer, pgvector_table: str) -> dict[str, Any]:
     """Adapter options for the test's own table on the pgvector server."""
     return table_options(pgvector_server, pgvector_table, "dk-vec")
+
+
+@pytest.fixture
+def make_vdb(pgvector_options: dict[str, Any]) -> Iterator[Callable[..., PostgresDatabase]]:
+    """Build sync adapters over the test's table on the pgvector server."""
+    yield from adapters_over(pgvector_options)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
@@ -34,20 +34,6 @@ MODES = {"jsonb": {}, "column": {"vector_indexes": COLUMN}}
 def adapter_options(pgvector_options: dict[str, Any]) -> dict[str, Any]:
     """The shipped suites run against the pgvector server here."""
     return pgvector_options
-
-
-@pytest.fixture
-def make_vdb(pgvector_options: dict[str, Any]) -> Iterator[Callable[..., PostgresDatabase]]:
-    made: list[PostgresDatabase] = []
-
-    def make(**overrides: Any) -> PostgresDatabase:
-        db = PostgresDatabase(**{**pgvector_options, **overrides})
-        made.append(db)
-        return db
-
-    yield make
-    for db in made:
-        db.close()
 
 
 class TestPgvectorConformance(DatabaseConformance):
