@@ -304,6 +304,15 @@ class TopK:
         merged = self.best + [(float(keys[i]), ids[i], payloads[i]) for i in chosen]
         self.best = heapq.nsmallest(self.want, merged, key=lambda t: (t[0], t[1]))
 
+    def cut(self) -> float:
+        """The largest key a row not yet seen could rank with (a tie included): the
+        ``want``-th best key once there are that many, else the threshold's. A window of
+        candidates ordered by a lower bound of the key is complete once its last bound is
+        above this."""
+        if len(self.best) < self.want:
+            return self.limit
+        return min(self.limit, self.best[-1][0])
+
     def hits(self, skip: int = 0) -> list[tuple[Any, float]]:
         """(payload, score) of the ranked rows after the first ``skip``."""
         return [(payload, score_of(key, self.metric)) for key, _, payload in self.best[skip:]]

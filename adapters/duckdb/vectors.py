@@ -226,7 +226,7 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
         if tail_params or len(placed) < size:
             break  # every placed row that can rank was fetched
         last = max(float(row[2]) for row in placed)
-        cut = top.limit if len(top.best) < want else min(top.limit, top.best[-1][0])
+        cut = top.cut()
         if cut < last:
             break  # every row left out has a key above the cut: none can enter or tie
         if math.isfinite(cut):

@@ -322,9 +322,8 @@ def rerank(rows: Sequence[Sequence[Any]], window: Window, vq: VectorQuery,
     ids, matrix, kept = vectors_of([to_record(row[0], row[3], row[4]) for row in rows], vq)
     if ids:
         top.add(ids, np.asarray(matrix, dtype=np.float64), kept)
-    if window.exact and main >= window.size:
-        # rows beyond the window have a key of at least the last bound
-        boundary = top.best[need - 1][0] if len(top.best) >= need else top.limit
-        if not boundary < float(rows[-1][2]) + window.shift:
-            return False, None
+    # rows beyond a full exact window have a key of at least its last bound
+    if window.exact and main >= window.size \
+            and not top.cut() < float(rows[-1][2]) + window.shift:
+        return False, None
     return True, top.hits(skip)[:take]
