@@ -15,7 +15,7 @@ import contextlib
 import heapq
 import itertools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
 from ..domain.errors import QueryError, RecordExistsError
@@ -92,7 +92,7 @@ class VectorMatrix:
                                 {rid: i for i, rid in enumerate(ids)})
 
     def rank(self, vq: VectorQuery, metric: DistanceMetric, want: int,
-             candidates: list[str] | None, bucket_key: Any = None) -> TopK:
+             candidates: Collection[str] | None, bucket_key: Any = None) -> TopK:
         """The ranking of the rows of ``candidates`` (None: every row); ``QueryError``,
         as the reference raises it, when one of them holds a vector of another dimension.
         ``bucket_key`` (hashable) names a candidate set that is the same until the next
@@ -468,7 +468,8 @@ class MemoryDatabase(SyncDatabase):
             if cached is None or cached[0] != stamp:
                 cached = self._matrices[vq.field] = (stamp, VectorMatrix(vq.field,
                                                                          self._records))
-            candidates, bucket_key = None, None
+            candidates: Collection[str] | None = None
+            bucket_key: Any = None
             if query.filters:  # the matches in any order: the ranking orders them
                 program = compiled(query.condition)
                 only = query.filters[0] if len(query.filters) == 1 else None
@@ -477,7 +478,7 @@ class MemoryDatabase(SyncDatabase):
                             bucket := self._indexes[only.field].lookup(
                                 [only.value] if only.operator is Operator.EQ else only.value)
                         ) is not None:
-                    candidates = list(bucket)  # the index answers the whole filter
+                    candidates = bucket  # the index answers the whole filter (no copy)
                     bucket_key = _bucket_key(only)
                 elif program.reads_id:
                     candidates = self._ordered_ids(query)
