@@ -40,7 +40,7 @@ import re
 from datetime import datetime, time
 from typing import Any
 
-from ..adapters.file.envelope import dump_value, load_value
+from ..domain.envelope import dump_value, load_value
 from ..domain.errors import DataError, SerializationError
 from ..domain.values import MISSING, check_value, lone_surrogate
 

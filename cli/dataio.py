@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..adapters.file.durability import atomic_write
-from ..adapters.file.envelope import dump_value
+from ..domain.envelope import dump_value
 from ..adapters.file.formats import JSON_MARKER, csv_field_limit, get_format
 from ..domain import codec
 from ..domain.errors import (

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from ...domain.errors import ConfigurationError, StorageError, shown
 from ...domain.records import Record
 from ...domain.values import lone_surrogate
-from .envelope import (
+from ...domain.envelope import (
     CellCache,
     dump_value,
     envelope,

@@ -28,7 +28,7 @@ from typing import Any
 
 from ...domain.errors import StorageError
 from .durability import atomic_write, describe_os_error, write_all
-from .envelope import MAX_DEPTH, envelope, from_envelope, to_utf8
+from ...domain.envelope import MAX_DEPTH, envelope, from_envelope, to_utf8
 
 HEADER_KEY = "dataknobs_data_log"
 

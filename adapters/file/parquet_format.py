@@ -29,7 +29,7 @@ from typing import Any
 from ...domain.errors import BackendNotAvailableError, StorageError
 from ...domain.records import Record
 from ...domain.values import lone_surrogate
-from .envelope import CellCache, dump_value, load_value, make_record
+from ...domain.envelope import CellCache, dump_value, load_value, make_record
 
 SCHEMA_KEY = b"dataknobs_data"
 ID_COLUMN = "$id"

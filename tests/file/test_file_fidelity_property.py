@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import pytest
 
 from dataknobs_data.adapters.file import AsyncFileDatabase, FileDatabase
-from dataknobs_data.adapters.file.envelope import MAX_DEPTH
+from dataknobs_data.domain.envelope import MAX_DEPTH
 from dataknobs_data.testing.fidelity import FidelitySuite
 
 SUFFIXES = ["json", "jsonl", "csv", "parquet", "csv.gz", "jsonl.gz"]

@@ -106,7 +106,7 @@ def test_write_is_acknowledged_when_durable_even_if_compaction_fails(
 
 
 def test_nesting_past_the_file_limit_is_refused_and_nothing_stored(tmp_path: Path) -> None:
-    from dataknobs_data.adapters.file.envelope import MAX_DEPTH
+    from dataknobs_data.domain.envelope import MAX_DEPTH
 
     deep: Any = 0
     for _ in range(MAX_DEPTH + 1):

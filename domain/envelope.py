@@ -1,5 +1,6 @@
-"""Records as typed-JSON envelopes: the text shape shared by the JSON, JSON Lines and CSV
-snapshots and by the operation log.
+"""Records as typed-JSON envelopes: the text shape shared by the file adapter's JSON, JSON
+Lines and CSV snapshots and operation log, the typed JSON cells of its Parquet snapshots and
+of the Arrow layout (``domain.columnar``), and the CLI's cells.
 
 An envelope is ``{"id": "...", "data": {...}, "metadata": {...}}`` with values in the typed
 JSON of ``domain.codec`` (datetimes tagged, ``$``-keyed objects escaped), so every storable
@@ -12,12 +13,12 @@ import json
 from datetime import datetime
 from typing import Any
 
-from ...domain.codec import DATETIME_TAG, OBJECT_TAG
-from ...domain.codec import decode as codec_decode
-from ...domain.codec import encode as codec_encode
-from ...domain.errors import SerializationError, StorageError, shown
-from ...domain.records import Record
-from ...domain.values import MAX_DEPTH
+from .codec import DATETIME_TAG, OBJECT_TAG
+from .codec import decode as codec_decode
+from .codec import encode as codec_encode
+from .errors import SerializationError, StorageError, shown
+from .records import Record
+from .values import MAX_DEPTH
 
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 _dumps_ascii = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode
