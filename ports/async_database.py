@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
+from ..domain import columnar
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.vectors import DistanceMetric, VectorQuery, VectorSearchResult
 from .base import PortBase, RecordLike, build_backend, share_docs
 from .database import SyncDatabase
-from .flows import arun_flow
+from .flows import arun_flow, astream_flow
 from .preparation import check_id
 from .processing import StreamProcessor, Transform, stream_source
 from .streaming import StreamConfig, StreamResult
@@ -161,6 +162,27 @@ class AsyncDatabase(PortBase, ABC):
                          config: StreamConfig | None = None) -> AsyncIterator[Record]:
         return StreamProcessor.async_transform_stream(self.stream_read(query, config),
                                                       transform)
+
+    # -- the columnar path -------------------------------------------------------------------
+    async def write_arrow(self, data: Any, *, id_column: str | None = None, na: str = "null",
+                          batch_size: int | None = None) -> int:
+        written: int = await arun_flow(self, self._write_arrow_flow(data, id_column, na,
+                                                                     batch_size))
+        return written
+
+    async def read_arrow(self, query: Query | None = None, *, batch_size: int | None = None
+                         ) -> AsyncIterator[Any]:
+        q = self._supported(query)
+        async for batch in astream_flow(self, self._read_arrow_flow(q, batch_size)):
+            yield batch
+
+    async def to_arrow(self, query: Query | None = None, *, batch_size: int | None = None
+                       ) -> Any:
+        return columnar.concat_layout(
+            [batch async for batch in self.read_arrow(query, batch_size=batch_size)])
+
+    async def _arrow_batches(self, query: Query, batch_size: int) -> Iterator[Any] | None:
+        return None
 
     # -- hooks adapters implement (documented in SyncDatabase) --------------------------------
     @abstractmethod

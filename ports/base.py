@@ -16,12 +16,14 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Self
 
+from ..domain import columnar
 from ..domain.errors import (
     BatchOperationError,
     ConfigurationError,
     DataknobsError,
     QueryError,
     UnsupportedQueryError,
+    ValidationError,
 )
 from ..domain.query import Query
 from ..domain.records import Record
@@ -35,7 +37,7 @@ from ..domain.vectors import (
     vectors_of,
 )
 from .capabilities import Capabilities, check_supported
-from .flows import Call, Flow, Stream, Take
+from .flows import Call, Close, Emit, Flow, Stream, Take
 from .options import check_options
 from .preparation import (
     check_id,
@@ -227,6 +229,70 @@ class PortBase:
         return [VectorSearchResult(rec, score, field) for rec, score in hits]
 
     # -- flows ---------------------------------------------------------------------------------
+    # -- the columnar path (domain.columnar; docs/columnar.md) -------------------------------
+    #: rows per Arrow batch when the caller gives no ``batch_size``
+    arrow_batch: ClassVar[int] = 10_000
+
+    @staticmethod
+    def _arrow_batch_size(batch_size: int | None) -> int:
+        if batch_size is None:
+            return PortBase.arrow_batch
+        if type(batch_size) is not int or batch_size < 1:
+            raise ValidationError(f"batch_size must be a positive integer, got {batch_size!r}")
+        return batch_size
+
+    def _write_arrow_flow(self, data: Any, id_column: str | None, na: str,
+                          batch_size: int | None) -> Flow:
+        """``write_arrow``: each Arrow batch decoded column by column (``domain.columnar``),
+        checked as ``create_batch`` checks records (the decoded values are fresh, so they
+        are checked, not copied) and written by the adapter's ``_create_batch``; returns the
+        number of records written."""
+        size = self._arrow_batch_size(batch_size)
+        written = 0
+        for batch in columnar.arrow_batches(data, size):
+            records = columnar.batch_records(batch, id_column=id_column, na=na)  # type: ignore[arg-type]
+            prepared, invalid = prepare_batch(records, self.schema, copy=False)
+            operation = "write_arrow" if not written else (
+                f"write_arrow (the {written:,} rows before this batch were written)")
+            if invalid:
+                raise BatchOperationError(operation, {},
+                                          {written + i: e for i, e in invalid.items()})
+            batch_records = [rec for _, rec in prepared]
+            failures = yield Call("_create_batch", (batch_records,))
+            if failures:
+                succeeded = {} if self.capabilities.atomic_batches else {
+                    written + i: rec.id for i, rec in enumerate(batch_records)
+                    if i not in failures}
+                raise BatchOperationError(
+                    operation, succeeded, {written + i: e for i, e in failures.items()})
+            written += len(batch_records)
+        return written
+
+    def _read_arrow_flow(self, query: Query, batch_size: int | None) -> Flow:
+        """``read_arrow``: the adapter's native batches (``_arrow_batches``) when it has
+        them, else its ``_stream_read`` records in layout batches of ``batch_size``."""
+        size = self._arrow_batch_size(batch_size)
+        if query.vector_query is not None:  # k ranked hits: one ranking, then its records
+            ranked = yield Call("search", (query,))
+            for batch in columnar.record_batches(ranked, size):
+                yield Emit(batch)
+            return
+        native = yield Call("_arrow_batches", (query, size))
+        if native is not None:
+            for batch in native:
+                yield Emit(batch)
+            return
+        records = yield Stream(self, "_stream_read", (query, StreamConfig(batch_size=size)))
+        try:
+            while True:
+                chunk = yield Take(records, size)
+                if not chunk:
+                    break
+                for batch in columnar.records_table(chunk).to_batches():
+                    yield Emit(batch)
+        finally:
+            yield Close(records)
+
     def _stream_write_flow(self, source: Any, config: StreamConfig | None) -> Flow:
         """``stream_write`` over the iterator ``source``: batches, the conflict policy,
         retries with backoff, and the result (``ports.writes``)."""

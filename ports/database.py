@@ -15,12 +15,13 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Self
 
+from ..domain import columnar
 from ..domain.errors import ConcurrencyError
 from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.vectors import DistanceMetric, VectorQuery, VectorSearchResult
 from .base import PortBase, RecordLike, build_backend
-from .flows import run_flow
+from .flows import run_flow, stream_flow
 from .preparation import check_id
 from .processing import StreamProcessor, stream_source
 from .streaming import StreamConfig, StreamResult
@@ -253,6 +254,51 @@ class SyncDatabase(PortBase, ABC):
         order; a None result drops the record (``transform=None`` passes records through).
         On the async port ``transform`` may be a coroutine function."""
         return StreamProcessor.transform_stream(self.stream_read(query, config), transform)
+
+    # -- the columnar path -------------------------------------------------------------------
+    def write_arrow(self, data: Any, *, id_column: str | None = None, na: str = "null",
+                    batch_size: int | None = None) -> int:
+        """Create the records of Arrow data; returns how many were written.
+
+        ``data``: a ``pyarrow.Table``, ``RecordBatch`` or ``RecordBatchReader``, anything with
+        the Arrow stream interface (a pandas >= 2.2 or Polars DataFrame, a DuckDB result), or
+        an iterable of tables and batches. A table in the dataknobs-data layout (what
+        ``read_arrow`` yields, or a Parquet snapshot) gives back exactly its records: ids,
+        metadata, missing fields and nulls, nested values. Any other table gives one record
+        per row and one field per column, with ids from ``id_column`` (the column stays in the
+        data) or assigned, and nulls stored as null (``na="null"``) or left out
+        (``na="drop"``). docs/columnar.md.
+
+        Each batch (``batch_size`` rows of a table; a stream's own batches) is written as one
+        ``create_batch``: an invalid or taken id or an unstorable value in a batch writes
+        none of that batch and raises ``BatchOperationError`` with the rows' indexes counted
+        from the start of ``data``; the batches before it stay written, and the message
+        says how many rows they held."""
+        written: int = run_flow(self, self._write_arrow_flow(data, id_column, na, batch_size))
+        return written
+
+    def read_arrow(self, query: Query | None = None, *, batch_size: int | None = None
+                   ) -> Iterator[Any]:
+        """The records of ``search(query)``, in the same order, as ``pyarrow.RecordBatch``es of
+        at most ``batch_size`` rows (default 10,000) in the dataknobs-data layout: columns
+        ``$id``, ``$metadata`` and one per field, native Arrow types where a field's values
+        in the batch allow, typed JSON text otherwise, so ``write_arrow`` of the batches
+        restores the records exactly (docs/columnar.md). Memory stays bounded by the batch
+        size on backends that page natively. Each batch carries its own layout; ``to_arrow``
+        joins them into one table."""
+        q = self._supported(query)
+        yield from stream_flow(self, self._read_arrow_flow(q, batch_size))
+
+    def to_arrow(self, query: Query | None = None, *, batch_size: int | None = None) -> Any:
+        """``read_arrow`` as one ``pyarrow.Table`` (a field whose column type differs between
+        batches becomes a typed JSON column, so the table still reads back exactly)."""
+        return columnar.concat_layout(list(self.read_arrow(query, batch_size=batch_size)))
+
+    def _arrow_batches(self, query: Query, batch_size: int) -> Iterator[Any] | None:
+        """Adapter hook: the layout batches of a normalised, non-vector query, natively
+        (what ``columnar.records_table`` would make of the ``_stream_read`` records, batch
+        by batch), or None (the default) to have the port build them from records."""
+        return None
 
     # -- hooks adapters implement ------------------------------------------------------------
     @abstractmethod

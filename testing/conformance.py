@@ -36,6 +36,7 @@ from ..domain.query import Filter, Operator, Query, SortOrder
 from ..domain.records import Record
 from ..domain.values import MAX_DEPTH
 from ..ports.streaming import StreamConfig
+from .columnar_conformance import ColumnarTests
 from .runner import AdapterUnderTest, AsyncAsSync, sync_shaped
 from .spec_cases import SpecExample, examples_of, run_example, spec_rule_ids
 from .vector_conformance import VectorTests
@@ -735,5 +736,6 @@ class DatabaseConformance(
     StreamingTests,
     TransactionTests,
     VectorTests,
+    ColumnarTests,
 ):
     """Every conformance test. Subclass it and provide the ``database`` fixture."""

@@ -54,6 +54,12 @@ class AsyncAsSync:
 
         yield from self._runner.run(drain())
 
+    def read_arrow(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        async def drain() -> list[Any]:
+            return [b async for b in self.async_database.read_arrow(*args, **kwargs)]
+
+        yield from self._runner.run(drain())
+
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.async_database, name)
         if not callable(attr):

@@ -1,0 +1,359 @@
+"""Records as Arrow tables: the layout of the columnar path and of the Parquet snapshots.
+
+**The layout** (what ``read_arrow`` yields and what a Parquet snapshot holds): a ``$id``
+column, a ``$metadata`` string column (typed JSON, null when the metadata is empty), then
+one column per top-level field, in first-appearance order. ``$id`` is a string column of the
+ids; when some id holds a lone surrogate (which an Arrow string cannot hold) it holds each
+id's JSON string literal instead, and the schema metadata says so (``"ids": "json"``). A
+field whose present values all have one plain type -- all ``int``, all ``float``, all
+``bool``, all ``str``, all UTC datetimes or all naive datetimes (and never null) -- gets a
+native column (int64, float64, bool, string, timestamp[us, +00:00], timestamp[us]) where a
+null means "missing"; a field whose present values are all non-empty lists of ``float`` of
+one length (a vector, docs/vectors.md) gets a fixed-size list column of float64 (kind
+``vector:<dimensions>``). Every other field (mixed types, nulls, datetimes in other zones,
+lists, objects) gets a string column of typed JSON cells (``envelope.dump_value``): a null
+cell means missing and the text ``null`` means a stored null. The schema metadata key
+``dataknobs_data`` lists each column's field name and kind, so the field names are read from
+there; column names are ``column_name(field)``, distinct from each other and from ``$id`` and
+``$metadata`` whatever the fields are called. A table in this layout converts back to
+exactly the records it was made of (``layout_records``).
+
+**Plain tables** (any other Arrow table: from pandas, Polars, DuckDB, a CSV or Parquet file
+written elsewhere) become one record per row and one field per column (``plain_records``):
+Arrow's own conversion to Python values (structs become objects, lists lists, timestamps
+datetimes), nulls stored as null (``na="null"``) or left out (``na="drop"``), ids from
+``id_column`` (the column stays in the data) or assigned by the store. The port then checks
+those values exactly as it checks any record, so a value the store cannot hold is refused
+with an error naming its column.
+
+pyarrow is imported on first use; without it the error says what to install.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from .envelope import CellCache, dump_value, load_value, make_record
+from .errors import BackendNotAvailableError, DataknobsError, StorageError, ValidationError
+from .records import Record
+from .values import lone_surrogate
+
+LAYOUT_KEY = b"dataknobs_data"
+ID_COLUMN = "$id"
+METADATA_COLUMN = "$metadata"
+NaPolicy = Literal["null", "drop"]
+_NATIVE = {int: "int", float: "float", bool: "bool", str: "str"}
+_ABSENT = object()
+
+
+def pyarrow() -> Any:
+    """The ``pyarrow`` module, or ``BackendNotAvailableError`` with the install hint."""
+    try:
+        import pyarrow as pa
+    except ImportError as err:
+        raise BackendNotAvailableError(
+            "the columnar path needs pyarrow: pip install 'dataknobs-data[parquet]'") from err
+    return pa
+
+
+def column_name(key: str) -> str:
+    """The column of field ``key``: the key itself, ``$`` + the key when it starts with
+    ``$``, or ``$`` + its JSON string literal when it holds a lone surrogate (an Arrow
+    name is UTF-8). The three kinds cannot meet -- plain names never start with ``$``,
+    escaped ones start with ``$$`` or ``$"`` -- and none is ``$id`` or ``$metadata``, so
+    every field gets its own column."""
+    if lone_surrogate(key) is not None:
+        return "$" + json.dumps(key, ensure_ascii=True)
+    if key[:1] == "$":
+        return "$" + key
+    return key
+
+
+def field_name(column: str) -> str:
+    """The inverse of ``column_name``."""
+    if column[:2] == '$"':
+        return str(json.loads(column[1:]))
+    if column[:1] == "$":
+        return column[1:]
+    return column
+
+
+def _vector_kind(value: list[Any]) -> str:
+    """``vector:<n>`` for a non-empty list of floats (only floats read back exactly from a
+    float64 list), else ``json``."""
+    if value and all(type(x) is float for x in value):
+        return f"vector:{len(value)}"
+    return "json"
+
+
+def _field_kind(values: list[Any]) -> str:
+    kind: str | None = None
+    for value in values:
+        if value is _ABSENT:
+            continue
+        k = _NATIVE.get(type(value))
+        if k is None:
+            if type(value) is list:
+                k = _vector_kind(value)
+                if k == "json" or (kind is not None and k != kind):
+                    return "json"
+                kind = k
+                continue
+            if type(value) is not datetime:
+                return "json"
+            tz = value.tzinfo
+            # only UTC and naive datetimes read back exactly from a timestamp column
+            k = "utc" if tz is UTC else "naive" if tz is None else "json"
+        if k == "json" or (kind is not None and k != kind):
+            return "json"
+        kind = k
+    return kind or "json"
+
+
+def _arrow_type(pa: Any, kind: str) -> Any:
+    if kind.startswith("vector:"):
+        return pa.list_(pa.float64(), int(kind[7:]))
+    return {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string(),
+            "utc": pa.timestamp("us", tz="+00:00"), "naive": pa.timestamp("us")}[kind]
+
+
+def records_table(records: Sequence[Record]) -> Any:
+    """The records as one ``pyarrow.Table`` in the layout (see the module docstring)."""
+    pa = pyarrow()
+    keys: dict[str, None] = {}
+    for rec in records:
+        keys.update(dict.fromkeys(rec.data))
+    ids: list[str] = [rec.id or "" for rec in records]
+    id_kind = "str"
+    try:
+        id_array = pa.array(ids, type=pa.string())
+    except UnicodeEncodeError:  # an id holding a lone surrogate
+        id_kind = "json"
+        id_array = pa.array([dump_value(rid) for rid in ids], type=pa.string())
+    arrays = [
+        id_array,
+        pa.array([dump_value(rec.metadata) if rec.metadata else None for rec in records],
+                 type=pa.string()),
+    ]
+    names = [ID_COLUMN, METADATA_COLUMN]
+    kinds: list[list[str]] = []
+    for key in keys:
+        values = [rec.data.get(key, _ABSENT) for rec in records]
+        kind = _field_kind(values)
+        array = None
+        if kind != "json":
+            plain = [None if v is _ABSENT else v for v in values]
+            try:
+                array = pa.array(plain, type=_arrow_type(pa, kind))
+            except (pa.ArrowException, UnicodeEncodeError, OverflowError, ValueError):
+                kind = "json"  # e.g. a string with a lone surrogate: keep it as JSON
+        if array is None:
+            array = pa.array([None if v is _ABSENT else dump_value(v) for v in values],
+                             type=pa.string())
+        arrays.append(array)
+        names.append(column_name(key))
+        kinds.append([key, kind])
+    layout: dict[str, Any] = {"version": 1, "fields": kinds}
+    if id_kind != "str":
+        layout["ids"] = id_kind
+    meta = {LAYOUT_KEY: json.dumps(layout, ensure_ascii=True).encode()}
+    fields = [pa.field(n, a.type) for n, a in zip(names, arrays, strict=True)]
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
+
+
+def layout_fields(schema: Any, source: str) -> tuple[list[tuple[str, str]], str] | None:
+    """The (field, kind) list and id kind of a layout schema; None for a plain one.
+    ``StorageError`` naming ``source`` when the layout metadata is there but damaged or does
+    not match the columns."""
+    meta = (schema.metadata or {}).get(LAYOUT_KEY)
+    if meta is None:
+        return None
+    try:
+        layout = json.loads(meta)
+        fields = [(str(k), str(kind)) for k, kind in layout["fields"]]
+        id_kind = str(layout.get("ids", "str"))
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
+        raise StorageError(f"{source}: damaged dataknobs-data schema metadata") from err
+    if len(schema.names) != len(fields) + 2 or \
+            list(schema.names[:2]) != [ID_COLUMN, METADATA_COLUMN] or \
+            id_kind not in ("str", "json") or \
+            any(column_name(k) != n for (k, _), n in zip(fields, schema.names[2:], strict=True)):
+        raise StorageError(f"{source}: the dataknobs-data schema metadata does not match "
+                           "the columns")
+    return fields, id_kind
+
+
+def layout_records(table: Any, source: str) -> list[Record]:
+    """The records of a table (or record batch) in the layout, exactly as they were
+    written; ``StorageError`` naming ``source`` for a damaged cell, id or layout."""
+    found = layout_fields(table.schema, source)
+    if found is None:
+        raise StorageError(f"{source}: not a dataknobs-data table (no 'dataknobs_data' "
+                           "schema metadata)")
+    fields, id_kind = found
+    n = table.num_rows
+    ids = table.column(0).to_pylist()
+    if id_kind == "json":
+        try:
+            ids = [load_value(cell) if cell is not None else None for cell in ids]
+        except ValueError as err:
+            raise StorageError(f"{source}: a record id is damaged: {err}") from err
+    meta_cells = table.column(1).to_pylist()
+    try:
+        rows: list[dict[str, Any]] = [{} for _ in range(n)]
+        for index, (key, kind) in enumerate(fields, start=2):
+            column = table.column(index)
+            values = column.to_pylist()
+            if kind == "json":
+                load = CellCache().load
+                for row, cell in zip(rows, values, strict=True):
+                    if cell is not None:
+                        row[key] = load(cell)
+            elif column.null_count == 0:
+                for row, value in zip(rows, values, strict=True):
+                    row[key] = value
+            else:
+                for row, value in zip(rows, values, strict=True):
+                    if value is not None:
+                        row[key] = value
+        metas = [load_value(cell) if cell is not None else {} for cell in meta_cells]
+    except (ValueError, TypeError) as err:
+        raise StorageError(f"{source}: a typed JSON cell is damaged: {err}") from err
+    for rid, metadata in zip(ids, metas, strict=True):
+        if type(rid) is not str or not rid or type(metadata) is not dict:
+            raise StorageError(f"{source}: a record has no id or bad metadata")
+    return [make_record(rid, data, metadata)
+            for rid, data, metadata in zip(ids, rows, metas, strict=True)]
+
+
+def plain_records(table: Any, *, id_column: str | None = None, na: NaPolicy = "null"
+                  ) -> list[Record]:
+    """One record per row of a plain table (see the module docstring). ``ValidationError``
+    names a missing ``id_column``, a duplicated column name or a bad ``na``."""
+    if na not in ("null", "drop"):
+        raise ValidationError(f"na must be 'null' or 'drop', got {na!r}")
+    names = [str(n) for n in table.schema.names]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValidationError(f"duplicate column names {dup}: each column is one field")
+    if id_column is not None and id_column not in names:
+        raise ValidationError(f"no column {id_column!r} for the record ids (columns: "
+                              f"{names[:20]})")
+    try:
+        columns = [table.column(i).to_pylist() for i in range(len(names))]
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ValidationError(f"a column cannot be read as Python values: {err}") from err
+    n = table.num_rows
+    if not columns:
+        return [Record({}) for _ in range(n)]
+    if na == "drop":
+        rows = [{k: v for k, v in zip(names, row, strict=True) if v is not None}
+                for row in zip(*columns, strict=True)]
+    else:
+        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    if id_column is None:
+        return [Record(row) for row in rows]
+    ids = columns[names.index(id_column)]
+    return [Record(row, id=None if rid is None else _plain_id(rid, id_column))
+            for row, rid in zip(rows, ids, strict=True)]
+
+
+def _plain_id(value: Any, column: str) -> str:
+    if type(value) is str or (type(value) is int):
+        return str(value)
+    raise ValidationError(f"column {column!r}: an id must be a string or an integer, got "
+                          f"{type(value).__name__} {value!r}")
+
+
+def batch_records(batch: Any, *, id_column: str | None = None, na: NaPolicy = "null",
+                  source: str = "arrow data") -> list[Record]:
+    """The records of one table or batch: exact for the layout, by the plain rules
+    otherwise (``id_column`` and ``na`` apply to plain tables only)."""
+    if layout_fields(batch.schema, source) is not None:
+        return layout_records(batch, source)
+    return plain_records(batch, id_column=id_column, na=na)
+
+
+def arrow_batches(data: Any, batch_size: int | None = None) -> Iterator[Any]:
+    """The record batches of ``data``: a ``pyarrow.Table``, ``RecordBatch`` or
+    ``RecordBatchReader``, an object with the Arrow stream interface
+    (``__arrow_c_stream__``: pandas >= 2.2 and Polars DataFrames, DuckDB results), or an
+    iterable of tables and batches. Tables are cut into batches of at most ``batch_size``
+    rows. Anything else is a ``ValidationError`` naming its type."""
+    pa = pyarrow()
+    if isinstance(data, pa.RecordBatch):
+        yield data
+        return
+    if isinstance(data, pa.Table):
+        yield from data.to_batches(max_chunksize=batch_size)
+        return
+    if isinstance(data, pa.RecordBatchReader):
+        yield from data
+        return
+    if hasattr(data, "__arrow_c_stream__"):
+        yield from arrow_batches(pa.RecordBatchReader.from_stream(data), batch_size)
+        return
+    if isinstance(data, Iterable) and not isinstance(data, str | bytes | dict):
+        for part in data:
+            if not isinstance(part, pa.RecordBatch | pa.Table):
+                raise ValidationError("write_arrow: an iterable must yield pyarrow tables or "
+                                      f"record batches, got {type(part).__name__}")
+            yield from arrow_batches(part, batch_size)
+        return
+    raise ValidationError("write_arrow needs a pyarrow Table, RecordBatch or RecordBatchReader, "
+                          "an object with __arrow_c_stream__ (a pandas or Polars DataFrame) "
+                          f"or an iterable of tables or batches; got {type(data).__name__}")
+
+
+def record_batches(records: Iterable[Record], batch_size: int) -> Iterator[Any]:
+    """``records`` as layout record batches of at most ``batch_size`` rows (each batch has
+    the layout of its own records)."""
+    chunk: list[Record] = []
+    for rec in records:
+        chunk.append(rec)
+        if len(chunk) >= batch_size:
+            yield from records_table(chunk).to_batches()
+            chunk = []
+    if chunk:
+        yield from records_table(chunk).to_batches()
+
+
+def concat_layout(parts: Sequence[Any]) -> Any:
+    """One layout table of several layout tables or batches (``to_arrow`` of a query read in
+    batches). A field whose column kinds differ between parts, or that some parts lack,
+    becomes a typed JSON column, so the result still reads back exactly."""
+    pa = pyarrow()
+    tables = [p if isinstance(p, pa.Table) else pa.Table.from_batches([p]) for p in parts]
+    if not tables:
+        return records_table([])
+    layouts = [layout_fields(t.schema, "to_arrow") for t in tables]
+    if any(lay is None for lay in layouts):
+        raise DataknobsError("concat_layout: a part is not in the dataknobs-data layout")
+    order: dict[str, None] = {}
+    kinds: dict[str, set[str]] = {}
+    for lay in layouts:
+        assert lay is not None
+        for key, kind in lay[0]:
+            order.setdefault(key, None)
+            kinds.setdefault(key, set()).add(kind)
+    for lay in layouts:
+        assert lay is not None
+        present = {k for k, _ in lay[0]}
+        for key in order:
+            if key not in present:
+                kinds[key].add("absent")
+    if len({lay[1] for lay in layouts if lay is not None}) == 1 and \
+            all(len(kinds[k]) == 1 for k in order) and \
+            all([k for k, _ in lay[0]] == list(order) for lay in layouts if lay is not None):
+        schema = tables[0].schema
+        return pa.Table.from_batches([b for t in tables for b in t.to_batches()], schema=schema)
+    # kinds differ: rebuild from the records (exact by construction)
+    return records_table([rec for t in tables for rec in layout_records(t, "to_arrow")])
+
+
+__all__ = ["ID_COLUMN", "LAYOUT_KEY", "METADATA_COLUMN", "NaPolicy", "arrow_batches",
+           "batch_records", "column_name", "concat_layout", "field_name", "layout_fields",
+           "layout_records", "plain_records", "pyarrow", "record_batches", "records_table"]
