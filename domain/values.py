@@ -272,11 +272,12 @@ def check_value(value: Any, path: str = "value", depth: int = 0) -> None:
 
 def is_plain(value: Any, depth: int = 0) -> bool:
     """Whether ``value`` is storable exactly as it is: only plain ``str``, ``bool``, ``None``,
-    64-bit ``int``, finite ``float``, and ``dict`` (string keys) and ``list`` of them, nested
-    at most ``MAX_DEPTH`` levels (``depth`` as in ``check_value``).
+    64-bit ``int``, finite ``float``, ``datetime`` (naive, or a UTC offset of whole seconds),
+    and ``dict`` (string keys) and ``list`` of them, nested at most ``MAX_DEPTH`` levels
+    (``depth`` as in ``check_value``).
 
-    False says nothing is wrong, only that ``normalize_value`` must look (it coerces tuples,
-    subclasses and datetimes, and names what it refuses). The test builds no path strings and
+    False says nothing is wrong, only that ``normalize_value`` must look (it coerces tuples
+    and subclasses, and names what it refuses). The test builds no path strings and
     copies nothing: ports whose adapter serialises at once run it instead of a normalising
     copy for every record written."""
     return _plain_items((value,), depth)
@@ -301,6 +302,13 @@ def _plain_items(items: Iterable[Any], depth: int) -> bool:
                 continue
         elif t is float:
             if item - item == 0.0:  # finite: inf - inf and nan are nan
+                continue
+        elif t is datetime:
+            tz = item.tzinfo  # naive and UTC need no look; other offsets: whole seconds
+            if tz is None or tz is UTC:
+                continue
+            offset = item.utcoffset()
+            if offset is None or not offset.microseconds:
                 continue
         elif t is dict:
             if depth <= MAX_DEPTH and _string_keys(item) and _plain_items(item.values(),
@@ -382,15 +390,27 @@ def _normalize_items(value: dict[Any, Any], path: str, depth: int) -> dict[str, 
     return out
 
 
+_CONTAINERS: Final = frozenset({dict, list})
+
+
 def clone(value: Any) -> Any:
     """Copy a storable value: dicts and lists are copied recursively, scalars shared.
 
-    Far cheaper than ``copy.deepcopy`` because every other storable type is immutable."""
+    Far cheaper than ``copy.deepcopy`` because every other storable type is immutable. An
+    object is copied whole at C level, then its containers replaced by their clones; a list
+    of scalars only (a vector, tags) is one C-level type scan and one copy."""
     t = type(value)
     if t is dict:
-        return {k: (clone(v) if type(v) in (dict, list) else v) for k, v in value.items()}
+        out = value.copy()
+        for key, item in out.items():
+            t = type(item)
+            if t is dict or t is list:
+                out[key] = clone(item)
+        return out
     if t is list:
-        return [(clone(v) if type(v) in (dict, list) else v) for v in value]
+        if _CONTAINERS.isdisjoint(map(type, value)):
+            return value.copy()
+        return [clone(item) if type(item) in _CONTAINERS else item for item in value]
     return value
 
 

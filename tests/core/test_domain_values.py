@@ -178,7 +178,8 @@ NOT_PLAIN = [
     -(2**63) - 1,
     float("nan"),
     float("inf"),
-    NAIVE,  # datetimes take normalize_value's check of the offset
+    # an offset with a fraction of a second: refused by normalize_value
+    datetime(2021, 6, 1, tzinfo=timezone(timedelta(seconds=1, microseconds=5))),
     {1: "a"},  # a key that is not a string
     {"a": {"b": [1, (2,)]}},
     {"a": [set()]},
@@ -190,6 +191,14 @@ def test_is_plain_defers_everything_normalize_value_would_touch(value: object) -
     assert not is_plain(value)
     assert not is_plain({"f": value})
     assert not is_plain([[value]])
+
+
+@pytest.mark.parametrize("value", [
+    NAIVE, datetime(2021, 6, 1, tzinfo=UTC), datetime(2021, 6, 1, tzinfo=timezone(
+        timedelta(hours=-5, seconds=30)))], ids=repr)
+def test_plain_datetimes_are_plain_and_normalize_to_themselves(value: datetime) -> None:
+    assert is_plain(value) and is_plain({"f": [value]})
+    assert normalize_value(value) == value and type(normalize_value(value)) is datetime
 
 
 def test_is_plain_depth_matches_normalize_value() -> None:
