@@ -115,6 +115,9 @@ class PostgresCore:
     approximate; ``method: none`` keeps the columns only (exact)."""
 
     backend_name = "postgres"
+    #: every write turns its records into JSON text before it returns and keeps no reference
+    #: to them, so the port checks plain values instead of copying them
+    serializes_writes = True
     _pool_class: Any  # ConnectionPool or AsyncConnectionPool
 
     def __init__(
