@@ -738,7 +738,10 @@ class _MigratorBase(Generic[DB]):
                   ConflictPolicy.SKIP if self.spec.mode == "skip" else ConflictPolicy.INSERT)
         cfg = StreamConfig(batch_size=len(records), on_error=self.spec.on_error,
                            max_retries=self.spec.max_retries, retry_delay=self.spec.retry_delay,
-                           keep_ids=False, on_conflict=policy)
+                           keep_ids=False, on_conflict=policy,
+                           # records read from the source and not transformed belong to the
+                           # migrator alone: hand them over instead of copying them again
+                           copy=bool(self.spec.transform))
         return (yield Call("stream_write", (records, cfg), self.target))
 
     # -- verification ------------------------------------------------------------------------

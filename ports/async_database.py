@@ -96,8 +96,9 @@ class AsyncDatabase(PortBase, ABC):
         return await self._get_version(check_id(record_id))
 
     # -- batches ----------------------------------------------------------------------------
-    async def create_batch(self, records: Iterable[RecordLike]) -> list[str]:
-        prepared = self._new_batch(records)
+    async def create_batch(self, records: Iterable[RecordLike], copy: bool = True
+                           ) -> list[str]:
+        prepared = self._new_batch(records, copy)
         return self._batch_ids(prepared, await self._create_batch(prepared))
 
     async def read_batch(self, record_ids: Sequence[str]) -> list[Record | None]:

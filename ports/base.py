@@ -126,9 +126,11 @@ class PortBase:
         assert rec.id is not None
         return rec.id, rec
 
-    def _new_batch(self, records: Iterable[RecordLike]) -> list[Record]:
-        """The prepared records of a create batch; nothing is written when one is invalid."""
-        prepared, invalid = prepare_batch(records, self.schema, copy=not self.serializes_writes)
+    def _new_batch(self, records: Iterable[RecordLike], copy: bool = True) -> list[Record]:
+        """The prepared records of a create batch; nothing is written when one is invalid.
+        ``copy=False``: the caller hands the records over (``create_batch``)."""
+        prepared, invalid = prepare_batch(records, self.schema,
+                                          copy=copy and not self.serializes_writes)
         if invalid:
             raise BatchOperationError("create_batch", {}, invalid)
         return [rec for _, rec in prepared]
@@ -297,7 +299,8 @@ class PortBase:
         """``stream_write`` over the iterator ``source``: batches, the conflict policy,
         retries with backoff, and the result (``ports.writes``)."""
         cfg = config or StreamConfig()
-        return stream_write_flow(source, WritePlan(cfg), WriteVerbs.for_conflicts(cfg.on_conflict))
+        return stream_write_flow(source, WritePlan(cfg), WriteVerbs.for_conflicts(cfg.on_conflict,
+                                                                           cfg.copy))
 
     def _create_each_flow(self, records: list[Record]) -> Flow:
         """The default ``_create_batch``: one ``_create`` per record, failures by index."""

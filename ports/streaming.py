@@ -78,6 +78,8 @@ class StreamConfig:
       for a record whose id is already stored.
     keep_ids: keep the id of every written record in ``StreamResult.ids``; ``False`` keeps
       counts and failures only, so memory stays flat however long the stream.
+    copy: ``False`` hands the written records over, as ``create_batch(copy=False)`` does
+      (the store may keep their values uncopied; the caller must not change them).
     prefetch, timeout: accepted and checked as dataknobs-data 0.11 does (``prefetch`` >= 0,
       ``timeout`` > 0 seconds or None); as there, they do not change what a stream does (a
       reader fetches one batch at a time; a backend's own timeouts are its options).
@@ -91,6 +93,7 @@ class StreamConfig:
     max_retries: int = 3
     retry_delay: float = 0.05
     keep_ids: bool = True
+    copy: bool = True
 
     def __post_init__(self) -> None:
         if not _is_count(self.batch_size) or self.batch_size < 1:
@@ -121,6 +124,8 @@ class StreamConfig:
             raise ConfigurationError(f"retry_delay must be >= 0, got {self.retry_delay!r}")
         if not isinstance(self.keep_ids, bool):
             raise ConfigurationError(f"keep_ids must be True or False, got {self.keep_ids!r}")
+        if not isinstance(self.copy, bool):
+            raise ConfigurationError(f"copy must be True or False, got {self.copy!r}")
 
     @classmethod
     def from_dict(cls, config: Mapping[str, Any]) -> StreamConfig:

@@ -38,14 +38,15 @@ class WriteVerbs:
     catch: tuple[type[BaseException], ...] = (DataknobsError,)
 
     @classmethod
-    def for_conflicts(cls, policy: ConflictPolicy | str) -> WriteVerbs:
+    def for_conflicts(cls, policy: ConflictPolicy | str, copy: bool = True) -> WriteVerbs:
         """The port's own methods: ``upsert_batch``/``upsert`` under ``UPSERT``, else
         ``create_batch``/``create`` (``SKIP`` counts the duplicates they report as skipped,
-        which ``WritePlan.settle`` does)."""
+        which ``WritePlan.settle`` does); ``copy`` as in ``create_batch``."""
         if policy == ConflictPolicy.UPSERT:
             return cls(lambda batch: Call("upsert_batch", (batch,)),
                        lambda rec: Call("upsert", (rec,)))
-        return cls(lambda batch: Call("create_batch", (batch,)),
+        # the default call keeps the one-argument form a subclass may override
+        return cls(lambda batch: Call("create_batch", (batch,) if copy else (batch, False)),
                    lambda rec: Call("create", (rec,)))
 
     @classmethod
