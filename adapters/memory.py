@@ -18,10 +18,11 @@ import threading
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
+from ..domain import columnar
 from ..domain.errors import QueryError, RecordExistsError
 from ..domain.matcher import compiled, order_matches, page
 from ..domain.query import STORAGE_KEY, Filter, Operator, Query
-from ..domain.records import Record, lookup
+from ..domain.records import Record, _Filling, lookup
 from ..domain.schema import Schema
 from ..domain.values import MISSING, clone, hash_key
 from ..domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, row_norms, stored_vector
@@ -44,11 +45,45 @@ def _copy_dict(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_trusted = Record.trusted
+_filling = _Filling.__new__
+
+
 def _copy_out(record: Record, fields: Sequence[str] | None = None) -> Record:
     if fields:
         return record.project(fields)
-    return Record.trusted(_copy_dict(record.data),
-                          _copy_dict(record.metadata) if record.metadata else {}, record.id)
+    meta = record.metadata
+    return _trusted(_copy_dict(record._data), _copy_dict(meta) if meta else {}, record.id)
+
+
+def _copy_known(plans: dict[str, Any], record_id: str, rec: Record, version: str | None,
+                stored: int) -> Record:
+    """A copy of the stored record ``rec`` for the caller to own, ``version`` its version
+    token read with it under the lock, ``stored`` how many records the store holds.
+
+    Only the containers (dicts, lists) in a record's data need a copy of their own, and a
+    record's values never change while its version stays: ``plans`` remembers, per record
+    id, the keys to clone, as the version string itself when there are none (a flat record
+    is then one ``dict.copy()``) or as ``(version, keys)``. Every write gives the record a
+    new version object, so a plan counts only while it names the version read now; plans of
+    replaced and deleted records are dropped with all others once they outnumber the
+    records (twice over), and relearnt on later reads."""
+    data = rec._data.copy()
+    plan = plans.get(record_id)
+    if plan is not version or version is None:
+        if version is not None and type(plan) is tuple and plan[0] is version:
+            keys = plan[1]
+        else:
+            keys = tuple([key for key, value in data.items()
+                          if type(value) is dict or type(value) is list])
+            if version is not None:
+                if len(plans) > 2 * stored + 1024:
+                    plans.clear()
+                plans[record_id] = (version, keys) if keys else version
+        for key in keys:
+            data[key] = clone(data[key])
+    meta = rec.metadata
+    return _trusted(data, _copy_dict(meta) if meta else {}, record_id)
 
 
 _TOMBSTONE: dict[str, Any] = {}  # the row of a deleted record until compaction
@@ -400,20 +435,48 @@ class MemoryDatabase(SyncDatabase):
         return {}
 
     def _read(self, record_id: str) -> Record | None:
-        with self._lock:
+        lock = self._lock
+        lock.acquire()  # not a with block: that costs more than the two lookups it guards
+        try:
             rec = self._records.get(record_id)
+            version = self._versions.get(record_id)
+        finally:
+            lock.release()
         if rec is None:
             return None
+        try:
+            plans = self._copy_plans
+        except AttributeError:
+            self._copy_plans: dict[str, Any] = {}  # see _copy_known
+            plans = self._copy_plans
         # stored records are replaced, never changed in place: copy outside the lock
+        if plans.get(record_id) is not version or version is None:
+            return _copy_known(plans, record_id, rec, version, len(self._records))
+        # a record known to hold no containers (the common case, inline): Record.trusted
+        # without its call
         meta = rec.metadata
-        return Record.trusted(_copy_dict(rec.data), _copy_dict(meta) if meta else {}, record_id)
+        out: Record = _filling(_Filling)
+        out._data = rec._data.copy()
+        out._field_meta = {}
+        out.metadata = _copy_dict(meta) if meta else {}
+        out._id = record_id
+        out.__class__ = Record
+        return out
 
     def _read_batch(self, record_ids: list[str]) -> list[Record | None]:
         with self._lock:
-            return [
-                _copy_out(rec) if (rec := self._records.get(rid)) is not None else None
-                for rid in record_ids
-            ]
+            records, versions = self._records, self._versions
+            found = [(rec, versions.get(rid)) if (rec := records.get(rid)) is not None
+                     else None for rid in record_ids]
+            stored = len(records)
+        try:
+            plans = self._copy_plans
+        except AttributeError:
+            self._copy_plans = {}
+            plans = self._copy_plans
+        # copied outside the lock, as in _read
+        return [None if hit is None else _copy_known(plans, rid, hit[0], hit[1], stored)
+                for rid, hit in zip(record_ids, found, strict=True)]
 
     def _update(self, record_id: str, record: Record, expected_version: str | None) -> bool:
         with self._lock:
@@ -510,6 +573,23 @@ class MemoryDatabase(SyncDatabase):
             for rec in chunk:
                 if rec is not None:
                     yield _copy_out(rec, query.fields)
+
+    def _arrow_batches(self, query: Query, batch_size: int) -> Iterator[Any]:
+        # as _stream_read, without the copy-out: stored records are replaced, never changed
+        # in place, and the layout encoder copies every value it reads into Arrow
+        with self._lock:
+            ids = self._ordered_ids(query)
+
+        def batches() -> Iterator[Any]:
+            for start in range(0, len(ids), batch_size):
+                with self._lock:
+                    got = [self._records.get(rid) for rid in ids[start : start + batch_size]]
+                chunk = [rec if not query.fields else rec.project(query.fields)
+                         for rec in got if rec is not None]
+                if chunk:
+                    yield from columnar.records_table(chunk).to_batches()
+
+        return batches()
 
     def __len__(self) -> int:
         return len(self._records)
