@@ -1,0 +1,114 @@
+"""The columnar path beyond the shared conformance tests: the layout's edge cases, the
+inputs ``write_arrow`` takes, the memory adapter's native batches, async, vector queries."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from dataknobs_data import MemoryDatabase, Query, Record
+from dataknobs_data.adapters.memory import AsyncMemoryDatabase
+from dataknobs_data.domain import columnar
+from dataknobs_data.domain.errors import StorageError, ValidationError
+
+
+def test_lone_surrogates_in_ids_keys_and_values_round_trip() -> None:
+    db = MemoryDatabase()
+    db.create_batch([Record({"k\ud800": "v\udfff", "$id": 1}, id="id\ud800", metadata={
+        "m\udc00": "x"}), Record({"plain": 1}, id="b")])
+    table = db.to_arrow()
+    assert columnar.layout_fields(table.schema, "t") is not None
+    other = MemoryDatabase()
+    assert other.write_arrow(table) == 2
+    got = other.read("id\ud800")
+    assert got is not None and got.data == {"k\ud800": "v\udfff", "$id": 1}
+    assert got.metadata == {"m\udc00": "x"}
+
+
+def test_batches_with_different_kinds_join_into_one_exact_table() -> None:
+    db = MemoryDatabase()
+    db.create_batch([Record({"v": 1}, id="a"), Record({"v": 2}, id="b"),
+                     Record({"v": "three"}, id="c"), Record({"w": None}, id="d")])
+    batches = list(db.read_arrow(batch_size=2))
+    assert [b.schema.field("v").type for b in batches] == [pa.int64(), pa.string()]
+    table = db.to_arrow(batch_size=2)
+    got = columnar.layout_records(table, "t")
+    assert [(r.id, r.data) for r in got] == [("a", {"v": 1}), ("b", {"v": 2}),
+                                            ("c", {"v": "three"}), ("d", {"w": None})]
+
+
+def test_memory_reads_arrow_without_copying_records_out(monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    db = MemoryDatabase()
+    db.create_batch([Record({"n": i, "team": "ab"[i % 2]}, id=f"r{i}") for i in range(10)])
+
+    def no_rows(*args: Any) -> Any:
+        raise AssertionError("the row path was used")
+
+    monkeypatch.setattr(db, "_stream_read", no_rows)
+    table = db.to_arrow(Query().filter("team", "==", "a").sort_by("n", "desc").select("n"))
+    assert table.column("$id").to_pylist() == ["r8", "r6", "r4", "r2", "r0"]
+    assert table.column("n").to_pylist() == [8, 6, 4, 2, 0]
+    assert table.schema.names == ["$id", "$metadata", "n"]
+
+
+def test_inputs_write_arrow_takes() -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame({"id": ["p1", "p2"], "x": [1.5, None], "s": ["a", "b"]})
+    db = MemoryDatabase()
+    assert db.write_arrow(frame, id_column="id") == 2  # through __arrow_c_stream__
+    p2 = db.read("p2")
+    assert p2 is not None and p2.data == {"id": "p2", "x": None, "s": "b"}
+    table = pa.table({"v": list(range(25))})
+    reader = pa.RecordBatchReader.from_batches(table.schema, table.to_batches(max_chunksize=10))
+    assert db.write_arrow(reader) == 25
+    assert db.write_arrow([table.slice(0, 3), table.to_batches()[0].slice(0, 2)]) == 5
+    assert db.write_arrow(table.to_batches()[0]) == 25
+    with pytest.raises(ValidationError, match="str"):
+        db.write_arrow("not arrow")
+    assert db.count() == 2 + 25 + 5 + 25
+
+
+def test_a_damaged_layout_is_refused_by_name() -> None:
+    db = MemoryDatabase()
+    db.create(Record({"a": 1}, id="x"))
+    good = db.to_arrow()
+    bad = good.replace_schema_metadata({columnar.LAYOUT_KEY: b"{not json"})
+    with pytest.raises(StorageError, match="damaged"):
+        MemoryDatabase().write_arrow(bad)
+    renamed = good.rename_columns(["$id", "$metadata", "b"]).replace_schema_metadata(
+        good.schema.metadata)
+    with pytest.raises(StorageError, match="does not match"):
+        MemoryDatabase().write_arrow(renamed)
+
+
+def test_a_vector_query_reads_its_ranked_hits_as_arrow() -> None:
+    db = MemoryDatabase()
+    db.create_batch([Record({"e": [float(i), 1.0]}, id=f"v{i}") for i in range(5)])
+    q = Query().similar_to([4.0, 1.0], field="e", k=2, metric="euclidean")
+    table = db.to_arrow(q)
+    assert table.column("$id").to_pylist() == [r.id for r in db.search(q)] == ["v4", "v3"]
+    assert pa.types.is_fixed_size_list(table.schema.field("e").type)
+
+
+def test_async_ports_read_and_write_arrow() -> None:
+    async def main() -> None:
+        db = AsyncMemoryDatabase()
+        when = datetime(2024, 1, 1, tzinfo=UTC)
+        n = await db.write_arrow(pa.table({"id": ["a", "b"], "at": [when, when]}),
+                                 id_column="id")
+        assert n == 2
+        batches = [b async for b in db.read_arrow(batch_size=1)]
+        assert [b.num_rows for b in batches] == [1, 1]
+        table = await db.to_arrow()
+        assert table.column("$id").to_pylist() == ["a", "b"]
+        got = await db.read("a")
+        # a named zone (Arrow's "UTC") stays the zone pyarrow gives, the same instant
+        assert got is not None and got["at"] == when and got["at"].utcoffset() is not None
+
+    asyncio.run(main())
