@@ -14,6 +14,11 @@ Rows (adapter side / raw side):
    ``pyarrow.parquet.read_table(path).to_pylist()``.
 5. ``frame``: ``records_to_dataframe`` of N records / ``pandas.DataFrame(list_of_dicts)``.
 6. ``mem-create``: memory ``create`` one by one / a dict store (``store[id] = dict(row)``).
+7. ``arrow-pg`` (the columnar path): PostgreSQL ``write_arrow`` of a pyarrow table of N rows
+   (``id_column="id"``) / the same COPY fed from that table by hand (``to_pylist`` +
+   ``json.dumps`` per row + one ``COPY``).
+8. ``arrow-mem``: memory ``to_arrow()`` of N records (the layout, natively) / pyarrow
+   ``Table.from_pylist`` of the same records' dicts (nested values as JSON text).
 
 Every case runs in a fresh subprocess which reports its time and its peak resident set
 (``VmHWM``), so the migration rows show peak memory beside the raw copy's. Setting up the
@@ -50,8 +55,10 @@ ROWS: list[tuple[str, str, str]] = [
     ("parquet-load", "Parquet load", "<= 1.3x time"),
     ("frame", "DataFrame of N records", "<= 1.3x time"),
     ("mem-create", "memory create one by one", ">= 150,000/s"),
+    ("arrow-pg", "PostgreSQL write_arrow", ">= 0.8x"),
+    ("arrow-mem", "memory to_arrow", "<= 1.3x time"),
 ]
-NEEDS_PG = {"pg-create", "parquet-pg"}
+NEEDS_PG = {"pg-create", "parquet-pg", "arrow-pg"}
 
 
 def _memory_source(n: int) -> Any:
@@ -228,6 +235,56 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
             for rid, r in pairs:
                 store[rid] = dict(r)
             return time.perf_counter() - start
+    if name == "arrow-pg":
+        import psycopg2
+        import pyarrow as pa
+
+        from dataknobs_data.adapters.postgres import PostgresDatabase
+        from dataknobs_data.testing.servers.postgres import PostgresTestServer
+
+        arrow = pa.Table.from_pylist(make_rows(n))
+        table = f"bench_bulk_{side}_{uuid.uuid4().hex[:8]}"
+        server = PostgresTestServer(DSN)
+        if side == "adapter":
+            db = PostgresDatabase(dsn=DSN, table=table)
+            db.connect()
+            try:
+                seconds, written = timed(lambda: db.write_arrow(arrow, id_column="id"))
+                assert written == n and db.count() == n
+            finally:
+                db.close()
+                server.drop_table(table)
+            return seconds
+        raw_table(server, table)
+        conn = psycopg2.connect(DSN)
+        try:
+            with conn, conn.cursor() as cur:
+                seconds, _ = timed(lambda: _copy_json(cur, f'"{table}"', arrow.to_pylist()))
+        finally:
+            conn.close()
+            server.drop_table(table)
+            server.execute(f'DROP SEQUENCE IF EXISTS "{table}_v"', ())
+        return seconds
+    if name == "arrow-mem":
+        import pyarrow as pa
+
+        source = _memory_source(n)
+        if side == "adapter":
+            seconds, out = timed(source.to_arrow)
+            assert out.num_rows == n
+            return seconds
+        from dataknobs_data.domain import codec
+
+        held = [(rec.id, rec.data) for rec in source.stream_read()]
+
+        def raw() -> Any:
+            return pa.Table.from_pylist([
+                {"id": rid, **{k: json.dumps(v) if isinstance(v, dict | list) else v
+                               for k, v in codec.encode(data).items()}} for rid, data in held])
+
+        seconds, out = timed(raw)
+        assert out.num_rows == n
+        return seconds
     raise ValueError(f"unknown case {name!r}")
 
 

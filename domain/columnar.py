@@ -254,10 +254,13 @@ def plain_records(table: Any, *, id_column: str | None = None, na: NaPolicy = "n
                 for row in zip(*columns, strict=True)]
     else:
         rows = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    # fresh dicts of Arrow's values, which the port then checks: no copy, no Field unpacking
+    # (a record without an id still takes its data's ``id`` field, as ``Record`` does)
+    trusted = Record.trusted
     if id_column is None:
-        return [Record(row) for row in rows]
+        return [trusted(row) for row in rows]
     ids = columns[names.index(id_column)]
-    return [Record(row, id=None if rid is None else _plain_id(rid, id_column))
+    return [trusted(row, None, None if rid is None else _plain_id(rid, id_column))
             for row, rid in zip(rows, ids, strict=True)]
 
 
