@@ -19,6 +19,10 @@ Rows (adapter side / raw side):
    ``json.dumps`` per row + one ``COPY``).
 8. ``arrow-mem``: memory ``to_arrow()`` of N records (the layout, natively) / pyarrow
    ``Table.from_pylist`` of the same records' dicts (nested values as JSON text).
+9. ``arrow-stream``: a columnar migration with flat memory: every ``read_arrow`` batch of an
+   SQLite store of N records (built beforehand in its own process) handed to PostgreSQL's
+   ``write_arrow`` / raw ``sqlite3`` ``fetchmany`` of the stored JSON text into one ``COPY``
+   per batch (no decoding at all). The figure to watch is the peak.
 
 Every case runs in a fresh subprocess which reports its time and its peak resident set
 (``VmHWM``), so the migration rows show peak memory beside the raw copy's. Setting up the
@@ -57,8 +61,9 @@ ROWS: list[tuple[str, str, str]] = [
     ("mem-create", "memory create one by one", ">= 150,000/s"),
     ("arrow-pg", "PostgreSQL write_arrow", ">= 0.8x"),
     ("arrow-mem", "memory to_arrow", "<= 1.3x time"),
+    ("arrow-stream", "stream SQLite -> PostgreSQL (Arrow)", "peak < 200 MiB"),
 ]
-NEEDS_PG = {"pg-create", "parquet-pg", "arrow-pg"}
+NEEDS_PG = {"pg-create", "parquet-pg", "arrow-pg", "arrow-stream"}
 
 
 def _memory_source(n: int) -> Any:
@@ -285,6 +290,63 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
         seconds, out = timed(raw)
         assert out.num_rows == n
         return seconds
+    if name == "arrow-stream":
+        import sqlite3
+
+        import psycopg2
+
+        from dataknobs_data import Record
+        from dataknobs_data.adapters.postgres import PostgresDatabase
+        from dataknobs_data.adapters.sqlite import SQLiteDatabase
+        from dataknobs_data.testing.servers.postgres import PostgresTestServer
+
+        path = os.path.join(tmp, "stream.sqlite")
+        if side == "prepare":
+            store = SQLiteDatabase(path=path)
+            for start in range(0, n, 50_000):
+                store.create_batch([Record(row(i), id=f"r{i:07d}")
+                                    for i in range(start, min(n, start + 50_000))])
+            store.close()
+            return 0.0
+        table = f"bench_bulk_{side}_{uuid.uuid4().hex[:8]}"
+        server = PostgresTestServer(DSN)
+        if side == "adapter":
+            source = SQLiteDatabase(path=path)
+            target = PostgresDatabase(dsn=DSN, table=table)
+
+            def run() -> int:
+                return sum(target.write_arrow(batch) for batch in source.read_arrow())
+
+            try:
+                seconds, written = timed(run)
+                assert written == n and target.count() == n
+            finally:
+                source.close()
+                target.close()
+                server.drop_table(table)
+            return seconds
+        raw_table(server, table)
+        lite = sqlite3.connect(path)
+        conn = psycopg2.connect(DSN)
+
+        def raw_copy(cur: Any) -> None:
+            rows = lite.execute("SELECT id, data FROM records ORDER BY id")
+            while chunk := rows.fetchmany(10_000):
+                buf = io.StringIO()
+                for rid, data in chunk:
+                    buf.write(f"{rid.decode()}\t{data.replace(chr(92), chr(92) * 2)}\n")
+                buf.seek(0)
+                cur.copy_expert(f'COPY "{table}" (id, data) FROM STDIN', buf)
+
+        try:
+            with conn, conn.cursor() as cur:
+                seconds, _ = timed(lambda: raw_copy(cur))
+        finally:
+            conn.close()
+            lite.close()
+            server.drop_table(table)
+            server.execute(f'DROP SEQUENCE IF EXISTS "{table}_v"', ())
+        return seconds
     raise ValueError(f"unknown case {name!r}")
 
 
@@ -329,6 +391,8 @@ def main() -> None:
                 print(f"{label}: SKIPPED ({why})")
                 continue
             t0 = time.perf_counter()
+            if name == "arrow-stream":
+                measure(name, "prepare", args.n, tmp)  # the source store, in its own process
             ours, ours_peak = measure(name, "adapter", args.n, tmp)
             raw, raw_peak = measure(name, "raw", args.n, tmp)
             print(f"  {label}: adapter {ours:.2f}s, raw {raw:.2f}s "
