@@ -82,6 +82,17 @@ class ColumnarTests:
             got = [r for b in batches for r in columnar.layout_records(b, "batch")]
             _same(got, want)
 
+    def test_a_reader_stopped_early_leaves_the_store_usable(self, columnar_db: Any) -> None:
+        batches = columnar_db.read_arrow(batch_size=2)
+        first = next(iter(batches))
+        assert first.num_rows == 2
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+        columnar_db.create(Record({"after": True}, id="zz-after"))
+        assert columnar_db.count() == len(columnar_records()) + 1
+        assert columnar_db.to_arrow(Query().filter("after", "==", True)).num_rows == 1
+
     def test_arrow_written_back_restores_every_record_exactly(self, columnar_db: Any) -> None:
         want = columnar_db.all()
         table = columnar_db.to_arrow()
