@@ -5,7 +5,8 @@ operation log, so every query has the reference semantics by construction and re
 touch the file. Writes append one line to the log (``oplog``) under an exclusive file lock
 (``locking``) after catching up with other processes' appends; compaction writes a new
 snapshot atomically (``durability``) and starts a new log: on ``close()`` and whenever the log
-holds more operations than ``max(compaction_threshold, records / 2)``. Each read first
+holds more operations than ``max(compaction_threshold, records / 2)``. A batch big enough
+to trigger that compaction skips the log: it goes straight into the new snapshot. Each read first
 checks whether another process changed the store -- one memory read of the change counter that
 writers bump in the memory-mapped lock file (``locking``), plus a ``stat`` of the log at most
 once a second -- and then replays only what was appended.
@@ -18,9 +19,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
 
+from ...domain.envelope import to_utf8
 from ...domain.errors import (
     ConfigurationError,
     DataknobsError,
@@ -31,6 +34,7 @@ from ...domain.errors import (
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
+from ...domain.values import MAX_DEPTH
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
@@ -42,11 +46,55 @@ from .locking import StoreLock
 from .oplog import Operation, OperationLog, encode_operation, log_line
 
 Signature = tuple[int, int, int]
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 #: seconds between the ``stat`` checks that catch files changed outside the library
 STAT_CHECK_INTERVAL = 1.0
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_container(value: Any, depth_left: int) -> bool:
+    """Whether the log would take ``value`` (a dict or list nested at most ``depth_left``
+    more levels, ``value`` included) as it is: string keys, finite floats, datetimes and
+    the plain scalars only. A cheap walk that builds nothing; False only means "check it
+    through the log's encoder" (``_unstorable``), never that the value is refused."""
+    if depth_left <= 0:
+        return False
+    if type(value) is dict:
+        items: Any = value.values()
+        for key in value:
+            if type(key) is not str:
+                return False
+    else:
+        items = value
+    for item in items:
+        t = type(item)
+        if t in _SCALARS:
+            if t is float and item - item != 0.0:  # inf and nan are nan here
+                return False
+        elif t is dict or t is list:
+            if not _plain_container(item, depth_left - 1):
+                return False
+        elif t is not datetime:
+            return False
+    return True
+
+
+def _loggable(record: Record) -> bool:
+    """Whether ``encode_operation`` and the log line certainly take ``record`` (False: ask
+    them). The limit is the log's: ``MAX_DEPTH`` levels below the data object."""
+    metadata = record.metadata
+    return (type(record.id) is str and _plain_container(record.data, MAX_DEPTH + 1)
+            and (not metadata or _plain_container(metadata, MAX_DEPTH + 1)))
+
+
+def _removes(ops: Sequence[Operation]) -> bool:
+    """Whether ``ops`` delete or clear anything."""
+    return any(kind != "put" for kind, _ in ops)
 
 
 def _signature(path: str) -> Signature | None:
@@ -70,7 +118,8 @@ class FileDatabase(SyncDatabase):
     power loss (False: it survives a crash of the process only); ``compact_on_close``: fold
     the log into the snapshot on ``close()``; ``compaction_threshold``: compact when the log
     holds more operations than this and than half the number of records (so a compaction's
-    O(n) cost is spread over at least n/2 writes); ``indexes``: field paths
+    O(n) cost is spread over at least n/2 writes; a batch that would trigger it goes
+    straight into the new snapshot, skipping the log); ``indexes``: field paths
     to hash-index in memory (as ``MemoryDatabase``)."""
 
     backend_name = "file"
@@ -108,6 +157,9 @@ class FileDatabase(SyncDatabase):
         self._seen_counter: int | None = None
         self._next_stat_check = 0.0
         self._compaction_retry_at = 0  # after a failed compaction: the log size to retry at
+        # whether the current log deletes or clears anything: then a batch must not skip it
+        # (see ``_goes_direct``)
+        self._log_removes = False
         # the log objects of the open transaction's writes, appended when it commits; only
         # the thread holding ``_mutex`` sees it set (the transaction holds it throughout)
         self._pending: list[dict[str, Any]] | None = None
@@ -157,7 +209,9 @@ class FileDatabase(SyncDatabase):
         duplicated = bool(state._create_batch(records)) or len(state) != len(records)
         if duplicated:
             raise StorageError(f"{self.layout.path}: the snapshot holds an id twice")
-        self._apply(state, self._log.read_all())
+        ops = self._log.read_all()
+        self._apply(state, ops)
+        self._log_removes = _removes(ops)
         self._state, self._snapshot_signature = state, signature
 
     @staticmethod
@@ -198,6 +252,7 @@ class FileDatabase(SyncDatabase):
                 else:
                     assert self._state is not None
                     self._apply(self._state, ops)
+                    self._log_removes = self._log_removes or _removes(ops)
         assert self._state is not None
         return self._state
 
@@ -271,6 +326,8 @@ class FileDatabase(SyncDatabase):
         elif encoded:
             self._log.append(log_line(encoded), len(encoded), self.fsync)
             self._dirty = True
+            if not self._log_removes:
+                self._log_removes = any(obj["op"] != "put" for obj in encoded)
 
     def _compact_locked(self, state: MemoryDatabase) -> None:
         stored = getattr(state, "_records", None)
@@ -287,10 +344,68 @@ class FileDatabase(SyncDatabase):
                                f"{self.layout.path}: {type(err).__name__}: {err}") from err
         atomic_write(self.layout.path, payload)
         self._log.renew()
+        self._log_removes = False
         remove_stale_temp_files(self.layout.path)
         self._snapshot_signature = _signature(self.layout.path)
         self._dirty = False
         self._compaction_retry_at = 0
+
+    # -- batches written straight into a snapshot ------------------------------------------
+    def _goes_direct(self, state: MemoryDatabase, written: int, added: int,
+                     replaces: bool) -> bool:
+        """Whether a batch writing ``written`` records, ``added`` of them new (``replaces``:
+        some of them stored already), goes straight into a new snapshot instead of the log:
+        when appending it would make the write compact anyway (the check of
+        ``_writing_locked``), so its log line would be encoded, written and thrown away at
+        once. Never inside a transaction (its writes reach the log when it commits).
+
+        A crash between the snapshot's rename and the log's renewal leaves the new snapshot
+        with the old log, which is replayed over it on reopening; that replay must leave the
+        batch alone, as the log does not hold it. Operations are absolute, so this holds
+        when the old log touches no record of the batch: a new id appears in it only under
+        a ``del`` or ``clear`` (so none may be in the log: ``_log_removes``), a replaced
+        record may appear in any operation (so the log must be empty)."""
+        return (self._pending is None and written > 0 and not self._log_removes
+                and not (replaces and self._log.count)
+                and self._log.count + written > max(self.compaction_threshold,
+                                                   (len(state) + added) // 2,
+                                                   self._compaction_retry_at))
+
+    @staticmethod
+    def _unstorable(records: Sequence[Record]) -> dict[int, SerializationError]:
+        """Per index, why the log would refuse a record: the log's own check
+        (``encode_operation``, and the line's JSON), run only on records the cheap walk
+        ``_loggable`` cannot vouch for. A value JSON cannot write (``ValueError``) raises,
+        as appending it to the log would."""
+        failed: dict[int, SerializationError] = {}
+        for i, rec in enumerate(records):
+            if not _loggable(rec):
+                try:
+                    to_utf8(encode_operation(("put", rec)))
+                except SerializationError as err:
+                    failed[i] = err
+        return failed
+
+    def _snapshot_batch(self, state: MemoryDatabase, puts: Sequence[Record],
+                        apply: Callable[[], T]) -> T:
+        """Apply a batch (``apply``) to the state and write it straight into a new snapshot
+        (atomic, as every compaction). Should the snapshot fail, the batch is appended to
+        the log as any other write would be -- durable all the same -- and the compaction
+        is retried once the log has doubled (as ``_compact_after_write``); should that fail
+        too, the state rolls back and the error propagates: nothing of the batch was
+        written, or (the log not renewed after a written snapshot) all of it, which the
+        next read reloads since the snapshot changed."""
+        with state.transaction():  # rolls the state back if this block raises
+            result = apply()
+            try:
+                self._compact_locked(state)
+            except Exception as err:
+                self._append_encoded([encode_operation(("put", rec)) for rec in puts])
+                self._compaction_retry_at = 2 * self._log.count
+                log.warning("%s: writing the batch into a new snapshot failed, it is kept in "
+                            "the log %s: %s", self.layout.path, self.layout.log_path, err,
+                            exc_info=err)
+        return result
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[FileDatabase]:
@@ -351,6 +466,7 @@ class FileDatabase(SyncDatabase):
                 self._snapshot_signature = None
                 self._seen_counter = None
                 self._dirty = False
+                self._log_removes = False
 
     # -- writes -----------------------------------------------------------------------------
     def _create(self, record_id: str, record: Record) -> None:
@@ -365,6 +481,12 @@ class FileDatabase(SyncDatabase):
             failed: dict[int, BaseException] = {
                 i: RecordExistsError(rec.id or "") for i, rec in enumerate(records)
                 if state._exists(rec.id or "")}
+            if self._goes_direct(state, len(records), len(records), False):
+                failed.update(self._unstorable(records))
+                if failed:  # atomic, as below
+                    return failed
+                return self._snapshot_batch(state, records,
+                                            lambda: state._create_batch(records))
             encoded = []
             for i, rec in enumerate(records):
                 try:
@@ -411,10 +533,12 @@ class FileDatabase(SyncDatabase):
             found = [state._exists(rid) for rid, _ in updates]
             puts = [rec.with_id(rid) if rec.id != rid else rec
                     for (rid, rec), ok in zip(updates, found, strict=True) if ok]
+            if self._goes_direct(state, len(puts), 0, True):
+                self._raise_unstorable(puts)
+                return self._snapshot_batch(state, puts,
+                                            lambda: self._put_all(state, puts, found))
             self._append([("put", rec) for rec in puts])
-            for rec in puts:
-                state._upsert(rec.id or "", rec, None)
-            return found
+            return self._put_all(state, puts, found)
 
     def _delete_batch(self, record_ids: list[str]) -> list[bool]:
         with self._writing() as state:
@@ -432,9 +556,29 @@ class FileDatabase(SyncDatabase):
 
     def _upsert_batch(self, records: list[Record]) -> None:
         with self._writing() as state:
+            if records:
+                ids = {rec.id or "" for rec in records}
+                added = sum(1 for rid in ids if not state._exists(rid))
+                if self._goes_direct(state, len(records), added, added < len(ids)):
+                    self._raise_unstorable(records)
+                    self._snapshot_batch(state, records,
+                                         lambda: self._put_all(state, records, None))
+                    return
             self._append([("put", rec) for rec in records])
-            for rec in records:
-                state._upsert(rec.id or "", rec, None)
+            self._put_all(state, records, None)
+
+    @staticmethod
+    def _put_all(state: MemoryDatabase, puts: Sequence[Record], result: T) -> T:
+        for rec in puts:
+            state._upsert(rec.id or "", rec, None)
+        return result
+
+    def _raise_unstorable(self, records: Sequence[Record]) -> None:
+        """The first refusal ``_unstorable`` finds, raised (as appending the batch to the log
+        raises it for the whole call)."""
+        failed = self._unstorable(records)
+        if failed:
+            raise failed[min(failed)]
 
     def _clear(self) -> int:
         with self._writing() as state:

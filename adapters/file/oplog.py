@@ -26,9 +26,9 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from ...domain.envelope import MAX_DEPTH, envelope, from_envelope, to_utf8
 from ...domain.errors import StorageError
 from .durability import atomic_write, describe_os_error, write_all
-from ...domain.envelope import MAX_DEPTH, envelope, from_envelope, to_utf8
 
 HEADER_KEY = "dataknobs_data_log"
 
