@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..adapters.file.durability import atomic_write
-from ..domain.envelope import dump_value
 from ..adapters.file.formats import JSON_MARKER, csv_field_limit, get_format
 from ..domain import codec
+from ..domain.envelope import dump_value
 from ..domain.errors import (
     BackendNotAvailableError,
     ConfigurationError,

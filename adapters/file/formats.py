@@ -28,9 +28,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ...domain.errors import ConfigurationError, StorageError, shown
-from ...domain.records import Record
-from ...domain.values import lone_surrogate
 from ...domain.envelope import (
     CellCache,
     dump_value,
@@ -41,6 +38,9 @@ from ...domain.envelope import (
     parse_json,
     to_utf8,
 )
+from ...domain.errors import ConfigurationError, StorageError, shown
+from ...domain.records import Record
+from ...domain.values import lone_surrogate
 
 FORMATS = ("json", "jsonl", "csv", "parquet")
 COMPRESSIONS = (None, "gzip")

@@ -192,8 +192,8 @@ async def test_async_adapter_persists(tmp_path: Path) -> None:
 
 
 def test_fast_encoder_matches_the_codec() -> None:
-    from dataknobs_data.domain.envelope import encode
     from dataknobs_data.domain import codec
+    from dataknobs_data.domain.envelope import encode
     from dataknobs_data.domain.errors import SerializationError
 
     for rec in RECORDS:
