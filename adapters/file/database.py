@@ -609,6 +609,10 @@ class FileDatabase(SyncDatabase):
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
         yield from self._current()._stream_read(query, config)
 
+    def _arrow_batches(self, query: Query, batch_size: int) -> Iterator[Any]:
+        # the loaded state's own batches: its stored records encoded without a copy-out
+        return self._current()._arrow_batches(query, batch_size)
+
     def __len__(self) -> int:
         return len(self._current())
 

@@ -112,3 +112,18 @@ def test_async_ports_read_and_write_arrow() -> None:
         assert got is not None and got["at"] == when and got["at"].utcoffset() is not None
 
     asyncio.run(main())
+
+
+def test_the_file_adapter_reads_arrow_from_its_state(tmp_path: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataknobs_data.adapters.file import FileDatabase
+
+    db = FileDatabase(path=str(tmp_path / "store.parquet"))
+    db.create_batch([Record({"n": i}, id=f"r{i}") for i in range(4)])
+
+    def no_rows(*args: Any) -> Any:
+        raise AssertionError("the row path was used")
+
+    monkeypatch.setattr(db, "_stream_read", no_rows)
+    assert db.to_arrow(Query().sort_by("n", "desc")).column("n").to_pylist() == [3, 2, 1, 0]
+    db.close()
