@@ -56,6 +56,24 @@ def _copy_out(record: Record, fields: Sequence[str] | None = None) -> Record:
     return _trusted(_copy_dict(record._data), _copy_dict(meta) if meta else {}, record.id)
 
 
+_CONTAINERS = frozenset({dict, list})
+
+
+def _copy_plan(data: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The keys of ``data`` whose values are containers holding scalars only (a vector, tags,
+    a flat object: a C-level ``.copy()`` is a copy of their own) and those of the others
+    (``clone``)."""
+    shallow: list[str] = []
+    deep: list[str] = []
+    for key, value in data.items():
+        t = type(value)
+        if t is list:
+            (shallow if _CONTAINERS.isdisjoint(map(type, value)) else deep).append(key)
+        elif t is dict:
+            (shallow if _CONTAINERS.isdisjoint(map(type, value.values())) else deep).append(key)
+    return tuple(shallow), tuple(deep)
+
+
 def _copy_known(plans: dict[str, Any], record_id: str, rec: Record, version: str | None,
                 stored: int) -> Record:
     """A copy of the stored record ``rec`` for the caller to own, ``version`` its version
@@ -63,24 +81,25 @@ def _copy_known(plans: dict[str, Any], record_id: str, rec: Record, version: str
 
     Only the containers (dicts, lists) in a record's data need a copy of their own, and a
     record's values never change while its version stays: ``plans`` remembers, per record
-    id, the keys to clone, as the version string itself when there are none (a flat record
-    is then one ``dict.copy()``) or as ``(version, keys)``. Every write gives the record a
-    new version object, so a plan counts only while it names the version read now; plans of
-    replaced and deleted records are dropped with all others once they outnumber the
-    records (twice over), and relearnt on later reads."""
+    id, what ``_copy_plan`` found, as the version string itself when the record holds no
+    containers (a flat record is then one ``dict.copy()``) or as ``(version, shallow,
+    deep)``. Every write gives the record a new version object, so a plan counts only while
+    it names the version read now; plans of replaced and deleted records are dropped with
+    all others once they outnumber the records (twice over), and relearnt on later reads."""
     data = rec._data.copy()
     plan = plans.get(record_id)
     if plan is not version or version is None:
         if version is not None and type(plan) is tuple and plan[0] is version:
-            keys = plan[1]
+            shallow, deep = plan[1], plan[2]
         else:
-            keys = tuple([key for key, value in data.items()
-                          if type(value) is dict or type(value) is list])
+            shallow, deep = _copy_plan(data)
             if version is not None:
                 if len(plans) > 2 * stored + 1024:
                     plans.clear()
-                plans[record_id] = (version, keys) if keys else version
-        for key in keys:
+                plans[record_id] = (version, shallow, deep) if shallow or deep else version
+        for key in shallow:
+            data[key] = data[key].copy()
+        for key in deep:
             data[key] = clone(data[key])
     meta = rec.metadata
     return _trusted(data, _copy_dict(meta) if meta else {}, record_id)
