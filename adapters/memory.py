@@ -82,10 +82,11 @@ def _copy_known(plans: dict[str, Any], record_id: str, rec: Record, version: str
     Only the containers (dicts, lists) in a record's data need a copy of their own, and a
     record's values never change while its version stays: ``plans`` remembers, per record
     id, what ``_copy_plan`` found, as the version string itself when the record holds no
-    containers (a flat record is then one ``dict.copy()``) or as ``(version, shallow,
-    deep)``. Every write gives the record a new version object, so a plan counts only while
-    it names the version read now; plans of replaced and deleted records are dropped with
-    all others once they outnumber the records (twice over), and relearnt on later reads."""
+    containers and no metadata (its copy is then one ``dict.copy()``, and the metadata dict
+    is never touched) or as ``(version, shallow, deep)``. Every write gives the record a
+    new version object, so a plan counts only while it names the version read now; plans of
+    replaced and deleted records are dropped with all others once they outnumber the
+    records (twice over), and relearnt on later reads."""
     data = rec._data.copy()
     plan = plans.get(record_id)
     if plan is not version or version is None:
@@ -96,7 +97,8 @@ def _copy_known(plans: dict[str, Any], record_id: str, rec: Record, version: str
             if version is not None:
                 if len(plans) > 2 * stored + 1024:
                     plans.clear()
-                plans[record_id] = (version, shallow, deep) if shallow or deep else version
+                plans[record_id] = ((version, shallow, deep) if shallow or deep or rec.metadata
+                                    else version)
         for key in shallow:
             data[key] = data[key].copy()
         for key in deep:
@@ -471,13 +473,12 @@ class MemoryDatabase(SyncDatabase):
         # stored records are replaced, never changed in place: copy outside the lock
         if plans.get(record_id) is not version or version is None:
             return _copy_known(plans, record_id, rec, version, len(self._records))
-        # a record known to hold no containers (the common case, inline): Record.trusted
-        # without its call
-        meta = rec.metadata
+        # a record known to hold no containers and no metadata (the common case, inline):
+        # Record.trusted without its call
         out: Record = _filling(_Filling)
         out._data = rec._data.copy()
         out._field_meta = {}
-        out.metadata = _copy_dict(meta) if meta else {}
+        out.metadata = {}
         out._id = record_id
         out.__class__ = Record
         return out

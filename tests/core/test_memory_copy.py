@@ -235,6 +235,7 @@ def test_a_record_that_changes_shape_is_copied_as_it_is_now(
     db = MemoryDatabase()
     db.create(Record(deep(FLAT), id="r1"))
     shapes = [(NESTED, META_NESTED), (FLAT, META_FLAT), (NESTED, {}), (FLAT, {}),
+              (FLAT, META_NESTED), (FLAT, {}), (FLAT, META_FLAT),
               ({**FLAT, "late": [1, 2]}, META_FLAT), ({**FLAT, "late": 1}, META_NESTED)]
     for data, meta in shapes:
         for _ in range(2):  # one read after the write, one with what it learnt
