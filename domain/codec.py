@@ -114,3 +114,175 @@ def json_encoder(*, ensure_ascii: bool) -> Callable[[Any], str]:
         return "".join(chunks(value, 0))
 
     return encode
+
+
+# Optional fast JSON (``pip install 'dataknobs-data[fast]'``): orjson encodes, msgspec
+# parses, each imported on first use and only here. The callers (``domain.envelope``,
+# ``adapters.postgres.serializer``) use them only where the result is provably what the
+# standard library gives, and fall back to it otherwise -- for every value, and whenever a
+# library is not installed:
+#
+# * orjson's compact text equals ``json.dumps(obj, ensure_ascii=False, allow_nan=False,
+#   separators=(",", ":"))`` for dicts, lists, str, int, float, bool and None except for a
+#   float below 1e-4 in magnitude (Python writes ``1e-05``/``1e-07``, orjson ``0.00001``/
+#   ``1e-7``), NaN and infinity (orjson writes ``null``, the standard library refuses them)
+#   and what orjson refuses (lone surrogates, integers beyond 64 bits, dict subclasses and
+#   other types with ``OPT_PASSTHROUGH_*``, nesting past 254). So its text is kept only when
+#   it holds none of ``e-``, ``0.0000`` and ``null`` (``fast_text_trusted``); anywhere in the
+#   text, strings included, which only costs the standard library's time for such a value.
+#   orjson also writes tuples, UUIDs and enums, which the standard library would refuse (or,
+#   for tuples, also write): it is only given values already checked -- ``encode``'s output
+#   or the data of a record the port prepared;
+# * msgspec's parse of a str equals the C scanner's except that it skips leading whitespace
+#   and refuses what the scanner accepts (NaN, Infinity, 1e400, lone surrogate escapes or
+#   characters, trailing Unicode whitespace): a refusal falls back to the standard library,
+#   which then gives today's value or error, and text starting with whitespace goes there
+#   directly.
+
+_MISSING: Any = object()
+_orjson: Any = _MISSING
+_fast_decode: Any = _MISSING
+
+#: orjson options: datetimes, dataclasses and subclasses of the JSON types go to
+#: ``default`` (which tags datetimes or refuses), never orjson's own forms.
+ORJSON_OPTIONS = 0
+
+
+def _import(name: str) -> Any:
+    import importlib
+
+    return importlib.import_module(name)
+
+
+#: Checked once against the standard library when a library is first imported: a version
+#: that writes or reads any of these otherwise than the rules above say is not used at all.
+_PROBE: Any = [1e16, 1.7976931348623157e308, 1e22, 9999999999999998.0, 1e15, 0.0001,
+               123456789012345.6, 0.1, -0.0, 1.0, 2**63 - 1, -(2**63), True, False,
+               "\x00\x1f\x7f\"\\/\b\f\n\r\t\u2028\u2029\xe9\U0001f600", {"b": [], "a": {}}]
+_PROBE_DIFFERENT = [1e-5, 1e-7, 5e-324, float("nan")]  # must not be trusted
+
+
+def _orjson_works(module: Any, options: int) -> bool:
+    std = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    try:
+        data = module.dumps(_PROBE, None, options)
+        return (data.decode() == std(_PROBE) and fast_text_trusted(data)
+                and not any(fast_text_trusted(module.dumps([x], None, options))
+                            and module.dumps([x], None, options).decode() != std([x])
+                            for x in _PROBE_DIFFERENT))
+    except Exception:
+        return False
+
+
+def fast_encoder() -> Any:
+    """The orjson module, or None when it is not installed (or writes otherwise than the
+    version this was checked against)."""
+    global _orjson, ORJSON_OPTIONS
+    if _orjson is _MISSING:
+        try:
+            module = _import("orjson")
+            options = (module.OPT_PASSTHROUGH_DATETIME | module.OPT_PASSTHROUGH_SUBCLASS
+                       | module.OPT_PASSTHROUGH_DATACLASS)
+        except (ImportError, AttributeError):
+            module = None
+        if module is not None and _orjson_works(module, options):
+            ORJSON_OPTIONS = options
+        else:
+            module = None
+        _orjson = module
+    return _orjson
+
+
+def _decoder_works(decode: Callable[[str], Any]) -> bool:
+    text = json.dumps(_PROBE, ensure_ascii=False) + " "
+    try:
+        return bool(repr(decode(text)) == repr(json.loads(text))
+                    and type(decode("18446744073709551616")) is int
+                    and decode("123456789012345678901234567890") == 123456789012345678901234567890)
+    except Exception:
+        return False
+
+
+def fast_decoder() -> Callable[[str], Any] | None:
+    """msgspec's JSON decode, or None when msgspec is not installed (or reads otherwise than
+    the version this was checked against)."""
+    global _fast_decode
+    if _fast_decode is _MISSING:
+        try:
+            decode = _import("msgspec.json").Decoder().decode
+        except (ImportError, AttributeError):
+            decode = None
+        if decode is not None and not _decoder_works(decode):
+            decode = None
+        _fast_decode = decode
+    return _fast_decode
+
+
+def fast_text_trusted(data: bytes) -> bool:
+    """True when orjson's compact text ``data`` of a value of the JSON types is exactly the
+    standard library's (see above)."""
+    return not (b"e-" in data or b"0.0000" in data or b"null" in data)
+
+
+def fast_compact(obj: Any) -> bytes | None:
+    """orjson's compact UTF-8 text of an already-encoded object when it is byte for byte
+    ``json.dumps(obj, ensure_ascii=False, allow_nan=False, separators=(",", ":"))``, else
+    None (orjson missing, refusing the value, or writing it differently)."""
+    module = _orjson if _orjson is not _MISSING else fast_encoder()
+    if module is None:
+        return None
+    try:
+        data: bytes = module.dumps(obj, None, ORJSON_OPTIONS)
+    except Exception:  # lone surrogate, integer beyond 64 bits, too deep, another type
+        return None
+    if b"e-" in data or b"0.0000" in data or b"null" in data:
+        return None
+    return data
+
+
+class _Tagger:
+    """orjson's ``default`` for one value: tags datetimes (as ``encode``) and counts them;
+    refuses anything else, so the caller's standard-library path decides."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, value: Any) -> Any:
+        if type(value) is datetime:
+            self.count += 1
+            return {DATETIME_TAG: value.isoformat()}
+        raise TypeError
+
+
+def fast_tagged(value: Any) -> bytes | None:
+    """orjson's compact text of a storable value with its datetimes tagged, when that is
+    the compact text of ``encode(value)`` byte for byte and no object key needed escaping;
+    else None. Each datetime tag holds exactly one ``"$``: when the text holds more, a key
+    or a string starts with ``$`` (or holds ``"$``) and the caller walks the value. Only for
+    values the port checked (orjson would write a tuple, UUID or enum the walk refuses)."""
+    module = _orjson if _orjson is not _MISSING else fast_encoder()
+    if module is None:
+        return None
+    tagger = _Tagger()
+    try:
+        data: bytes = module.dumps(value, tagger, ORJSON_OPTIONS)
+    except Exception:  # lone surrogate, integer beyond 64 bits, too deep, another type
+        return None
+    if b"e-" in data or b"0.0000" in data or b"null" in data or \
+            data.count(b'"$') != tagger.count:
+        return None
+    return data
+
+
+def fast_parse(text: str) -> Any:
+    """msgspec's parse of ``text`` when it equals the standard library's; ``_MISSING``
+    otherwise (msgspec missing, text starting with whitespace, or refused by msgspec)."""
+    decode = _fast_decode if _fast_decode is not _MISSING else fast_decoder()
+    if decode is None or type(text) is not str or text[:1] in " \t\n\r":
+        return _MISSING
+    try:
+        return decode(text)
+    except Exception:  # not JSON, or JSON msgspec refuses: the standard library decides
+        return _MISSING

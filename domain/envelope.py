@@ -13,7 +13,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from .codec import DATETIME_TAG, OBJECT_TAG
+from .codec import _MISSING, DATETIME_TAG, OBJECT_TAG, fast_compact, fast_parse
 from .codec import decode as codec_decode
 from .codec import encode as codec_encode
 from .errors import SerializationError, StorageError, shown
@@ -28,7 +28,11 @@ def to_utf8(obj: Any) -> bytes:
     """Compact JSON of an already-encoded object as UTF-8 bytes.
 
     Strings holding lone surrogates cannot be UTF-8; those objects are written with ``\\u``
-    escapes instead (still valid JSON, read back identically)."""
+    escapes instead (still valid JSON, read back identically). With orjson installed its
+    text is used when it is the standard library's, byte for byte (``codec.fast_compact``)."""
+    data = fast_compact(obj)
+    if data is not None:
+        return data.decode().encode()  # orjson's bytes keep an oversized buffer alive
     text = _dumps(obj)
     try:
         return text.encode("utf-8")
@@ -97,11 +101,15 @@ def _too_deep_path(value: Any, path: str, depth_left: int) -> str:
 
 def dump_value(value: Any) -> str:
     """Typed JSON text of one storable value (the form of a CSV cell or Parquet JSON cell)."""
-    text = _dumps(encode(value))
+    encoded = encode(value)  # the walk refuses what is not storable: orjson would not
+    data = fast_compact(encoded)
+    if data is not None:
+        return data.decode()
+    text = _dumps(encoded)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return _dumps_ascii(encode(value))
+        return _dumps_ascii(encoded)
     return text
 
 
@@ -113,7 +121,12 @@ _CONTAINERS = frozenset({dict, list, datetime})
 
 def parse_json(text: str) -> Any:
     """``json.loads`` of one compact JSON text, through the C scanner without
-    ``json.loads``' Python layers (cells and lines are parsed by the million)."""
+    ``json.loads``' Python layers (cells and lines are parsed by the million). With msgspec
+    installed it parses whatever it parses exactly as the scanner does, which then only
+    sees the rest (``codec.fast_parse``): the same values, and the same errors."""
+    value = fast_parse(text)
+    if value is not _MISSING:
+        return value
     try:
         value, end = _scan(text, 0)
     except StopIteration as err:

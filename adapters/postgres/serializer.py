@@ -22,7 +22,11 @@ record holding either in a string or key is refused with ``SerializationError`` 
 path, an id holding either (or longer than ``MAX_ID_BYTES``) with ``InvalidRecordIdError``
 -- never stored altered. ``dumps`` takes a fast path through the C JSON encoder and only
 walks the value when the output shows a datetime, a ``$`` key, a large integral float, a
-negative zero, a NUL or a lone surrogate.
+negative zero, a NUL or a lone surrogate. With orjson installed (the ``fast`` extra) that
+first text comes from orjson when it is the standard library's byte for byte (the rules of
+``domain.codec.fast_text_trusted``), and a text whose only ``"$`` are the datetime tags
+orjson wrote needs no walk; with msgspec installed, stored text is parsed by msgspec where
+it gives what ``json.loads`` gives (``domain.codec.fast_parse``).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from ...domain.codec import DATETIME_TAG
+from ...domain.codec import _MISSING, DATETIME_TAG, fast_parse, fast_tagged
 from ...domain.errors import InvalidRecordIdError, SerializationError
 from ...domain.records import Record
 from ...domain.values import check_texts, lone_surrogate
@@ -51,6 +55,7 @@ _NUL_ESCAPE = "\\u0000"
 _PLACEHOLDER = "\x00F"  # never a stored string: NUL is refused before we get here
 # -0.0 as the JSON encoder writes it: not followed by another digit or an exponent
 _NEGATIVE_ZERO = re.compile(r"-0\.0(?![0-9eE])")
+_NEGATIVE_ZERO_BYTES = re.compile(rb"-0\.0(?![0-9eE])")
 _dumps = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 _loads = json.loads
 
@@ -128,9 +133,22 @@ class _Encoder:
         return text
 
 
+def _dumps_orjson(value: dict[str, Any]) -> str | None:
+    """orjson's text of ``value`` when no walk is needed and it is the standard library's
+    text, byte for byte; else None."""
+    data = fast_tagged(value)  # None when a key starting with '$' needs escaping
+    if data is None or b"\\u0000" in data or b"e+" in data or (
+            b"-0.0" in data and _NEGATIVE_ZERO_BYTES.search(data)):
+        return None  # NUL (refused), large integral float or -0.0 (pinned): the walk
+    return data.decode()
+
+
 def dumps_object(value: dict[str, Any], record_id: str | None = None,
                  where: str = "data") -> str:
     """The jsonb text of a record's data or metadata (a dict of storable values)."""
+    fast = _dumps_orjson(value)
+    if fast is not None:
+        return fast
     text = _dumps_fast(value)
     if _NUL_ESCAPE in text or (not text.isascii() and lone_surrogate(text) is not None):
         _refuse_text(value, record_id, where)
@@ -154,7 +172,10 @@ _loads_signed = json.JSONDecoder(parse_float=_parse_float).decode
 
 
 def _load(text: str) -> Any:
-    return _loads_signed(text) if NEGATIVE_ZERO_TEXT in text else _loads(text)
+    if NEGATIVE_ZERO_TEXT in text:
+        return _loads_signed(text)
+    value = fast_parse(text)
+    return _loads(text) if value is _MISSING else value
 
 
 def _decode(v: Any) -> Any:
