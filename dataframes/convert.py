@@ -30,6 +30,9 @@ import importlib
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from functools import partial
+from itertools import chain, islice, repeat
+from operator import attrgetter, is_not, itemgetter
 from typing import Any, Literal
 
 from ..domain.errors import BackendNotAvailableError, DataError
@@ -40,6 +43,11 @@ INSTALL_HINT = "pip install dataknobs-data[pandas]"
 NaPolicy = Literal["null", "drop", "fill"]
 DtypeBackend = Literal["numpy_nullable", "numpy"]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+NoneType = type(None)
+# a Record's slots, read by C-level calls (``ColumnBuilder.extend``)
+_RECORD_DATA, _RECORD_ID = attrgetter("_data"), attrgetter("_id")
+_TZINFO = attrgetter("tzinfo")
+_not_none = partial(is_not, None)
 
 
 def require_pandas() -> Any:
@@ -57,7 +65,13 @@ def require_pandas() -> Any:
 class ColumnBuilder:
     """Collects records into per-field lists (missing fields padded with None), so a
     DataFrame is built without materialising a list of dicts. Records are buffered a few
-    thousand at a time and each column is then filled by one list comprehension."""
+    thousand at a time and each column is then filled by one C-level pass over the buffer
+    (``operator.itemgetter`` when every record of the buffer is a plain dict with the same
+    fields, ``dict.get`` when some lack a field; the general loop for other mappings).
+
+    The set of value types of each column, and of the ids, is kept as the columns fill (a
+    pass over each buffer's values while they are in the CPU's cache), for
+    ``builder_to_dataframe`` to pick dtypes from without another pass over every value."""
 
     FLUSH = 4096
 
@@ -66,54 +80,116 @@ class ColumnBuilder:
         self.ids: list[str | None] = []
         self._rows = 0
         self._buffer: list[Mapping[str, Any]] = []
+        self._types: dict[str, set[type]] = {}  # set(map(type, column)), per column
+        self._id_types: set[type] = set()       # set(map(type, ids))
 
     def add(self, record: Record | Mapping[str, Any]) -> None:
         """Append one record."""
         if isinstance(record, Record):
             self._buffer.append(record.data)
-            self.ids.append(record.id)
+            rid = record.id
         else:
             self._buffer.append(record)
-            self.ids.append(None)
+            rid = None
+        self.ids.append(rid)
+        self._id_types.add(type(rid))
         if len(self._buffer) >= self.FLUSH:
             self._flush()
 
     def extend(self, records: Iterable[Record | Mapping[str, Any]]) -> None:
-        """Append many records (``add`` in a loop, with the lookups hoisted)."""
-        buffer, ids, flush_at = self._buffer, self.ids, self.FLUSH
-        for rec in records:
-            if type(rec) is Record:
-                buffer.append(rec.data)
-                ids.append(rec.id)
+        """Append many records: what ``add`` in a loop does, a buffer's worth at a time.
+
+        A slice of plain ``Record``s (or of plain dicts) is taken in with C-level calls:
+        the records' data dicts and ids are read from their slots (``Record.id`` only for
+        the records without a given id, which fall back to their ``id`` field); any other
+        slice goes through ``add`` record by record."""
+        it = iter(records)
+        flush_at = self.FLUSH
+        while True:
+            chunk: list[Any] = list(islice(it, max(flush_at - len(self._buffer), 1)))
+            if not chunk:
+                return
+            types = set(map(type, chunk))
+            if types == {Record}:
+                self._buffer.extend(map(_RECORD_DATA, chunk))
+                ids = list(map(_RECORD_ID, chunk))
+                id_types = set(map(type, ids))
+                if NoneType in id_types:
+                    ids = [rec.id if rid is None else rid
+                           for rec, rid in zip(chunk, ids, strict=True)]
+                    id_types = set(map(type, ids))
+                self.ids.extend(ids)
+                self._id_types |= id_types
+            elif types == {dict}:
+                self._buffer.extend(chunk)
+                self.ids.extend([None] * len(chunk))
+                self._id_types.add(NoneType)
             else:
-                self.add(rec)
-                buffer = self._buffer
+                for rec in chunk:
+                    self.add(rec)
                 continue
-            if len(buffer) >= flush_at:
+            if len(self._buffer) >= flush_at:
                 self._flush()
-                buffer = self._buffer
 
     def _flush(self) -> None:
         buffer = self._buffer
         if not buffer:
             return
+        plain = set(map(type, buffer)) == {dict}
+        filled = self._uniform_columns(buffer) if plain else None
+        if filled is None:
+            filled = self._columns_of(buffer, plain)
+        before = self._rows
+        columns, types = self.columns, self._types
+        for key, values in filled.items():
+            seen = set(map(type, values))
+            col = columns.get(key)
+            if col is None:
+                if before == 0:
+                    columns[key], types[key] = values, seen
+                    continue
+                col = columns[key] = [None] * before
+                types[key] = seen | {NoneType}
+            else:
+                types[key] |= seen
+            col.extend(values)
+        for key, col in columns.items():
+            if key not in filled:
+                col.extend([None] * len(buffer))
+                types[key].add(NoneType)
+        self._rows += len(buffer)
+        self._buffer = []
+
+    def _uniform_columns(self, buffer: list[Any]) -> dict[str, list[Any]] | None:
+        """The buffer's columns, when every dict has exactly the fields of the columns so
+        far (of the first dict, for the first buffer); else None.
+
+        One ``itemgetter`` of all the fields per dict, chained into one row-major list,
+        which strided slices cut into the columns (each dict is read once, while it is in
+        the CPU's cache, rather than once per field)."""
+        fields = list(self.columns) if self._rows else list(buffer[0])
+        width = len(fields)
+        if sum(map(len, buffer)) != width * len(buffer):
+            return None
+        try:  # every dict has len(fields) keys: all of these means exactly these
+            if width < 2:  # (itemgetter of one key gives the value, not a 1-tuple)
+                return {key: list(map(itemgetter(key), buffer)) for key in fields}
+            cells = list(chain.from_iterable(map(itemgetter(*fields), buffer)))
+        except KeyError:
+            return None
+        return {key: cells[i::width] for i, key in enumerate(fields)}
+
+    @staticmethod
+    def _columns_of(buffer: list[Any], plain: bool) -> dict[str, list[Any]]:
+        """The buffer's columns, fields in order of first appearance, None where missing."""
         first = buffer[0].keys()
         keys: dict[str, None] = dict.fromkeys(first)
         for data in buffer:
             if data.keys() != first:
                 keys.update(dict.fromkeys(data))
-        before = self._rows
-        columns = self.columns
-        for key in keys:
-            col = columns.get(key)
-            if col is None:
-                col = columns[key] = [None] * before
-            col.extend([data.get(key) for data in buffer])
-        self._rows += len(buffer)
-        for key, col in columns.items():
-            if key not in keys:
-                col.extend([None] * len(buffer))
-        self._buffer = []
+        if plain:
+            return {key: list(map(dict.get, buffer, repeat(key))) for key in keys}
+        return {key: [data.get(key) for data in buffer] for key in keys}
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -132,12 +208,17 @@ def infer_dtype(values: list[Any], dtype_backend: DtypeBackend = "numpy_nullable
     ``int64`` and ``bool`` for columns without nulls (``Int64`` for integers with nulls, so
     an integer never turns into a float; ``object`` for booleans with nulls) and pandas'
     default string dtype for strings."""
+    return _infer(values, set(map(type, values)), dtype_backend)
+
+
+def _infer(values: list[Any], types: set[type], dtype_backend: DtypeBackend) -> str | Any:
+    """``infer_dtype`` given the column's set of value types (computed once by the caller,
+    which uses it again to build the array)."""
     if dtype_backend not in ("numpy_nullable", "numpy"):
         raise DataError(f"dtype_backend must be 'numpy_nullable' or 'numpy', "
                         f"got {dtype_backend!r}")
-    types = set(map(type, values))
-    has_null = type(None) in types
-    types.discard(type(None))
+    has_null = NoneType in types
+    types = types - {NoneType}
     numpy = dtype_backend == "numpy"
     if not types:
         return "object"
@@ -152,7 +233,8 @@ def infer_dtype(values: list[Any], dtype_backend: DtypeBackend = "numpy_nullable
     if types == {str}:
         return require_pandas().Index(["a"]).dtype if numpy else "string"
     if types == {datetime} or all(issubclass(t, datetime) for t in types):
-        zones = {v.tzinfo for v in values if v is not None}
+        present = filter(_not_none, values) if has_null else values
+        zones = set(map(_TZINFO, present))
         if zones == {None}:
             return "datetime64[us]"
         if None in zones:
@@ -183,16 +265,23 @@ def _datetime_array(pd: Any, values: list[Any], dtype: Any) -> Any:
 
 def column_array(values: list[Any], dtype: Any = None, *, name: str = "?") -> Any:
     """A pandas array of ``dtype`` (inferred when None) holding ``values``."""
+    types = set(map(type, values))
+    return _column_array(values, _infer(values, types, "numpy_nullable") if dtype is None
+                         else dtype, types, name)
+
+
+def _column_array(values: list[Any], dtype: Any, types: set[type], name: str) -> Any:
+    """``column_array`` given the column's set of value types: the common uniform columns
+    by C-level calls (``_uniform_array``), the rest as ``column_array`` always did."""
     pd = require_pandas()
     import numpy as np
 
-    if dtype is None:
-        dtype = infer_dtype(values)
+    fast = _uniform_array(pd, np, values, dtype, types)
+    if fast is not None:
+        return fast
     try:
         if str(dtype) == "object":
-            arr = np.empty(len(values), dtype=object)
-            arr[:] = values
-            return arr
+            return np.fromiter(values, dtype=object, count=len(values))
         if str(dtype).startswith("datetime64"):
             return _datetime_array(pd, values, dtype)
         if str(dtype) in ("float64", "float32"):
@@ -200,6 +289,64 @@ def column_array(values: list[Any], dtype: Any = None, *, name: str = "?") -> An
         return pd.array(values, dtype=dtype)
     except (TypeError, ValueError, OverflowError) as err:
         raise DataError(f"column {name!r} cannot be converted to {dtype}: {err}") from err
+
+
+def _uniform_array(pd: Any, np: Any, values: list[Any], dtype: Any, types: set[type]
+                   ) -> Any | None:
+    """The array ``column_array`` builds, for a column whose values are all of one plain
+    type (``int`` / ``bool`` without nulls; ``float`` / ``int`` without nulls; ``str`` or
+    ``datetime`` with or without them), built from the list by numpy / pyarrow in C rather
+    than by pandas' per-value inference; None for any other column, or when the fast
+    construction fails (the general path then builds the array or raises its error)."""
+    key = str(dtype)
+    n = len(values)
+    try:
+        if key in ("float64", "float32"):
+            return np.array(values, dtype=dtype) if NoneType not in types else None
+        if key == "Int64" and types == {int}:
+            return pd.arrays.IntegerArray(np.array(values, dtype=np.int64),
+                                          np.zeros(n, dtype=bool))
+        if key == "boolean" and types == {bool}:
+            return pd.arrays.BooleanArray(np.array(values, dtype=bool),
+                                          np.zeros(n, dtype=bool))
+        if types <= {datetime, NoneType} and key.startswith("datetime64"):
+            # pandas turns the list into this object array first anyway
+            return _datetime_array(pd, np.fromiter(values, dtype=object, count=n), dtype)
+        if types <= {str, NoneType} and key in ("string", "str"):
+            target = pd.api.types.pandas_dtype(dtype)
+            pa = _arrow_strings(pd, target)
+            if pa is not None:
+                return pd.array(pa.array(values, type=pa.large_string()), dtype=target)
+    except Exception:  # the general path decides what the values make
+        return None
+    return None
+
+
+def _arrow_strings(pd: Any, dtype: Any) -> Any | None:
+    """pyarrow, when ``dtype`` is a pyarrow-backed ``StringDtype`` (which pandas builds
+    from a pyarrow ``large_string`` array as it is); else None."""
+    if not isinstance(dtype, pd.StringDtype) or dtype.storage != "pyarrow":
+        return None
+    try:
+        return importlib.import_module("pyarrow")
+    except ImportError:  # pragma: no cover - a pyarrow StringDtype needs pyarrow
+        return None
+
+
+def _frame_index(pd: Any, ids: list[Any], types: set[type], name: str) -> Any:
+    """``pd.Index(ids, name=name)``; when every id is a string (``types``, the ids' type
+    set, is ``{str}``) and pandas' own dtype for strings is pyarrow-backed, built from a
+    pyarrow array (the same Index, without pandas' per-value inference)."""
+    if types == {str}:
+        dtype = pd.Index(["a"]).dtype
+        pa = _arrow_strings(pd, dtype)
+        if pa is not None:
+            try:
+                return pd.Index(pd.array(pa.array(ids, type=pa.large_string()), dtype=dtype),
+                                name=name)
+            except Exception:  # pandas' own construction below
+                pass
+    return pd.Index(ids, name=name)
 
 
 def _vector_cells(values: list[Any], name: str) -> Any:
@@ -252,8 +399,10 @@ def builder_to_dataframe(builder: ColumnBuilder, *, dtypes: Mapping[str, Any] | 
     arrays: dict[str, Any] = {}
     for name in order:
         values = data.get(name)
-        if values is None:
-            values = [None] * n
+        types = builder._types.get(name)
+        if values is None or types is None:
+            values = [None] * n if values is None else values
+            types = set(map(type, values))
         dtype = wanted.get(name)
         if dtype is not None and str(dtype) == "category":
             arrays[name] = pd.Categorical(values)
@@ -265,12 +414,16 @@ def builder_to_dataframe(builder: ColumnBuilder, *, dtypes: Mapping[str, Any] | 
             raise DataError(f"column {name!r} has nulls; {dtype} cannot hold them "
                             "(use Int64 / boolean)")
         if dtype is None:
-            dtype = infer_dtype(values, dtype_backend)
-        arrays[name] = column_array(values, dtype, name=name)
+            dtype = _infer(values, types, dtype_backend)
+        arrays[name] = _column_array(values, dtype, types, name)
     # pandas' own choice for a list of strings (``str`` on pandas 3, ``object`` before), so
     # the index matches that of a frame built by hand
-    frame_index = pd.Index(builder.ids, name=index) if index else None
-    return pd.DataFrame(arrays, index=frame_index, columns=order)
+    frame_index = _frame_index(pd, builder.ids, builder._id_types, index) if index else None
+    # every array was just built here and belongs to no one else, so the frame can hold
+    # them as they are (pandas' default copies each one, and stacks the numpy ones); a
+    # name given twice in ``columns`` gets a copy per column, as before
+    return pd.DataFrame(arrays, index=frame_index, columns=order,
+                        copy=len(arrays) != len(order))
 
 
 # -- DataFrame -> records -------------------------------------------------------------------
