@@ -34,17 +34,6 @@ from .async_bridge import SyncBackedAsyncDatabase
 _versions = itertools.count(1)
 
 
-def _copy_dict(data: dict[str, Any]) -> dict[str, Any]:
-    # A C-level copy, then nested containers replaced by copies: cheaper than rebuilding
-    # every key (stored values are immutable apart from dicts and lists).
-    out = data.copy()
-    for key, value in out.items():
-        t = type(value)
-        if t is dict or t is list:
-            out[key] = clone(value)
-    return out
-
-
 _trusted = Record.trusted
 _filling = _Filling.__new__
 
@@ -53,7 +42,7 @@ def _copy_out(record: Record, fields: Sequence[str] | None = None) -> Record:
     if fields:
         return record.project(fields)
     meta = record.metadata
-    return _trusted(_copy_dict(record._data), _copy_dict(meta) if meta else {}, record.id)
+    return _trusted(clone(record._data), clone(meta) if meta else {}, record.id)
 
 
 _CONTAINERS = frozenset({dict, list})
@@ -104,7 +93,7 @@ def _copy_known(plans: dict[str, Any], record_id: str, rec: Record, version: str
         for key in deep:
             data[key] = clone(data[key])
     meta = rec.metadata
-    return _trusted(data, _copy_dict(meta) if meta else {}, record_id)
+    return _trusted(data, clone(meta) if meta else {}, record_id)
 
 
 _TOMBSTONE: dict[str, Any] = {}  # the row of a deleted record until compaction

@@ -102,6 +102,23 @@ def _copy_json(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
     cur.copy_expert(f"COPY {table} (id, data) FROM STDIN", buf)
 
 
+def _raw_copy(server: Any, table: str, rows: Any) -> float:
+    """The raw side of a PostgreSQL write: a table of the adapter's shape, then ``rows()``
+    (timed: building the rows is part of the raw work) as one ``COPY``; the table dropped."""
+    import psycopg2
+
+    raw_table(server, table)
+    conn = psycopg2.connect(DSN)
+    try:
+        with conn, conn.cursor() as cur:
+            seconds, _ = timed(lambda: _copy_json(cur, f'"{table}"', rows()))
+    finally:
+        conn.close()
+        server.drop_table(table)
+        server.execute(f'DROP SEQUENCE IF EXISTS "{table}_v"', ())
+    return seconds
+
+
 def case(name: str, side: str, n: int, tmp: str) -> float:
     """Run one side of one row; returns the timed seconds."""
     stage = os.path.join(tmp, "stage.parquet")
@@ -127,16 +144,7 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
                 db.close()
                 server.drop_table(table)
             return seconds
-        raw_table(server, table)
-        conn = psycopg2.connect(DSN)
-        try:
-            with conn, conn.cursor() as cur:
-                seconds, _ = timed(lambda: _copy_json(cur, f'"{table}"', rows))
-        finally:
-            conn.close()
-            server.drop_table(table)
-            server.execute(f'DROP SEQUENCE IF EXISTS "{table}_v"', ())
-        return seconds
+        return _raw_copy(server, table, lambda: rows)
     if name == "mem-parquet":
         import pandas  # imported up front: the Parquet snapshot uses it
         import pyarrow as pa
@@ -263,16 +271,7 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
                 db.close()
                 server.drop_table(table)
             return seconds
-        raw_table(server, table)
-        conn = psycopg2.connect(DSN)
-        try:
-            with conn, conn.cursor() as cur:
-                seconds, _ = timed(lambda: _copy_json(cur, f'"{table}"', arrow.to_pylist()))
-        finally:
-            conn.close()
-            server.drop_table(table)
-            server.execute(f'DROP SEQUENCE IF EXISTS "{table}_v"', ())
-        return seconds
+        return _raw_copy(server, table, arrow.to_pylist)
     if name == "arrow-mem":
         import pyarrow as pa
 
