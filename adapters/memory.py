@@ -308,6 +308,7 @@ class MemoryDatabase(SyncDatabase):
         self._indexes = {path: HashIndex(path) for path in indexes}
         self._generation = 0  # bumped by every write: the vector matrices' freshness
         self._matrices: dict[str, tuple[tuple[int, int], VectorMatrix]] = {}
+        self._copy_plans: dict[str, Any] = {}  # what a read copies, per record (_copy_known)
 
     # -- internal bookkeeping ----------------------------------------------------------------
     def _put(self, record_id: str, record: Record) -> None:
@@ -454,11 +455,7 @@ class MemoryDatabase(SyncDatabase):
             lock.release()
         if rec is None:
             return None
-        try:
-            plans = self._copy_plans
-        except AttributeError:
-            self._copy_plans: dict[str, Any] = {}  # see _copy_known
-            plans = self._copy_plans
+        plans = self._copy_plans
         # stored records are replaced, never changed in place: copy outside the lock
         if plans.get(record_id) is not version or version is None:
             return _copy_known(plans, record_id, rec, version, len(self._records))
@@ -478,11 +475,7 @@ class MemoryDatabase(SyncDatabase):
             found = [(rec, versions.get(rid)) if (rec := records.get(rid)) is not None
                      else None for rid in record_ids]
             stored = len(records)
-        try:
-            plans = self._copy_plans
-        except AttributeError:
-            self._copy_plans = {}
-            plans = self._copy_plans
+        plans = self._copy_plans
         # copied outside the lock, as in _read
         return [None if hit is None else _copy_known(plans, rid, hit[0], hit[1], stored)
                 for rid, hit in zip(record_ids, found, strict=True)]
