@@ -235,9 +235,7 @@ def fast_compact(obj: Any) -> bytes | None:
         data: bytes = module.dumps(obj, None, ORJSON_OPTIONS)
     except Exception:  # lone surrogate, integer beyond 64 bits, too deep, another type
         return None
-    if b"e-" in data or b"0.0000" in data or b"null" in data:
-        return None
-    return data
+    return data if fast_text_trusted(data) else None
 
 
 class _Tagger:
@@ -270,10 +268,7 @@ def fast_tagged(value: Any) -> bytes | None:
         data: bytes = module.dumps(value, tagger, ORJSON_OPTIONS)
     except Exception:  # lone surrogate, integer beyond 64 bits, too deep, another type
         return None
-    if b"e-" in data or b"0.0000" in data or b"null" in data or \
-            data.count(b'"$') != tagger.count:
-        return None
-    return data
+    return data if fast_text_trusted(data) and data.count(b'"$') == tagger.count else None
 
 
 def fast_parse(text: str) -> Any:
