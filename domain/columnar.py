@@ -311,19 +311,6 @@ def arrow_batches(data: Any, batch_size: int | None = None) -> Iterator[Any]:
                           f"or an iterable of tables or batches; got {type(data).__name__}")
 
 
-def record_batches(records: Iterable[Record], batch_size: int) -> Iterator[Any]:
-    """``records`` as layout record batches of at most ``batch_size`` rows (each batch has
-    the layout of its own records)."""
-    chunk: list[Record] = []
-    for rec in records:
-        chunk.append(rec)
-        if len(chunk) >= batch_size:
-            yield from records_table(chunk).to_batches()
-            chunk = []
-    if chunk:
-        yield from records_table(chunk).to_batches()
-
-
 def concat_layout(parts: Sequence[Any]) -> Any:
     """One layout table of several layout tables or batches (``to_arrow`` of a query read in
     batches). A field whose column kinds differ between parts, or that some parts lack,
@@ -359,4 +346,4 @@ def concat_layout(parts: Sequence[Any]) -> Any:
 
 __all__ = ["ID_COLUMN", "LAYOUT_KEY", "METADATA_COLUMN", "NaPolicy", "arrow_batches",
            "batch_records", "column_name", "concat_layout", "field_name", "layout_fields",
-           "layout_records", "plain_records", "pyarrow", "record_batches", "records_table"]
+           "layout_records", "plain_records", "pyarrow", "records_table"]

@@ -275,16 +275,14 @@ class PortBase:
         them, else its ``_stream_read`` records in layout batches of ``batch_size``."""
         size = self._arrow_batch_size(batch_size)
         if query.vector_query is not None:  # k ranked hits: one ranking, then its records
-            ranked = yield Call("search", (query,))
-            for batch in columnar.record_batches(ranked, size):
-                yield Emit(batch)
-            return
-        native = yield Call("_arrow_batches", (query, size))
-        if native is not None:
-            for batch in native:
-                yield Emit(batch)
-            return
-        records = yield Stream(self, "_stream_read", (query, StreamConfig(batch_size=size)))
+            records = iter((yield Call("search", (query,))))
+        else:
+            native = yield Call("_arrow_batches", (query, size))
+            if native is not None:
+                for batch in native:
+                    yield Emit(batch)
+                return
+            records = yield Stream(self, "_stream_read", (query, StreamConfig(batch_size=size)))
         try:
             while True:
                 chunk = yield Take(records, size)
