@@ -297,8 +297,7 @@ class FileDatabase(SyncDatabase):
             state = self._catch_up()
             try:
                 yield state
-                if self._log.count > max(self.compaction_threshold, len(state) // 2,
-                                         self._compaction_retry_at):
+                if self._compaction_due(self._log.count, len(state)):
                     self._compact_after_write(state)
             finally:
                 # every change to the snapshot or log is announced before the lock is freed
@@ -367,9 +366,12 @@ class FileDatabase(SyncDatabase):
         record may appear in any operation (so the log must be empty)."""
         return (self._pending is None and written > 0 and not self._log_removes
                 and not (replaces and self._log.count)
-                and self._log.count + written > max(self.compaction_threshold,
-                                                   (len(state) + added) // 2,
-                                                   self._compaction_retry_at))
+                and self._compaction_due(self._log.count + written, len(state) + added))
+
+    def _compaction_due(self, logged: int, records: int) -> bool:
+        """The compaction rule: the log holds more operations than the threshold, than half
+        the records, and than the size a failed compaction is retried at."""
+        return logged > max(self.compaction_threshold, records // 2, self._compaction_retry_at)
 
     @staticmethod
     def _unstorable(records: Sequence[Record]) -> dict[int, SerializationError]:
