@@ -186,10 +186,13 @@ def layout_fields(schema: Any, source: str) -> tuple[list[tuple[str, str]], str]
     return fields, id_kind
 
 
-def layout_records(table: Any, source: str) -> list[Record]:
+def layout_records(table: Any, source: str,
+                   found: tuple[list[tuple[str, str]], str] | None = None) -> list[Record]:
     """The records of a table (or record batch) in the layout, exactly as they were
-    written; ``StorageError`` naming ``source`` for a damaged cell, id or layout."""
-    found = layout_fields(table.schema, source)
+    written; ``StorageError`` naming ``source`` for a damaged cell, id or layout.
+    ``found``: the table's ``layout_fields``, when the caller has read them already."""
+    if found is None:
+        found = layout_fields(table.schema, source)
     if found is None:
         raise StorageError(f"{source}: not a dataknobs-data table (no 'dataknobs_data' "
                            "schema metadata)")
@@ -275,8 +278,9 @@ def batch_records(batch: Any, *, id_column: str | None = None, na: NaPolicy = "n
                   source: str = "arrow data") -> list[Record]:
     """The records of one table or batch: exact for the layout, by the plain rules
     otherwise (``id_column`` and ``na`` apply to plain tables only)."""
-    if layout_fields(batch.schema, source) is not None:
-        return layout_records(batch, source)
+    found = layout_fields(batch.schema, source)
+    if found is not None:
+        return layout_records(batch, source, found)
     return plain_records(batch, id_column=id_column, na=na)
 
 
