@@ -5,8 +5,9 @@ adapter (JSON Lines) beside them.
                                       [--reads 20000] [--repeat 3]
 
 Both SQLite sides write a table of the same shape (``id BLOB PRIMARY KEY``, ``version``,
-``data``, ``metadata`` text, ``WITHOUT ROWID``) in WAL mode, each with one expression index
-on ``json_extract(data, '$."group"')``; the raw side binds ``json.dumps`` of the same rows.
+``data``, ``metadata`` text, a rowid table) in WAL mode, each with one expression index
+on ``json_extract(data, '$."group"')`` (the adapter's also holds the value's JSON kind); the
+raw side binds ``json.dumps`` of the same rows.
 
 1. create_batch of ``--records`` records vs raw ``executemany`` of the same JSON rows in one
    transaction. Target: >= 0.7x raw throughput. Both sides get their input built beforehand
@@ -70,8 +71,7 @@ class Raw:
         self.conn = sqlite3.connect(path, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (id BLOB PRIMARY KEY NOT NULL, "
-                          "version TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL) "
-                          "WITHOUT ROWID")
+                          "version TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT NOT NULL)")
         self.conn.execute(f'CREATE INDEX IF NOT EXISTS "raw group" ON {TABLE} ({INDEX_EXPR})')
 
     def insert(self, rows: list[tuple[str, dict[str, Any]]]) -> None:

@@ -48,6 +48,7 @@ from .translator import (
     id_bytes,
     id_text,
     keyset_order,
+    kind_expression,
     order_by,
     predicate,
     value_expression,
@@ -179,7 +180,12 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 f"{MAX_FREE_SEGMENTS} of them not starting with '$' (the id is the primary "
                 "key already)")
         name = quote_identifier(f"{self.table} index {path}")
-        return f"CREATE INDEX IF NOT EXISTS {name} ON {self._table_sql} ({expression})"
+        # the value's kind beside the value: a filter's type test (numbers are not booleans,
+        # R-rules of docs/query-semantics.md) is answered from the index too, so a count or
+        # a range never reads the table's rows to learn a matching value's kind
+        kind = kind_expression(path)
+        return (f"CREATE INDEX IF NOT EXISTS {name} ON {self._table_sql} "
+                f"({expression}, {kind})")
 
     def create_index(self, path: str) -> None:
         """Index the data path ``path`` (an expression index on its value, as the
@@ -229,7 +235,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {self._table_sql} (id BLOB PRIMARY KEY "
                     "NOT NULL, version TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT "
-                    "NOT NULL) WITHOUT ROWID")
+                    "NOT NULL)")
                 for statement in self._index_sql:
                     conn.execute(statement)
             except sqlite3.Error as err:

@@ -186,6 +186,15 @@ def value_expression(path: str) -> str | None:
     return None if variants is None else _over("json_extract(data, {})", variants)
 
 
+def kind_expression(path: str) -> str | None:
+    """The JSON kind of a data path's value (``json_type``: 'integer', 'real', 'text',
+    'true', ...; 'null' for a null, NULL when missing), exactly as the filters test it: an
+    index holds it beside the value so that a filter's kind test is answered from the index;
+    None when the path is not expressible."""
+    variants = _variants(path)
+    return None if variants is None else _over("json_type(data, {})", variants)
+
+
 def string_bytes(variants: tuple[str, ...]) -> str:
     """The UTF-8 bytes of a string at the path (a BLOB, which compares byte-wise: code point
     order). ``json_extract`` stops a string at U+0000, so a string whose JSON holds one is

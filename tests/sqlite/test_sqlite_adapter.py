@@ -14,7 +14,13 @@ import pytest
 
 from dataknobs_data import Operator, Query, Record, database_factory
 from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
-from dataknobs_data.adapters.sqlite.translator import like_glob, order_by, where_clause
+from dataknobs_data.adapters.sqlite.translator import (
+    kind_expression,
+    like_glob,
+    order_by,
+    value_expression,
+    where_clause,
+)
 from dataknobs_data.domain.errors import (
     BatchOperationError,
     ConfigurationError,
@@ -105,6 +111,58 @@ def test_indexed_paths_answer_equality_in_and_ranges(tmp_path: Path) -> None:
         assert db.count(Query().filter("team.name", Operator.EQ, "t3")) == 29
         assert [r.id for r in db.search(Query().filter("age", Operator.BETWEEN, [10, 12]))] \
             == ["r010", "r011", "r012"]
+
+
+def test_an_index_holds_the_kind_so_counts_never_read_the_rows(tmp_path: Path) -> None:
+    # the filter's kind test (a boolean is not a number) is the index's second column, and
+    # the table has rowids, so SQLite answers it from the index entries alone
+    path = tmp_path / "kinds.db"
+    with SQLiteDatabase(path=path, indexes=["age"]) as db:
+        db.create_batch([Record({"age": v}, id=f"r{i}") for i, v in
+                         enumerate([1, 2.5, True, False, "3", None, 7, [8]])])
+        assert db.count(Query().filter("age", Operator.GTE, 1)) == 3  # not True, not "3"
+        assert db.count(Query().filter("age", Operator.EQ, 1)) == 1
+    raw = sqlite3.connect(path)
+    try:
+        (table,), = raw.execute("SELECT sql FROM sqlite_master WHERE name = 'records'")
+        (index,), = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'records index age'")
+        assert "WITHOUT ROWID" not in table
+        assert index.endswith(f"({value_expression('age')}, {kind_expression('age')})")
+        # the count's program touches the table's cursor only to open it and to defer a
+        # seek it never needs: every value it tests comes from the index entries
+        where, params = where_clause(Query().filter("age", Operator.GTE, 1))
+        roots = dict(raw.execute("SELECT rootpage, name FROM sqlite_master"))
+        program = raw.execute(f'EXPLAIN SELECT count(*) FROM "records" WHERE {where}',
+                              params).fetchall()
+        cursors = {row[2]: roots[row[3]] for row in program if row[1] == "OpenRead"}
+        reads = {"Column", "Rowid", "SeekRowid", "NotExists", "NotFound", "Found", "Rewind",
+                 "Next", "SeekGE", "SeekGT", "SeekLE", "SeekLT"}
+        by = {name: {row[1] for row in program if row[1] in reads
+                     and cursors.get(row[2]) == name} for name in cursors.values()}
+        assert by["records"] == set(), by
+        assert {"Column", "SeekGE", "Next"} <= by["records index age"], by
+    finally:
+        raw.close()
+
+
+def test_a_file_of_the_earlier_layout_keeps_working(tmp_path: Path) -> None:
+    # stores made before the rowid layout: WITHOUT ROWID, one-column indexes
+    path = tmp_path / "old.db"
+    raw = sqlite3.connect(path)
+    raw.execute('CREATE TABLE "records" (id BLOB PRIMARY KEY NOT NULL, version TEXT NOT '
+                'NULL, data TEXT NOT NULL, metadata TEXT NOT NULL) WITHOUT ROWID')
+    raw.execute(f'CREATE INDEX "records index age" ON "records" ({value_expression("age")})')
+    raw.commit()
+    raw.close()
+    with SQLiteDatabase(path=path, indexes=["age"]) as db:
+        db.create_batch([Record({"age": i}, id=f"r{i:02d}") for i in range(20)])
+        assert db.indexed_paths() == ["age"]
+        assert "USING INDEX" in _plan(db, Query().filter("age", Operator.GTE, 15))
+        assert [r.id for r in db.search(Query().filter("age", Operator.GTE, 17))] == \
+            ["r17", "r18", "r19"]
+        db.update("r01", Record({"age": 100}))
+        assert db.read("r01")["age"] == 100
 
 
 def test_create_index_lasts_in_the_file_for_later_handles(tmp_path: Path) -> None:
