@@ -33,10 +33,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from .envelope import CellCache, dump_value, load_value, make_record
+from . import codec
+from .codec import fast_tagged, fast_text_trusted
+from .envelope import CellCache, dump_value, load_value
 from .errors import BackendNotAvailableError, DataknobsError, StorageError, ValidationError
 from .records import Record
 from .values import lone_surrogate
@@ -46,7 +48,14 @@ ID_COLUMN = "$id"
 METADATA_COLUMN = "$metadata"
 NaPolicy = Literal["null", "drop"]
 _NATIVE = {int: "int", float: "float", bool: "bool", str: "str"}
-_ABSENT = object()
+
+
+class _Absent:
+    """The type of ``_ABSENT``: a field a record lacks (never a stored value)."""
+
+
+_ABSENT = _Absent()
+_EPOCHS = {"utc": datetime(1970, 1, 1, tzinfo=UTC), "naive": datetime(1970, 1, 1)}
 
 
 def pyarrow() -> Any:
@@ -89,28 +98,29 @@ def _vector_kind(value: list[Any]) -> str:
     return "json"
 
 
-def _field_kind(values: list[Any]) -> str:
-    kind: str | None = None
-    for value in values:
-        if value is _ABSENT:
-            continue
-        k = _NATIVE.get(type(value))
-        if k is None:
-            if type(value) is list:
-                k = _vector_kind(value)
-                if k == "json" or (kind is not None and k != kind):
-                    return "json"
-                kind = k
-                continue
-            if type(value) is not datetime:
-                return "json"
-            tz = value.tzinfo
-            # only UTC and naive datetimes read back exactly from a timestamp column
-            k = "utc" if tz is UTC else "naive" if tz is None else "json"
-        if k == "json" or (kind is not None and k != kind):
-            return "json"
-        kind = k
-    return kind or "json"
+def _field_kind(values: list[Any]) -> tuple[str, bool]:
+    """The column kind of a field's values (``_ABSENT`` where a record lacks the field) and
+    whether any record lacks it. One set of the value types decides, so a column of one
+    plain type costs one C-level pass."""
+    types = set(map(type, values))
+    missing = _Absent in types
+    types.discard(_Absent)
+    if len(types) != 1:
+        return "json", missing
+    (t,) = types
+    kind = _NATIVE.get(t)
+    if kind is not None:
+        return kind, missing
+    if t is list:
+        kinds = {_vector_kind(v) for v in values if v is not _ABSENT}
+        return (kinds.pop() if len(kinds) == 1 else "json"), missing
+    if t is datetime:
+        # only UTC and naive datetimes read back exactly from a timestamp column
+        tz = next(v for v in values if v is not _ABSENT).tzinfo
+        if (tz is UTC or tz is None) and all(v.tzinfo is tz for v in values
+                                             if v is not _ABSENT):
+            return ("utc" if tz is UTC else "naive"), missing
+    return "json", missing
 
 
 def _arrow_type(pa: Any, kind: str) -> Any:
@@ -120,12 +130,16 @@ def _arrow_type(pa: Any, kind: str) -> Any:
             "utc": pa.timestamp("us", tz="+00:00"), "naive": pa.timestamp("us")}[kind]
 
 
-def records_table(records: Sequence[Record]) -> Any:
-    """The records as one ``pyarrow.Table`` in the layout (see the module docstring)."""
+def records_table(records: Sequence[Record], *, checked: bool = False) -> Any:
+    """The records as one ``pyarrow.Table`` in the layout (see the module docstring).
+    ``checked``: every value is known storable -- stored records, or records the port has
+    prepared -- so a typed JSON cell is orjson's text where that is ``dump_value``'s byte
+    for byte (``codec.fast_tagged``), without the encoding walk."""
     pa = pyarrow()
+    datas = [rec.data for rec in records]
     keys: dict[str, None] = {}
-    for rec in records:
-        keys.update(dict.fromkeys(rec.data))
+    for data in datas:
+        keys.update(dict.fromkeys(data))
     ids: list[str] = [rec.id or "" for rec in records]
     id_kind = "str"
     try:
@@ -133,26 +147,29 @@ def records_table(records: Sequence[Record]) -> Any:
     except UnicodeEncodeError:  # an id holding a lone surrogate
         id_kind = "json"
         id_array = pa.array([dump_value(rid) for rid in ids], type=pa.string())
+    dump = _dump_checked if checked else dump_value
     arrays = [
         id_array,
-        pa.array([dump_value(rec.metadata) if rec.metadata else None for rec in records],
+        pa.array([dump(rec.metadata) if rec.metadata else None for rec in records],
                  type=pa.string()),
     ]
     names = [ID_COLUMN, METADATA_COLUMN]
     kinds: list[list[str]] = []
     for key in keys:
-        values = [rec.data.get(key, _ABSENT) for rec in records]
-        kind = _field_kind(values)
+        values = [data.get(key, _ABSENT) for data in datas]
+        kind, missing = _field_kind(values)
         array = None
         if kind != "json":
-            plain = [None if v is _ABSENT else v for v in values]
+            plain = [None if v is _ABSENT else v for v in values] if missing else values
             try:
                 array = pa.array(plain, type=_arrow_type(pa, kind))
             except (pa.ArrowException, UnicodeEncodeError, OverflowError, ValueError):
                 kind = "json"  # e.g. a string with a lone surrogate: keep it as JSON
         if array is None:
-            array = pa.array([None if v is _ABSENT else dump_value(v) for v in values],
-                             type=pa.string())
+            cells = _checked_cells(values, missing) if checked else None
+            if cells is None:
+                cells = [None if v is _ABSENT else dump(v) for v in values]
+            array = pa.array(cells, type=pa.string())
         arrays.append(array)
         names.append(column_name(key))
         kinds.append([key, kind])
@@ -162,6 +179,38 @@ def records_table(records: Sequence[Record]) -> Any:
     meta = {LAYOUT_KEY: json.dumps(layout, ensure_ascii=True).encode()}
     fields = [pa.field(n, a.type) for n, a in zip(names, arrays, strict=True)]
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields, metadata=meta))
+
+
+def _checked_cells(values: list[Any], missing: bool) -> list[str | None] | None:
+    """The typed JSON cells of a column of values known storable (None where absent) in one
+    orjson call per value and one check of the whole column: when no value needs a tag or
+    an escaped key (orjson refuses datetimes without a ``default``; no ``"$`` in the text)
+    and the text is the standard library's (``codec.fast_text_trusted``), it is
+    ``dump_value``'s. None otherwise (the caller dumps each value). Compact JSON never
+    holds a raw newline, so the column is checked joined by newlines."""
+    module = codec.fast_encoder()
+    present = [v for v in values if v is not _ABSENT] if missing else values
+    if module is None or not present:
+        return None
+    dumps, options = module.dumps, codec.ORJSON_OPTIONS
+    try:
+        # decoded at once: orjson's bytes keep an oversized buffer alive
+        cells: list[str | None] = [dumps(v, None, options).decode() for v in present]
+    except Exception:  # a datetime, a lone surrogate, an integer beyond 64 bits
+        return None
+    joined = "\n".join(cells)  # type: ignore[arg-type]  # no None among them yet
+    if '"$' in joined or not fast_text_trusted(joined.encode()):
+        return None
+    if missing:
+        found = iter(cells)
+        cells = [None if v is _ABSENT else next(found) for v in values]
+    return cells
+
+
+def _dump_checked(value: Any) -> str:
+    """``dump_value`` of a value known storable (see ``records_table``)."""
+    data = fast_tagged(value)
+    return dump_value(value) if data is None else data.decode()
 
 
 def layout_fields(schema: Any, source: str) -> tuple[list[tuple[str, str]], str] | None:
@@ -205,31 +254,46 @@ def layout_records(table: Any, source: str,
         except ValueError as err:
             raise StorageError(f"{source}: a record id is damaged: {err}") from err
     meta_cells = table.column(1).to_pylist()
+    pa = pyarrow()
     try:
         rows: list[dict[str, Any]] = [{} for _ in range(n)]
         for index, (key, kind) in enumerate(fields, start=2):
             column = table.column(index)
-            values = column.to_pylist()
             if kind == "json":
                 load = CellCache().load
-                for row, cell in zip(rows, values, strict=True):
+                for row, cell in zip(rows, column.to_pylist(), strict=True):
                     if cell is not None:
                         row[key] = load(cell)
             elif column.null_count == 0:
-                for row, value in zip(rows, values, strict=True):
+                for row, value in zip(rows, _native_values(pa, column, kind), strict=True):
                     row[key] = value
             else:
-                for row, value in zip(rows, values, strict=True):
+                for row, value in zip(rows, _native_values(pa, column, kind), strict=True):
                     if value is not None:
                         row[key] = value
         metas = [load_value(cell) if cell is not None else {} for cell in meta_cells]
-    except (ValueError, TypeError) as err:
+    except (ValueError, TypeError, OverflowError) as err:
         raise StorageError(f"{source}: a typed JSON cell is damaged: {err}") from err
     for rid, metadata in zip(ids, metas, strict=True):
         if type(rid) is not str or not rid or type(metadata) is not dict:
             raise StorageError(f"{source}: a record has no id or bad metadata")
-    return [make_record(rid, data, metadata)
-            for rid, data, metadata in zip(ids, rows, metas, strict=True)]
+    trusted = Record.trusted
+    return [trusted(data, metadata, rid) for rid, data, metadata in zip(ids, rows, metas,
+                                                                        strict=True)]
+
+
+def _native_values(pa: Any, column: Any, kind: str) -> list[Any]:
+    """The Python values of a native layout column (None where missing). A timestamp column
+    of the layout's own type is read as its microseconds since the epoch, each added to the
+    epoch (Arrow's own conversion of zoned timestamps is several times slower); a value
+    outside ``datetime``'s range raises ``OverflowError``."""
+    if kind in _EPOCHS and column.type == _arrow_type(pa, kind):
+        epoch, delta = _EPOCHS[kind], timedelta
+        micros = column.cast(pa.int64()).to_pylist()
+        if column.null_count == 0:
+            return [epoch + delta(microseconds=us) for us in micros]
+        return [None if us is None else epoch + delta(microseconds=us) for us in micros]
+    return column.to_pylist()
 
 
 def plain_records(table: Any, *, id_column: str | None = None, na: NaPolicy = "null"
@@ -345,7 +409,8 @@ def concat_layout(parts: Sequence[Any]) -> Any:
         schema = tables[0].schema
         return pa.Table.from_batches([b for t in tables for b in t.to_batches()], schema=schema)
     # kinds differ: rebuild from the records (exact by construction)
-    return records_table([rec for t in tables for rec in layout_records(t, "to_arrow")])
+    return records_table([rec for t in tables for rec in layout_records(t, "to_arrow")],
+                         checked=True)
 
 
 __all__ = ["ID_COLUMN", "LAYOUT_KEY", "METADATA_COLUMN", "NaPolicy", "arrow_batches",

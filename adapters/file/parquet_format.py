@@ -59,10 +59,11 @@ class ParquetFormat:
 
     def dump(self, records: Sequence[Record], compression: str | None) -> bytes:
         """See ``SnapshotFormat.dump``; ``compression='gzip'`` uses Parquet's own gzip codec
-        (otherwise zstd)."""
+        (otherwise zstd). ``records`` are the store's own, whose values were all checked
+        when written or decoded from the store, so the layout may trust them."""
         _, pq = _pyarrow()
         sink = io.BytesIO()
-        pq.write_table(records_table(records), sink,
+        pq.write_table(records_table(records, checked=True), sink,
                        compression="gzip" if compression == "gzip" else "zstd")
         return sink.getvalue()
 

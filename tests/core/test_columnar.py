@@ -127,3 +127,56 @@ def test_the_file_adapter_reads_arrow_from_its_state(tmp_path: Any,
     monkeypatch.setattr(db, "_stream_read", no_rows)
     assert db.to_arrow(Query().sort_by("n", "desc")).column("n").to_pylist() == [3, 2, 1, 0]
     db.close()
+
+
+def test_checked_records_give_the_same_table_as_the_encoding_walk() -> None:
+    # checked=True writes JSON cells with orjson where it gives dump_value's text; every
+    # value that needs the walk (a tag, an escaped key, a float orjson writes otherwise,
+    # a lone surrogate, a big integer, a stored null) must still come out identical
+    when = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+    values: list[Any] = [
+        {"a": 1}, [1, 2], {"$ref": "x"}, "$dollar", {"at": when}, 1e-07, 0.00001, None,
+        "s\ud800", 2**70, {"n": [None, 1.5]}, [when, "x"], {"deep": {"er": [1, {"$": 2}]}},
+        {"k": "line\nbreak"}, "plain",
+    ]
+    records = [Record({"mixed": v, "obj": {"i": i}}, id=f"r{i}")
+               for i, v in enumerate(values)]
+    records.append(Record({"only": [1]}, id="last", metadata={"m": when}))
+    walked = columnar.records_table(records)
+    fast = columnar.records_table(records, checked=True)
+    assert fast.equals(walked) and fast.schema.metadata == walked.schema.metadata
+    got = columnar.layout_records(fast, "t")
+    assert [(r.id, r.data, r.metadata) for r in got] == \
+        [(r.id, r.data, r.metadata) for r in records]
+
+
+def test_timestamp_columns_read_back_exactly_with_missing_values() -> None:
+    utc = [datetime(1, 1, 1, tzinfo=UTC),
+           datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+           datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+    naive = [datetime(1900, 2, 28, 1, 2, 3, 4), datetime(2038, 1, 19, 3, 14, 8)]
+    records = [Record({"u": u}, id=f"u{i}") for i, u in enumerate(utc)]
+    records += [Record({"n": n, "other": 1}, id=f"n{i}") for i, n in enumerate(naive)]
+    table = columnar.records_table(records)
+    assert table.schema.field("u").type == pa.timestamp("us", tz="+00:00")
+    assert table.schema.field("n").type == pa.timestamp("us")
+    got = columnar.layout_records(table, "t")
+    assert [(r.id, r.data) for r in got] == [(r.id, r.data) for r in records]
+    assert all(r.data["u"].tzinfo is UTC for r in got if "u" in r.data)
+    assert all(r.data["n"].tzinfo is None for r in got if "n" in r.data)
+
+
+def test_a_timestamp_beyond_the_datetime_range_is_refused_by_name(tmp_path: Any) -> None:
+    import pyarrow.parquet as pq
+
+    from dataknobs_data.adapters.file import FileDatabase
+
+    table = columnar.records_table([Record({"t": datetime(2024, 1, 1, tzinfo=UTC)}, id="a")])
+    huge = pa.array([2**62], type=pa.int64()).cast(pa.timestamp("us", tz="+00:00"))
+    bad = table.set_column(2, table.schema.field(2), huge)
+    with pytest.raises(StorageError, match=r"damaged\.parquet"):
+        columnar.layout_records(bad, "damaged.parquet")
+    path = tmp_path / "hostile.parquet"
+    pq.write_table(bad, str(path))
+    with pytest.raises(StorageError, match=r"hostile\.parquet"):
+        FileDatabase(path=str(path)).connect()
