@@ -11,10 +11,10 @@ The public facade. Applications write ``Record``s and ask ``Query``s through a
     db.search(Query().filter("age", Operator.GTE, 30))
 """
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import domain
+from ._lazy import lazy_names
 from .adapters.memory import AsyncMemoryDatabase, MemoryDatabase
 from .domain import *  # noqa: F403 - the domain's public names, listed in its __all__
 from .ports import (
@@ -55,7 +55,7 @@ __version__ = "0.1.0"
 #: Names imported on first use (PEP 562), not with the package: the command line starts
 #: without paying for the migration framework, validation, the configuration loader or the
 #: backend registry.
-_LAZY = {
+__getattr__, __dir__ = lazy_names(__name__, {
     "migration": (".migration", None),
     "validation": (".validation", None),
     "AsyncDatabaseFactory": (".containers.factory", "AsyncDatabaseFactory"),
@@ -72,22 +72,7 @@ _LAZY = {
     "normalize_backend": (".factory", "normalize_backend"),
     "register_backend": (".factory", "register_backend"),
     "select_backend": (".factory", "select_backend"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    try:
-        module_name, attribute = _LAZY[name]
-    except KeyError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
-    module = importlib.import_module(module_name, __name__)
-    value = module if attribute is None else getattr(module, attribute)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+})
 
 __all__ = [
     "DEFAULT_BACKEND",

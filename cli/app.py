@@ -361,7 +361,7 @@ FormatOption = Annotated[str, typer.Option(
 
 def _machine(fmt: str, as_json: bool = False) -> str | None:
     """The machine format asked for (``--json`` is ``--format json``), or None for a table."""
-    from .dataio import check_output_format
+    from .cells import check_output_format
 
     fmt = check_output_format(fmt)
     if as_json:

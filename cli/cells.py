@@ -41,7 +41,7 @@ from datetime import datetime, time
 from typing import Any
 
 from ..domain.envelope import dump_value, load_value
-from ..domain.errors import DataError, SerializationError
+from ..domain.errors import ConfigurationError, DataError, SerializationError
 from ..domain.values import MISSING, check_value, lone_surrogate
 
 _INT = re.compile(r"[+-]?(?:0|[1-9][0-9]*)")
@@ -145,4 +145,18 @@ def cell_text(value: Any, where: str = "value") -> str:
     return text
 
 
-__all__ = ["MISSING", "cell_text", "plain_text", "read_cell", "same"]
+
+#: what ``--format`` takes on query, count and info
+OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
+
+
+def check_output_format(fmt: str) -> str:
+    """``fmt`` if it is one of ``OUTPUT_FORMATS``, else a ``ConfigurationError`` naming it."""
+    if fmt not in OUTPUT_FORMATS:
+        raise ConfigurationError(f"--format {fmt!r}: expected one of "
+                                 f"{', '.join(OUTPUT_FORMATS)}")
+    return fmt
+
+
+__all__ = ["MISSING", "OUTPUT_FORMATS", "cell_text", "check_output_format", "plain_text",
+           "read_cell", "same"]

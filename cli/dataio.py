@@ -43,7 +43,7 @@ from ..domain.errors import (
 )
 from ..domain.records import Record
 from ..domain.values import lone_surrogate
-from .cells import MISSING, cell_text, read_cell
+from .cells import MISSING, OUTPUT_FORMATS, cell_text, check_output_format, read_cell
 
 FORMATS = ("csv", "json", "jsonl", "parquet")
 _SUFFIXES = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
@@ -309,18 +309,6 @@ def _json_line(record: Record, with_id: bool) -> bytes:
                                  "JSON") from None
     except SerializationError as err:
         raise SerializationError(f"record {shown(record.id)}: {err}") from None
-
-
-#: what ``--format`` takes on query, count and info
-OUTPUT_FORMATS = ("table", "json", "jsonl", "csv")
-
-
-def check_output_format(fmt: str) -> str:
-    """``fmt`` if it is one of ``OUTPUT_FORMATS``, else a ``ConfigurationError`` naming it."""
-    if fmt not in OUTPUT_FORMATS:
-        raise ConfigurationError(f"--format {fmt!r}: expected one of "
-                                 f"{', '.join(OUTPUT_FORMATS)}")
-    return fmt
 
 
 def stream_records(out: BinaryIO, records: Iterable[Record], fmt: str, *,

@@ -15,19 +15,20 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import TextColumn, TimeRemainingColumn
 
 from ..domain import codec
 from ..domain.errors import ConfigurationError
 from ..domain.query import Query
-from ..migration.checkpoint import FileCheckpointStore
-from ..migration.migrator import CheckpointConflictError, MigrationProgress, Migrator
-from ..migration.transforms import SPEC_HELP, Transform, parse_transform
+from ..migration.transforms import SPEC_HELP, parse_transform
 from .app import DEFAULT_HOME, state
 from .where import build_query
+
+if TYPE_CHECKING:  # the migrator is imported when the command runs, not with every command
+    from ..migration.migrator import MigrationProgress
+    from ..migration.transforms import Transform
 
 #: where checkpoints go unless --checkpoint-dir says otherwise
 DEFAULT_CHECKPOINTS = DEFAULT_HOME / "migrations"
@@ -109,6 +110,11 @@ def migrate(
 
     Example: dataknobs-data migrate people archive -q "age>=65" -t "rename:name=full_name"
     """
+    from rich.progress import TextColumn, TimeRemainingColumn
+
+    from ..migration.checkpoint import FileCheckpointStore
+    from ..migration.migrator import CheckpointConflictError, Migrator
+
     st = state(ctx)
     if source == target:
         raise ConfigurationError(f"source and target are the same database {source!r}")

@@ -504,3 +504,20 @@ def test_index_command_makes_lasting_indexes(cli, sample: Path, workdir: Path):
     assert again.stdout.strip() == "indexed: age, team.name"
     assert_one_line_error(cli("index", 'we"ird', "--db", "people"), "cannot index")
     assert_one_line_error(cli("index", "age", "--db", "peple"), "did you mean 'people'?")
+
+
+def test_count_starts_without_the_migrator_the_file_formats_or_the_table(tmp_path: Path):
+    # the embedded default's count is the command line's hot path: it must not import the
+    # migration framework, the file adapter or rich's tables and progress bars
+    script = (
+        "import sys\n"
+        "from dataknobs_data.cli.app import run\n"
+        "code = run(['count', '--where', 'age>=30'])\n"
+        "heavy = ('dataknobs_data.migration.migrator', 'dataknobs_data.adapters.file',\n"
+        "         'dataknobs_data.cli.dataio', 'rich.progress', 'rich.table')\n"
+        "print(code, sorted(m for m in heavy if m in sys.modules))\n")
+    SQLiteDatabase(path=tmp_path / ".dataknobs" / "default.sqlite").close()
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stdout + done.stderr
+    assert done.stdout.splitlines()[0] == "0"
