@@ -190,9 +190,15 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
     def create_index(self, path: str) -> None:
         """Index the data path ``path`` (an expression index on its value, as the
         ``indexes`` option makes), if it is not indexed yet. The index lives in the file:
-        every later handle's equality, IN and number range filters on ``path`` use it."""
+        every later handle's equality, IN and number range filters on ``path`` use it. An
+        index of the earlier one-column layout (no value kind) is rebuilt in this layout."""
         statement = self._index_statement(path)
+        name = f"{self.table} index {path}"
         with self._writing("create an index") as conn:
+            row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND "
+                               "name = ?", (name,)).fetchone()
+            if row is not None and str(kind_expression(path)) not in row[0]:
+                conn.execute(f"DROP INDEX {quote_identifier(name)}")
             conn.execute(statement)
 
     def indexed_paths(self) -> list[str]:

@@ -163,6 +163,17 @@ def test_a_file_of_the_earlier_layout_keeps_working(tmp_path: Path) -> None:
             ["r17", "r18", "r19"]
         db.update("r01", Record({"age": 100}))
         assert db.read("r01")["age"] == 100
+        db.create_index("age")  # rebuilds the one-column index with the value's kind
+        assert db.indexed_paths() == ["age"]
+        assert [r.id for r in db.search(Query().filter("age", Operator.GTE, 17))] == \
+            ["r01", "r17", "r18", "r19"]
+    raw = sqlite3.connect(path)
+    try:
+        (index,), = raw.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'records index age'")
+        assert index.endswith(f"({value_expression('age')}, {kind_expression('age')})")
+    finally:
+        raw.close()
 
 
 def test_create_index_lasts_in_the_file_for_later_handles(tmp_path: Path) -> None:
