@@ -6,6 +6,8 @@ the extension (the local server has none)."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import math
 import random
 from collections.abc import Callable
@@ -246,6 +248,89 @@ def test_the_plan_uses_the_hnsw_index_and_recall_is_high(
         assert_exact(db, records, Query().filter("team", "==", "t3").similar_to(probe, k=10),
                      "cosine")
     assert total / queries >= 0.95
+
+
+def _hnsw_spec(dim: int, ef: int) -> dict[str, Any]:
+    return {"embedding": {"dimensions": dim, "metric": "cosine", "ef_search": ef}}
+
+
+def _observe_ef_search(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
+    """Make every approximate window statement also return ``current_setting(
+    'hnsw.ef_search')`` (read by the server inside the very statement that scans the index,
+    so on its connection and in its transaction), and collect those values, one set per
+    statement; the adapter re-ranks the rows as usual."""
+    from dataknobs_data.adapters.postgres import core
+    from dataknobs_data.adapters.postgres.translator import SQL
+
+    seen: list[set[str]] = []
+    real_window, real_rerank = VectorStatements.index_window, core.rerank
+
+    def window(self: VectorStatements, spec: Any, vq: VectorQuery, size: int) -> Any:
+        w = real_window(self, spec, vq, size)
+        text = f"SELECT o.*, current_setting('hnsw.ef_search') FROM ({w.sql.text}) o"
+        return dataclasses.replace(w, sql=SQL(text, w.sql.params))
+
+    def rerank(rows: Any, window: Any, *args: Any) -> Any:
+        if not window.exact:
+            seen.append({row[5] for row in rows})
+            rows = [row[:5] for row in rows]
+        return real_rerank(rows, window, *args)
+
+    monkeypatch.setattr(VectorStatements, "index_window", window)
+    monkeypatch.setattr(core, "rerank", rerank)
+    return seen
+
+
+def test_the_index_is_scanned_with_the_configured_ef_search(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_options: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ``hnsw.ef_search`` in effect while the index is scanned, as the server reports
+    it, is the configured one (raised to the window when that is larger): through the pool
+    and inside a transaction, sync and async. A setting lost on the way (another pooled
+    connection, ``SET LOCAL`` outside a transaction block) reads pgvector's default, 40."""
+    dim = 16
+    records = _random_records(400, dim, seed=4)
+    seen = _observe_ef_search(monkeypatch)
+    db = make_vdb(vector_indexes=_hnsw_spec(dim, 123))
+    db.create_batch(records)
+    probe = [float(x) for x in records[7]["embedding"]]
+    assert len(db.vector_search(probe, k=10)) == 10  # window 52 < 123
+    with db.transaction():
+        assert len(db.vector_search(probe, k=10)) == 10
+        assert len(db.vector_search(probe, k=100)) == 100  # window 232 > 123
+    assert seen == [{"123"}, {"123"}, {str(first_window(100))}]
+
+    async def scenario() -> None:
+        async with AsyncPostgresDatabase(**pgvector_options,
+                                         vector_indexes=_hnsw_spec(dim, 77)) as adb:
+            assert len(await adb.vector_search(probe, k=10)) == 10
+            async with adb.transaction():
+                assert len(await adb.vector_search(probe, k=10)) == 10
+
+    seen.clear()
+    asyncio.run(scenario())
+    assert seen == [{"77"}, {"77"}]
+
+
+def test_a_window_larger_than_pgvector_default_ef_search_is_filled(
+        make_vdb: Callable[..., PostgresDatabase]) -> None:
+    """pgvector's index scan returns at most ``hnsw.ef_search`` rows (40 unless set): k = 45
+    needs a window of 122, so 45 exact hits, unpatched, show the raised setting reached the
+    statement that scans the index (a lost one would give 40 hits)."""
+    dim = 16
+    records = _random_records(600, dim, seed=6)
+    db = make_vdb(vector_indexes=_hnsw_spec(dim, 40))
+    db.create_batch(records)
+    assert db.capabilities.approximate_vectors
+    rnd = random.Random(8)
+    for _ in range(3):
+        probe = [rnd.gauss(0, 1) for _ in range(dim)]
+        hits = db.vector_search(probe, k=45)
+        assert len(hits) == 45
+        with db.transaction():
+            assert len(db.vector_search(probe, k=45)) == 45
+        scores = [h.score for h in hits]
+        assert scores == sorted(scores, reverse=True)
 
 
 def test_required_extension_missing_is_a_clear_error(make_db: Callable[..., PostgresDatabase]
