@@ -14,6 +14,7 @@ the team column beside the matrix would), then ranks them::
     python benchmarks/bench_vectors.py --backends postgres      # needs DATAKNOBS_TEST_POSTGRES_DSN
     python benchmarks/bench_vectors.py --backends pgvector pgvector-hnsw --probes 50
     python benchmarks/bench_vectors.py --backends pgvector-hnsw --data clustered
+    python benchmarks/bench_vectors.py --backends pgvector-hnsw --ef-search 100 400 1000
 
 Backends: ``memory`` (cached float64 matrices; ``team`` hash-indexed), ``duckdb`` (its
 native path), ``sqlite`` and ``file`` (the port's reference path over the adapter's own
@@ -25,8 +26,11 @@ generated vector column, computed on write, read by the exact path) and ``pgvect
 (loaded without settings; then an adapter with an HNSW spec adds the generated columns, an
 ALTER TABLE that rewrites the table, and builds the index on them, both counted in its load
 time: unfiltered queries are approximate, so that row reports recall@10 against numpy over
-every probe instead of asserting equal ids; filtered ones stay exact). ``--filter-index``
-gives the pgvector backends ``indexes: [team]`` (a btree index on the filter field).
+every probe instead of asserting equal ids; filtered ones stay exact). ``--m`` and
+``--ef-construction`` set that index's build, ``--ef-search 40 100 400 1000`` prints one
+``pgvector-hnsw`` row per ``hnsw.ef_search`` on the same build (a recall curve).
+``--filter-index`` gives the pgvector backends ``indexes: [team]`` (a btree index on the
+filter field).
 
 ``--data random`` (default) draws every vector from one standard normal distribution (no
 structure: the hardest case for an HNSW graph); ``--data clustered`` draws ``--clusters``
@@ -110,9 +114,18 @@ APPROXIMATE = {"pgvector-hnsw"}
 PGVECTOR = ("pgvector", "pgvector-column", "pgvector-hnsw")
 
 
+def hnsw_spec(dim: int, build: dict[str, int], ef_search: int | None) -> dict[str, Any]:
+    """``vector_indexes`` for an HNSW index on ``embedding``: the adapter's defaults unless
+    ``build`` (``m``, ``ef_construction``) or ``ef_search`` say otherwise."""
+    spec: dict[str, Any] = {"dimensions": dim, "metric": "cosine", **build}
+    if ef_search is not None:
+        spec["ef_search"] = ef_search
+    return {"embedding": spec}
+
+
 @contextlib.contextmanager
-def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False
-                 ) -> Iterator[Any]:
+def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
+                 build: dict[str, int] | None = None) -> Iterator[Any]:
     if name == "memory":
         from dataknobs_data.adapters.memory import MemoryDatabase
         yield MemoryDatabase(indexes=["team"])  # the filter field, hash-indexed
@@ -145,9 +158,10 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False
                 **(columns if name == "pgvector-column" else {})) as db:
             if name in APPROXIMATE:
                 # loaded without the index; then a second adapter on the table builds it
-                db.with_index = lambda: PostgresDatabase(  # type: ignore[attr-defined]
-                    dsn=dsn, table="bench_vectors", indexes=indexes, vector_indexes={
-                        "embedding": {"dimensions": dim, "metric": "cosine"}})
+                # (the index's name does not depend on ef_search: one build serves them all)
+                db.with_index = lambda ef: PostgresDatabase(  # type: ignore[attr-defined]
+                    dsn=dsn, table="bench_vectors", indexes=indexes,
+                    vector_indexes=hnsw_spec(dim, build or {}, ef))
             yield db
     else:
         raise SystemExit(f"unknown backend {name!r}")
@@ -167,6 +181,12 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=0.5)
     parser.add_argument("--filter-index", action="store_true",
                         help="postgres backends: a btree index on the filter field (team)")
+    parser.add_argument("--m", type=int, help="pgvector-hnsw: the index's m (default 16)")
+    parser.add_argument("--ef-construction", type=int,
+                        help="pgvector-hnsw: the index's ef_construction (default 128)")
+    parser.add_argument("--ef-search", type=int, nargs="+",
+                        help="pgvector-hnsw: one row per hnsw.ef_search, on one index build "
+                             "(default: the adapter's, 400)")
     args = parser.parse_args()
 
     centres = (np.random.default_rng(7).standard_normal((args.clusters, args.dim))
@@ -196,46 +216,56 @@ def main() -> None:
           "filtered / unfiltered | recall@10 |")
     print("|---|---|---|---|---|---|---|---|")
     del sub, sub_norms
+    team0 = Query().filter("team", "==", "t0")
+
+    def run_row(label: str, approximate: bool, db: Any, load: str) -> None:
+        """One table row: ``db``'s rates beside numpy's (equal answers checked first), or
+        its recall@10 over every probe when ``approximate``."""
+
+        def ours_all(i: int) -> list[str]:
+            return [h.record.id for h in db.vector_search(probes[i % len(probes)], k=K)]
+
+        def ours_filtered(i: int) -> list[str]:
+            hits = db.vector_search(probes[i % len(probes)], k=K, filter=team0)
+            return [h.record.id for h in hits]
+
+        recall = "exact"
+        if approximate:
+            found = [len(set(ours_all(i)) & set(raw_all(i))) / K for i in range(len(probes))]
+            recall = f"{np.mean(found):.3f} (min {min(found):.1f})"
+        for i in range(3):  # equal work: the same ids in the same order
+            if not approximate:
+                assert ours_all(i) == raw_all(i), (label, "unfiltered", i)
+            assert ours_filtered(i) == raw_filtered(i), (label, "filtered", i)
+        r_all, r_f = rate(ours_all, args.seconds), rate(ours_filtered, args.seconds)
+        print(f"| {label} | {load} | {r_all:.1f} | {raw_rates[0] / r_all:.2f}x | "
+              f"{r_f:.1f} | {raw_rates[1] / r_f:.2f}x | {r_all / r_f:.2f}x | {recall} |",
+              flush=True)
+
+    build = {key: value for key, value in (("m", args.m),
+                                            ("ef_construction", args.ef_construction))
+             if value is not None}
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.backends:
-            with open_backend(name, workdir, args.dim, args.filter_index) as db:
+            with open_backend(name, workdir, args.dim, args.filter_index, build) as loaded:
                 start = time.perf_counter()
                 batch = 10_000
                 for lo in range(0, args.records, batch):
-                    db.create_batch([Record({"team": f"t{teams[i]}", "embedding": matrix[i]},
-                                            id=ids[i])
-                                     for i in range(lo, min(args.records, lo + batch))])
-                loaded = db
-                if name in APPROXIMATE:
-                    db = loaded.with_index()
-                    db.connect()  # builds the index
-                load = time.perf_counter() - start
-                team0 = Query().filter("team", "==", "t0")
-
-                def ours_all(i: int, db: Any = db) -> list[str]:
-                    hits = db.vector_search(probes[i % len(probes)], k=K)
-                    return [h.record.id for h in hits]
-
-                def ours_filtered(i: int, db: Any = db, team0: Query = team0) -> list[str]:
-                    hits = db.vector_search(probes[i % len(probes)], k=K, filter=team0)
-                    return [h.record.id for h in hits]
-
-                recall = "exact"
-                if name in APPROXIMATE:
-                    found = [len(set(ours_all(i)) & set(raw_all(i))) / K
-                             for i in range(len(probes))]
-                    recall = f"{np.mean(found):.3f} (min {min(found):.1f})"
-                for i in range(3):  # equal work: the same ids in the same order
-                    if name not in APPROXIMATE:
-                        assert ours_all(i) == raw_all(i), (name, "unfiltered", i)
-                    assert ours_filtered(i) == raw_filtered(i), (name, "filtered", i)
-                seconds = args.seconds
-                r_all, r_f = rate(ours_all, seconds), rate(ours_filtered, seconds)
-                print(f"| {name} | {load:.1f} | {r_all:.1f} | {raw_rates[0] / r_all:.2f}x | "
-                      f"{r_f:.1f} | {raw_rates[1] / r_f:.2f}x | {r_all / r_f:.2f}x | "
-                      f"{recall} |", flush=True)
-                if db is not loaded:
-                    db.close()
+                    loaded.create_batch([
+                        Record({"team": f"t{teams[i]}", "embedding": matrix[i]}, id=ids[i])
+                        for i in range(lo, min(args.records, lo + batch))])
+                efs: list[int | None] = list(args.ef_search or [None]) \
+                    if name in APPROXIMATE else [None]
+                for n, ef in enumerate(efs):
+                    db = loaded
+                    if name in APPROXIMATE:
+                        db = loaded.with_index(ef)
+                        db.connect()  # builds the index (the first time)
+                    load = f"{time.perf_counter() - start:.1f}" if n == 0 else "(same)"
+                    label = name if ef is None else f"{name}, ef_search {ef}"
+                    run_row(label, name in APPROXIMATE, db, load)
+                    if db is not loaded:
+                        db.close()
     print("\n'vs numpy': numpy's rate divided by the backend's (1.00x: as fast; lower is "
           "better); 'filtered / unfiltered': the backend's unfiltered rate divided by its "
           "filtered rate (at most 1.00x: a filter never slows a query).")
