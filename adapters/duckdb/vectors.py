@@ -26,12 +26,8 @@ Rows come in one of four kinds:
   never ranked).
 
 The candidates are every row of kinds 0 and 2 and the placed rows with the smallest bounds,
-a window larger than skip + take. The reference pipeline decodes them, applies the exact
-filter and ranks them exactly (``TopK``, float64, ties by id). The window is enough when
-the want-th exact key (or the score threshold's key, when fewer rows qualify) is below the
-last bound fetched: every row left out has a key at least its own bound, so none can enter
-or tie. Otherwise every placed row whose bound is at most that key is fetched (one more
-statement), or, when the filter kept too few of the window, the window grows fourfold.
+a window larger than skip + take, re-ranked exactly and widened until certain by
+``adapters.vector_window.window_hits`` (shared with the SQLite adapter's sqlite-vec path).
 """
 
 from __future__ import annotations
@@ -40,11 +36,11 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ...domain.matcher import select
 from ...domain.query import Query
 from ...domain.records import Record
-from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, vectors_of
+from ...domain.vectors import DistanceMetric, TopK, VectorQuery
 from ..sqlite.translator import _variants, sql_literal
+from ..vector_window import Fetch, window_hits
 from .prefilter import _TEXT, necessary_where, rows_sql
 
 #: candidate window: at least ``WINDOW_FACTOR`` x (skip + take) + ``WINDOW_EXTRA`` rows
@@ -178,59 +174,41 @@ class VectorCache:
 
 
 def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
-                fetch: Callable[[list[bytes]], dict[bytes, tuple[str, Record]]], table_sql: str,
-                cached: str | None, query: Query, vq: VectorQuery, metric: DistanceMetric,
-                skip: int, take: int) -> list[tuple[Record, float]] | None:
+                fetch: Fetch, table_sql: str, cached: str | None, query: Query,
+                vq: VectorQuery, metric: DistanceMetric, skip: int, take: int
+                ) -> list[tuple[Record, float]] | None:
     """The ``take`` ranked (record, score) hits after ``skip`` (``SyncDatabase._vector_hits``),
     exactly the reference's; None when SQL cannot name the field's path or the query
     vector's norm is too near the ends of the double range for the bounds. ``execute`` runs
     a statement with parameters; ``fetch`` reads the (id, record) pairs of row ids (those
     still stored); ``cached``: the field's ``VectorCache`` table, or None to parse the JSON
-    of the rows the filter's necessary condition keeps."""
-    np = numpy()
+    of the rows the filter's necessary condition keeps. The window loop is
+    ``vector_window.window_hits``."""
     dim, want = len(vq.vector), skip + take
     top = TopK(vq, metric, want)  # checks the query vector (a zero one for cosine)
     qq = float(top.q @ top.q)
     if metric is not DistanceMetric.EUCLIDEAN and not _TINY <= qq <= _HUGE:
         return None
     where, where_params = necessary_where(query)
-    exact = Query(list(query.filters))
     size = WINDOW_FACTOR * want + WINDOW_EXTRA
     if query.filters:  # the filter keeps some of the nearest rows only
         size *= FILTERED_FACTOR
-    seen: dict[bytes, tuple[str, Record]] = {}  # rows fetched by an earlier round
-    cut_at: float | None = None  # the second statement's bound on the placed rows
-    while True:
-        if cached is not None and where != "TRUE" and size > PUSHDOWN_AFTER:
-            cached = None  # a selective filter: parse only the rows SQL keeps
-        if cached is None:
+    source = cached
+
+    def candidates(size: int, cut_at: float | None) -> list[tuple[Any, ...]] | None:
+        nonlocal source
+        if source is not None and where != "TRUE" and size > PUSHDOWN_AFTER:
+            source = None  # a selective filter: parse only the rows SQL keeps
+        if source is None:
             parsed = parsed_sql(table_sql, vq.field, where)
             if parsed is None:
                 return None
-            source, params = f"({parsed})", where_params
+            rows_from, params = f"({parsed})", where_params
         else:
-            source, params = cached, []
+            rows_from, params = source, []
         tail, tail_params = ((f"ORDER BY bound, id LIMIT {size}", []) if cut_at is None
                              else ("AND bound <= ?", [cut_at]))
-        rows = execute(statement(source, metric, dim, tail),
+        return execute(statement(rows_from, metric, dim, tail),
                        [list(vq.vector), math.sqrt(qq), *params, *tail_params])
-        placed = [row for row in rows if row[1] == 1]
-        top = TopK(vq, metric, want)
-        # the exact filter, in id order: the first record of another dimension is named
-        keys = [bytes(row[0]) for row in rows]
-        seen.update(fetch([key for key in keys if key not in seen]))
-        matched = select([seen[key] for key in keys if key in seen], exact)
-        ids, vectors, records = vectors_of([rec for _, rec in matched], vq)
-        if ids:
-            top.add(ids, np.asarray(vectors, dtype=np.float64), records)
-        if tail_params or len(placed) < size:
-            break  # every placed row that can rank was fetched
-        last = max(float(row[2]) for row in placed)
-        cut = top.cut()
-        if cut < last:
-            break  # every row left out has a key above the cut: none can enter or tie
-        if math.isfinite(cut):
-            cut_at = cut
-        else:
-            size *= 4
-    return [(rec, score) for rec, score in top.hits(skip)[:take]]
+
+    return window_hits(candidates, fetch, query, vq, metric, skip, take, size)

@@ -1,0 +1,88 @@
+"""The candidate window of a native nearest-neighbour search, re-ranked exactly.
+
+An adapter whose database computes a *lower bound* of each row's ranking key
+(``domain.vectors``: the negated cosine similarity or dot product, or the Euclidean distance)
+hands ``window_hits`` a ``candidates`` statement; this module decides how many rows to
+fetch, ranks them exactly and widens the window until the result is certain. The DuckDB
+adapter (float64 distances, adapters/duckdb/vectors.py) and the SQLite adapter with
+sqlite-vec (float32 distances, adapters/sqlite/vectors.py) share it; each derives its own
+bound and the slack that makes it one.
+
+``candidates(size, cut_at)`` returns rows ``(id, kind, bound)``, or None when the database
+cannot answer after all (the port then ranks the matches itself). Kinds:
+
+- 0, *unplaced*: the database cannot bound the row; always returned;
+- 1, *placed*: a numeric vector of the query's dimension with a finite bound; with
+  ``cut_at`` None, the ``size`` placed rows with the smallest (bound, id), else every placed
+  row whose bound is at most ``cut_at``;
+- 2, *another dimension*: a numeric vector of another length; always returned, so that one
+  matching the exact filter raises the reference's ``QueryError``.
+
+Rows with no vector for the reference (``stored_vector``: missing, not a list of numbers
+only, or a zero vector for cosine) may be left out. ``fetch`` reads the (id, record) pairs
+of row ids (those still stored).
+
+The reference pipeline decodes the candidates, applies the exact filter and ranks them
+exactly (``TopK``, float64, ties by id). The window is enough when the want-th exact key
+(or the score threshold's key, when fewer rows qualify) is below the last bound fetched:
+every row left out has a key at least its own bound, so none can enter or tie. Otherwise
+every placed row whose bound is at most that key is fetched (one more statement), or, when
+the filter kept too few of the window, the window grows fourfold.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from ..domain.matcher import select
+from ..domain.query import Query
+from ..domain.records import Record
+from ..domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, vectors_of
+
+#: the candidate rows ``(id, kind, bound)`` of a window of ``size`` placed rows, or of the
+#: placed rows up to a bound; None: the database cannot answer
+Candidates = Callable[[int, "float | None"], "list[tuple[Any, ...]] | None"]
+#: the (id, record) pairs of row ids, for those still stored
+Fetch = Callable[[list[bytes]], dict[bytes, tuple[str, Record]]]
+
+
+def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQuery,
+                metric: DistanceMetric, skip: int, take: int, size: int
+                ) -> list[tuple[Record, float]] | None:
+    """The ``take`` ranked (record, score) hits after ``skip``, exactly the reference's
+    (``SyncDatabase._vector_hits``), from windows of candidates starting at ``size`` placed
+    rows; None when ``candidates`` returns None."""
+    np = numpy()
+    want = skip + take
+    exact = Query(list(query.filters))
+    seen: dict[bytes, tuple[str, Record]] = {}  # rows fetched by an earlier round
+    cut_at: float | None = None  # the second statement's bound on the placed rows
+    while True:
+        rows = candidates(size, cut_at)
+        if rows is None:
+            return None
+        placed = [row for row in rows if row[1] == 1]
+        top = TopK(vq, metric, want)
+        # the exact filter, in id order: the first record of another dimension is named
+        keys = [bytes(row[0]) for row in rows]
+        seen.update(fetch([key for key in keys if key not in seen]))
+        matched = select([seen[key] for key in keys if key in seen], exact)
+        ids, vectors, records = vectors_of([rec for _, rec in matched], vq)
+        if ids:
+            top.add(ids, np.asarray(vectors, dtype=np.float64), records)
+        if cut_at is not None or len(placed) < size:
+            break  # every placed row that can rank was fetched
+        last = max(float(row[2]) for row in placed)
+        cut = top.cut()
+        if cut < last:
+            break  # every row left out has a key above the cut: none can enter or tie
+        if math.isfinite(cut):
+            cut_at = cut
+        else:
+            size *= 4
+    return [(rec, score) for rec, score in top.hits(skip)[:take]]
+
+
+__all__ = ["Candidates", "Fetch", "window_hits"]
