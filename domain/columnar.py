@@ -112,8 +112,12 @@ def _field_kind(values: list[Any]) -> tuple[str, bool]:
     if kind is not None:
         return kind, missing
     if t is list:
-        kinds = {_vector_kind(v) for v in values if v is not _ABSENT}
-        return (kinds.pop() if len(kinds) == 1 else "json"), missing
+        present = (v for v in values if v is not _ABSENT)
+        kind = _vector_kind(next(present))
+        # a vector column only when every list is a vector of the first one's length
+        if kind != "json" and all(_vector_kind(v) == kind for v in present):
+            return kind, missing
+        return "json", missing
     if t is datetime:
         # only UTC and naive datetimes read back exactly from a timestamp column
         tz = next(v for v in values if v is not _ABSENT).tzinfo
