@@ -1,4 +1,6 @@
-"""The SQLite adapter: one table of one SQLite file, through the standard library's sqlite3.
+"""The SQLite adapter: one table of one SQLite file, through the standard library's sqlite3
+(with ``vectors="sqlite-vec"``: a sqlite3 that loads extensions, the standard library's or
+pysqlite3's, and sqlite-vec loaded into it; see ``vectors``).
 
 A row is ``(id, version, data, metadata)``: the id as its UTF-8 bytes (a BLOB, so any id,
 NUL and lone surrogates included, is kept and orders by code point), a random version token,
@@ -17,6 +19,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from types import ModuleType
 from typing import Any
 
 from ...domain.codec import decode, encode, json_encoder
@@ -33,6 +36,7 @@ from ...domain.query import STORAGE_KEY, Query
 from ...domain.records import Record
 from ...domain.schema import Schema
 from ...domain.values import lone_surrogate
+from ...domain.vectors import DistanceMetric, VectorQuery
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
@@ -54,11 +58,54 @@ from .translator import (
     value_expression,
     where_clause,
 )
+from .vectors import VectorCache, native_hits
 
 Row = tuple[bytes, str, str]
 
 #: the oldest SQLite library with the JSON operators ``->`` and ``->>`` the queries use
 MIN_SQLITE = (3, 38, 0)
+#: the values of the ``vectors`` option (None: the port's reference ranking)
+VECTOR_MODES = ("sqlite-vec",)
+SQLITE_VEC_HINT = "pip install 'dataknobs-data[sqlite-vec]'"
+
+
+def dbapi_module(vectors: str | None) -> ModuleType:
+    """The DB-API module of a ``vectors`` mode: the standard library's sqlite3 by default;
+    for ``"sqlite-vec"``, the standard library's when it can load extensions, else
+    ``pysqlite3.dbapi2`` (``pysqlite3-binary``), else ``ConfigurationError`` with the
+    install hint. sqlite-vec itself must be importable too. Imported here, when a store
+    asks for them."""
+    if vectors is None:
+        return sqlite3
+    if vectors not in VECTOR_MODES:
+        raise ConfigurationError(f"sqlite: unknown vectors mode {vectors!r}; valid: "
+                                 f"{', '.join(VECTOR_MODES)} (or none: the reference ranking)")
+    try:
+        import sqlite_vec  # noqa: F401
+    except ImportError as err:
+        raise ConfigurationError(f"sqlite: vectors='sqlite-vec' needs the sqlite-vec package: "
+                                 f"{SQLITE_VEC_HINT}") from err
+    if (hasattr(sqlite3.Connection, "enable_load_extension")
+            and sqlite3.sqlite_version_info >= MIN_SQLITE):
+        return sqlite3
+    try:
+        import pysqlite3.dbapi2 as module
+    except ImportError as err:
+        raise ConfigurationError(
+            f"sqlite: vectors='sqlite-vec': this Python's sqlite3 cannot load extensions "
+            f"(SQLite {sqlite3.sqlite_version}) and pysqlite3 is not installed: "
+            f"{SQLITE_VEC_HINT}") from err
+    return module
+
+
+def _load_sqlite_vec(conn: Any) -> None:
+    import sqlite_vec
+
+    conn.enable_load_extension(True)
+    try:
+        sqlite_vec.load(conn)
+    finally:
+        conn.enable_load_extension(False)
 
 
 #: one encoder for every row (``json.dumps`` with options builds a new one per call)
@@ -141,7 +188,9 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
     table's name (created when missing); ``timeout``: seconds a write waits for another
     process's write to finish before ``OperationalError``; ``indexes``: data paths to index
     (expression indexes on the path's value, used by equality, IN and number range filters
-    at the top level of a query)."""
+    at the top level of a query); ``vectors``: ``"sqlite-vec"`` ranks ``similar_to`` queries
+    in SQL with sqlite-vec (exactly as the reference; the ``sqlite-vec`` extra), None (the
+    default): the port ranks the filter's matches itself."""
 
     backend_name = "sqlite"
     serializes_writes = True  # every write encodes its JSON before it returns
@@ -157,8 +206,12 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         timeout: float = 30.0,
         indexes: Sequence[str] = (),
         schema: Schema | dict[str, Any] | None = None,
+        vectors: str | None = None,
     ) -> None:
         super().__init__(schema=schema)
+        #: the DB-API module every connection, error and function comes from
+        self._dbapi = dbapi_module(vectors)
+        self.vectors = vectors
         self.path = os.fspath(path)
         self.table = table
         self._table_sql = quote_identifier(table)
@@ -170,6 +223,8 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         self._conn: sqlite3.Connection | None = None
         self._mutex = threading.RLock()
         self._depth = 0  # open transaction blocks (0: autocommit)
+        #: with sqlite-vec: each searched field's vectors, per state of the file
+        self._vectors = VectorCache(self._table_sql, _loads)
 
     def _index_statement(self, path: str) -> str:
         expression = value_expression(path) if isinstance(path, str) else None
@@ -212,25 +267,28 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         return [name[len(prefix):] for name in names if name.startswith(prefix)]
 
     # -- the connection ---------------------------------------------------------------------
-    def _fail(self, err: sqlite3.Error, action: str) -> DataknobsError:
+    def _fail(self, err: Exception, action: str) -> DataknobsError:
         where = f"sqlite {self.path} table {self.table}"
         text = str(err) or type(err).__name__
-        if isinstance(err, sqlite3.OperationalError):
+        if isinstance(err, self._dbapi.OperationalError):
             return OperationalError(f"{where}: {action}: {text}")
         return StorageError(f"{where}: {action}: {text}")
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            if sqlite3.sqlite_version_info < MIN_SQLITE:
+            db = self._dbapi
+            if db.sqlite_version_info < MIN_SQLITE:
                 raise OperationalError(
-                    f"sqlite: the SQLite library is {sqlite3.sqlite_version}; this backend "
+                    f"sqlite: the SQLite library is {db.sqlite_version}; this backend "
                     f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (its JSON operators)")
             try:
-                conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None,
-                                       check_same_thread=False)
-            except sqlite3.Error as err:
+                conn = db.connect(self.path, timeout=self.timeout, isolation_level=None,
+                                  check_same_thread=False)
+            except db.Error as err:
                 raise self._fail(err, "open") from err
             try:
+                if self.vectors is not None:
+                    _load_sqlite_vec(conn)
                 conn.create_function("dk_match", 3, _RowMatcher(), deterministic=True)
                 conn.create_function("dk_text", 1, dk_text, deterministic=True)
                 conn.create_function("dk_value", 3, dk_value, deterministic=True)
@@ -244,7 +302,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                     "NOT NULL)")
                 for statement in self._index_sql:
                     conn.execute(statement)
-            except sqlite3.Error as err:
+            except db.Error as err:
                 conn.close()
                 raise self._fail(err, "set up") from err
             self._conn = conn
@@ -255,7 +313,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         with self._mutex:
             try:
                 yield self._connection()
-            except sqlite3.Error as err:
+            except self._dbapi.Error as err:
                 raise self._fail(err, action) from err
 
     @contextlib.contextmanager
@@ -277,7 +335,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                              else ("BEGIN IMMEDIATE", "COMMIT"))
             try:
                 conn.execute(begin)
-            except sqlite3.Error as err:
+            except self._dbapi.Error as err:
                 raise self._fail(err, "begin a transaction") from err
             self._depth += 1
             try:
@@ -286,15 +344,17 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 self._depth -= 1
                 undo = ([f"ROLLBACK TO {name}", f"RELEASE {name}"] if self._depth
                         else ["ROLLBACK"])
-                with contextlib.suppress(sqlite3.Error):
+                self._vectors.forget()  # the rollback undid the cache's rows too
+                with contextlib.suppress(self._dbapi.Error):
                     for statement in undo:
                         conn.execute(statement)
                 raise
             self._depth -= 1
             try:
                 conn.execute(commit)
-            except sqlite3.Error as err:
-                with contextlib.suppress(sqlite3.Error):
+            except self._dbapi.Error as err:
+                self._vectors.forget()
+                with contextlib.suppress(self._dbapi.Error):
                     if not self._depth:
                         conn.execute("ROLLBACK")
                 raise self._fail(err, "commit") from err
@@ -308,7 +368,8 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 self._depth = 0
-                with contextlib.suppress(sqlite3.Error):
+                self._vectors.reset()
+                with contextlib.suppress(self._dbapi.Error):
                     conn.close()
 
     # -- rows -------------------------------------------------------------------------------
@@ -333,7 +394,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
             try:
                 conn.execute(f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?)",
                              self._row(record_id, record))
-            except sqlite3.IntegrityError as err:
+            except self._dbapi.IntegrityError as err:
                 raise RecordExistsError(record_id) from err
 
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
@@ -359,7 +420,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 try:
                     conn.executemany(
                         f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?)", rows)
-                except sqlite3.IntegrityError:
+                except self._dbapi.IntegrityError:
                     conn.execute("ROLLBACK TO dk_batch")
                     conn.execute("RELEASE dk_batch")
                 else:
@@ -449,6 +510,32 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
             row = conn.execute(sql, params).fetchone()
         return int(row[0])
 
+    def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
+                     take: int) -> list[tuple[Record, float]] | None:
+        """With sqlite-vec: distances in SQL over the filter's matches, a candidate window
+        re-ranked exactly (adapters/sqlite/vectors.py). Otherwise None: the port ranks."""
+        if self.vectors is None:
+            return None
+
+        def execute(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+            with self._cursor("vector search") as conn:
+                rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
+                return rows
+
+        def fetch(keys: list[bytes]) -> dict[bytes, tuple[str, Record]]:
+            out = {}
+            for lo in range(0, len(keys), 500):
+                chunk = keys[lo:lo + 500]
+                for row in execute(f"SELECT id, data, metadata FROM {self._table_sql} WHERE "
+                                   f"id IN ({', '.join('?' * len(chunk))})", list(chunk)):
+                    out[bytes(row[0])] = (id_text(row[0]), self._record(row))
+            return out
+
+        with self._cursor("vector search") as conn:
+            cached = self._vectors.table(conn, vq.field)
+        return native_hits(execute, fetch, self._table_sql, cached, query, vq, metric, skip,
+                           take)
+
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
         order = keyset_order(query)
         if order is None or where_clause(query) is None:
@@ -475,7 +562,8 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
             after = rows[-1][0]
 
     def __repr__(self) -> str:
-        return f"SQLiteDatabase(path={self.path!r}, table={self.table!r})"
+        mode = "" if self.vectors is None else f", vectors={self.vectors!r}"
+        return f"SQLiteDatabase(path={self.path!r}, table={self.table!r}{mode})"
 
 
 class _RowMatcher:
