@@ -18,6 +18,7 @@ import os
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
@@ -96,6 +97,41 @@ def dbapi_module(vectors: str | None) -> ModuleType:
             f"(SQLite {sqlite3.sqlite_version}) and pysqlite3 is not installed: "
             f"{SQLITE_VEC_HINT}") from err
     return module
+
+
+#: files open in this process: real path -> (the DB-API module's name, open handles)
+_OPEN_FILES: dict[str, tuple[str, int]] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def _claim_file(path: str, module: str) -> str | None:
+    """Count a handle on ``path`` opened through ``module``'s SQLite library; a file open
+    through another copy of SQLite in this process is a ``ConfigurationError`` (each copy
+    keeps its own POSIX locks, and closing the file in one drops the other's: SQLite's
+    "multiple copies of SQLite in the same program" hazard). The key to release, or None
+    for a private database."""
+    if path in ("", ":memory:") or path.startswith("file:"):
+        return None
+    key = os.path.realpath(path)
+    with _OPEN_LOCK:
+        owner, handles = _OPEN_FILES.get(key, (module, 0))
+        if owner != module:
+            raise ConfigurationError(
+                f"sqlite: {path} is open in this process through {owner}'s SQLite library; "
+                f"opening it through {module}'s too would break SQLite's file locks (two "
+                "copies of SQLite in one process must not open the same file at once): "
+                "use the same vectors mode for every handle on a file")
+        _OPEN_FILES[key] = (module, handles + 1)
+    return key
+
+
+def _release_file(key: str | None) -> None:
+    if key is None:
+        return
+    with _OPEN_LOCK:
+        module, handles = _OPEN_FILES.pop(key)
+        if handles > 1:
+            _OPEN_FILES[key] = (module, handles - 1)
 
 
 def _load_sqlite_vec(conn: Any) -> None:
@@ -223,6 +259,7 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         self._conn: sqlite3.Connection | None = None
         self._mutex = threading.RLock()
         self._depth = 0  # open transaction blocks (0: autocommit)
+        self._release: Any = None  # drops this handle's count in _OPEN_FILES
         #: with sqlite-vec: each searched field's vectors, per state of the file
         self._vectors = VectorCache(self._table_sql, _loads)
 
@@ -281,10 +318,12 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 raise OperationalError(
                     f"sqlite: the SQLite library is {db.sqlite_version}; this backend "
                     f"needs {'.'.join(map(str, MIN_SQLITE))} or newer (its JSON operators)")
+            claim = _claim_file(self.path, db.__name__)
             try:
                 conn = db.connect(self.path, timeout=self.timeout, isolation_level=None,
                                   check_same_thread=False)
             except db.Error as err:
+                _release_file(claim)
                 raise self._fail(err, "open") from err
             try:
                 if self.vectors is not None:
@@ -302,10 +341,15 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                     "NOT NULL)")
                 for statement in self._index_sql:
                     conn.execute(statement)
-            except db.Error as err:
+            except BaseException as err:
                 conn.close()
-                raise self._fail(err, "set up") from err
+                _release_file(claim)
+                if isinstance(err, db.Error):
+                    raise self._fail(err, "set up") from err
+                raise
             self._conn = conn
+            # released on close, or when the handle is collected unclosed
+            self._release = weakref.finalize(self, _release_file, claim)
         return self._conn
 
     @contextlib.contextmanager
@@ -371,6 +415,8 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 self._vectors.reset()
                 with contextlib.suppress(self._dbapi.Error):
                     conn.close()
+                if self._release is not None:
+                    self._release()
 
     # -- rows -------------------------------------------------------------------------------
     @staticmethod

@@ -269,7 +269,7 @@ def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> No
     rnd = random.Random(4)
     records = random_records(rnd, 150, 6)
     db, mem = both(records, tmp_path)
-    other = SQLiteDatabase(path=tmp_path / "v.db")
+    other = SQLiteDatabase(path=tmp_path / "v.db", **VEC)  # the same SQLite library
     probe = [0.4, -0.3, 0.8, 0.1, -0.5, 0.2]
 
     def check() -> None:
@@ -366,6 +366,34 @@ def test_the_driver_is_chosen_by_what_loads_extensions(monkeypatch: pytest.Monke
     monkeypatch.setitem(sys.modules, "sqlite_vec", None)
     with pytest.raises(ConfigurationError, match=r"dataknobs-data\[sqlite-vec\]"):
         sqlite_database.dbapi_module("sqlite-vec")
+
+
+def test_two_sqlite_libraries_never_share_a_file(tmp_path: Path) -> None:
+    """Where the mode's driver is another copy of SQLite than the standard library's, a
+    file open through one cannot be opened through the other until it is closed."""
+    import sqlite3
+
+    path = tmp_path / "shared.db"
+    first = SQLiteDatabase(path=path, **VEC)
+    second = SQLiteDatabase(path=path)
+    with first:
+        first.create(Record({"a": 1}, id="x"))
+        if first._dbapi is sqlite3:  # one library: no hazard, both open
+            with second:
+                assert second.read("x") is not None
+        else:
+            with pytest.raises(ConfigurationError, match="two copies of SQLite"):
+                second.connect()
+    with second:  # closed: the file is free for the other library
+        assert second.read("x") is not None
+    first = SQLiteDatabase(path=path, **VEC)
+    first.connect()
+    del first  # collected unclosed: its claim goes with it
+    import gc
+
+    gc.collect()
+    with second:
+        assert second.count() == 1
 
 
 def test_errors_come_from_the_driver_in_use(tmp_path: Path) -> None:
