@@ -11,6 +11,7 @@ the team column beside the matrix would), then ranks them::
     python benchmarks/bench_vectors.py                          # memory, sqlite, duckdb, file
     python benchmarks/bench_vectors.py --records 20000 --dim 128
     python benchmarks/bench_vectors.py --backends memory duckdb
+    python benchmarks/bench_vectors.py --backends sqlite-vec --records 20000
     python benchmarks/bench_vectors.py --backends postgres      # needs DATAKNOBS_TEST_POSTGRES_DSN
     python benchmarks/bench_vectors.py --backends pgvector pgvector-hnsw --probes 50
     python benchmarks/bench_vectors.py --backends pgvector-hnsw --data clustered
@@ -132,6 +133,11 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
     elif name == "sqlite":
         from dataknobs_data.adapters.sqlite import SQLiteDatabase
         with SQLiteDatabase(path=os.path.join(workdir, "v.sqlite")) as db:
+            yield db
+    elif name == "sqlite-vec":  # the sqlite-vec extra; its own file (another SQLite copy)
+        from dataknobs_data.adapters.sqlite import SQLiteDatabase
+        with SQLiteDatabase(path=os.path.join(workdir, "v-vec.sqlite"),
+                            vectors="sqlite-vec") as db:
             yield db
     elif name == "duckdb":
         from dataknobs_data.adapters.duckdb import DuckDBDatabase
