@@ -1,5 +1,6 @@
 """The SQLite adapter: records in one table of an SQLite file, through the standard
-library's sqlite3. See docs/backends/sqlite.md.
+library's sqlite3 (``vectors="sqlite-vec"``: native vector search with sqlite-vec). See
+docs/backends/sqlite.md.
 
 ``SQLiteDatabase(path="people.db")`` / ``AsyncSQLiteDatabase(path="people.db")``.
 """
