@@ -649,6 +649,8 @@ class PostgresCore:
         if spec is not None and size <= MAX_EF_SEARCH:
             window = vs.index_window(spec, vq, size)
 
+            # set_config(..., true) lasts until the transaction ends: it and the window
+            # must share one (atomic), else the index is scanned with pgvector's default 40
             def approximate(cur: Any) -> Flow:
                 yield _execute(cur, "SELECT set_config('hnsw.ef_search', %s, true)",
                                [str(ef_search(spec, size))])
