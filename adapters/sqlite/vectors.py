@@ -5,8 +5,11 @@ cosine similarity or dot product, or the Euclidean distance) with sqlite-vec's
 ``vec_distance_cosine`` and ``vec_distance_l2``, over the filter's matches (the translator's
 exact WHERE clause, when it has one); the candidate window is re-ranked exactly in float64 and
 widened until certain by ``adapters.vector_window.window_hits``, the loop the DuckDB adapter
-uses too. sqlite-vec has no dot-product distance: the dot product is the cosine times the two
-norms, ``(1 - vec_distance_cosine) * |v| * |q|``, with the row's norm kept exactly (below).
+uses too. The filter's SQL reads every row's JSON, so it joins the statement only once the
+window passes ``PUSHDOWN_AFTER`` rows (the filter keeps few of the nearest); below that the
+exact filter is applied to the candidates alone. sqlite-vec has no dot-product distance:
+the dot product is the cosine times the two norms, ``(1 - vec_distance_cosine) * |v| *
+|q|``, with the row's norm kept exactly (below).
 
 The vectors come from a per-connection temporary table (``VectorCache``): per row, its id and
 version, the length of the vector (NULL: the row has no vector for the reference,
@@ -51,6 +54,9 @@ WINDOW_FACTOR = 2
 WINDOW_EXTRA = 32
 #: the first window of a query with a filter is this many times larger
 FILTERED_FACTOR = 4
+#: a window past this size applies the filter's SQL too (it keeps few of the nearest rows);
+#: below it, the filter is applied to the candidates only (its SQL reads every row's JSON)
+PUSHDOWN_AFTER = 4096
 #: elements up to this magnitude convert to float32 and multiply without overflow
 MAX_ELEMENT = 1e15
 #: the norms the cosine and dot-product bounds hold for (no float32 underflow or overflow)
@@ -194,11 +200,16 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], fetc
         size *= FILTERED_FACTOR
     head = [top.q.astype(np.float32).tobytes(), *constants(metric, dim, q_norm)]
 
+    pushed = False
+
     def candidates(size: int, cut_at: float | None) -> list[tuple[Any, ...]]:
+        nonlocal pushed
+        pushed = pushed or size > PUSHDOWN_AFTER  # never undone: the bound round follows
         tail, tail_params = (("ORDER BY bound, id LIMIT ?", [size]) if cut_at is None
                              else ("AND bound <= ?", [cut_at]))
-        return execute(statement(table_sql, cached, metric, dim, where, tail),
-                       [*head, *where_params, *tail_params])
+        sql_where, params = (where, where_params) if pushed else ("1", [])
+        return execute(statement(table_sql, cached, metric, dim, sql_where, tail),
+                       [*head, *params, *tail_params])
 
     return window_hits(candidates, fetch, query, vq, metric, skip, take, size)
 

@@ -140,18 +140,23 @@ def test_random_sets_equal_the_memory_reference(seed: int, tmp_path: Path,
         assert [(r.id, r.data) for r in got] == [(r.id, r.data) for r in want]
 
 
+@pytest.mark.parametrize("pushdown_after", [0, 10 ** 9])
 def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
-                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small windows: a filter keeps few of them, and ties at the boundary need the bound's
-    second statement."""
+                                            monkeypatch: pytest.MonkeyPatch,
+                                            pushdown_after: int) -> None:
+    """Small windows: a filter keeps few of them, ties at the boundary need the bound's
+    second statement; the filter's SQL in the statement from the first window on, or never."""
     monkeypatch.setattr(native, "WINDOW_FACTOR", 1)
     monkeypatch.setattr(native, "WINDOW_EXTRA", 0)
     monkeypatch.setattr(native, "FILTERED_FACTOR", 1)
+    monkeypatch.setattr(native, "PUSHDOWN_AFTER", pushdown_after)
     tails: list[str] = []
+    wheres: list[str] = []
     original = native.statement
 
     def spied(*args: Any) -> str:
         tails.append(args[-1])
+        wheres.append(args[-2])
         return original(*args)
 
     monkeypatch.setattr(native, "statement", spied)
@@ -168,6 +173,7 @@ def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
                     assert_same(hits(db, probe, 7, metric, flt),
                                 hits(mem, probe, 7, metric, flt))
     assert any(tail.startswith("AND bound") for tail in tails)  # the second statement ran
+    assert any(where != "1" for where in wheres) == (pushdown_after == 0)
 
 
 HOSTILE: list[Any] = [
