@@ -414,3 +414,49 @@ def test_errors_come_from_the_driver_in_use(tmp_path: Path) -> None:
         with pytest.raises(OperationalError, match="no such table"), db._cursor("probe") as c:
             c.execute("SELECT * FROM no_such_table")
         assert db._connection().execute("SELECT vec_version()").fetchone()[0].startswith("v")
+
+
+@pytest.mark.parametrize("dim", [3, 384])
+def test_every_bound_is_below_the_exact_key(tmp_path: Path, dim: int,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The float32 slack makes each row's SQL bound a true lower bound of its float64 key,
+    on vectors of many magnitudes and near copies of the probe (cancellation); with no slack
+    some float32 distances land above the exact key, so the check can fail."""
+    import numpy as np
+
+    rnd = np.random.default_rng(dim)
+    probe = rnd.standard_normal(dim)
+    rows = [rnd.standard_normal(dim) * 10.0 ** rnd.integers(-8, 9) for _ in range(150)]
+    rows += [probe * (1 + 1e-7 * rnd.standard_normal()) + 1e-7 * rnd.standard_normal(dim)
+             for _ in range(150)]
+    records = [Record({"embedding": [float(x) for x in v]}, id=f"r{i:03d}")
+               for i, v in enumerate(rows)]
+    q = probe.tolist()
+    with SQLiteDatabase(path=tmp_path / "b.db", **VEC) as db:
+        db.create_batch(records)
+        conn = db._connection()
+        cache = db._vectors.table(conn, "embedding")
+        matrix = np.asarray([r["embedding"] for r in records], dtype=np.float64)
+        norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
+        q_norm = float(np.sqrt(probe @ probe))
+        exact = {
+            native.DistanceMetric.COSINE: -(matrix @ probe) / (norms * q_norm),
+            native.DistanceMetric.DOT_PRODUCT: -(matrix @ probe),
+            native.DistanceMetric.EUCLIDEAN: np.sqrt(((matrix - probe) ** 2).sum(axis=1)),
+        }
+        index = {f"r{i:03d}".encode(): i for i in range(len(records))}
+
+        def over(metric: native.DistanceMetric) -> list[float]:
+            """Each placed row's bound minus its exact key."""
+            sql = native.statement(db._table_sql, cache, metric, dim, "1",
+                                   "ORDER BY bound, id LIMIT ?")
+            params = [np.asarray(q, dtype=np.float32).tobytes(),
+                      *native.constants(metric, dim, q_norm), len(records)]
+            return [float(bound) - float(exact[metric][index[bytes(rid)]])
+                    for rid, kind, bound in conn.execute(sql, params) if kind == 1]
+
+        for metric in exact:
+            gaps = over(metric)
+            assert len(gaps) > 250 and max(gaps) <= 0, (metric, max(gaps))
+        monkeypatch.setattr(native, "slack", lambda d: 0.0)
+        assert any(max(over(metric)) > 0 for metric in exact)
