@@ -7,7 +7,8 @@ drops the rows that cannot match (``prefilter.necessary_where``: top-level filte
 path ``id`` exactly, through the sqlite translator's ``_id_filter``, whose SQL DuckDB shares,
 and on data paths with string or number operands through DuckDB's JSON functions); every
 condition is then evaluated by the reference pipeline (``domain.matcher.select``) over the
-rows SQL returns. ``source`` opens Parquet, CSV or JSON files read-only.
+rows SQL returns. ``source`` opens Parquet, CSV or JSON files read-only and queries them in
+place (source.py: the conditions pushed down to DuckDB over the files' native columns).
 """
 
 from __future__ import annotations
@@ -116,8 +117,14 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                       "autoload_known_extensions": False}
             try:
                 if self.source is not None:
-                    conn = duckdb.connect(":memory:", config=config)
-                    self._rows_cache = SourceRows.load(conn, self.source, self.id_field)
+                    # row numbers follow the readers' order (source.py): DuckDB's default
+                    conn = duckdb.connect(":memory:", config={
+                        **config, "preserve_insertion_order": True})
+                    try:
+                        self._rows_cache = SourceRows.load(conn, self.source, self.id_field)
+                    except BaseException:
+                        conn.close()
+                        raise
                 else:
                     conn = duckdb.connect(self.path, config=config)
                     conn.execute(f"CREATE TABLE IF NOT EXISTS {self._table_sql} (id BLOB "
@@ -303,9 +310,9 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
     # -- reads --------------------------------------------------------------------------
     def _read(self, record_id: str) -> Record | None:
         if self.source is not None:
-            with self._cursor("read"):
+            with self._cursor("read") as conn:
                 assert self._rows_cache is not None
-                return self._rows_cache.read(record_id)
+                return self._rows_cache.read(conn, record_id)
         with self._cursor("read") as conn:
             row = conn.execute(f"SELECT id, data, metadata FROM {self._table_sql} "
                                "WHERE id = ?", [id_bytes(record_id)]).fetchone()
@@ -313,17 +320,14 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
 
     def _get_version(self, record_id: str) -> str | None:
         if self.source is not None:
-            return "source" if self._read(record_id) is not None else None
+            with self._cursor("read a version") as conn:
+                assert self._rows_cache is not None
+                return "source" if self._rows_cache.exists(conn, record_id) else None
         with self._cursor("read a version") as conn:
             return self._version_of(conn, record_id)
 
     def _pairs(self, query: Query, extra: str = "", extra_params: tuple[Any, ...] = (),
                limit: int | None = None) -> Iterator[tuple[str, Record]]:
-        if self.source is not None:
-            with self._cursor("search"):
-                assert self._rows_cache is not None
-                yield from self._rows_cache.pairs()
-            return
         where, params = necessary_where(query)
         sql = f"SELECT id, data, metadata FROM {rows_sql(self._table_sql)} WHERE {where}{extra}"
         if limit is not None:
@@ -340,7 +344,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         placed rows pass the exact filter; the candidates are then the unplaced rows and
         every row whose keys are at most the k-th's, a superset of the exact top k, which
         the reference pipeline filters, orders and pages. None: not such a query."""
-        if self.source is not None or query.limit_value is None or not query.sort_specs:
+        if query.limit_value is None or not query.sort_specs:
             return None
         keys = sort_keys(query.sort_specs[0])
         if keys is None:
@@ -374,6 +378,11 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         return [rec for _, rec in select(iter(pairs), query)]
 
     def _search(self, query: Query) -> list[Record]:
+        if self.source is not None:
+            with self._cursor("search") as conn:
+                assert self._rows_cache is not None
+                found = self._rows_cache.search(conn, query)
+            return [rec.project(query.fields) for rec in found] if query.fields else found
         top = self._top(query)
         if top is not None:
             return [rec.project(query.fields) for rec in top] if query.fields else top
@@ -385,7 +394,8 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
     def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
                      take: int) -> list[tuple[Record, float]] | None:
         """Distances in SQL over the filter's matches, a candidate window re-ranked exactly
-        (adapters/duckdb/vectors.py). Source mode: None (the port ranks the records)."""
+        (adapters/duckdb/vectors.py). Source mode: None (the port ranks the records that
+        ``_stream_read`` fetches: the filter's rows, the vector column and the filter's)."""
         if self.source is not None:
             return None
 
@@ -410,13 +420,20 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                            take)
 
     def _count(self, query: Query) -> int:
-        if not query.filters and self.source is None:
+        if self.source is not None:
+            with self._cursor("count") as conn:
+                assert self._rows_cache is not None
+                return self._rows_cache.count(conn, query)
+        if not query.filters:
             with self._cursor("count") as conn:
                 return int(conn.execute(f"SELECT count(*) FROM {self._table_sql}").fetchone()[0])
         return len(select(self._pairs(query), Query(filters=query.filters)))
 
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
-        if query.sort_specs or self.source is not None:
+        if self.source is not None:
+            yield from self._source_stream(query, config)
+            return
+        if query.sort_specs:
             yield from self._search(query)
             return
         # keyset paging on the id: memory stays bounded by the batch size
@@ -437,6 +454,26 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
 
         for rec in window(pages(), query):
             yield rec.project(query.fields) if query.fields else rec
+
+    def _source_stream(self, query: Query, config: StreamConfig) -> Iterator[Record]:
+        """Source mode: the rows in query order from a cursor of their own (the connection's
+        lock is held to open it, not while the caller reads), else ``_search``."""
+        duckdb = _duckdb()
+        with self._cursor("stream") as conn:
+            assert self._rows_cache is not None
+            records = self._rows_cache.stream(conn, query, max(1, config.batch_size))
+        if records is None:
+            yield from self._search(query)
+            return
+        try:
+            for rec in records:
+                yield rec.project(query.fields) if query.fields else rec
+        except duckdb.Error as err:
+            raise self._fail(err, "stream") from err
+        finally:
+            close = getattr(records, "close", None)
+            if close is not None:
+                close()
 
     def __repr__(self) -> str:
         if self.source is not None:
