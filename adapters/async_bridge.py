@@ -8,13 +8,12 @@ the two can never disagree about semantics.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from ..domain.query import Query
 from ..domain.records import Record
@@ -23,6 +22,9 @@ from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
 from ..ports.options import check_options
 from ..ports.streaming import StreamConfig
+
+if TYPE_CHECKING:  # asyncio is imported by the coroutines: sync programs never load it
+    import asyncio
 
 T = TypeVar("T")
 _DONE = object()
@@ -71,6 +73,8 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
         return cls(max_workers=max_workers, **options)
 
     async def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        import asyncio
+
         if self.run_inline:
             if self._tx_lock is not None and not self._tx_owner.get():
                 lock = self._tx_lock[1]
@@ -131,6 +135,8 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
 
     @contextlib.asynccontextmanager
     async def _inline_transaction(self) -> AsyncIterator[None]:
+        import asyncio
+
         if self._tx_owner.get():  # nested in this task's open block
             with self.sync.transaction():
                 yield

@@ -20,7 +20,6 @@ own steps.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import inspect
 import itertools
@@ -149,6 +148,8 @@ async def _aperform(db: Any, step: Step) -> Any:
     if isinstance(step, Close):
         aclose = getattr(step.iterator, "aclose", None)
         return await aclose() if aclose is not None else None
+    import asyncio  # here: a sync program (the command line) never loads the event loop
+
     await asyncio.sleep(step.seconds)
     return None
 
