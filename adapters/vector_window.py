@@ -48,6 +48,24 @@ Candidates = Callable[[int, "float | None"], "list[tuple[Any, ...]] | None"]
 Fetch = Callable[[list[bytes]], dict[bytes, tuple[str, Record]]]
 
 
+def rows_by_id(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], table_sql: str,
+               decode: Callable[[tuple[Any, ...]], tuple[str, Record]], chunk: int) -> Fetch:
+    """A ``fetch`` over a table of ``(id BLOB, data, metadata, ...)`` rows: ``execute`` runs a
+    statement with parameters, ``decode`` turns a ``(id, data, metadata)`` row into its (id,
+    record) pair; ``chunk`` ids are bound per ``IN`` list."""
+
+    def fetch(keys: list[bytes]) -> dict[bytes, tuple[str, Record]]:
+        out = {}
+        for lo in range(0, len(keys), chunk):
+            part = keys[lo:lo + chunk]
+            for row in execute(f"SELECT id, data, metadata FROM {table_sql} WHERE "
+                               f"id IN ({', '.join('?' * len(part))})", list(part)):
+                out[bytes(row[0])] = decode(row)
+        return out
+
+    return fetch
+
+
 def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQuery,
                 metric: DistanceMetric, skip: int, take: int, size: int
                 ) -> list[tuple[Record, float]] | None:
@@ -85,4 +103,4 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
     return [(rec, score) for rec, score in top.hits(skip)[:take]]
 
 
-__all__ = ["Candidates", "Fetch", "window_hits"]
+__all__ = ["Candidates", "Fetch", "rows_by_id", "window_hits"]

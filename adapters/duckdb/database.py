@@ -42,6 +42,7 @@ from ..async_bridge import SyncBackedAsyncDatabase
 from ..row_writes import VersionedRowWrites
 from ..sqlite.database import quote_identifier
 from ..sqlite.translator import id_bytes, id_text
+from ..vector_window import rows_by_id
 from .prefilter import necessary_where, rows_sql, sort_keys
 from .source import SourceRows
 from .vectors import VectorCache, native_hits
@@ -404,14 +405,8 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                 rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
                 return rows
 
-        def fetch(keys: list[bytes]) -> dict[bytes, tuple[str, Record]]:
-            out = {}
-            for lo in range(0, len(keys), 1000):  # IN lists of constants: index lookups
-                chunk = keys[lo:lo + 1000]
-                for row in execute(f"SELECT id, data, metadata FROM {self._table_sql} WHERE "
-                                   f"id IN ({', '.join('?' * len(chunk))})", list(chunk)):
-                    out[bytes(row[0])] = (id_text(row[0]), self._record(row))
-            return out
+        fetch = rows_by_id(execute, self._table_sql,  # IN lists of constants: index lookups
+                           lambda row: (id_text(row[0]), self._record(row)), 1000)
 
         with self._cursor("vector search") as conn:
             # outside a transaction only: a rollback would drop the temporary table

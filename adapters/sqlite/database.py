@@ -43,6 +43,7 @@ from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
 from ..row_writes import VersionedRowWrites
+from ..vector_window import rows_by_id
 from .translator import (
     MAX_FREE_SEGMENTS,
     SPLIT_PAIR,
@@ -568,14 +569,8 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
                 return rows
 
-        def fetch(keys: list[bytes]) -> dict[bytes, tuple[str, Record]]:
-            out = {}
-            for lo in range(0, len(keys), 500):
-                chunk = keys[lo:lo + 500]
-                for row in execute(f"SELECT id, data, metadata FROM {self._table_sql} WHERE "
-                                   f"id IN ({', '.join('?' * len(chunk))})", list(chunk)):
-                    out[bytes(row[0])] = (id_text(row[0]), self._record(row))
-            return out
+        fetch = rows_by_id(execute, self._table_sql,
+                           lambda row: (id_text(row[0]), self._record(row)), 500)
 
         with self._cursor("vector search") as conn:
             cached = self._vectors.table(conn, vq.field)
