@@ -5,7 +5,6 @@ port's reference streaming is never called); source mode answers through the por
 
 from __future__ import annotations
 
-import math
 import random
 from pathlib import Path
 from typing import Any
@@ -18,27 +17,22 @@ from dataknobs_data.adapters.memory import MemoryDatabase
 from dataknobs_data.domain.errors import QueryError
 from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
+from dataknobs_data.testing.native_vectors import (
+    METRICS,
+    check_cache_follows_writes,
+)
+from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
+from dataknobs_data.testing.native_vectors import (
+    random_vector_records as random_records,
+)
+from dataknobs_data.testing.native_vectors import (
+    vector_hits as hits,
+)
 
 pytest.importorskip("numpy")
 
-METRICS = ("cosine", "dot_product", "euclidean")
 
 
-def random_records(rnd: random.Random, n: int, dim: int) -> list[Record]:
-    """Vectors of a few shapes (small integers for exact ties, floats, duplicates), a team
-    and a number to filter on."""
-    out: list[Record] = []
-    for i in range(n):
-        shape = rnd.random()
-        if shape < 0.2:
-            vec: list[Any] = [rnd.randint(-2, 2) for _ in range(dim)]
-        elif shape < 0.3 and out:
-            vec = list(rnd.choice(out)["embedding"])  # a duplicate: ties broken by id
-        else:
-            vec = [rnd.uniform(-1, 1) for _ in range(dim)]
-        out.append(Record({"team": rnd.choice("abc"), "n": i, "embedding": vec},
-                          id=f"r{rnd.randrange(10 ** 6):06d}-{i}"))
-    return out
 
 
 def both(records: list[Record], tmp_path: Path) -> tuple[DuckDBDatabase, MemoryDatabase]:
@@ -49,16 +43,8 @@ def both(records: list[Record], tmp_path: Path) -> tuple[DuckDBDatabase, MemoryD
     return duck, mem
 
 
-def hits(db: Any, probe: list[float], k: int, metric: str, flt: Query | None,
-         threshold: float | None = None) -> list[tuple[str, float]]:
-    return [(h.record.id, h.score) for h in db.vector_search(
-        probe, k=k, metric=metric, filter=flt, score_threshold=threshold)]
 
 
-def assert_same(got: list[tuple[str, float]], want: list[tuple[str, float]]) -> None:
-    assert [rid for rid, _ in got] == [rid for rid, _ in want]
-    for (_, a), (_, b) in zip(got, want, strict=True):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (a, b)
 
 
 @pytest.fixture
@@ -220,35 +206,12 @@ def test_the_native_statement_runs_once_per_query(tmp_path: Path,
 def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> None:
     """Writes through this handle, through another handle on the same file, and inside a
     transaction (which reads the JSON, never the cache) all show in the next query."""
-    rnd = random.Random(4)
-    records = random_records(rnd, 150, 6)
+    records = random_records(random.Random(4), 150, 6)
     duck, mem = both(records, tmp_path)
     other = DuckDBDatabase(path=tmp_path / "v.duckdb")
     probe = [0.4, -0.3, 0.8, 0.1, -0.5, 0.2]
-
-    def check() -> None:
-        for metric in METRICS:
-            assert_same(hits(duck, probe, 10, metric, None), hits(mem, probe, 10, metric, None))
-
     with duck, other:
-        check()
-        near = Record({"team": "a", "n": -1, "embedding": list(probe)}, id="near")
-        for db in (duck, mem):
-            db.create(near.copy())
-        check()
-        for db in (other, mem):
-            db.update(records[0].id or "", Record({"embedding": [-x for x in probe]}))
-            db.delete(records[1].id or "")
-        check()
-        with duck.transaction():
-            duck.upsert("inside", Record({"embedding": [2 * x for x in probe]}))
-            mem.upsert("inside", Record({"embedding": [2 * x for x in probe]}))
-            check()
-        check()
-        with pytest.raises(RuntimeError), duck.transaction():
-            duck.delete("near")
-            raise RuntimeError("roll back")
-        check()
+        check_cache_follows_writes(duck, other, mem, records, probe)
         # the cache holds one row per stored row, each at its current version
         conn = duck._connection()
         assert conn.execute("SELECT count(*) FROM dk_vectors_0 AS c JOIN records AS t "

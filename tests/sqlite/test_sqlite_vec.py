@@ -6,7 +6,6 @@ forbidden so that a pass means SQL ranked."""
 from __future__ import annotations
 
 import asyncio
-import math
 import os
 import random
 import sys
@@ -26,6 +25,17 @@ from dataknobs_data.domain.records import Record
 from dataknobs_data.testing.conformance import DatabaseConformance
 from dataknobs_data.testing.differential import DifferentialSuite
 from dataknobs_data.testing.fidelity import FidelitySuite
+from dataknobs_data.testing.native_vectors import (
+    METRICS,
+    check_cache_follows_writes,
+)
+from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
+from dataknobs_data.testing.native_vectors import (
+    random_vector_records as random_records,
+)
+from dataknobs_data.testing.native_vectors import (
+    vector_hits as hits,
+)
 
 VEC: dict[str, Any] = {"vectors": "sqlite-vec"}
 
@@ -36,7 +46,6 @@ if not os.environ.get("CI"):  # in CI the dev extra installs the drivers: never 
     except ConfigurationError as err:
         pytest.skip(str(err), allow_module_level=True)
 
-METRICS = ("cosine", "dot_product", "euclidean")
 
 
 class TestSQLiteVecConformance(DatabaseConformance):
@@ -64,21 +73,6 @@ class TestSQLiteVecFidelity(FidelitySuite):
 
 
 # -- the native path against the reference ----------------------------------------------------
-def random_records(rnd: random.Random, n: int, dim: int) -> list[Record]:
-    """Vectors of a few shapes (small integers for exact ties, floats, duplicates), a team
-    and a number to filter on."""
-    out: list[Record] = []
-    for i in range(n):
-        shape = rnd.random()
-        if shape < 0.2:
-            vec: list[Any] = [rnd.randint(-2, 2) for _ in range(dim)]
-        elif shape < 0.3 and out:
-            vec = list(rnd.choice(out)["embedding"])  # a duplicate: ties broken by id
-        else:
-            vec = [rnd.uniform(-1, 1) for _ in range(dim)]
-        out.append(Record({"team": rnd.choice("abc"), "n": i, "embedding": vec},
-                          id=f"r{rnd.randrange(10 ** 6):06d}-{i}"))
-    return out
 
 
 def both(records: list[Record], tmp_path: Path) -> tuple[SQLiteDatabase, MemoryDatabase]:
@@ -89,16 +83,8 @@ def both(records: list[Record], tmp_path: Path) -> tuple[SQLiteDatabase, MemoryD
     return db, mem
 
 
-def hits(db: Any, probe: list[float], k: int, metric: str, flt: Query | None,
-         threshold: float | None = None, field: str = "embedding") -> list[tuple[str, float]]:
-    return [(h.record.id or "", h.score) for h in db.vector_search(
-        probe, field, k=k, metric=metric, filter=flt, score_threshold=threshold)]
 
 
-def assert_same(got: list[tuple[str, float]], want: list[tuple[str, float]]) -> None:
-    assert [rid for rid, _ in got] == [rid for rid, _ in want]
-    for (_, a), (_, b) in zip(got, want, strict=True):
-        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (a, b)
 
 
 @pytest.fixture
@@ -272,38 +258,17 @@ def test_the_native_statement_runs_once_per_query(tmp_path: Path,
 def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> None:
     """Writes through this handle, through another handle on the same file, inside a
     transaction and rolled back all show in the next query."""
-    rnd = random.Random(4)
-    records = random_records(rnd, 150, 6)
+    records = random_records(random.Random(4), 150, 6)
     db, mem = both(records, tmp_path)
     other = SQLiteDatabase(path=tmp_path / "v.db", **VEC)  # the same SQLite library
     probe = [0.4, -0.3, 0.8, 0.1, -0.5, 0.2]
 
-    def check() -> None:
-        for metric in METRICS:
-            assert_same(hits(db, probe, 10, metric, None), hits(mem, probe, 10, metric, None))
+    def inside_rollback() -> None:
+        # the probe itself, and twice it: cosine 1 for both, ties by id
+        assert [rid for rid, _ in hits(db, probe, 2, "cosine", None)] == ["gone", "inside"]
 
     with db, other:
-        check()
-        near = Record({"team": "a", "n": -1, "embedding": list(probe)}, id="near")
-        for store in (db, mem):
-            store.create(near.copy())
-        check()
-        for store in (other, mem):
-            store.update(records[0].id or "", Record({"embedding": [-x for x in probe]}))
-            store.delete(records[1].id or "")
-        check()
-        with db.transaction():
-            db.upsert("inside", Record({"embedding": [2 * x for x in probe]}))
-            mem.upsert("inside", Record({"embedding": [2 * x for x in probe]}))
-            check()
-        check()
-        with pytest.raises(RuntimeError), db.transaction():
-            db.delete("near")
-            db.upsert("gone", Record({"embedding": list(probe)}))
-            # the probe itself, and twice it: cosine 1 for both, ties by id
-            assert [rid for rid, _ in hits(db, probe, 2, "cosine", None)] == ["gone", "inside"]
-            raise RuntimeError("roll back")
-        check()
+        check_cache_follows_writes(db, other, mem, records, probe, inside_rollback)
         # the cache holds one row per stored row, each at its current version
         conn = db._connection()
         assert conn.execute("SELECT count(*) FROM temp.dk_vectors_0 AS c JOIN records AS t "

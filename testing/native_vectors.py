@@ -1,0 +1,100 @@
+"""Checks for an adapter's native nearest-neighbour path against the memory reference.
+
+An adapter that ranks ``similar_to`` queries itself (DuckDB in SQL, SQLite with sqlite-vec)
+must return exactly the reference's ids, order and scores. Its tests build the same records
+in the adapter and in a ``MemoryDatabase`` (``random_vector_records``), ask both
+(``vector_hits``) and compare (``assert_same_hits``); ``check_cache_follows_writes`` runs the
+writes a per-handle vector cache must follow, comparing after each step.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from typing import Any
+
+from ..domain.query import Query
+from ..domain.records import Record
+
+#: the metrics a native path answers
+METRICS = ("cosine", "dot_product", "euclidean")
+
+
+def random_vector_records(rnd: random.Random, n: int, dim: int) -> list[Record]:
+    """Vectors of a few shapes (small integers for exact ties, floats, duplicates), a team
+    and a number to filter on."""
+    out: list[Record] = []
+    for i in range(n):
+        shape = rnd.random()
+        if shape < 0.2:
+            vec: list[Any] = [rnd.randint(-2, 2) for _ in range(dim)]
+        elif shape < 0.3 and out:
+            vec = list(rnd.choice(out)["embedding"])  # a duplicate: ties broken by id
+        else:
+            vec = [rnd.uniform(-1, 1) for _ in range(dim)]
+        out.append(Record({"team": rnd.choice("abc"), "n": i, "embedding": vec},
+                          id=f"r{rnd.randrange(10 ** 6):06d}-{i}"))
+    return out
+
+
+def vector_hits(db: Any, probe: list[float], k: int, metric: str, flt: Query | None,
+                threshold: float | None = None, field: str = "embedding"
+                ) -> list[tuple[str, float]]:
+    """``db.vector_search`` as (id, score) pairs."""
+    return [(h.record.id or "", h.score) for h in db.vector_search(
+        probe, field, k=k, metric=metric, filter=flt, score_threshold=threshold)]
+
+
+def assert_same_hits(got: list[tuple[str, float]], want: list[tuple[str, float]]) -> None:
+    """The same ids in the same order, and the same scores to float64 rounding."""
+    assert [rid for rid, _ in got] == [rid for rid, _ in want]
+    for (_, a), (_, b) in zip(got, want, strict=True):
+        assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (a, b)
+
+
+def check_cache_follows_writes(db: Any, other: Any, mem: Any, records: list[Record],
+                               probe: list[float],
+                               inside_rollback: Callable[[], None] | None = None) -> None:
+    """Writes through ``db``, through ``other`` (another handle on the same store), inside a
+    transaction of ``db`` and rolled back all show in ``db``'s next query, as in ``mem``
+    (which holds ``records`` as ``db`` does); ``inside_rollback`` runs inside the block that
+    is rolled back, after its writes."""
+
+    def check() -> None:
+        for metric in METRICS:
+            assert_same_hits(vector_hits(db, probe, 10, metric, None),
+                             vector_hits(mem, probe, 10, metric, None))
+
+    check()
+    near = Record({"team": "a", "n": -1, "embedding": list(probe)}, id="near")
+    for store in (db, mem):
+        store.create(near.copy())
+    check()
+    for store in (other, mem):
+        store.update(records[0].id or "", Record({"embedding": [-x for x in probe]}))
+        store.delete(records[1].id or "")
+    check()
+    with db.transaction():
+        for store in (db, mem):
+            store.upsert("inside", Record({"embedding": [2 * x for x in probe]}))
+        check()
+    check()
+    try:
+        with db.transaction():
+            db.delete("near")
+            db.upsert("gone", Record({"embedding": list(probe)}))
+            if inside_rollback is not None:
+                inside_rollback()
+            raise _RollBack
+    except _RollBack:
+        pass
+    check()
+
+
+class _RollBack(Exception):
+    """Raised to roll a transaction block back."""
+
+
+__all__ = ["METRICS", "assert_same_hits", "check_cache_follows_writes",
+           "random_vector_records", "vector_hits"]
