@@ -41,11 +41,24 @@ from ..domain.query import Query
 from ..domain.records import Record
 from ..domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, vectors_of
 
+#: candidate window: at least ``WINDOW_FACTOR`` x (skip + take) + ``WINDOW_EXTRA`` rows
+WINDOW_FACTOR = 2
+WINDOW_EXTRA = 32
+#: the first window of a query with a filter is this many times larger
+FILTERED_FACTOR = 4
+
 #: the candidate rows ``(id, kind, bound)`` of a window of ``size`` placed rows, or of the
 #: placed rows up to a bound; None: the database cannot answer
 Candidates = Callable[[int, "float | None"], "list[tuple[Any, ...]] | None"]
 #: the (id, record) pairs of row ids, for those still stored
 Fetch = Callable[[list[bytes]], dict[bytes, tuple[str, Record]]]
+
+
+def first_window(want: int, filtered: bool) -> int:
+    """The placed rows of the first window for ``want`` (skip + take) hits: a filter keeps
+    some of the nearest rows only, so a filtered query starts with a larger window."""
+    size = WINDOW_FACTOR * want + WINDOW_EXTRA
+    return size * FILTERED_FACTOR if filtered else size
 
 
 def rows_by_id(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], table_sql: str,
@@ -103,4 +116,5 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
     return [(rec, score) for rec, score in top.hits(skip)[:take]]
 
 
-__all__ = ["Candidates", "Fetch", "rows_by_id", "window_hits"]
+__all__ = ["FILTERED_FACTOR", "WINDOW_EXTRA", "WINDOW_FACTOR", "Candidates", "Fetch",
+           "first_window", "rows_by_id", "window_hits"]

@@ -40,17 +40,12 @@ from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery
 from ..sqlite.translator import _variants, sql_literal
-from ..vector_window import Fetch, window_hits
+from ..vector_window import Fetch, first_window, window_hits
 from .prefilter import _TEXT, necessary_where, rows_sql
 
-#: candidate window: at least ``WINDOW_FACTOR`` x (skip + take) + ``WINDOW_EXTRA`` rows
-WINDOW_FACTOR = 2
-WINDOW_EXTRA = 32
 #: a window past this size with a filter SQL can narrow reads the filtered rows' JSON instead
 #: of the cache (the filter keeps few of the nearest rows)
 PUSHDOWN_AFTER = 4096
-#: the first window of a query with a filter is this many times larger
-FILTERED_FACTOR = 4
 #: the JSON structures of a non-empty array of numbers (json_structure merges the kinds)
 _NUMERIC = "('[\"DOUBLE\"]', '[\"UBIGINT\"]', '[\"BIGINT\"]', '[\"HUGEINT\"]')"
 #: squared norms SQL handles without underflow or overflow in the error bound
@@ -190,9 +185,7 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
     if metric is not DistanceMetric.EUCLIDEAN and not _TINY <= qq <= _HUGE:
         return None
     where, where_params = necessary_where(query)
-    size = WINDOW_FACTOR * want + WINDOW_EXTRA
-    if query.filters:  # the filter keeps some of the nearest rows only
-        size *= FILTERED_FACTOR
+    size = first_window(want, bool(query.filters))
     source = cached
 
     def candidates(size: int, cut_at: float | None) -> list[tuple[Any, ...]] | None:

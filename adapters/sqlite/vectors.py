@@ -46,14 +46,9 @@ from ...domain.query import Query
 from ...domain.records import Record, lookup
 from ...domain.values import MISSING
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, stored_vector
-from ..vector_window import Fetch, window_hits
+from ..vector_window import Fetch, first_window, window_hits
 from .translator import where_clause
 
-#: candidate window: at least ``WINDOW_FACTOR`` x (skip + take) + ``WINDOW_EXTRA`` rows
-WINDOW_FACTOR = 2
-WINDOW_EXTRA = 32
-#: the first window of a query with a filter is this many times larger
-FILTERED_FACTOR = 4
 #: a window past this size applies the filter's SQL too (it keeps few of the nearest rows);
 #: below it, the filter is applied to the candidates only (its SQL reads every row's JSON)
 PUSHDOWN_AFTER = 4096
@@ -195,9 +190,7 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], fetc
         return None
     clause = where_clause(query)
     where, where_params = ("1", []) if clause is None else (clause[0], list(clause[1]))
-    size = WINDOW_FACTOR * want + WINDOW_EXTRA
-    if query.filters:  # the filter keeps some of the nearest rows only
-        size *= FILTERED_FACTOR
+    size = first_window(want, bool(query.filters))
     head = [top.q.astype(np.float32).tobytes(), *constants(metric, dim, q_norm)]
 
     pushed = False

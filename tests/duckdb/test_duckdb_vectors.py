@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from dataknobs_data.adapters import vector_window
 from dataknobs_data.adapters.duckdb import AsyncDuckDBDatabase, DuckDBDatabase
 from dataknobs_data.adapters.duckdb import vectors as native
 from dataknobs_data.adapters.memory import MemoryDatabase
@@ -104,9 +105,9 @@ def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
     """Small windows: the filter the SQL cannot push down (``!=``) keeps few of them, ties
     at the boundary need the bound's second statement, and a filter SQL can narrow moves
     from the cache to the filtered rows' JSON."""
-    monkeypatch.setattr(native, "WINDOW_FACTOR", 1)
-    monkeypatch.setattr(native, "WINDOW_EXTRA", 0)
-    monkeypatch.setattr(native, "FILTERED_FACTOR", 1)
+    monkeypatch.setattr(vector_window, "WINDOW_FACTOR", 1)
+    monkeypatch.setattr(vector_window, "WINDOW_EXTRA", 0)
+    monkeypatch.setattr(vector_window, "FILTERED_FACTOR", 1)
     monkeypatch.setattr(native, "PUSHDOWN_AFTER", pushdown_after)
     rnd = random.Random(3)
     records = random_records(rnd, 200, 4)

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from dataknobs_data.adapters import vector_window
 from dataknobs_data.adapters.memory import MemoryDatabase
 from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
 from dataknobs_data.adapters.sqlite import database as sqlite_database
@@ -132,9 +133,9 @@ def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
                                             pushdown_after: int) -> None:
     """Small windows: a filter keeps few of them, ties at the boundary need the bound's
     second statement; the filter's SQL in the statement from the first window on, or never."""
-    monkeypatch.setattr(native, "WINDOW_FACTOR", 1)
-    monkeypatch.setattr(native, "WINDOW_EXTRA", 0)
-    monkeypatch.setattr(native, "FILTERED_FACTOR", 1)
+    monkeypatch.setattr(vector_window, "WINDOW_FACTOR", 1)
+    monkeypatch.setattr(vector_window, "WINDOW_EXTRA", 0)
+    monkeypatch.setattr(vector_window, "FILTERED_FACTOR", 1)
     monkeypatch.setattr(native, "PUSHDOWN_AFTER", pushdown_after)
     tails: list[str] = []
     wheres: list[str] = []
