@@ -53,6 +53,26 @@ def assert_same_hits(got: list[tuple[str, float]], want: list[tuple[str, float]]
         assert math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12), (a, b)
 
 
+def with_reference(db: Any, records: list[Record]) -> tuple[Any, Any]:
+    """``db`` and a ``MemoryDatabase`` (the reference), each holding copies of ``records``."""
+    from ..adapters.memory import MemoryDatabase
+
+    mem = MemoryDatabase()
+    for store in (db, mem):
+        store.create_batch([r.copy() for r in records])
+    return db, mem
+
+
+def forbid_reference(monkeypatch: Any, adapter: type) -> None:
+    """Make the port's reference path (it streams the matches through ``_stream_read``) an
+    ``AssertionError`` on ``adapter``, so that a passing query was ranked natively."""
+
+    def refuse(self: Any, query: Query, config: Any) -> Any:
+        raise AssertionError("the reference path ran")
+
+    monkeypatch.setattr(adapter, "_stream_read", refuse)
+
+
 def check_cache_follows_writes(db: Any, other: Any, mem: Any, records: list[Record],
                                probe: list[float],
                                inside_rollback: Callable[[], None] | None = None) -> None:
@@ -96,5 +116,5 @@ class _RollBack(Exception):
     """Raised to roll a transaction block back."""
 
 
-__all__ = ["METRICS", "assert_same_hits", "check_cache_follows_writes",
-           "random_vector_records", "vector_hits"]
+__all__ = ["METRICS", "assert_same_hits", "check_cache_follows_writes", "forbid_reference",
+           "random_vector_records", "vector_hits", "with_reference"]

@@ -21,6 +21,8 @@ from dataknobs_data.domain.records import Record
 from dataknobs_data.testing.native_vectors import (
     METRICS,
     check_cache_follows_writes,
+    forbid_reference,
+    with_reference,
 )
 from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
 from dataknobs_data.testing.native_vectors import (
@@ -33,28 +35,13 @@ from dataknobs_data.testing.native_vectors import (
 pytest.importorskip("numpy")
 
 
-
-
-
 def both(records: list[Record], tmp_path: Path) -> tuple[DuckDBDatabase, MemoryDatabase]:
-    duck = DuckDBDatabase(path=tmp_path / "v.duckdb")
-    duck.create_batch([r.copy() for r in records])
-    mem = MemoryDatabase()
-    mem.create_batch([r.copy() for r in records])
-    return duck, mem
-
-
-
-
+    return with_reference(DuckDBDatabase(path=tmp_path / "v.duckdb"), records)
 
 
 @pytest.fixture
 def no_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The port's reference path streams the matches through ``_stream_read``: forbidden."""
-    def refuse(self: Any, query: Query, config: Any) -> Any:
-        raise AssertionError("the reference path ran")
-
-    monkeypatch.setattr(DuckDBDatabase, "_stream_read", refuse)
+    forbid_reference(monkeypatch, DuckDBDatabase)
 
 
 @pytest.fixture(params=["cached", "parsed"])

@@ -268,6 +268,15 @@ def test_the_async_adapter_streams_from_its_own_cursor(files: dict[str, Path]) -
     _same(searched, want)
 
 
+def copy_to(path: Path, sql: str) -> Path:
+    """The rows of ``sql`` written by DuckDB to ``path`` (Parquet, or CSV with a header)."""
+    conn = duckdb.connect()
+    conn.execute(f"COPY ({sql}) TO '{path}' "
+                 f"{'(FORMAT parquet)' if path.suffix == '.parquet' else '(HEADER)'}")
+    conn.close()
+    return path
+
+
 @pytest.mark.parametrize("sql", [
     # names that need quoting, a dotted one, and the names source mode's own columns take
     """SELECT i AS "x""); DROP TABLE t; --", i % 3 AS "a.b", i * 2 AS dk_row,
@@ -276,11 +285,7 @@ def test_the_async_adapter_streams_from_its_own_cursor(files: dict[str, Path]) -
 ])
 def test_hostile_column_names(tmp_path: Path, sql: str) -> None:
     for suffix in ("parquet", "csv"):
-        path = tmp_path / f"h.{suffix}"
-        conn = duckdb.connect()
-        conn.execute(f"COPY ({sql}) TO '{path}' "
-                     f"{'(FORMAT parquet)' if suffix == 'parquet' else '(HEADER)'}")
-        conn.close()
+        path = copy_to(tmp_path / f"h.{suffix}", sql)
         records = reference(path)
         with DuckDBDatabase(source=path) as db:
             for column in records[0].data:
@@ -340,11 +345,7 @@ def _parquet(path: Path, sql: str) -> Path:
 ])
 def test_a_repeated_id_is_named(tmp_path: Path, rows: str, named: str) -> None:
     for suffix in ("parquet", "csv"):
-        path = tmp_path / f"dup.{suffix}"
-        conn = duckdb.connect()
-        conn.execute(f"COPY ({rows}) TO '{path}' "
-                     f"{'(FORMAT parquet)' if suffix == 'parquet' else '(HEADER)'}")
-        conn.close()
+        path = copy_to(tmp_path / f"dup.{suffix}", rows)
         with pytest.raises(ConfigurationError,
                            match=f"id '{named}' appears twice in column 'id'"):
             DuckDBDatabase(source=path).count()

@@ -29,6 +29,8 @@ from dataknobs_data.testing.fidelity import FidelitySuite
 from dataknobs_data.testing.native_vectors import (
     METRICS,
     check_cache_follows_writes,
+    forbid_reference,
+    with_reference,
 )
 from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
 from dataknobs_data.testing.native_vectors import (
@@ -46,7 +48,6 @@ if not os.environ.get("CI"):  # in CI the dev extra installs the drivers: never 
         sqlite_database.dbapi_module("sqlite-vec")
     except ConfigurationError as err:
         pytest.skip(str(err), allow_module_level=True)
-
 
 
 class TestSQLiteVecConformance(DatabaseConformance):
@@ -77,24 +78,12 @@ class TestSQLiteVecFidelity(FidelitySuite):
 
 
 def both(records: list[Record], tmp_path: Path) -> tuple[SQLiteDatabase, MemoryDatabase]:
-    db = SQLiteDatabase(path=tmp_path / "v.db", **VEC)
-    db.create_batch([r.copy() for r in records])
-    mem = MemoryDatabase()
-    mem.create_batch([r.copy() for r in records])
-    return db, mem
-
-
-
-
+    return with_reference(SQLiteDatabase(path=tmp_path / "v.db", **VEC), records)
 
 
 @pytest.fixture
 def no_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The port's reference path streams the matches through ``_stream_read``: forbidden."""
-    def refuse(self: Any, query: Query, config: Any) -> Any:
-        raise AssertionError("the reference path ran")
-
-    monkeypatch.setattr(SQLiteDatabase, "_stream_read", refuse)
+    forbid_reference(monkeypatch, SQLiteDatabase)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
