@@ -20,7 +20,7 @@ cannot answer after all (the port then ranks the matches itself). Kinds:
 
 Rows with no vector for the reference (``stored_vector``: missing, not a list of numbers
 only, or a zero vector for cosine) may be left out. ``fetch`` reads the (id, record) pairs
-of row ids (those still stored).
+of row ids (those still stored; with a filter, only those SQL cannot rule out).
 
 The reference pipeline decodes the candidates, applies the exact filter and ranks them
 exactly (``TopK``, float64, ties by id). The window is enough when the want-th exact key
@@ -33,7 +33,7 @@ the filter kept too few of the window, the window grows fourfold.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..domain.matcher import select
@@ -46,6 +46,8 @@ WINDOW_FACTOR = 2
 WINDOW_EXTRA = 32
 #: the first window of a query with a filter is this many times larger
 FILTERED_FACTOR = 4
+#: the WHERE bodies that hold for every row
+TRUE_SQL = ("1", "TRUE")
 
 #: the candidate rows ``(id, kind, bound)`` of a window of ``size`` placed rows, or of the
 #: placed rows up to a bound; None: the database cannot answer
@@ -61,18 +63,26 @@ def first_window(want: int, filtered: bool) -> int:
     return size * FILTERED_FACTOR if filtered else size
 
 
-def rows_by_id(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], table_sql: str,
-               decode: Callable[[tuple[Any, ...]], tuple[str, Record]], chunk: int) -> Fetch:
-    """A ``fetch`` over a table of ``(id BLOB, data, metadata, ...)`` rows: ``execute`` runs a
-    statement with parameters, ``decode`` turns a ``(id, data, metadata)`` row into its (id,
-    record) pair; ``chunk`` ids are bound per ``IN`` list."""
+def rows_by_id(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], rows_from: str,
+               decode: Callable[[tuple[Any, ...]], tuple[str, Record]], chunk: int,
+               screen: tuple[str, Sequence[Any]] | None = None) -> Fetch:
+    """A ``fetch`` over a table (or a parenthesised subquery with an alias) of ``(id BLOB,
+    data, metadata, ...)`` rows: ``execute`` runs a statement with parameters, ``decode`` turns
+    a ``(id, data, metadata)`` row into its (id, record) pair; ``chunk`` ids are bound per
+    ``IN`` list. ``screen``: a WHERE body and its parameters true for every row the query's
+    filter matches (exact or merely necessary): rows it rules out are not read, so a
+    filtered window decodes only the rows that may match (``window_hits`` applies the exact
+    filter to the rest)."""
+    where, params = ("", []) if screen is None or screen[0] in TRUE_SQL else (
+        f" AND ({screen[0]})", list(screen[1]))
 
     def fetch(keys: list[bytes]) -> dict[bytes, tuple[str, Record]]:
         out = {}
         for lo in range(0, len(keys), chunk):
             part = keys[lo:lo + chunk]
-            for row in execute(f"SELECT id, data, metadata FROM {table_sql} WHERE "
-                               f"id IN ({', '.join('?' * len(part))})", list(part)):
+            for row in execute(f"SELECT id, data, metadata FROM {rows_from} WHERE "
+                               f"id IN ({', '.join('?' * len(part))}){where}",
+                               [*part, *params]):
                 out[bytes(row[0])] = decode(row)
         return out
 
@@ -89,6 +99,7 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
     want = skip + take
     exact = Query(list(query.filters))
     seen: dict[bytes, tuple[str, Record]] = {}  # rows fetched by an earlier round
+    asked: set[bytes] = set()  # and the ids asked for (gone, or ruled out by the screen)
     cut_at: float | None = None  # the second statement's bound on the placed rows
     while True:
         rows = candidates(size, cut_at)
@@ -98,7 +109,9 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
         top = TopK(vq, metric, want)
         # the exact filter, in id order: the first record of another dimension is named
         keys = [bytes(row[0]) for row in rows]
-        seen.update(fetch([key for key in keys if key not in seen]))
+        ask = [key for key in keys if key not in asked]
+        asked.update(ask)
+        seen.update(fetch(ask))
         matched = select([seen[key] for key in keys if key in seen], exact)
         ids, vectors, records = vectors_of([rec for _, rec in matched], vq)
         if ids:

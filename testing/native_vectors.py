@@ -112,9 +112,47 @@ def check_cache_follows_writes(db: Any, other: Any, mem: Any, records: list[Reco
     check()
 
 
+#: filtered queries over ``random_vector_records`` and what their matches hold
+SCREENED: tuple[tuple[Query, Callable[[Record], bool]], ...] = (
+    (Query().filter("team", "==", "a"), lambda rec: rec["team"] == "a"),
+    (Query().filter("team", "==", "b").filter("n", "<=", 40),
+     lambda rec: rec["team"] == "b" and rec["n"] <= 40),
+    (Query().filter("team", "!=", "a").filter("n", ">=", 100),
+     lambda rec: rec["team"] != "a" and rec["n"] >= 100),
+)
+
+
+def check_window_is_screened(db: Any, mem: Any, adapter: Any, monkeypatch: Any,
+                             probe: list[float],
+                             cases: tuple[tuple[Query, Callable[[Record], bool]], ...] = SCREENED
+                             ) -> None:
+    """A filtered query decodes only records its filter matches: ``adapter._record`` (the
+    adapter's static row decoder) is watched while the ``cases``' queries run on ``db``
+    (holding what ``mem`` holds, ``random_vector_records``); every decoded record holds the
+    case's predicate, and the hits are the reference's."""
+    decoded: list[Any] = []
+    original = adapter._record  # a static method: a row in, its record out
+
+    def watched(row: Any) -> Any:
+        rec = original(row)
+        decoded.append(rec)
+        return rec
+
+    monkeypatch.setattr(adapter, "_record", staticmethod(watched))
+    for flt, holds in cases:
+        for metric in METRICS:
+            decoded.clear()
+            assert_same_hits(vector_hits(db, probe, 5, metric, flt),
+                             vector_hits(mem, probe, 5, metric, flt))
+            assert decoded, "no record was decoded"
+            assert all(holds(rec) for rec in decoded), [rec.id for rec in decoded
+                                                          if not holds(rec)]
+
+
 class _RollBack(Exception):
     """Raised to roll a transaction block back."""
 
 
-__all__ = ["METRICS", "assert_same_hits", "check_cache_follows_writes", "forbid_reference",
-           "random_vector_records", "vector_hits", "with_reference"]
+__all__ = ["METRICS", "SCREENED", "assert_same_hits", "check_cache_follows_writes",
+           "check_window_is_screened", "forbid_reference", "random_vector_records",
+           "vector_hits", "with_reference"]

@@ -405,8 +405,11 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                 rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
                 return rows
 
-        fetch = rows_by_id(execute, self._table_sql,  # IN lists of constants: index lookups
-                           lambda row: (id_text(row[0]), self._record(row)), 1000)
+        # IN lists of constants: index lookups; the filter's necessary condition screens
+        # the window, so only the rows that may match are decoded
+        fetch = rows_by_id(execute, rows_sql(self._table_sql),
+                           lambda row: (id_text(row[0]), self._record(row)), 1000,
+                           necessary_where(query))
 
         with self._cursor("vector search") as conn:
             # outside a transaction only: a rollback would drop the temporary table

@@ -569,8 +569,10 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
                 return rows
 
+        # the filter's exact SQL screens the window: only its matches are decoded
         fetch = rows_by_id(execute, self._table_sql,
-                           lambda row: (id_text(row[0]), self._record(row)), 500)
+                           lambda row: (id_text(row[0]), self._record(row)), 500,
+                           where_clause(query))
 
         with self._cursor("vector search") as conn:
             cached = self._vectors.table(conn, vq.field)

@@ -20,7 +20,9 @@ from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
 from dataknobs_data.testing.native_vectors import (
     METRICS,
+    SCREENED,
     check_cache_follows_writes,
+    check_window_is_screened,
     forbid_reference,
     with_reference,
 )
@@ -189,6 +191,17 @@ def test_the_native_statement_runs_once_per_query(tmp_path: Path,
         probe = [0.1 * i for i in range(8)]
         assert_same(hits(duck, probe, 10, "cosine", None), hits(mem, probe, 10, "cosine", None))
     assert len(calls) == 1 and calls[0].startswith("ORDER BY bound")
+
+
+def test_a_filtered_window_decodes_only_matches(tmp_path: Path, no_reference: None,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The filter's necessary condition screens the candidate window: no record it rules
+    out is decoded (an inequality has none: for the third case only the range screens)."""
+    db, mem = both(random_records(random.Random(6), 300, 6), tmp_path)
+    cases = (*SCREENED[:2], (SCREENED[2][0], lambda rec: rec["n"] >= 100))
+    with db:
+        check_window_is_screened(db, mem, DuckDBDatabase, monkeypatch,
+                                 [0.3, -0.2, 0.9, 0.1, 0.4, -0.6], cases)
 
 
 def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> None:

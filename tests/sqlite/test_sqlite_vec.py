@@ -29,6 +29,7 @@ from dataknobs_data.testing.fidelity import FidelitySuite
 from dataknobs_data.testing.native_vectors import (
     METRICS,
     check_cache_follows_writes,
+    check_window_is_screened,
     forbid_reference,
     with_reference,
 )
@@ -243,6 +244,15 @@ def test_the_native_statement_runs_once_per_query(tmp_path: Path,
         # the query vector is a parameter, never text of the statement
         assert len(sql) == 1 and "vec_distance_cosine(v, ?)" in sql[0]
         assert "0.1" not in sql[0] and "ORDER BY bound, id LIMIT ?" in sql[0]
+
+
+def test_a_filtered_window_decodes_only_matches(tmp_path: Path, no_reference: None,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The filter's SQL screens the candidate window: no record it rules out is decoded."""
+    db, mem = both(random_records(random.Random(6), 300, 6), tmp_path)
+    with db:
+        check_window_is_screened(db, mem, SQLiteDatabase, monkeypatch,
+                                 [0.3, -0.2, 0.9, 0.1, 0.4, -0.6])
 
 
 def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> None:
