@@ -284,15 +284,17 @@ def is_plain(value: Any, depth: int = 0) -> bool:
 
 
 _PLAIN_SCALARS: Final = frozenset({str, bool, type(None)})
-
-
-def _string_keys(obj: dict[Any, Any]) -> bool:
-    return not any(map(operator.is_not, map(type, obj), itertools.repeat(str)))
+#: ``str`` without end: ``map(operator.is_not, types, _STR)`` tests every key's type by
+#: identity (a frozenset lookup would ask the type's ``__eq__``, which a metaclass can fake);
+#: one shared iterator, as ``repeat`` without a count has no state to wear out
+_STR: Final = itertools.repeat(str)
+_IS_NOT: Final = operator.is_not
 
 
 def _plain_items(items: Iterable[Any], depth: int) -> bool:
     """``is_plain`` of every item (at ``depth``), scalars tested inline: no call per value,
-    one per nested list or object."""
+    one per nested list or object, and an object's keys tested by C calls in one
+    expression (this runs for every record the no-copy write path takes)."""
     for item in items:
         t = type(item)
         if t in _PLAIN_SCALARS:
@@ -303,6 +305,13 @@ def _plain_items(items: Iterable[Any], depth: int) -> bool:
         elif t is float:
             if item - item == 0.0:  # finite: inf - inf and nan are nan
                 continue
+        elif t is dict:
+            if (depth <= MAX_DEPTH and not any(map(_IS_NOT, map(type, item), _STR))
+                    and _plain_items(item.values(), depth + 1)):
+                continue
+        elif t is list:
+            if depth <= MAX_DEPTH and _plain_items(item, depth + 1):
+                continue
         elif t is datetime:
             tz = item.tzinfo  # naive and UTC need no look; other offsets: whole seconds
             if tz is None or tz is UTC:
@@ -310,12 +319,6 @@ def _plain_items(items: Iterable[Any], depth: int) -> bool:
             offset = item.utcoffset()
             if offset is None or not offset.microseconds:
                 continue
-        elif t is dict:
-            if depth <= MAX_DEPTH and _string_keys(item) and _plain_items(item.values(),
-                                                                          depth + 1):
-                continue
-        elif t is list and depth <= MAX_DEPTH and _plain_items(item, depth + 1):
-            continue
         return False
     return True
 

@@ -133,7 +133,7 @@ class PortBase:
                                           copy=copy and not self.serializes_writes)
         if invalid:
             raise BatchOperationError("create_batch", {}, invalid)
-        return [rec for _, rec in prepared]
+        return prepared
 
     def _batch_ids(self, records: list[Record], failures: dict[int, BaseException]) -> list[str]:
         """The ids of a written create batch, or ``BatchOperationError`` for its failures."""
@@ -253,13 +253,12 @@ class PortBase:
         written = 0
         for batch in columnar.arrow_batches(data, size):
             records = columnar.batch_records(batch, id_column=id_column, na=na)  # type: ignore[arg-type]
-            prepared, invalid = prepare_batch(records, self.schema, copy=False)
+            batch_records, invalid = prepare_batch(records, self.schema, copy=False)
             operation = "write_arrow" if not written else (
                 f"write_arrow (the {written:,} rows before this batch were written)")
             if invalid:
                 raise BatchOperationError(operation, {},
                                           {written + i: e for i, e in invalid.items()})
-            batch_records = [rec for _, rec in prepared]
             failures = yield Call("_create_batch", (batch_records,))
             if failures:
                 succeeded = {} if self.capabilities.atomic_batches else {

@@ -52,18 +52,21 @@ def prepare_record(
     ``copy=False`` is for adapters that serialise the record before the write returns and
     keep no reference to it (``PortBase.serializes_writes``): values that are already plain
     (``is_plain``) are then checked and passed on as they are, not copied."""
-    rec = as_record(record)
+    # each property read once: this runs for every record of every batch
+    rec = record if type(record) is Record else as_record(record)
+    own_id = rec.id
     if record_id is None:
-        record_id = rec.id
+        record_id = own_id
     rid = new_id() if record_id is None else check_id(record_id)
-    data, metadata = rec.data, rec.metadata
+    data = given = rec.data
+    metadata = rec.metadata
     if copy or not (is_plain(data) and (not metadata or is_plain(metadata))):
         try:
             data = normalize_value(data, "data")
             metadata = normalize_value(metadata, "metadata")
         except SerializationError as err:
             raise SerializationError(f"record {rid!r}: {err}") from err
-    if data is rec.data and type(rec) is Record and rec.id == rid:
+    if data is given and type(rec) is Record and own_id == rid:
         prepared = rec  # copy=False, plain values, the id it reports: nothing to build
     else:
         prepared = Record.trusted(data, metadata, rid)  # fresh copies (or checked values)
@@ -74,14 +77,15 @@ def prepare_record(
 
 def prepare_batch(
     records: Iterable[Record | Mapping[str, Any]], schema: Schema | None, *, copy: bool = True
-) -> tuple[list[tuple[int, Record]], dict[int, BaseException]]:
-    """Prepare every record of a create batch: (index, record) pairs and per-index errors
-    (``copy`` as in ``prepare_record``).
+) -> tuple[list[Record], dict[int, BaseException]]:
+    """Prepare every record of a create batch: the prepared records, in input order, and
+    the errors by input index (``copy`` as in ``prepare_record``). A batch with no error
+    holds every record, so index ``i`` of the list is the input's ``i``.
 
     A second record with an id already used earlier in the same batch is an error at its index."""
     from ..domain.errors import RecordExistsError
 
-    good: list[tuple[int, Record]] = []
+    good: list[Record] = []
     bad: dict[int, BaseException] = {}
     seen: set[str] = set()
     for i, record in enumerate(records):
@@ -96,7 +100,7 @@ def prepare_batch(
             bad[i] = RecordExistsError(rid)
             continue
         seen.add(rid)
-        good.append((i, rec))
+        good.append(rec)
     return good, bad
 
 
