@@ -445,34 +445,44 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 raise RecordExistsError(record_id) from err
 
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
-        rows = []
         failed: dict[int, BaseException] = {}
         # one random version for the batch: each record's token changes with this write,
         # and records never compare tokens with each other
         token = uuid.uuid4().hex
-        for i, rec in enumerate(records):
-            rid = rec.id or ""
-            metadata = rec.metadata
-            try:
-                rows.append((rid.encode("utf-8", "surrogatepass"),  # id_bytes, inline: hot
-                             token, _dumps(rec.data, rid, "data"),
-                             _dumps(metadata, rid, "metadata") if metadata else "{}"))
-            except SerializationError as err:
-                failed[i] = err
-        with self._writing("create a batch") as conn:
-            if not failed:
-                # the common case in one statement; a taken id (the port has refused ids
-                # repeated within the batch) rolls the savepoint back and is found below
-                conn.execute("SAVEPOINT dk_batch")
+
+        def rows() -> Iterator[tuple[bytes, str, str, str]]:
+            # fed to executemany as encoded, so no list of every row's JSON is built; a
+            # record that cannot be stored is noted and skipped (the batch is rolled back)
+            for i, rec in enumerate(records):
+                rid = rec.id or ""
+                metadata = rec.metadata
                 try:
-                    conn.executemany(
-                        f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?)", rows)
-                except self._dbapi.IntegrityError:
-                    conn.execute("ROLLBACK TO dk_batch")
-                    conn.execute("RELEASE dk_batch")
-                else:
-                    conn.execute("RELEASE dk_batch")
-                    return {}
+                    row = (rid.encode("utf-8", "surrogatepass"),  # id_bytes, inline: hot
+                           token, _dumps(rec.data, rid, "data"),
+                           _dumps(metadata, rid, "metadata") if metadata else "{}")
+                except SerializationError as err:
+                    failed[i] = err
+                    continue
+                yield row
+
+        with self._writing("create a batch") as conn:
+            # the common case in one statement; a taken id (the port has refused ids
+            # repeated within the batch) or an unstorable record rolls the savepoint back
+            conn.execute("SAVEPOINT dk_batch")
+            pending = rows()
+            taken = False
+            try:
+                conn.executemany(f"INSERT INTO {self._table_sql} VALUES (?, ?, ?, ?)",
+                                 pending)
+            except self._dbapi.IntegrityError:
+                taken = True
+                for _ in pending:  # the records after the taken id: which cannot be stored
+                    pass
+            if not (taken or failed):
+                conn.execute("RELEASE dk_batch")
+                return {}
+            conn.execute("ROLLBACK TO dk_batch")
+            conn.execute("RELEASE dk_batch")
             failed.update({
                 i: RecordExistsError(rec.id or "") for i, rec in enumerate(records)
                 if self._version_of(conn, rec.id or "") is not None})

@@ -25,6 +25,7 @@ from dataknobs_data.domain.errors import (
     BatchOperationError,
     ConfigurationError,
     OperationalError,
+    RecordExistsError,
     SerializationError,
     StorageError,
 )
@@ -269,6 +270,31 @@ def test_a_split_surrogate_pair_is_refused_naming_the_path(tmp_path: Path) -> No
         assert db.search(Query().filter("v", Operator.EQ, split)) == []
         assert db.count(Query().filter("v", Operator.NEQ, split)) == 1
         assert [r.id for r in db.search(Query().filter("w", Operator.EQ, "\ud83d"))] == ["d"]
+
+
+def test_a_refused_batch_names_every_failure_and_writes_nothing(tmp_path: Path) -> None:
+    # the rows reach executemany one by one: a taken id stops it, and the records after it
+    # are still checked, so each failure is named whatever comes first
+    split = "\ud83d\ude00"
+    with SQLiteDatabase(path=tmp_path / "b.db") as db:
+        db.create(Record({"v": 0}, id="taken"))
+        for batch, failures in (
+                (["a", "taken", "split", "d"], {1: RecordExistsError, 2: SerializationError}),
+                (["split", "a", "taken"], {0: SerializationError, 2: RecordExistsError}),
+                (["a", "taken"], {1: RecordExistsError})):
+            records = [Record({"v": split if rid == "split" else 1}, id=rid) for rid in batch]
+            with pytest.raises(BatchOperationError) as info:
+                db.create_batch(records)
+            assert {i: type(e) for i, e in info.value.failed.items()} == failures
+            assert info.value.succeeded == {}
+            assert [r.id for r in db.search(Query())] == ["taken"]
+        with db.transaction():  # inside a block: the block's earlier write stays
+            db.create(Record({"v": 2}, id="kept"))
+            with pytest.raises(BatchOperationError):
+                db.create_batch([Record({"v": 3}, id="b"), Record({"v": 4}, id="taken")])
+        assert [r.id for r in db.search(Query())] == ["kept", "taken"]
+        assert db.create_batch([Record({"v": 5}, id="e")]) == ["e"]
+        assert db.count() == 3
 
 
 def test_sorts_and_comparisons_run_in_sql_with_the_reference_answers(tmp_path: Path) -> None:
