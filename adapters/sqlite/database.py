@@ -47,14 +47,18 @@ from ..vector_window import rows_by_id
 from .translator import (
     MAX_FREE_SEGMENTS,
     SPLIT_PAIR,
+    Params,
+    count_within,
     dk_instant,
     dk_text,
     dk_value,
     has_split_pair,
     id_bytes,
     id_text,
+    index_columns,
+    index_selects,
+    intersect_count,
     keyset_order,
-    kind_expression,
     order_by,
     predicate,
     value_expression,
@@ -275,22 +279,23 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         name = quote_identifier(f"{self.table} index {path}")
         # the value's kind beside the value: a filter's type test (numbers are not booleans,
         # R-rules of docs/query-semantics.md) is answered from the index too, so a count or
-        # a range never reads the table's rows to learn a matching value's kind
-        kind = kind_expression(path)
+        # a range never reads the table's rows to learn a matching value's kind; and the
+        # row's NUL flag, so a string equality is answered from it as well
         return (f"CREATE INDEX IF NOT EXISTS {name} ON {self._table_sql} "
-                f"({expression}, {kind})")
+                f"({index_columns(path)})")
 
     def create_index(self, path: str) -> None:
         """Index the data path ``path`` (an expression index on its value, as the
         ``indexes`` option makes), if it is not indexed yet. The index lives in the file:
         every later handle's equality, IN and number range filters on ``path`` use it. An
-        index of the earlier one-column layout (no value kind) is rebuilt in this layout."""
+        index of an earlier layout (the value alone, or without the NUL flag) is rebuilt in
+        this layout."""
         statement = self._index_statement(path)
         name = f"{self.table} index {path}"
         with self._writing("create an index") as conn:
             row = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND "
                                "name = ?", (name,)).fetchone()
-            if row is not None and str(kind_expression(path)) not in row[0]:
+            if row is not None and not str(row[0]).endswith(f"({index_columns(path)})"):
                 conn.execute(f"DROP INDEX {quote_identifier(name)}")
             conn.execute(statement)
 
@@ -564,8 +569,49 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
         sql = f"SELECT count(*) FROM {self._table_sql}" + (
             "" if where == "1" else f" WHERE ({where})")
         with self._cursor("count") as conn:
+            if len(query.filters) > 1:
+                sql, params = self._indexed_count(conn, query, sql, params)
             row = conn.execute(sql, params).fetchone()
         return int(row[0])
+
+    #: a filter matching fewer index entries than this is "selective" (``_indexed_count``)
+    PROBE_ROWS = 2000
+
+    def _indexed_count(self, conn: sqlite3.Connection, query: Query, sql: str,
+                       params: Params) -> tuple[str, Params]:
+        """The count statement of a query with two or more filters answered by indexes of
+        the current layout: each filter's matches are counted up to ``PROBE_ROWS`` from its
+        index (a few thousand index entries at most); with a selective one, the rows it
+        matches are read and tested (``count_within``), else the filters' rowid sets are
+        intersected, the smallest first (``intersect_count``). Otherwise ``sql``, ``params``
+        as given (SQLite's plan: one index, each row it finds read)."""
+        selects, rest = index_selects(query, self._table_sql, self._layout_indexes(conn))
+        if len(selects) < 2:
+            return sql, params
+        sizes = [int(conn.execute(f"SELECT count(*) FROM ({select} LIMIT ?)",
+                                  [*values, self.PROBE_ROWS]).fetchone()[0])
+                 for select, values in selects]
+        ranked = [select for _, select in sorted(zip(sizes, selects, strict=True),
+                                                 key=lambda pair: pair[0])]
+        if min(sizes) < self.PROBE_ROWS:
+            return count_within(self._table_sql, ranked[0], query)
+        return intersect_count(self._table_sql, ranked, rest)
+
+    def _layout_indexes(self, conn: sqlite3.Connection) -> set[str]:
+        """The data paths whose index (by this or any handle) has the current layout
+        (``translator.index_columns``), which answers a filter's conditions on its own;
+        none on a table of the earliest layout (``WITHOUT ROWID``: no rowids to intersect)."""
+        prefix = f"{self.table} index "
+        paths = set()
+        for kind, name, sql in conn.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN "
+                "('table', 'index')", (self.table,)):
+            path = name[len(prefix):]
+            if kind == "table" and "WITHOUT ROWID" in str(sql).upper():
+                return set()
+            if name.startswith(prefix) and str(sql).endswith(f"({index_columns(path)})"):
+                paths.add(path)
+        return paths
 
     def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
                      take: int) -> list[tuple[Record, float]] | None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -195,6 +195,23 @@ def kind_expression(path: str) -> str | None:
     return None if variants is None else _over("json_type(data, {})", variants)
 
 
+#: a row flag, the third column of every index: where the row's JSON text holds the escape
+#: ``\u0000`` (ASCII JSON writes U+0000 only so), 0 for none. ``json_extract`` stops a
+#: string at U+0000, so its value is the whole string exactly in a row whose flag is 0: an
+#: index holding the flag answers a string equality from its entries, and reads only the
+#: rows that hold a U+0000 (or the six characters themselves, escaped) to compare their
+#: JSON text
+NUL_FLAG = "instr(data, '\\u0000')"
+
+
+def index_columns(path: str) -> str | None:
+    """The columns of an index on a data path: its value (``value_expression``), its kind
+    (``kind_expression``) and the row's ``NUL_FLAG``, from which counts and ranges on the
+    path are answered without reading rows; None when the path is not expressible."""
+    value, kind = value_expression(path), kind_expression(path)
+    return None if value is None or kind is None else f"{value}, {kind}, {NUL_FLAG}"
+
+
 def string_bytes(variants: tuple[str, ...]) -> str:
     """The UTF-8 bytes of a string at the path (a BLOB, which compares byte-wise: code point
     order). ``json_extract`` stops a string at U+0000, so a string whose JSON holds one is
@@ -276,10 +293,20 @@ def _membership(variants: tuple[str, ...], operands: list[Any]) -> tuple[str, Pa
                      f"{_over('json_extract(data, {})', variants)} IN "
                      f"({', '.join('?' * len(numbers))}))")
         params += numbers
-    if strings:  # the JSON text, exactly as the codec writes the operand
+    bound = [v for v in strings if _bindable(v)]
+    if bound:  # the value; the JSON text only in a row holding a U+0000 (``NUL_FLAG``):
+        # a CASE, as SQLite evaluates both sides of an AND or OR inside an expression, and
+        # only the branch taken of a CASE (so a count reads no row whose flag is 0)
+        marks = ", ".join("?" * len(bound))
+        parts.append(f"CASE WHEN {NUL_FLAG} = 0 THEN {kind} = 'text' AND "
+                     f"{_over('json_extract(data, {})', variants)} IN ({marks}) "
+                     f"ELSE {_over('(data -> {})', variants)} IN ({marks}) END")
+        params += [*bound, *(_json_text(v) for v in bound)]
+    if len(bound) < len(strings):  # the JSON text, exactly as the codec writes the operand
+        rest = [v for v in strings if not _bindable(v)]
         parts.append(f"{_over('(data -> {})', variants)} IN "
-                     f"({', '.join('?' * len(strings))})")
-        params += [_json_text(v) for v in strings]
+                     f"({', '.join('?' * len(rest))})")
+        params += [_json_text(v) for v in rest]
     if moments:
         parts.append(f"dk_instant({_datetime_tag(variants)}) IN "
                      f"({', '.join('?' * len(moments))})")
@@ -435,6 +462,48 @@ def where_clause(query: Query) -> tuple[str, Params] | None:
     if not hints:
         return sql, params
     return " AND ".join([*hints, sql]), [*hint_params, *params]
+
+
+def index_selects(query: Query, table: str, indexed: Collection[str]
+                  ) -> tuple[list[tuple[str, Params]], list[Condition]]:
+    """The top-level filters of ``query`` (a query ``where_clause`` can carry) that have a
+    necessary term on a path in ``indexed`` (paths with an index of the ``index_columns``
+    layout), each as ``SELECT rowid FROM table WHERE term AND condition`` (answered from its
+    index's entries alone), and the other filters."""
+    selects: list[tuple[str, Params]] = []
+    rest: list[Condition] = []
+    for cond in query.filters:
+        data = (_data_filter(cond) if isinstance(cond, Filter) and cond.field in indexed
+                and cond.field != STORAGE_KEY else None)
+        if data is not None and data[2]:
+            selects.append((f"SELECT rowid FROM {table} WHERE {data[2]} AND {data[0]}",
+                            [*data[3], *data[1]]))
+        else:
+            rest.append(cond)
+    return selects, rest
+
+
+def intersect_count(table: str, selects: list[tuple[str, Params]], rest: list[Condition]
+                    ) -> tuple[str, Params]:
+    """A count as the intersection of ``index_selects``'s rowid sets (the first one held in
+    a temporary B-tree, the others probing it), the ``rest`` tested on the rows left: the
+    same conditions, AND-ed, so the same count. SQLite itself searches one index per scan
+    and reads every row it finds to test the other filters."""
+    compound = " INTERSECT ".join(sql for sql, _ in selects)
+    params = [p for _, ps in selects for p in ps]
+    if not rest:
+        return f"SELECT count(*) FROM ({compound})", params
+    sql, more = translate(LogicCondition(LogicOperator.AND, rest))
+    return (f"SELECT count(*) FROM {table} WHERE rowid IN ({compound}) AND ({sql})",
+            [*params, *more])
+
+
+def count_within(table: str, select: tuple[str, Params], query: Query) -> tuple[str, Params]:
+    """A count of ``query`` over the rows of one ``index_selects`` rowid set (a few: each
+    row is read to test the other filters)."""
+    sql, params = translate(LogicCondition(LogicOperator.AND, list(query.filters)))
+    return (f"SELECT count(*) FROM {table} WHERE rowid IN ({select[0]}) AND ({sql})",
+            [*select[1], *params])
 
 
 def order_by(query: Query) -> str | None:

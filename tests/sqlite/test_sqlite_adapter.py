@@ -9,12 +9,14 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dataknobs_data import Operator, Query, Record, database_factory
 from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase, SQLiteDatabase
 from dataknobs_data.adapters.sqlite.translator import (
+    index_columns,
     kind_expression,
     like_glob,
     order_by,
@@ -129,7 +131,7 @@ def test_an_index_holds_the_kind_so_counts_never_read_the_rows(tmp_path: Path) -
         (index,), = raw.execute(
             "SELECT sql FROM sqlite_master WHERE name = 'records index age'")
         assert "WITHOUT ROWID" not in table
-        assert index.endswith(f"({value_expression('age')}, {kind_expression('age')})")
+        assert index.endswith(f"({index_columns('age')})")
         # the count's program touches the table's cursor only to open it and to defer a
         # seek it never needs: every value it tests comes from the index entries
         where, params = where_clause(Query().filter("age", Operator.GTE, 1))
@@ -147,6 +149,119 @@ def test_an_index_holds_the_kind_so_counts_never_read_the_rows(tmp_path: Path) -
         raw.close()
 
 
+def _reads(program: list[tuple[Any, ...]], roots: dict[int, str]) -> dict[str, list[int]]:
+    """The addresses of the ops that read through each cursor of an ``EXPLAIN`` program, by
+    the table or index the cursor opens."""
+    cursors = {row[2]: roots[row[3]] for row in program if row[1] == "OpenRead"}
+    reads = {"Column", "Rowid", "SeekRowid", "NotExists", "NotFound", "Found", "Rewind",
+             "Next", "SeekGE", "SeekGT", "SeekLE", "SeekLT", "IdxGT", "IdxGE", "IdxLT"}
+    by: dict[str, list[int]] = {name: [] for name in cursors.values()}
+    for row in program:
+        if row[1] in reads and row[2] in cursors:
+            by[cursors[row[2]]].append(row[0])
+    return by
+
+
+def test_a_string_equality_is_counted_from_the_index_rows_with_nul_aside(tmp_path: Path
+                                                                         ) -> None:
+    # json_extract stops a string at U+0000, so the index's third column flags rows whose
+    # JSON holds one: only those are read, to compare the string's JSON text
+    path = tmp_path / "nul.db"
+    values = ["core", "core\x00x", "core\x00", "ui", "core", 1, True, None, ["core"],
+              {"$k": "core"}, "\\u0000", "Core"]
+    records = [Record({"team": v, "o": {"$w": 1, "team": v}}, id=f"r{i:02d}")
+               for i, v in enumerate(values)]
+    with SQLiteDatabase(path=path, indexes=["team", "o.team"]) as db, \
+            database_factory.create("memory") as reference:
+        db.create_batch(records)
+        reference.create_batch(records)
+        for field in ("team", "o.team"):
+            for op, x in ((Operator.EQ, "core"), (Operator.IN, ["core", "ui", "nope"]),
+                          (Operator.EQ, "core\x00"), (Operator.EQ, "\\u0000"),
+                          (Operator.NEQ, "core"), (Operator.NOT_IN, ["core", "\x00"]),
+                          (Operator.IN, ["core", "core\x00x"])):
+                q = Query().filter(field, op, x)
+                assert db.count(q) == reference.count(q), q
+                assert [r.id for r in db.search(q)] == [r.id for r in reference.search(q)]
+    raw = sqlite3.connect(path)
+    try:
+        roots = dict(raw.execute("SELECT rootpage, name FROM sqlite_master"))
+        where, params = where_clause(Query().filter("team", Operator.EQ, "core"))
+        program = raw.execute(f'EXPLAIN SELECT count(*) FROM "records" WHERE {where}',
+                              params).fetchall()
+        by = _reads(program, roots)
+        index = by["records index team"]
+        assert {program[a][1] for a in index} >= {"SeekGE", "Column", "Next"}
+        # the flag is the index's column 2; the test right after it jumps to the branch
+        # that reads the row, and every read of the table lies in that branch
+        flag = next(a for a in index if program[a][1] == "Column" and program[a][3] == 2)
+        test = program[flag + 1]  # (address, op, p1, p2 = jump, p3, ...)
+        assert test[1] == "Ne" and test[4] == program[flag][4], test
+        else_at = test[3]
+        after = next(row[3] for row in program[flag:else_at] if row[1] == "Goto")
+        table = by["records"]
+        assert table and all(else_at <= a < after for a in table), (table, else_at, after)
+        assert {program[a][1] for a in table} == {"Column"}  # never scanned or sought
+    finally:
+        raw.close()
+
+
+def test_counts_with_several_indexed_filters_intersect_or_read_the_few_rows(tmp_path: Path
+                                                                            ) -> None:
+    # each indexed filter's rowids come from its own index; many matches everywhere: the
+    # sets intersect, no row read; one filter matching few: only its rows are read
+    records = [Record({"age": i % 50, "team": f"t{i % 4}", "city": "ab"[i % 2]}, id=f"r{i:04d}")
+               for i in range(400)]
+    records += [Record({"age": True, "team": "t1\x00"}, id="x1"),
+                Record({"age": "3", "team": 1}, id="x2"), Record({}, id="x3")]
+    queries = [Query().filter("team", Operator.EQ, "t1").filter("age", Operator.LT, 30),
+               Query().filter("age", Operator.GTE, 45).filter("team", Operator.IN, ["t1", "t2"]),
+               Query().filter("age", Operator.EQ, 1).filter("team", Operator.EQ, "t1")
+               .filter("city", Operator.EQ, "b"),
+               Query().filter("age", Operator.BETWEEN, [0, 1]).filter("team", Operator.EQ,
+                                                                       "t1\x00"),
+               Query().filter("team", Operator.NEQ, "t0").filter("age", Operator.LT, 2)]
+    path = tmp_path / "and.db"
+    with SQLiteDatabase(path=path, indexes=["age", "team"]) as db, \
+            database_factory.create("memory") as reference:
+        db.create_batch(records)
+        reference.create_batch(records)
+        seen = set()
+        for probe in (0, 1_000_000):  # 0: never selective (intersect); huge: always
+            db.PROBE_ROWS = probe
+            for i, q in enumerate(queries):
+                with db._cursor("explain") as conn:
+                    where, params = where_clause(q)
+                    base = f"SELECT count(*) FROM {db._table_sql} WHERE ({where})"
+                    sql, values = db._indexed_count(conn, q, base, params)
+                    plan = " ".join(str(row[-1]) for row in conn.execute(
+                        f"EXPLAIN QUERY PLAN {sql}", values))
+                seen.add("INTERSECT" in plan)
+                # a string holding U+0000, a NEQ: no index term, so SQLite's plan
+                assert (sql == base) is (i >= 3), (i, sql)
+                if sql == base:
+                    pass
+                elif "INTERSECT" in plan:
+                    assert "USING INDEX records index age" in plan, plan
+                    assert "USING INDEX records index team" in plan, plan
+                else:  # the selective filter's rowids, then those rows
+                    assert "USING INTEGER PRIMARY KEY" in plan, plan
+                    assert "USING INDEX records index" in plan, plan
+                assert db.count(q) == reference.count(q), (probe, q)
+        assert seen == {True, False}
+        plan_of = {}
+        db.PROBE_ROWS = 0
+        with db._cursor("explain") as conn:
+            q = queries[0]
+            where, params = where_clause(q)
+            sql, values = db._indexed_count(conn, q, "", [])
+            plan_of["intersect"] = [str(row[-1]) for row in conn.execute(
+                f"EXPLAIN QUERY PLAN {sql}", values)]
+        assert "INTERSECT USING TEMP B-TREE" in plan_of["intersect"]
+        assert not any(p.startswith(("SCAN records", "SEARCH records USING INTEGER"))
+                       for p in plan_of["intersect"]), plan_of  # no row read at all
+
+
 def test_a_file_of_the_earlier_layout_keeps_working(tmp_path: Path) -> None:
     # stores made before the rowid layout: WITHOUT ROWID, one-column indexes
     path = tmp_path / "old.db"
@@ -154,25 +269,34 @@ def test_a_file_of_the_earlier_layout_keeps_working(tmp_path: Path) -> None:
     raw.execute('CREATE TABLE "records" (id BLOB PRIMARY KEY NOT NULL, version TEXT NOT '
                 'NULL, data TEXT NOT NULL, metadata TEXT NOT NULL) WITHOUT ROWID')
     raw.execute(f'CREATE INDEX "records index age" ON "records" ({value_expression("age")})')
+    # and the layout before the NUL flag: value and kind
+    raw.execute(f'CREATE INDEX "records index team" ON "records" ({value_expression("team")}, '
+                f'{kind_expression("team")})')
     raw.commit()
     raw.close()
     with SQLiteDatabase(path=path, indexes=["age"]) as db:
-        db.create_batch([Record({"age": i}, id=f"r{i:02d}") for i in range(20)])
-        assert db.indexed_paths() == ["age"]
+        db.create_batch([Record({"age": i, "team": "ab"[i % 2] + "\x00" * (i % 3 == 0)},
+                                id=f"r{i:02d}") for i in range(20)])
+        assert db.indexed_paths() == ["age", "team"]
         assert "USING INDEX" in _plan(db, Query().filter("age", Operator.GTE, 15))
         assert [r.id for r in db.search(Query().filter("age", Operator.GTE, 17))] == \
             ["r17", "r18", "r19"]
+        both = Query().filter("age", Operator.LT, 10).filter("team", Operator.EQ, "a")
+        assert db.count(both) == 3  # r02 r04 r08: the old indexes answer, the rows decide
         db.update("r01", Record({"age": 100}))
         assert db.read("r01")["age"] == 100
-        db.create_index("age")  # rebuilds the one-column index with the value's kind
-        assert db.indexed_paths() == ["age"]
+        db.create_index("age")  # rebuilds the one-column index in the current layout
+        db.create_index("team")  # and the two-column one
+        assert db.indexed_paths() == ["age", "team"]
         assert [r.id for r in db.search(Query().filter("age", Operator.GTE, 17))] == \
             ["r01", "r17", "r18", "r19"]
+        assert db.count(both) == 3
     raw = sqlite3.connect(path)
     try:
-        (index,), = raw.execute(
-            "SELECT sql FROM sqlite_master WHERE name = 'records index age'")
-        assert index.endswith(f"({value_expression('age')}, {kind_expression('age')})")
+        for path_name in ("age", "team"):
+            (index,), = raw.execute("SELECT sql FROM sqlite_master WHERE name = ?",
+                                    (f"records index {path_name}",))
+            assert index.endswith(f"({index_columns(path_name)})")
     finally:
         raw.close()
 
