@@ -48,7 +48,6 @@ from .translator import (
     MAX_FREE_SEGMENTS,
     SPLIT_PAIR,
     Params,
-    count_within,
     dk_instant,
     dk_text,
     dk_value,
@@ -57,7 +56,7 @@ from .translator import (
     id_text,
     index_columns,
     index_selects,
-    intersect_count,
+    indexed_count,
     keyset_order,
     order_by,
     predicate,
@@ -580,22 +579,22 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
     def _indexed_count(self, conn: sqlite3.Connection, query: Query, sql: str,
                        params: Params) -> tuple[str, Params]:
         """The count statement of a query with two or more filters answered by indexes of
-        the current layout: each filter's matches are counted up to ``PROBE_ROWS`` from its
-        index (a few thousand index entries at most); with a selective one, the rows it
-        matches are read and tested (``count_within``), else the filters' rowid sets are
-        intersected, the smallest first (``intersect_count``). Otherwise ``sql``, ``params``
-        as given (SQLite's plan: one index, each row it finds read)."""
-        selects, rest = index_selects(query, self._table_sql, self._layout_indexes(conn))
+        the current layout (``translator.indexed_count``): each filter's matches are
+        counted up to ``PROBE_ROWS`` from its index (a few thousand index entries at most),
+        and the search starts from the fewest; with a selective one, its rows are read and
+        tested, else the other filters' rowid sets are probed. Otherwise ``sql``,
+        ``params`` as given (SQLite's plan: one index, each row it finds read)."""
+        selects, rest = index_selects(query, self._layout_indexes(conn))
         if len(selects) < 2:
             return sql, params
-        sizes = [int(conn.execute(f"SELECT count(*) FROM ({select} LIMIT ?)",
+        sizes = [int(conn.execute(f"SELECT count(*) FROM (SELECT 1 FROM {self._table_sql} "
+                                  f"WHERE {where} LIMIT ?)",
                                   [*values, self.PROBE_ROWS]).fetchone()[0])
-                 for select, values in selects]
+                 for where, values, _ in selects]
         ranked = [select for _, select in sorted(zip(sizes, selects, strict=True),
                                                  key=lambda pair: pair[0])]
-        if min(sizes) < self.PROBE_ROWS:
-            return count_within(self._table_sql, ranked[0], query)
-        return intersect_count(self._table_sql, ranked, rest)
+        return indexed_count(self._table_sql, ranked, rest,
+                             selective=min(sizes) < self.PROBE_ROWS)
 
     def _layout_indexes(self, conn: sqlite3.Connection) -> set[str]:
         """The data paths whose index (by this or any handle) has the current layout

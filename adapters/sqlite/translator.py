@@ -464,46 +464,48 @@ def where_clause(query: Query) -> tuple[str, Params] | None:
     return " AND ".join([*hints, sql]), [*hint_params, *params]
 
 
-def index_selects(query: Query, table: str, indexed: Collection[str]
-                  ) -> tuple[list[tuple[str, Params]], list[Condition]]:
+def index_selects(query: Query, indexed: Collection[str]
+                  ) -> tuple[list[tuple[str, Params, Condition]], list[Condition]]:
     """The top-level filters of ``query`` (a query ``where_clause`` can carry) that have a
     necessary term on a path in ``indexed`` (paths with an index of the ``index_columns``
-    layout), each as ``SELECT rowid FROM table WHERE term AND condition`` (answered from its
-    index's entries alone), and the other filters."""
-    selects: list[tuple[str, Params]] = []
+    layout), each as a WHERE body (the term and the filter's condition, answered from its
+    index's entries alone), its parameters and the filter; and the other filters."""
+    selects: list[tuple[str, Params, Condition]] = []
     rest: list[Condition] = []
     for cond in query.filters:
         data = (_data_filter(cond) if isinstance(cond, Filter) and cond.field in indexed
                 and cond.field != STORAGE_KEY else None)
         if data is not None and data[2]:
-            selects.append((f"SELECT rowid FROM {table} WHERE {data[2]} AND {data[0]}",
-                            [*data[3], *data[1]]))
+            selects.append((f"{data[2]} AND {data[0]}", [*data[3], *data[1]], cond))
         else:
             rest.append(cond)
     return selects, rest
 
 
-def intersect_count(table: str, selects: list[tuple[str, Params]], rest: list[Condition]
-                    ) -> tuple[str, Params]:
-    """A count as the intersection of ``index_selects``'s rowid sets (the first one held in
-    a temporary B-tree, the others probing it), the ``rest`` tested on the rows left: the
-    same conditions, AND-ed, so the same count. SQLite itself searches one index per scan
-    and reads every row it finds to test the other filters."""
-    compound = " INTERSECT ".join(sql for sql, _ in selects)
-    params = [p for _, ps in selects for p in ps]
-    if not rest:
-        return f"SELECT count(*) FROM ({compound})", params
-    sql, more = translate(LogicCondition(LogicOperator.AND, rest))
-    return (f"SELECT count(*) FROM {table} WHERE rowid IN ({compound}) AND ({sql})",
-            [*params, *more])
+def indexed_count(table: str, selects: list[tuple[str, Params, Condition]],
+                  rest: list[Condition], *, selective: bool) -> tuple[str, Params]:
+    """A count over the table ``table`` (an SQL identifier) of ``index_selects``'s filters
+    and the ``rest``, AND-ed (so the query's count), searching the first select's index.
 
-
-def count_within(table: str, select: tuple[str, Params], query: Query) -> tuple[str, Params]:
-    """A count of ``query`` over the rows of one ``index_selects`` rowid set (a few: each
-    row is read to test the other filters)."""
-    sql, params = translate(LogicCondition(LogicOperator.AND, list(query.filters)))
-    return (f"SELECT count(*) FROM {table} WHERE rowid IN ({select[0]}) AND ({sql})",
-            [*select[1], *params])
+    ``selective`` (the first matches few rows): every other filter is tested on the rows it
+    finds. Otherwise each other select is a set of rowids from its own index (``+rowid IN
+    (SELECT rowid ...)``: a temporary B-tree built once, probed with each rowid the first
+    index gives, which the ``+`` keeps SQLite from driving the search by), so no row is read
+    but for the ``rest``. SQLite itself searches one index per scan and reads every row it
+    finds to test the others."""
+    where, params, _ = selects[0]
+    terms, values = [f"({where})"], list(params)
+    others = [cond for _, _, cond in selects[1:]]
+    if not selective:
+        for sql, more, _ in selects[1:]:
+            terms.append(f"+rowid IN (SELECT rowid FROM {table} WHERE {sql})")
+            values += more
+        others = []
+    if others or rest:
+        sql, more = translate(LogicCondition(LogicOperator.AND, [*others, *rest]))
+        terms.append(f"({sql})")
+        values += more
+    return f"SELECT count(*) FROM {table} WHERE {' AND '.join(terms)}", values
 
 
 def order_by(query: Query) -> str | None:

@@ -1,8 +1,8 @@
 """The differential suite (random records and queries against the memory reference) on an
 SQLite file, sync and async; the sync store indexes two of the generated paths, so the
 index terms the translator adds are checked too, and so are counts with filters on both
-(the few rows of a scenario make every filter "selective": ``count_within``), and the same
-with counts always intersecting the indexes' rowid sets (``intersect_count``)."""
+(the few rows of a scenario make every filter "selective": its rows are read), and the same
+with such counts always probing the other filters' indexes (``translator.indexed_count``)."""
 
 from typing import Any, ClassVar
 
@@ -29,7 +29,7 @@ class TestAsyncSQLiteDifferential(DifferentialSuite):
 
 
 class _IntersectingSQLite(SQLiteDatabase):
-    PROBE_ROWS = 0  # no filter counts as selective: two indexed filters always intersect
+    PROBE_ROWS = 0  # no filter counts as selective: the other indexes are always probed
 
 
 class TestSQLiteIntersectDifferential(DifferentialSuite):
@@ -53,9 +53,9 @@ _FILTERS = st.tuples(
 def test_counts_over_several_indexed_filters_match_the_reference(
         tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[Any, Any]],
         filters: list[tuple[str, Operator, Any, Any]], probe: int) -> None:
-    """Two or three AND-ed filters on indexed paths: ``intersect_count`` (probe 0) and
-    ``count_within`` (probe huge) both count what the memory reference counts (the
-    differential suite's queries seldom have two indexed filters)."""
+    """Two or three AND-ed filters on indexed paths: ``indexed_count`` probing the other
+    indexes (probe 0) or reading the first filter's rows (probe huge) counts what the memory
+    reference counts (the differential suite's queries seldom have two indexed filters)."""
     records = []
     for i, (a, x) in enumerate(rows):  # None here: the field is missing
         data: dict[str, Any] = {} if a is None else {"a": a}
