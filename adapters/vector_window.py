@@ -6,7 +6,8 @@ hands ``window_hits`` a ``candidates`` statement; this module decides how many r
 fetch, ranks them exactly and widens the window until the result is certain. The DuckDB
 adapter (float64 distances, adapters/duckdb/vectors.py) and the SQLite adapter with
 sqlite-vec (float32 distances, adapters/sqlite/vectors.py) share it; each derives its own
-bound and the slack that makes it one.
+bound and the slack that makes it one. PostgreSQL's pgvector path (adapters/postgres/vectors.py)
+runs its own loop as a flow, with this module's first window.
 
 ``candidates(size, cut_at)`` returns rows ``(id, kind, bound)``, or None when the database
 cannot answer after all (the port then ranks the matches itself). Kinds:
@@ -56,7 +57,7 @@ Candidates = Callable[[int, "float | None"], "list[tuple[Any, ...]] | None"]
 Fetch = Callable[[list[bytes]], dict[bytes, tuple[str, Record]]]
 
 
-def first_window(want: int, filtered: bool) -> int:
+def first_window(want: int, filtered: bool = False) -> int:
     """The placed rows of the first window for ``want`` (skip + take) hits: a filter keeps
     some of the nearest rows only, so a filtered query starts with a larger window."""
     size = WINDOW_FACTOR * want + WINDOW_EXTRA

@@ -43,6 +43,7 @@ from ...domain.vectors import DistanceMetric, VectorQuery
 from ...ports.capabilities import Capabilities
 from ...ports.flows import Call, Emit, Flow
 from ...ports.streaming import StreamConfig
+from ..vector_window import first_window
 from .errors import UNDEFINED_TABLE, UNIQUE_VIOLATION, is_connection_error, sqlstate, translate
 from .serializer import row_values, storable_id, to_record
 from .settings import PostgresOptions
@@ -59,11 +60,12 @@ from .statements import (
 from .vectors import (
     EXTENSION_QUERY,
     MAX_EF_SEARCH,
+    PUSHDOWN_AFTER,
     VectorStatements,
     ef_search,
-    first_window,
     query_in_range,
     rerank,
+    scans,
 )
 
 STATUS_IDLE = 0
@@ -661,9 +663,17 @@ class PostgresCore:
                                          retry=True))
 
         def exact(cur: Any) -> Flow:
-            wanted = size
+            # with the field's vector column and a filter no index answers, the window is
+            # taken over every row and screened by the filter (only its rows' jsonb is read)
+            screened = False
+            if query.filters and vs.column_for(vq) is not None:
+                plan = vs.filter_plan(query)
+                yield _execute(cur, plan.text, plan.params)
+                screened = scans((yield _fetchall(cur))[0][0])
+            wanted = first_window(skip + take, screened)
             while True:
-                window = vs.exact_window(query, vq, metric, wanted)
+                screened = screened and wanted <= PUSHDOWN_AFTER
+                window = vs.exact_window(query, vq, metric, wanted, screened)
                 yield _execute(cur, window.sql.text, window.sql.params)
                 done, hits = rerank((yield _fetchall(cur)), window, vq, metric, skip, take)
                 if done:

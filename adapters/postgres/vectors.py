@@ -72,8 +72,9 @@ MAX_COMPONENT = 1e15
 #: at most this many odd, tiny or wrong-dimension matches are handled natively; more go to
 #: the port's reference path (which streams)
 RARE_CAP = 1000
-#: the first window: ``2 * (skip + take) + WINDOW_EXTRA`` candidates
-WINDOW_EXTRA = 32
+#: a screened window (``VectorStatements.exact_window``) larger than this reads the filter's
+#: matches instead (the filter keeps few of the nearest rows)
+PUSHDOWN_AFTER = 4096
 #: pgvector's largest ``hnsw.ef_search``
 MAX_EF_SEARCH = 1000
 
@@ -220,12 +221,21 @@ class VectorStatements:
         return None
 
     def exact_window(self, query: Query, vq: VectorQuery, metric: DistanceMetric,
-                     size: int) -> Window:
+                     size: int, screened: bool = False) -> Window:
         """The ``size`` matches with the smallest key bounds, after the rare matches (odd,
         tiny, wrong dimension: ``lb`` NULL; at most ``RARE_CAP + 1`` of them), each row
         ``(id, shape, lb, data, metadata)``. The vector and its shape come from the
-        generated columns when the field has them, else from the jsonb (parsed per row)."""
+        generated columns when the field has them, else from the jsonb (parsed per row).
+
+        ``screened`` (a field with generated columns only): the window is taken over every
+        row, and the filter is applied to the window's rows alone, each with its record or,
+        when the filter rules it out, ``data`` NULL (``rerank`` counts it in the window and
+        ranks only the others). A filter no index answers reads every row's jsonb (a wide
+        value, TOASTed, where vectors are stored): this reads only the window's."""
+        spec = self.column_for(vq)
+        screened = screened and spec is not None and bool(query.filters)
         where = self.st.translator.where(query)
+        scan_where = "" if screened else where.text
         dim = len(vq.vector)
         q_norm = math.sqrt(math.fsum(x * x for x in vq.vector))
         tol = tolerance(dim)
@@ -243,7 +253,6 @@ class VectorStatements:
             params.append(tol)
             shift = -tol * q_norm - 1e-18
         t = self.st.qualified
-        spec = self.column_for(vq)
         # each level is fenced (OFFSET 0) so its expressions run once per row; the scan's
         # (id, shape, lb) are kept once and read twice: the rare rows, then the window
         head = (f"SELECT id, shape, CASE WHEN vector_norm(vec) >= {MIN_NORM!r} THEN {bound} "
@@ -251,7 +260,7 @@ class VectorStatements:
         if spec is not None:
             vec, shape = spec.columns()
             scan = (head + f"SELECT id, shape, vec FROM (SELECT id, {sql_ident(shape)} AS "
-                    f"shape, {sql_ident(vec)} AS vec FROM {t}{where.text} OFFSET 0) l1 "
+                    f"shape, {sql_ident(vec)} AS vec FROM {t}{scan_where} OFFSET 0) l1 "
                     "WHERE shape IS NOT NULL OFFSET 0) l2")
         else:
             scan = (
@@ -261,14 +270,26 @@ class VectorStatements:
                 "SELECT id, v, v::text AS s FROM ("
                 f"SELECT id, {json_path(vq.field)} AS v FROM {t}{where.text} OFFSET 0"
                 ") l1 OFFSET 0) l2 OFFSET 0) l3 WHERE shape IS NOT NULL OFFSET 0) l4")
+        # screened: the filter over the window's rows only (a LEFT JOIN keeps the others)
+        rows, join = ((f"(SELECT id, data, metadata FROM {t}{where.text})", "LEFT JOIN")
+                      if screened else (t, "JOIN"))
         sql = (f"WITH s AS MATERIALIZED ({scan}), c AS ("
                "SELECT * FROM (SELECT id, shape, lb FROM s WHERE lb IS NULL ORDER BY id "
                "LIMIT %s) a UNION ALL SELECT * FROM (SELECT id, shape, lb FROM s "
                "WHERE lb IS NOT NULL ORDER BY lb, id LIMIT %s) b) "
                "SELECT c.id, c.shape, c.lb, r.data::text, r.metadata::text "
-               f"FROM c JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
-        return Window(SQL(sql, [*params, *where.params, RARE_CAP + 1, size]), size, True,
-                      shift)
+               f"FROM c {join} {rows} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
+        window = [RARE_CAP + 1, size]
+        ordered = [*params, *window, *where.params] if screened else \
+            [*params, *where.params, *window]
+        return Window(SQL(sql, ordered), size, True, shift)
+
+    def filter_plan(self, query: Query) -> SQL:
+        """``EXPLAIN (FORMAT JSON)`` of the filter's matches: ``scans`` reads from it whether
+        the server would read every row to find them (no index answers the filter)."""
+        where = self.st.translator.where(query)
+        return SQL(f"EXPLAIN (FORMAT JSON) SELECT id FROM {self.st.qualified}{where.text}",
+                   where.params)
 
     def index_window(self, spec: VectorIndexSpec, vq: VectorQuery, size: int) -> Window:
         """The ``size`` nearest by the HNSW index on the vector column (rows as
@@ -295,8 +316,20 @@ def ef_search(spec: VectorIndexSpec, size: int) -> int:
     return min(MAX_EF_SEARCH, max(spec.ef_search, size))
 
 
-def first_window(need: int) -> int:
-    return 2 * need + WINDOW_EXTRA
+def scans(plan: Any) -> bool:
+    """Whether an ``EXPLAIN (FORMAT JSON)`` result (its JSON, or its text) holds a
+    sequential scan."""
+    if isinstance(plan, str):
+        import json
+
+        plan = json.loads(plan)
+    nodes = [node["Plan"] for node in plan] if isinstance(plan, list) else [plan]
+    while nodes:
+        node = nodes.pop()
+        if node.get("Node Type") == "Seq Scan":
+            return True
+        nodes.extend(node.get("Plans", ()))
+    return False
 
 
 def rerank(rows: Sequence[Sequence[Any]], window: Window, vq: VectorQuery,
@@ -314,16 +347,20 @@ def rerank(rows: Sequence[Sequence[Any]], window: Window, vq: VectorQuery,
     if len(rare) > RARE_CAP:
         return True, None
     for row in rare:  # in id order
+        if row[3] is None:
+            continue  # the filter rules it out
         if abs(row[1]) != dim:
             raise QueryError(f"record {row[0]!r}: field {vq.field!r} holds a vector of "
                              f"{abs(row[1])} dimensions, the query vector has {dim}")
     np = numpy()
     top = TopK(vq, metric, need)
+    last = float(rows[-1][2]) if main else 0.0  # the window's last bound (sorted by lb)
+    rows = [row for row in rows if row[3] is not None]  # a screened window's matches
     ids, matrix, kept = vectors_of([to_record(row[0], row[3], row[4]) for row in rows], vq)
     if ids:
         top.add(ids, np.asarray(matrix, dtype=np.float64), kept)
     # rows beyond a full exact window have a key of at least its last bound
     if window.exact and main >= window.size \
-            and not top.cut() < float(rows[-1][2]) + window.shift:
+            and not top.cut() < last + window.shift:
         return False, None
     return True, top.hits(skip)[:take]

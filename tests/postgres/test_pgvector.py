@@ -17,7 +17,8 @@ import pytest
 
 from dataknobs_data import Query, Record
 from dataknobs_data.adapters.postgres import AsyncPostgresDatabase, PostgresDatabase
-from dataknobs_data.adapters.postgres.vectors import VectorStatements, first_window
+from dataknobs_data.adapters.postgres.vectors import VectorStatements
+from dataknobs_data.adapters.vector_window import first_window
 from dataknobs_data.domain.errors import ConfigurationError, DataknobsError, QueryError
 from dataknobs_data.domain.query import evaluate
 from dataknobs_data.domain.vectors import DistanceMetric, VectorQuery, rank
@@ -431,6 +432,63 @@ def test_exact_queries_read_the_generated_column(
         assert vs.column_for(VectorQuery(probe, field="other", k=3)) is None
     # no index: every query is exact
     assert vs.index_for(Query(), VectorQuery(probe, k=10), DistanceMetric.COSINE) is None
+
+
+def test_a_filter_no_index_answers_screens_the_window(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
+        pgvector_table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the vector column, a filter no index answers is applied to the window of the
+    nearest rows only (their jsonb alone is read); an indexed filter, and a window past
+    ``PUSHDOWN_AFTER``, read the filter's matches instead. Every answer is the reference's."""
+    from dataknobs_data.adapters.postgres import core
+
+    dim = 8
+    records = _random_records(400, dim, seed=9)
+    probe = [0.3 * (-1) ** i for i in range(dim)]
+    records += [Record({"team": "rare", "embedding": [-x for x in probe]}, id="z-rare"),
+                Record({"team": "t3", "embedding": [1.0] * 3}, id="z-short")]  # 3 dims
+    seen: list[bool] = []
+    original = VectorStatements.exact_window
+
+    def watched(self: Any, query: Query, vq: Any, metric: Any, size: int,
+                screened: bool = False) -> Any:
+        window = original(self, query, vq, metric, size, screened)
+        seen.append(" LEFT JOIN " in window.sql.text)
+        return window
+
+    monkeypatch.setattr(VectorStatements, "exact_window", watched)
+    # a filter keeping 1 row of 402 (the farthest): the screened first window (136 rows)
+    # holds no match, and the next one (272) is past PUSHDOWN_AFTER: it reads the matches
+    with monkeypatch.context() as patch:
+        patch.setattr(core, "PUSHDOWN_AFTER", 200)
+        db = make_vdb(vector_indexes=COLUMN)
+        db.clear()
+        db.create_batch([r.copy() for r in records])
+        seen.clear()
+        rare = Query().filter("team", "==", "rare")
+        assert_exact(db, records, rare.similar_to(probe, k=1, metric="cosine"), "cosine")
+        assert seen == [True, False], seen
+    # (filter, screened) without an index on team, then with one (after ANALYZE, so the
+    # planner weighs it by real statistics: a 10 % filter of 402 small rows is a scan)
+    plain = [(Query().filter("team", "==", "t1"), True),
+             (Query().filter("team", "==", "t2").offset(4), True),
+             (Query().filter("team", "==", "rare"), True)]
+    with_index = [(Query().filter("team", "==", "rare"), False),
+                  (Query().filter("team", "!=", "t3"), True)]  # no index answers !=
+    for indexed, cases in ((False, plain), (True, with_index)):
+        db = make_vdb(vector_indexes=COLUMN, indexes=["team"] if indexed else [])
+        db.clear()
+        db.create_batch([r.copy() for r in records])
+        pgvector_server.execute(f'ANALYZE "{pgvector_table}"')
+        for flt, screened in cases:
+            for metric in METRICS:
+                seen.clear()
+                k = 6 if screened else 1
+                assert_exact(db, records, flt.similar_to(probe, k=k, metric=metric), metric)
+                assert seen[0] is screened, (flt, indexed, seen)
+        # the short vector is outside these filters: named only when a query matches it
+        with pytest.raises(QueryError, match="'z-short'"):
+            db.vector_search(probe, k=3, filter=Query().filter("team", "==", "t3"))
 
 
 def _shape(record: Record) -> int | None:
