@@ -13,7 +13,7 @@ import pytest
 from dataknobs_data import MemoryDatabase, Query, Record
 from dataknobs_data.adapters.memory import AsyncMemoryDatabase
 from dataknobs_data.domain import columnar
-from dataknobs_data.domain.errors import StorageError, ValidationError
+from dataknobs_data.domain.errors import BatchOperationError, StorageError, ValidationError
 
 
 def test_lone_surrogates_in_ids_keys_and_values_round_trip() -> None:
@@ -180,3 +180,80 @@ def test_a_timestamp_beyond_the_datetime_range_is_refused_by_name(tmp_path: Any)
     pq.write_table(bad, str(path))
     with pytest.raises(StorageError, match=r"hostile\.parquet"):
         FileDatabase(path=str(path)).connect()
+
+
+# -- the bulk paths of a snapshot load: columns to rows, the memory state, the collector ------
+
+def test_sparse_columns_make_rows_in_column_order_without_the_missing_fields() -> None:
+    recs = [Record({"a": 1, "b": [1], "c": None}, id="x"), Record({"c": 2.5, "a": 2}, id="y"),
+            Record({"b": {"$k": -0.0}}, id="z", metadata={"m": [None]}), Record({}, id="w")]
+    got = columnar.layout_records(columnar.records_table(recs, checked=True), "t")
+    assert [(r.id, list(r.data), r.data, r.metadata) for r in got] == [
+        ("x", ["a", "b", "c"], {"a": 1, "b": [1], "c": None}, {}),
+        ("y", ["a", "c"], {"a": 2, "c": 2.5}, {}),
+        ("z", ["b"], {"b": {"$k": -0.0}}, {"m": [None]}),
+        ("w", [], {}, {})]
+    assert repr(got[2].data["b"]["$k"]) == "-0.0"
+    assert got[1].metadata is not got[3].metadata  # each record owns its dicts
+
+
+def _state(db: MemoryDatabase) -> list[tuple[str, Any, Any]]:
+    return [(r.id, r.data, r.metadata) for r in db.search(Query())]
+
+
+def test_memory_bulk_create_is_what_one_by_one_gives() -> None:
+    def batch() -> list[Record]:
+        return [Record({"n": i, "team": "ab"[i % 2], "tags": [i]}, id=f"r{i}",
+                       metadata={"i": i} if i % 3 else None) for i in range(50)]
+
+    bulk, single = MemoryDatabase(indexes=["team"]), MemoryDatabase(indexes=["team"])
+    bulk.create_batch(batch())
+    for rec in batch():
+        single.create(rec)
+    assert _state(bulk) == _state(single)
+    assert len(set(bulk._versions.values())) == 50
+    assert len(bulk._rows().slots) == 50 and bulk._rows().ids[:2] == ["r0", "r1"]
+    query = Query().filter("team", "==", "a").filter("n", ">=", 40)
+    assert [r.id for r in bulk.search(query)] == [r.id for r in single.search(query)]
+    assert bulk.read("r7") == single.read("r7")
+    bulk.delete("r0")
+    assert bulk.count() == 49 and bulk.read("r0") is None
+    # a taken id still writes nothing of the batch
+    with pytest.raises(BatchOperationError):
+        bulk.create_batch([Record({"n": 1}, id="new"), Record({"n": 2}, id="r1")])
+    assert bulk.read("new") is None
+
+
+def test_memory_bulk_create_falls_back_for_repeated_ids_and_shared_dicts() -> None:
+    shared = {"v": [1]}
+    recs = [Record.trusted(shared, None, "a"), Record.trusted(shared, None, "b"),
+            Record.trusted({"v": 2}, None, "c"), Record.trusted({"v": 3}, None, "c")]
+    db = MemoryDatabase()
+    assert not db._put_new(recs[:2]) and not db._put_new(recs[2:])
+    assert db._put_new([recs[0]]) and not db._put_new([recs[1]])  # a stored record's dict
+    assert db._create_batch(recs[1:]) == {}  # through _put: the dict cloned, "c" replaced
+    assert _state(db) == [("a", {"v": [1]}, {}), ("b", {"v": [1]}, {}), ("c", {"v": 3}, {})]
+    assert db._records["a"].data is not db._records["b"].data
+    assert len(db._rows().rows) == 3
+
+
+def test_collection_paused_restores_the_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with columnar.collection_paused():
+        assert not gc.isenabled()
+        with columnar.collection_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer region still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with columnar.collection_paused():
+            pass
+        assert not gc.isenabled()  # the caller's choice stays
+    finally:
+        gc.enable()
+    with pytest.raises(StorageError), columnar.collection_paused():
+        raise StorageError("x")
+    assert gc.isenabled()

@@ -319,3 +319,54 @@ def test_a_library_version_that_differs_is_not_used(monkeypatch: pytest.MonkeyPa
     assert codec.fast_decoder() is None
     assert envelope.dump_value([1e16]) == "[1e+16]"
     assert envelope.parse_json("18446744073709551616") == 18446744073709551616
+
+
+# -- a typed JSON column at once (envelope.load_cells, the Parquet snapshot's cells) ---------
+
+def cells_outcome(cells: list[Any]) -> tuple[str, Any]:
+    """``load_cells`` of a column, and what the cell-by-cell path gives (``load_value``
+    of each present cell, in order, ``"<missing>"`` for a None cell)."""
+    return outcome(envelope.load_cells, cells, "<missing>")
+
+
+def cell_by_cell(cells: list[Any]) -> tuple[str, Any]:
+    return outcome(lambda: ["<missing>" if c is None else envelope.load_value(c)
+                            for c in cells])
+
+
+@pytest.mark.parametrize("odd", BAD_OR_ODD)
+def test_a_column_with_one_odd_cell_is_read_as_cell_by_cell(odd: str) -> None:
+    clean = ['{"name":"core"}', "[1,2]", "null", '{"$datetime":"2024-01-02T03:04:05+00:00"}',
+             '{"$object":{"$id":1}}', "-0.0", "123456789012345678901234567890", None]
+    for cells in ([odd], [odd, *clean], [*clean, odd], [None, odd, None], clean):
+        got = cells_outcome(cells)
+        assert same_outcome(got, cell_by_cell(cells)), (cells, got)
+        with stdlib_only():
+            assert same_outcome(cells_outcome(cells), got), cells
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(storable.map(envelope.dump_value) | st.none(), max_size=12))
+def test_a_column_of_dumped_values_reads_back_as_cell_by_cell(cells: list[Any]) -> None:
+    got = cells_outcome(cells)
+    assert got[0] == "value"
+    assert same_outcome(got, cell_by_cell(cells))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from('{}[]",:0123456789.-e tnulN\n\\u\ud800$'), max_size=8)
+                | st.none(), max_size=6))
+def test_a_column_of_arbitrary_cells_reads_as_cell_by_cell(cells: list[Any]) -> None:
+    assert same_outcome(cells_outcome(cells), cell_by_cell(cells))
+
+
+def test_the_column_path_is_taken_with_nulls_and_refused_with_leading_space() -> None:
+    cells = ["[1]", None, "null", '{"$datetime":"2024-01-02T03:04:05"}', "NaN"]
+    assert envelope._fast_cells([c for c in cells[:4] if c is not None]) == [
+        [1], None, datetime(2024, 1, 2, 3, 4, 5)]
+    assert envelope._fast_cells(["[1]", "NaN"]) is None  # msgspec refuses: cell by cell
+    assert envelope._fast_cells(["[1]", " 2"]) is None  # the scanner refuses " 2"
+    assert envelope._fast_cells(["[1]", b"2"]) is None  # not text
+    got = envelope.load_cells(cells, "<missing>")
+    assert got[:4] == [[1], "<missing>", None, datetime(2024, 1, 2, 3, 4, 5)]
+    assert math.isnan(got[4])  # the standard library reads NaN, msgspec does not
