@@ -250,6 +250,20 @@ def _is_number(x: Any) -> bool:
     return (type(x) is int and INT64_MIN <= x <= INT64_MAX) or type(x) is float
 
 
+#: SQLite reads a number's JSON text into a double by its own algorithm, which is not
+#: correctly rounded far from 1: SQLite 3.51 misreads many numbers beyond about 1e+/-50
+#: (``-1e-300`` as ``-9.999999999999999e-301``; 3.40 rarely). A comparison with an operand
+#: outside these bounds is left to ``dk_match`` (the reference, on the decoded value), so it
+#: stays exact; an operand inside them is too far from any misread value to change sides.
+SAFE_MAGNITUDE = (1e-40, 1e40)
+
+
+def _far_from_one(x: Any) -> bool:
+    """A float operand whose comparisons SQLite's reading of stored numbers could get
+    wrong (``SAFE_MAGNITUDE``)."""
+    return type(x) is float and x != 0 and not SAFE_MAGNITUDE[0] <= abs(x) <= SAFE_MAGNITUDE[1]
+
+
 def _bindable(text: str) -> bool:
     """Whether ``json_extract``'s decoding of a stored string equals ``text`` exactly when
     the strings are equal (SQLite's JSON functions stop a string at U+0000, and a lone
@@ -359,6 +373,8 @@ def _data_filter(f: Filter) -> tuple[str, Params, str, Params] | None:
         return f"IFNULL({kind} = 'null', 1)", [], "", []
     positive = op.positive if op.negated else op
     operands = (list(x) if positive in (Operator.IN, Operator.BETWEEN) else [x])
+    if any(_far_from_one(v) for v in operands):
+        return None
     if positive in (Operator.EQ, Operator.IN):
         if not all(type(v) in (str, bool, datetime) or _is_number(v) for v in operands):
             return None
