@@ -218,6 +218,23 @@ class RowTable:
             self.rows[slot] = data
         self.owner[id(data)] = record_id
 
+    def put_new(self, record_ids: list[str], datas: list[dict[str, Any]]) -> bool:
+        """``put`` of each (id, data) pair at once, when the ids are distinct and none is
+        stored, and no two rows (stored or new) would share a dict: C-level list and dict
+        updates. False, with nothing changed, otherwise."""
+        n = len(record_ids)
+        keys = [id(data) for data in datas]
+        if len(set(record_ids)) != n or len(set(keys)) != n or \
+                not self.owner.keys().isdisjoint(keys) or \
+                not self.slots.keys().isdisjoint(record_ids):
+            return False
+        start = len(self.rows)
+        self.slots.update(zip(record_ids, range(start, start + n), strict=True))
+        self.rows.extend(datas)
+        self.ids.extend(record_ids)
+        self.owner.update(zip(keys, record_ids, strict=True))
+        return True
+
     def drop(self, record_id: str) -> None:
         slot = self.slots.pop(record_id, None)
         if slot is None:
@@ -454,22 +471,12 @@ class MemoryDatabase(SyncDatabase):
         file through here). False, with nothing written, otherwise. The caller holds the
         lock."""
         n = len(records)
-        ids = cast("list[str]", [rec._id for rec in records])  # None checked below
-        datas = [rec._data for rec in records]
-        keys = [id(data) for data in datas]
-        table = self._table
-        if None in ids or len(set(ids)) != n or len(set(keys)) != n or \
-                not table.owner.keys().isdisjoint(keys) or \
-                not table.slots.keys().isdisjoint(ids):
+        ids = cast("list[str]", [rec._id for rec in records])  # None checked first
+        if None in ids or not self._table.put_new(ids, [rec._data for rec in records]):
             return False
         self._generation += n
         self._records.update(zip(ids, records, strict=True))
         self._versions.update(zip(ids, map(str, itertools.islice(_versions, n)), strict=True))
-        start = len(table.rows)
-        table.slots.update(zip(ids, range(start, start + n), strict=True))
-        table.rows.extend(datas)
-        table.ids.extend(ids)
-        table.owner.update(zip(keys, ids, strict=True))
         for index in self._indexes.values():
             for rid, rec in zip(ids, records, strict=True):
                 index.add(rid, rec)
