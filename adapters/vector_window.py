@@ -55,6 +55,8 @@ TRUE_SQL = ("1", "TRUE")
 Candidates = Callable[[int, "float | None"], "list[tuple[Any, ...]] | None"]
 #: the (id, record) pairs of row ids, for those still stored
 Fetch = Callable[[list[bytes]], dict[bytes, tuple[str, Record]]]
+#: a row ``(id, data, metadata)`` as its (id, record) pair
+Decode = Callable[[tuple[Any, ...]], tuple[str, Record]]
 
 
 def first_window(want: int, filtered: bool = False) -> int:
@@ -65,7 +67,7 @@ def first_window(want: int, filtered: bool = False) -> int:
 
 
 def rows_by_id(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], rows_from: str,
-               decode: Callable[[tuple[Any, ...]], tuple[str, Record]], chunk: int,
+               decode: Decode, chunk: int,
                screen: tuple[str, Sequence[Any]] | None = None) -> Fetch:
     """A ``fetch`` over a table (or a parenthesised subquery with an alias) of ``(id BLOB,
     data, metadata, ...)`` rows: ``execute`` runs a statement with parameters, ``decode`` turns
@@ -130,5 +132,5 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
     return [(rec, score) for rec, score in top.hits(skip)[:take]]
 
 
-__all__ = ["FILTERED_FACTOR", "WINDOW_EXTRA", "WINDOW_FACTOR", "Candidates", "Fetch",
-           "first_window", "rows_by_id", "window_hits"]
+__all__ = ["FILTERED_FACTOR", "WINDOW_EXTRA", "WINDOW_FACTOR", "Candidates", "Decode",
+           "Fetch", "first_window", "rows_by_id", "window_hits"]

@@ -42,7 +42,6 @@ from ..async_bridge import SyncBackedAsyncDatabase
 from ..row_writes import VersionedRowWrites
 from ..sqlite.database import quote_identifier
 from ..sqlite.translator import id_bytes, id_text
-from ..vector_window import rows_by_id
 from .prefilter import necessary_where, rows_sql, sort_keys
 from .source import SourceRows
 from .vectors import VectorCache, native_hits
@@ -405,17 +404,11 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
                 rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
                 return rows
 
-        # IN lists of constants: index lookups; the filter's necessary condition screens
-        # the window, so only the rows that may match are decoded
-        fetch = rows_by_id(execute, rows_sql(self._table_sql),
-                           lambda row: (id_text(row[0]), self._record(row)), 1000,
-                           necessary_where(query))
-
         with self._cursor("vector search") as conn:
             # outside a transaction only: a rollback would drop the temporary table
             cached = None if self._depth else self._vectors.table(conn, vq.field)
-        return native_hits(execute, fetch, self._table_sql, cached, query, vq, metric, skip,
-                           take)
+        return native_hits(execute, lambda row: (id_text(row[0]), self._record(row)),
+                           self._table_sql, cached, query, vq, metric, skip, take)
 
     def _count(self, query: Query) -> int:
         if self.source is not None:

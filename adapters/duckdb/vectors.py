@@ -40,7 +40,7 @@ from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery
 from ..sqlite.translator import _variants, sql_literal
-from ..vector_window import Fetch, first_window, window_hits
+from ..vector_window import Decode, first_window, rows_by_id, window_hits
 from .prefilter import _TEXT, necessary_where, rows_sql
 
 #: a window past this size with a filter SQL can narrow reads the filtered rows' JSON instead
@@ -169,22 +169,25 @@ class VectorCache:
 
 
 def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
-                fetch: Fetch, table_sql: str, cached: str | None, query: Query,
+                decode: Decode, table_sql: str, cached: str | None, query: Query,
                 vq: VectorQuery, metric: DistanceMetric, skip: int, take: int
                 ) -> list[tuple[Record, float]] | None:
     """The ``take`` ranked (record, score) hits after ``skip`` (``SyncDatabase._vector_hits``),
     exactly the reference's; None when SQL cannot name the field's path or the query
     vector's norm is too near the ends of the double range for the bounds. ``execute`` runs
-    a statement with parameters; ``fetch`` reads the (id, record) pairs of row ids (those
-    still stored); ``cached``: the field's ``VectorCache`` table, or None to parse the JSON
-    of the rows the filter's necessary condition keeps. The window loop is
-    ``vector_window.window_hits``."""
+    a statement with parameters; ``decode`` turns a ``(id, data, metadata)`` row into its
+    (id, record) pair (the candidates' rows are read by id, IN lists of constants: index
+    lookups, screened by the filter's necessary condition: ``rows_by_id``); ``cached``: the
+    field's ``VectorCache`` table, or None to parse the JSON of the rows the filter's
+    necessary condition keeps. The window loop is ``vector_window.window_hits``."""
     dim, want = len(vq.vector), skip + take
     top = TopK(vq, metric, want)  # checks the query vector (a zero one for cosine)
     qq = float(top.q @ top.q)
     if metric is not DistanceMetric.EUCLIDEAN and not _TINY <= qq <= _HUGE:
         return None
     where, where_params = necessary_where(query)
+    # only the candidates the necessary condition keeps are decoded
+    fetch = rows_by_id(execute, rows_sql(table_sql), decode, 1000, (where, where_params))
     size = first_window(want, bool(query.filters))
     source = cached
 

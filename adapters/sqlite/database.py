@@ -43,7 +43,6 @@ from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
 from ..row_writes import VersionedRowWrites
-from ..vector_window import rows_by_id
 from .translator import (
     MAX_FREE_SEGMENTS,
     SPLIT_PAIR,
@@ -624,15 +623,10 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
                 rows: list[tuple[Any, ...]] = conn.execute(sql, params).fetchall()
                 return rows
 
-        # the filter's exact SQL screens the window: only its matches are decoded
-        fetch = rows_by_id(execute, self._table_sql,
-                           lambda row: (id_text(row[0]), self._record(row)), 500,
-                           where_clause(query))
-
         with self._cursor("vector search") as conn:
             cached = self._vectors.table(conn, vq.field)
-        return native_hits(execute, fetch, self._table_sql, cached, query, vq, metric, skip,
-                           take)
+        return native_hits(execute, lambda row: (id_text(row[0]), self._record(row)),
+                           self._table_sql, cached, query, vq, metric, skip, take)
 
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
         order = keyset_order(query)

@@ -46,7 +46,7 @@ from ...domain.query import Query
 from ...domain.records import Record, lookup
 from ...domain.values import MISSING
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, stored_vector
-from ..vector_window import Fetch, first_window, window_hits
+from ..vector_window import Decode, first_window, rows_by_id, window_hits
 from .translator import where_clause
 
 #: a window past this size applies the filter's SQL too (it keeps few of the nearest rows);
@@ -56,8 +56,8 @@ PUSHDOWN_AFTER = 4096
 MAX_ELEMENT = 1e15
 #: the norms the cosine and dot-product bounds hold for (no float32 underflow or overflow)
 MIN_NORM, MAX_NORM = 1e-10, 1e10
-#: rows read per statement while the cache is filled
-FILL_BATCH = 500
+#: rows read per statement while the cache is filled, and candidates' ids per fetch
+FILL_BATCH = FETCH_CHUNK = 500
 #: the float32 unit roundoff
 _U = 2.0 ** -24
 
@@ -172,14 +172,15 @@ def constants(metric: DistanceMetric, dim: int, q_norm: float) -> list[float]:
     return [2.0 * s, q_norm]
 
 
-def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], fetch: Fetch,
+def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], decode: Decode,
                 table_sql: str, cached: str, query: Query, vq: VectorQuery,
                 metric: DistanceMetric, skip: int, take: int
                 ) -> list[tuple[Record, float]] | None:
     """The ``take`` ranked (record, score) hits after ``skip`` (``SyncDatabase._vector_hits``),
     exactly the reference's; None when the query vector is outside the ranges the float32
     bounds hold for (the port then ranks the matches itself). ``execute`` runs a statement
-    with parameters; ``fetch`` reads the (id, record) pairs of row ids (those still stored);
+    with parameters; ``decode`` turns a ``(id, data, metadata)`` row into its (id, record)
+    pair (the candidates' rows are read with the filter's SQL, ``rows_by_id``);
     ``cached``: the field's ``VectorCache`` table."""
     np = numpy()
     dim, want = len(vq.vector), skip + take
@@ -190,6 +191,8 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], fetc
         return None
     clause = where_clause(query)
     where, where_params = ("1", []) if clause is None else (clause[0], list(clause[1]))
+    # the filter's exact SQL screens the window: only its matches are decoded
+    fetch = rows_by_id(execute, table_sql, decode, FETCH_CHUNK, (where, where_params))
     size = first_window(want, bool(query.filters))
     head = [top.q.astype(np.float32).tobytes(), *constants(metric, dim, q_norm)]
 
