@@ -30,8 +30,8 @@ time: unfiltered queries are approximate, so that row reports recall@10 against 
 every probe instead of asserting equal ids; filtered ones stay exact). ``--m`` and
 ``--ef-construction`` set that index's build, ``--ef-search 40 100 400 1000`` prints one
 ``pgvector-hnsw`` row per ``hnsw.ef_search`` on the same build (a recall curve).
-``--filter-index`` gives the pgvector backends ``indexes: [team]`` (a btree index on the
-filter field).
+``--filter-index`` gives the sqlite-vec and pgvector backends ``indexes: [team]`` (an index
+on the filter field: the filter is then answered from it first).
 
 ``--data random`` (default) draws every vector from one standard normal distribution (no
 structure: the hardest case for an HNSW graph); ``--data clustered`` draws ``--clusters``
@@ -136,8 +136,8 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
             yield db
     elif name == "sqlite-vec":  # the sqlite-vec extra; its own file (another SQLite copy)
         from dataknobs_data.adapters.sqlite import SQLiteDatabase
-        with SQLiteDatabase(path=os.path.join(workdir, "v-vec.sqlite"),
-                            vectors="sqlite-vec") as db:
+        with SQLiteDatabase(path=os.path.join(workdir, "v-vec.sqlite"), vectors="sqlite-vec",
+                            indexes=["team"] if filter_index else ()) as db:
             yield db
     elif name == "duckdb":
         from dataknobs_data.adapters.duckdb import DuckDBDatabase
@@ -186,7 +186,8 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--spread", type=float, default=0.5)
     parser.add_argument("--filter-index", action="store_true",
-                        help="postgres backends: a btree index on the filter field (team)")
+                        help="sqlite-vec and postgres backends: an index on the filter "
+                             "field (team)")
     parser.add_argument("--m", type=int, help="pgvector-hnsw: the index's m (default 16)")
     parser.add_argument("--ef-construction", type=int,
                         help="pgvector-hnsw: the index's ef_construction (default 128)")

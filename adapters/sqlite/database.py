@@ -625,8 +625,11 @@ class SQLiteDatabase(VersionedRowWrites, SyncDatabase):
 
         with self._cursor("vector search") as conn:
             cached = self._vectors.table(conn, vq.field)
+            selects, rest = index_selects(query, self._layout_indexes(conn))
+        # every filter answered from its index: the distances of its matches alone
+        indexed = bool(selects) and not rest
         return native_hits(execute, lambda row: (id_text(row[0]), self._record(row)),
-                           self._table_sql, cached, query, vq, metric, skip, take)
+                           self._table_sql, cached, query, vq, metric, skip, take, indexed)
 
     def _stream_read(self, query: Query, config: StreamConfig) -> Iterator[Record]:
         order = keyset_order(query)

@@ -5,9 +5,11 @@ cosine similarity or dot product, or the Euclidean distance) with sqlite-vec's
 ``vec_distance_cosine`` and ``vec_distance_l2``, over the filter's matches (the translator's
 exact WHERE clause, when it has one); the candidate window is re-ranked exactly in float64 and
 widened until certain by ``adapters.vector_window.window_hits``, the loop the DuckDB adapter
-uses too. The filter's SQL reads every row's JSON, so it joins the statement only once the
-window passes ``PUSHDOWN_AFTER`` rows (the filter keeps few of the nearest); below that the
-exact filter is applied to the candidates alone. sqlite-vec has no dot-product distance:
+uses too. A filter answered from indexes alone joins the statement from the first window
+(SQLite searches the index; only its matches' distances are computed). Any other filter's
+SQL reads every row's JSON, so it joins the statement only once the window passes
+``PUSHDOWN_AFTER`` rows (the filter keeps few of the nearest); below that the exact filter is
+applied to the candidates alone. sqlite-vec has no dot-product distance:
 the dot product is the cosine times the two norms, ``(1 - vec_distance_cosine) * |v| *
 |q|``, with the row's norm kept exactly (below).
 
@@ -174,14 +176,17 @@ def constants(metric: DistanceMetric, dim: int, q_norm: float) -> list[float]:
 
 def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], decode: Decode,
                 table_sql: str, cached: str, query: Query, vq: VectorQuery,
-                metric: DistanceMetric, skip: int, take: int
+                metric: DistanceMetric, skip: int, take: int, indexed: bool = False
                 ) -> list[tuple[Record, float]] | None:
     """The ``take`` ranked (record, score) hits after ``skip`` (``SyncDatabase._vector_hits``),
     exactly the reference's; None when the query vector is outside the ranges the float32
     bounds hold for (the port then ranks the matches itself). ``execute`` runs a statement
     with parameters; ``decode`` turns a ``(id, data, metadata)`` row into its (id, record)
     pair (the candidates' rows are read with the filter's SQL, ``rows_by_id``);
-    ``cached``: the field's ``VectorCache`` table."""
+    ``cached``: the field's ``VectorCache`` table. ``indexed``: an index answers the filter
+    (``translator.index_selects``), so its SQL joins the statement from the first window:
+    SQLite then searches the index and computes the distances of its matches alone, and
+    every candidate matches (the window of an unfiltered query is enough)."""
     np = numpy()
     dim, want = len(vq.vector), skip + take
     top = TopK(vq, metric, want)  # checks the query vector (a zero one for cosine)
@@ -193,10 +198,9 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], deco
     where, where_params = ("1", []) if clause is None else (clause[0], list(clause[1]))
     # the filter's exact SQL screens the window: only its matches are decoded
     fetch = rows_by_id(execute, table_sql, decode, FETCH_CHUNK, (where, where_params))
-    size = first_window(want, bool(query.filters))
+    pushed = indexed and clause is not None
+    size = first_window(want, bool(query.filters) and not pushed)
     head = [top.q.astype(np.float32).tobytes(), *constants(metric, dim, q_norm)]
-
-    pushed = False
 
     def candidates(size: int, cut_at: float | None) -> list[tuple[Any, ...]]:
         nonlocal pushed

@@ -255,6 +255,38 @@ def test_a_filtered_window_decodes_only_matches(tmp_path: Path, no_reference: No
                                  [0.3, -0.2, 0.9, 0.1, 0.4, -0.6])
 
 
+@pytest.mark.parametrize("indexes", [("team",), ("team", "n")])
+def test_an_indexed_filter_joins_the_first_statement(tmp_path: Path, no_reference: None,
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     indexes: tuple[str, ...]) -> None:
+    """Every filter answered from its index: its SQL is in the first statement (SQLite
+    computes the distances of the index's matches alone) and the window is an unfiltered
+    query's; a filter no index answers keeps the statement over every vector. Either way
+    the hits are the reference's."""
+    wheres: list[str] = []
+    original = native.statement
+
+    def watched(*args: Any) -> str:
+        wheres.append(args[4])
+        return original(*args)
+
+    monkeypatch.setattr(native, "statement", watched)
+    records = random_records(random.Random(8), 300, 6)
+    db, mem = with_reference(SQLiteDatabase(path=tmp_path / "v.db", indexes=indexes, **VEC),
+                             records)
+    probe = [0.3, -0.2, 0.9, 0.1, 0.4, -0.6]
+    cases = [(Query().filter("team", "==", "a"), True),
+             (Query().filter("team", "==", "b").filter("n", "<=", 40), "n" in indexes),
+             (Query().filter("n", ">", 100), "n" in indexes)]
+    with db:
+        for flt, pushed in cases:
+            for metric in METRICS:
+                for k in (1, 10, 200):
+                    wheres.clear()
+                    assert_same(hits(db, probe, k, metric, flt), hits(mem, probe, k, metric, flt))
+                    assert (wheres[0] != "1") is pushed, (flt, wheres[0])
+
+
 def test_the_cache_follows_every_write(tmp_path: Path, no_reference: None) -> None:
     """Writes through this handle, through another handle on the same file, inside a
     transaction and rolled back all show in the next query."""
