@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from ...domain.envelope import to_utf8
 from ...domain.errors import (
     ConfigurationError,
     DataknobsError,
@@ -43,7 +42,7 @@ from ..memory import MemoryDatabase
 from .durability import atomic_write, describe_os_error, remove_stale_temp_files
 from .formats import FileLayout, SnapshotFormat, get_format, resolve_layout
 from .locking import StoreLock
-from .oplog import Operation, OperationLog, encode_operation, log_line
+from .oplog import Operation, OperationLog, encode_operation, is_put, log_line
 
 Signature = tuple[int, int, int]
 T = TypeVar("T")
@@ -162,7 +161,7 @@ class FileDatabase(SyncDatabase):
         self._log_removes = False
         # the log objects of the open transaction's writes, appended when it commits; only
         # the thread holding ``_mutex`` sees it set (the transaction holds it throughout)
-        self._pending: list[dict[str, Any]] | None = None
+        self._pending: list[bytes] | None = None
 
     @property
     def path(self) -> str:
@@ -319,14 +318,14 @@ class FileDatabase(SyncDatabase):
         if ops:
             self._append_encoded([encode_operation(op) for op in ops])
 
-    def _append_encoded(self, encoded: list[dict[str, Any]]) -> None:
+    def _append_encoded(self, encoded: list[bytes]) -> None:
         if self._pending is not None:
             self._pending.extend(encoded)
         elif encoded:
             self._log.append(log_line(encoded), len(encoded), self.fsync)
             self._dirty = True
             if not self._log_removes:
-                self._log_removes = any(obj["op"] != "put" for obj in encoded)
+                self._log_removes = not all(map(is_put, encoded))
 
     def _compact_locked(self, state: MemoryDatabase) -> None:
         stored = getattr(state, "_records", None)
@@ -383,7 +382,7 @@ class FileDatabase(SyncDatabase):
         for i, rec in enumerate(records):
             if not _loggable(rec):
                 try:
-                    to_utf8(encode_operation(("put", rec)))
+                    encode_operation(("put", rec))
                 except SerializationError as err:
                     failed[i] = err
         return failed

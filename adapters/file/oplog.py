@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from ...domain.codec import fast_tagged
 from ...domain.envelope import MAX_DEPTH, envelope, from_envelope, to_utf8
 from ...domain.errors import StorageError
 from .durability import atomic_write, describe_os_error, write_all
@@ -36,22 +37,55 @@ HEADER_KEY = "dataknobs_data_log"
 Operation = tuple[str, Any]
 
 
-def encode_operation(op: Operation) -> dict[str, Any]:
-    """The log object of one operation; ``SerializationError`` naming the record and path
-    when a record cannot be stored (nothing is written then)."""
+#: the start of every encoded put (``encode_operation``), and of no other operation
+PUT_PREFIX = b'{"op":"put",'
+
+
+def encode_operation(op: Operation) -> bytes:
+    """The compact JSON text (UTF-8) of one operation's log object; ``SerializationError``
+    naming the record and path when a record cannot be stored (nothing is written then).
+
+    A put is written by orjson in one call when its text is the envelope's byte for byte
+    (``codec.fast_tagged``: datetimes tagged, no key needing escape, the standard library's
+    number text) and it certainly nests within ``MAX_DEPTH`` levels (each level opens a
+    bracket, so the count of brackets in the text bounds it); otherwise the envelope is
+    built and checked by the walk."""
     kind, arg = op
     if kind == "put":
-        return {"op": "put", **envelope(arg, MAX_DEPTH)}
+        fast = _fast_put(arg)
+        if fast is not None:
+            return fast
+        return to_utf8({"op": "put", **envelope(arg, MAX_DEPTH)})
     if kind == "del":
-        return {"op": "del", "id": arg}
-    return {"op": "clear"}
+        return to_utf8({"op": "del", "id": arg})
+    return to_utf8({"op": "clear"})
 
 
-def log_line(encoded: Sequence[dict[str, Any]]) -> bytes:
+def _fast_put(record: Any) -> bytes | None:
+    rid = record.id
+    if type(rid) is not str:
+        return None
+    metadata = record.metadata
+    obj = ({"op": "put", "id": rid, "data": record.data, "metadata": metadata} if metadata
+           else {"op": "put", "id": rid, "data": record.data})
+    data = fast_tagged(obj)
+    # the op object and the data object are two levels; MAX_DEPTH more may nest inside
+    if data is None or data.count(b"{") + data.count(b"[") > MAX_DEPTH + 2:
+        return None
+    return data
+
+
+def is_put(encoded: bytes) -> bool:
+    """Whether an ``encode_operation`` text is a put."""
+    return encoded.startswith(PUT_PREFIX)
+
+
+def log_line(encoded: Sequence[bytes]) -> bytes:
     """One log line holding already-encoded operations (a batch line when there are
-    several)."""
-    obj = encoded[0] if len(encoded) == 1 else {"op": "batch", "ops": list(encoded)}
-    return to_utf8(obj) + b"\n"
+    several): the compact JSON of the line's object, put together from their texts."""
+    if len(encoded) == 1:
+        return encoded[0] + b"\n"
+    return b'{"op":"batch","ops":[' + b",".join(encoded) + b"]}\n"
 
 
 def encode_operations(ops: Sequence[Operation]) -> bytes:
@@ -255,5 +289,5 @@ class OperationLog:
             self._fd = self._fd_ino = None
 
 
-__all__ = ["OperationLog", "encode_operation", "encode_operations", "log_line",
-           "parse_operations"]
+__all__ = ["PUT_PREFIX", "OperationLog", "encode_operation", "encode_operations", "is_put",
+           "log_line", "parse_operations"]
