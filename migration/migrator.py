@@ -14,6 +14,7 @@ upserts, so nothing is duplicated and nothing is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import inspect
@@ -854,8 +855,9 @@ class Migrator(_MigratorBase[SyncDatabase]):
         exists). ``dry_run``: read and transform, check each record against the target's
         schema, write nothing. ``verify``: compare counts and checksums afterwards.
         ``count_total``: count the source first so progress has a total and an ETA."""
-        result: MigrationResult = run_flow(self, self._run_flow(resume, dry_run, verify,
-                                                                count_total))
+        with _bulk(self.target):
+            result: MigrationResult = run_flow(self, self._run_flow(resume, dry_run, verify,
+                                                                    count_total))
         return result
 
     def verify(self) -> VerificationReport:
@@ -957,14 +959,23 @@ class Migrator(_MigratorBase[SyncDatabase]):
         return not issues, issues
 
 
+def _bulk(target: Any) -> Any:
+    """The target's block for a bulk of writes where it has one (a file store's
+    ``deferred_compaction``: the snapshot written once, at the end), else a block that does
+    nothing; usable with ``with`` and, for an async target, ``async with``."""
+    hold = getattr(target, "deferred_compaction", None)
+    return hold() if callable(hold) else contextlib.nullcontext()
+
+
 class AsyncMigrator(_MigratorBase[AsyncDatabase]):
     """``Migrator`` for ``AsyncDatabase`` source and target (same arguments and results)."""
 
     async def run(self, *, resume: bool = False, dry_run: bool = False, verify: bool = False,
                   count_total: bool = True) -> MigrationResult:
         """As ``Migrator.run``."""
-        result: MigrationResult = await arun_flow(self, self._run_flow(resume, dry_run, verify,
-                                                                       count_total))
+        async with _bulk(self.target):
+            result: MigrationResult = await arun_flow(
+                self, self._run_flow(resume, dry_run, verify, count_total))
         return result
 
     async def verify(self) -> VerificationReport:

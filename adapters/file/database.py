@@ -9,7 +9,10 @@ holds more operations than ``max(compaction_threshold, records / 2)``. A batch b
 to trigger that compaction skips the log: it goes straight into the new snapshot. Each read first
 checks whether another process changed the store -- one memory read of the change counter that
 writers bump in the memory-mapped lock file (``locking``), plus a ``stat`` of the log at most
-once a second -- and then replays only what was appended.
+once a second -- and then replays only what was appended. Inside
+``deferred_compaction()`` (the ``Migrator`` writes a whole migration in one) every batch
+still reaches the log before its call returns, but the snapshot is written once, when the
+block ends, instead of each time the log outgrows half the records.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -162,6 +165,8 @@ class FileDatabase(SyncDatabase):
         # the log objects of the open transaction's writes, appended when it commits; only
         # the thread holding ``_mutex`` sees it set (the transaction holds it throughout)
         self._pending: list[bytes] | None = None
+        # open ``deferred_compaction`` blocks: while any is, writes never compact
+        self._deferring = 0
 
     @property
     def path(self) -> str:
@@ -296,7 +301,7 @@ class FileDatabase(SyncDatabase):
             state = self._catch_up()
             try:
                 yield state
-                if self._compaction_due(self._log.count, len(state)):
+                if not self._deferring and self._compaction_due(self._log.count, len(state)):
                     self._compact_after_write(state)
             finally:
                 # every change to the snapshot or log is announced before the lock is freed
@@ -363,7 +368,8 @@ class FileDatabase(SyncDatabase):
         when the old log touches no record of the batch: a new id appears in it only under
         a ``del`` or ``clear`` (so none may be in the log: ``_log_removes``), a replaced
         record may appear in any operation (so the log must be empty)."""
-        return (self._pending is None and written > 0 and not self._log_removes
+        return (self._pending is None and not self._deferring and written > 0
+                and not self._log_removes
                 and not (replaces and self._log.count)
                 and self._compaction_due(self._log.count + written, len(state) + added))
 
@@ -435,6 +441,33 @@ class FileDatabase(SyncDatabase):
                         self._append_encoded(encoded)  # a failure here rolls the state back
                 finally:
                     self._pending = None
+
+    @contextlib.contextmanager
+    def deferred_compaction(self) -> Iterator[FileDatabase]:
+        """A bulk of writes: each is as durable as outside the block (a batch is in the log
+        before its call returns), but none compacts, and no batch goes straight into a new
+        snapshot; when the outermost block ends, the compaction then due runs once (a
+        failure is logged and retried as after any write; ``close()`` reports it). A bulk
+        load thus writes its snapshot once instead of each time the log outgrows half the
+        records (about twice the records in all); other processes meanwhile replay a longer
+        log. The ``Migrator`` runs every migration into a file store in one."""
+        self._hold_compaction()
+        try:
+            yield self
+        finally:
+            self._release_compaction()
+
+    def _hold_compaction(self) -> None:
+        with self._mutex:
+            self._deferring += 1
+
+    def _release_compaction(self) -> None:
+        with self._mutex:
+            self._deferring -= 1
+            if self._deferring or self._state is None:
+                return
+            with self._writing():  # compacts on the way out when it is due
+                pass
 
     def compact(self) -> None:
         """Write every record to a new snapshot now and start a new, empty operation log."""
@@ -632,6 +665,18 @@ class AsyncFileDatabase(SyncBackedAsyncDatabase):
         sync = self.sync
         assert isinstance(sync, FileDatabase)
         await self._call(sync.compact)
+
+    @contextlib.asynccontextmanager
+    async def deferred_compaction(self) -> AsyncIterator[AsyncFileDatabase]:
+        """``FileDatabase.deferred_compaction`` (the compaction at the end runs in the
+        adapter's thread pool)."""
+        sync = self.sync
+        assert isinstance(sync, FileDatabase)
+        sync._hold_compaction()
+        try:
+            yield self
+        finally:
+            await self._call(sync._release_compaction)
 
 
 __all__ = ["AsyncFileDatabase", "FileDatabase"]

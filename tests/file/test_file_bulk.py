@@ -387,22 +387,87 @@ def test_big_upsert_and_update_batches_go_straight_into_the_snapshot(
     reopened.close()
 
 
-def test_a_migration_rewrites_the_snapshot_no_more_often_than_compaction_would(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ten batches of the threshold's size: the snapshot is written when the log would be
-    compacted anyway (at 2 and 5 batches, and at close), not after every batch; the batches
-    written there skip the log."""
+def test_a_migration_writes_the_snapshot_once(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ten batches of the threshold's size: the Migrator writes them in one
+    ``deferred_compaction`` block, so every batch goes to the log (durable as it returns)
+    and the snapshot is written once, when the migration ends, not at 2 and 5 batches."""
     spy = Spy(monkeypatch)
     source = MemoryDatabase()
     source.create_batch(records(0, 10 * THRESHOLD))
     target = store(tmp_path, "parquet")
     result = Migrator(source, target, batch_size=THRESHOLD).run(count_total=False)
     assert result.ok and result.written == 10 * THRESHOLD
+    assert spy.snapshots == [10 * THRESHOLD]  # at the end of the run, before close
+    assert spy.encoded == 10 * THRESHOLD
+    target.close()
+    assert spy.snapshots == [10 * THRESHOLD]  # nothing left to compact
+    reopened = store(tmp_path, "parquet")
+    assert_holds(reopened, records(0, 10 * THRESHOLD))
+    reopened.close()
+
+
+def test_without_the_block_writes_compact_as_they_go(tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same batches written one by one: the snapshot is written when the log would be
+    compacted anyway (at 2 and 5 batches, and at close); the batches written there skip
+    the log."""
+    spy = Spy(monkeypatch)
+    target = store(tmp_path, "parquet")
+    for lo in range(0, 10 * THRESHOLD, THRESHOLD):
+        target.create_batch(records(lo, lo + THRESHOLD))
     target.close()
     assert spy.snapshots == [2 * THRESHOLD, 5 * THRESHOLD, 10 * THRESHOLD]
     assert spy.encoded == 8 * THRESHOLD
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_inside_deferred_compaction_every_batch_is_durable(
+        tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside the block nothing compacts, yet each batch is on disk when its call returns:
+    another handle on the file (another process's view) reads it at once; nested blocks end
+    with the outermost, which compacts once."""
+    spy = Spy(monkeypatch)
+    target = store(tmp_path, fmt)
+    with target.deferred_compaction():
+        with target.deferred_compaction():
+            for lo in range(0, 6 * THRESHOLD, THRESHOLD):
+                target.create_batch(records(lo, lo + THRESHOLD))
+                other = store(tmp_path, fmt, compact_on_close=False)
+                assert other.count() == lo + THRESHOLD
+                other.close()
+        assert spy.snapshots == []  # the inner block's end is not the end
+    assert spy.snapshots == [6 * THRESHOLD]
+    target.create_batch(records(100, 101))  # after the block, writes compact as before
+    target.close()
+    reopened = store(tmp_path, fmt)
+    assert_holds(reopened, [*records(0, 6 * THRESHOLD), *records(100, 101)])
+    reopened.close()
+
+
+def test_the_async_migrator_defers_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from dataknobs_data.adapters.file import AsyncFileDatabase
+    from dataknobs_data.adapters.memory import AsyncMemoryDatabase
+    from dataknobs_data.migration import AsyncMigrator
+
+    spy = Spy(monkeypatch)
+
+    async def main() -> None:
+        source = AsyncMemoryDatabase()
+        await source.create_batch(records(0, 6 * THRESHOLD))
+        target = AsyncFileDatabase(path=tmp_path / "store.parquet", fsync=False,
+                                   compaction_threshold=THRESHOLD)
+        result = await AsyncMigrator(source, target, batch_size=THRESHOLD).run(
+            count_total=False)
+        assert result.ok and result.written == 6 * THRESHOLD
+        assert spy.snapshots == [6 * THRESHOLD]
+        await target.close()
+
+    asyncio.run(main())
     reopened = store(tmp_path, "parquet")
-    assert_holds(reopened, records(0, 10 * THRESHOLD))
+    assert_holds(reopened, records(0, 6 * THRESHOLD))
     reopened.close()
 
 
