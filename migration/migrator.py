@@ -32,7 +32,7 @@ from ..domain.query import Query
 from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
-from ..ports.flows import Call, Close, Flow, Next, Stream, arun_flow, run_flow
+from ..ports.flows import Call, Close, Flow, Next, Stream, Take, arun_flow, run_flow
 from ..ports.preparation import prepare_record
 from ..ports.streaming import (
     ConflictPolicy,
@@ -692,17 +692,22 @@ class _MigratorBase(Generic[DB]):
         run._report()
         stream = yield from self._open_source(run)
         batch: list[Record] = []
-        while (rec := (yield Next(stream))) is not None:
-            if run.skip_in_scan(rec):
-                continue
-            run.check_order(rec)
-            batch.append(rec)
-            if len(batch) >= self.spec.batch_size:
-                ok = yield from self._flush(run, batch)
-                batch = []
-                if not ok:
-                    yield Close(stream)
-                    break
+        size = self.spec.batch_size
+        stopped = False
+        # the source is read a batch at a time (one step of the flow per batch, not per record)
+        while not stopped and (chunk := (yield Take(stream, size))):
+            for rec in chunk:
+                if run.skip_in_scan(rec):
+                    continue
+                run.check_order(rec)
+                batch.append(rec)
+                if len(batch) >= size:
+                    ok = yield from self._flush(run, batch)
+                    batch = []
+                    if not ok:
+                        yield Close(stream)
+                        stopped = True
+                        break
         if batch:
             yield from self._flush(run, batch)
         result = run.finish()
