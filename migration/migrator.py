@@ -336,9 +336,12 @@ class MigrationSpec:
     options: dict[str, Any] = field(default_factory=dict)
 
     def stream_config(self) -> StreamConfig:
-        """The ``StreamConfig`` for reading and writing."""
+        """The ``StreamConfig`` for reading and writing. Without a transform the records
+        read are only handed to the target, which never changes them (``_write``): the
+        source need not copy them out (``copy=False``)."""
         return StreamConfig(batch_size=self.batch_size, on_error=self.on_error,
-                            max_retries=self.max_retries, retry_delay=self.retry_delay)
+                            max_retries=self.max_retries, retry_delay=self.retry_delay,
+                            copy=bool(self.transform))
 
     def fingerprint(self) -> str:
         """A hash of the query and transforms: a checkpoint is only resumed by the same

@@ -79,7 +79,10 @@ class StreamConfig:
     keep_ids: keep the id of every written record in ``StreamResult.ids``; ``False`` keeps
       counts and failures only, so memory stays flat however long the stream.
     copy: ``False`` hands the written records over, as ``create_batch(copy=False)`` does
-      (the store may keep their values uncopied; the caller must not change them).
+      (the store may keep their values uncopied; the caller must not change them); on
+      ``stream_read``, a store may yield its own stored records instead of copies (the
+      memory and file stores do; the caller must not change them: stored records are
+      replaced on update, never changed in place, so they stay what was read).
     prefetch, timeout: accepted and checked as dataknobs-data 0.11 does (``prefetch`` >= 0,
       ``timeout`` > 0 seconds or None); as there, they do not change what a stream does (a
       reader fetches one batch at a time; a backend's own timeouts are its options).

@@ -359,3 +359,49 @@ def test_resume_keeps_the_query_window_in_both_modes() -> None:
                        migration_id="w").run(resume=True)
     assert scanned.resume_mode == "scan"
     assert [r.id for r in target2.all()] == [f"id{i:04d}" for i in range(6, 25)]
+
+
+# -- records handed over without a copy -------------------------------------------------------
+
+
+def test_a_stream_read_without_copy_yields_the_stored_records() -> None:
+    """``StreamConfig(copy=False)``: the memory store yields its own records (the caller
+    promised not to change them); an update replaces the stored record, so what was read
+    stays what it was. The default still copies."""
+    from dataknobs_data.adapters.memory import MemoryDatabase
+    from dataknobs_data.ports.streaming import StreamConfig
+
+    db = MemoryDatabase()
+    db.create(Record({"a": [1], "b": {"c": 2}}, id="x"))
+    shared = StreamConfig(copy=False)
+    first = list(db.stream_read(config=shared))
+    assert first[0] is list(db.stream_read(config=shared))[0]
+    copied = list(db.stream_read())[0]
+    assert copied is not first[0] and copied.data["a"] is not first[0].data["a"]
+    db.update("x", Record({"a": [2], "b": {"c": 3}}))
+    assert first[0].data == {"a": [1], "b": {"c": 2}}
+    assert [r.data for r in db.stream_read(config=shared)] == [{"a": [2], "b": {"c": 3}}]
+
+
+def test_a_migration_without_transform_shares_nothing_that_changes() -> None:
+    """Without a transform the Migrator reads without copies and hands the records over;
+    the two stores stay independent: an update of either leaves the other as it was. With a
+    transform that changes the record it is given in place, the source is copied from."""
+    from dataknobs_data.adapters.memory import MemoryDatabase
+
+    source, target = MemoryDatabase(), MemoryDatabase()
+    source.create_batch([Record({"n": i, "tags": [i]}, id=f"r{i}") for i in range(5)])
+    assert Migrator(source, target, batch_size=2).run(count_total=False).ok
+    source.update("r1", Record({"n": 10, "tags": [10]}))
+    target.update("r2", Record({"n": 20, "tags": [20]}))
+    assert target.read("r1").data == {"n": 1, "tags": [1]}
+    assert source.read("r2").data == {"n": 2, "tags": [2]}
+
+    def in_place(rec: Record) -> Record:
+        rec.data["tags"].append(99)  # a transform may change what it is given
+        return rec
+
+    other = MemoryDatabase()
+    assert Migrator(source, other, transforms=in_place, batch_size=2).run(count_total=False).ok
+    assert [source.read(f"r{i}").data["tags"] for i in range(5)] == [[0], [10], [2], [3], [4]]
+    assert other.read("r0").data["tags"] == [0, 99]
