@@ -9,9 +9,16 @@ Rows (adapter side / raw side):
 2. ``mem-parquet``: ``Migrator`` memory -> file (Parquet) / pyarrow ``Table.from_pylist`` +
    ``write_table`` of the same records (nested values as JSON text).
 3. ``parquet-pg``: ``Migrator`` file (Parquet, the file written in row 2) -> PostgreSQL /
-   ``read_table().to_pylist()`` + ``json.dumps`` + one ``COPY``.
+   ``read_table().to_pylist()`` + ``json.dumps`` + one ``COPY`` of row 2's raw file (its
+   datetimes and nested values are JSON text: the raw rows hold strings there).
+3b. ``parquet-pg-same``: the same adapter side / the same raw copy of the adapter's own
+   file (pyarrow makes the datetimes, ``json.dumps(default=str)`` writes them).
 4. ``parquet-load``: opening the Parquet file of row 2 with the file adapter /
-   ``pyarrow.parquet.read_table(path).to_pylist()``.
+   ``pyarrow.parquet.read_table(path).to_pylist()`` of row 2's raw file (its datetimes and
+   nested values are JSON text, so pyarrow makes strings of them, no datetimes, no lists).
+4b. ``parquet-read``: the same adapter side / ``read_table(path).to_pylist()`` of the
+   adapter's own file, the one it opens (timestamp columns: pyarrow makes the datetimes;
+   nested values stay JSON text, which the adapter parses and pyarrow does not).
 5. ``frame``: ``records_to_dataframe`` of N records / ``pandas.DataFrame(list_of_dicts)``.
 6. ``mem-create``: memory ``create`` one by one / a dict store (``store[id] = dict(row)``).
 7. ``arrow-pg`` (the columnar path): PostgreSQL ``write_arrow`` of a pyarrow table of N rows
@@ -58,7 +65,9 @@ ROWS: list[tuple[str, str, str]] = [
     ("pg-create", "PostgreSQL create_batch", ">= 0.8x"),
     ("mem-parquet", "migrate memory -> Parquet", "<= 1.3x time"),
     ("parquet-pg", "migrate Parquet -> PostgreSQL", "<= 1.3x time"),
+    ("parquet-pg-same", "Parquet -> PG (raw: same file)", "<= 1.3x time"),
     ("parquet-load", "Parquet load", "<= 1.3x time"),
+    ("parquet-read", "Parquet load (raw: same file)", "<= 1.3x time"),
     ("frame", "DataFrame of N records", "<= 1.3x time"),
     ("mem-create", "memory create one by one", ">= 150,000/s"),
     ("arrow-pg", "PostgreSQL write_arrow", ">= 0.8x"),
@@ -66,7 +75,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("arrow-stream", "stream SQLite -> PostgreSQL (Arrow)", "peak < 200 MiB"),
     ("rows-stream", "migrate SQLite -> PostgreSQL (rows)", "peak < 200 MiB"),
 ]
-NEEDS_PG = {"pg-create", "parquet-pg", "arrow-pg", "arrow-stream", "rows-stream"}
+NEEDS_PG = {"pg-create", "parquet-pg", "parquet-pg-same", "arrow-pg", "arrow-stream", "rows-stream"}
 
 
 def _memory_source(n: int) -> Any:
@@ -91,11 +100,11 @@ def _raw_dicts(n: int) -> list[dict[str, Any]]:
     return out
 
 
-def _copy_json(cur: Any, table: str, rows: list[dict[str, Any]]) -> None:
+def _copy_json(cur: Any, table: str, rows: list[dict[str, Any]], id_key: str = "id") -> None:
     """``json.dumps`` per row and one ``COPY`` (text format: backslashes doubled)."""
     buf = io.StringIO()
     for d in rows:
-        rid = d["id"]
+        rid = d[id_key]
         body = json.dumps(d, default=str).replace("\\", "\\\\")
         buf.write(f"{rid}\t{body}\n")
     buf.seek(0)
@@ -174,7 +183,7 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
             pq.write_table(pa.Table.from_pylist(dicts), raw_parquet)
 
         return timed(raw)[0]
-    if name == "parquet-pg":
+    if name in ("parquet-pg", "parquet-pg-same"):
         import psycopg2
         import pyarrow.parquet as pq
 
@@ -198,15 +207,16 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
             return timed(run)[0]
 
         def raw() -> None:
-            rows = pq.read_table(raw_parquet).to_pylist()
+            same = name == "parquet-pg-same"  # the adapter's file: ids in its $id column
+            rows = pq.read_table(stage if same else raw_parquet).to_pylist()
             conn = psycopg2.connect(DSN)
             with conn, conn.cursor() as cur:
                 cur.execute(f'CREATE TABLE "{SCHEMA}"."{table}" (id text PRIMARY KEY, data jsonb)')
-                _copy_json(cur, f'"{SCHEMA}"."{table}"', rows)
+                _copy_json(cur, f'"{SCHEMA}"."{table}"', rows, "$id" if same else "id")
             conn.close()
 
         return timed(raw)[0]
-    if name == "parquet-load":
+    if name in ("parquet-load", "parquet-read"):
         import pandas  # noqa: F401
         import pyarrow.parquet as pq
 
@@ -217,7 +227,8 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
             seconds, _ = timed(db.connect)
             assert db.count() == n
             return seconds
-        seconds, out = timed(lambda: pq.read_table(raw_parquet).to_pylist())
+        read = raw_parquet if name == "parquet-load" else stage
+        seconds, out = timed(lambda: pq.read_table(read).to_pylist())
         assert len(out) == n
         return seconds
     if name == "frame":
@@ -383,11 +394,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="records per row")
     parser.add_argument("--only", nargs="*", choices=[r[0] for r in ROWS],
-                        help="run only these rows (parquet-pg and parquet-load need "
-                             "mem-parquet's files, which are then written first)")
+                        help="run only these rows (the parquet-* rows need mem-parquet's "
+                             "files, which are then written first)")
     args = parser.parse_args()
     wanted = set(args.only or [r[0] for r in ROWS])
-    if wanted & {"parquet-pg", "parquet-load"}:
+    if wanted & {"parquet-pg", "parquet-pg-same", "parquet-load", "parquet-read"}:
         wanted.add("mem-parquet")
     why = postgres_available()
     tmp = tempfile.mkdtemp(prefix="dk-bench-bulk-")
