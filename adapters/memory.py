@@ -224,6 +224,15 @@ class RowTable:
         updates. False, with nothing changed, otherwise."""
         n = len(record_ids)
         keys = [id(data) for data in datas]
+        if not self.rows:  # an empty table (a load): the new maps tell the duplicates
+            slots = dict(zip(record_ids, range(n), strict=True))
+            owner = dict(zip(keys, record_ids, strict=True))
+            if len(slots) != n or len(owner) != n:
+                return False
+            self.slots, self.owner = slots, owner
+            self.rows.extend(datas)
+            self.ids.extend(record_ids)
+            return True
         if len(set(record_ids)) != n or len(set(keys)) != n or \
                 not self.owner.keys().isdisjoint(keys) or \
                 not self.slots.keys().isdisjoint(record_ids):
@@ -453,8 +462,9 @@ class MemoryDatabase(SyncDatabase):
 
     def _create_batch(self, records: list[Record]) -> dict[int, BaseException]:
         with self._lock:
+            stored = self._records
             taken = {i: RecordExistsError(r.id or "") for i, r in enumerate(records)
-                     if r.id in self._records}
+                     if r.id in stored} if stored else {}
             if taken:  # atomic: a batch with a taken id writes nothing
                 return dict(taken)
             if not self._put_new(records):
