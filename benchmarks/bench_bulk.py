@@ -116,7 +116,7 @@ def _raw_copy(server: Any, table: str, rows: Any) -> float:
     (timed: building the rows is part of the raw work) as one ``COPY``; the table dropped."""
     import psycopg2
 
-    raw_table(server, table)
+    raw_table(server, table, team_index=False)  # the adapter sides create no index
     conn = psycopg2.connect(DSN)
     try:
         with conn, conn.cursor() as cur:
@@ -345,7 +345,7 @@ def case(name: str, side: str, n: int, tmp: str) -> float:
                 target.close()
                 server.drop_table(table)
             return seconds
-        raw_table(server, table)
+        raw_table(server, table, team_index=False)
         lite = sqlite3.connect(path)
         conn = psycopg2.connect(DSN)
 
