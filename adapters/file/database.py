@@ -672,7 +672,7 @@ class AsyncFileDatabase(SyncBackedAsyncDatabase):
         adapter's thread pool)."""
         sync = self.sync
         assert isinstance(sync, FileDatabase)
-        sync._hold_compaction()
+        await self._call(sync._hold_compaction)  # its lock may wait for a write in the pool
         try:
             yield self
         finally:
