@@ -375,8 +375,8 @@ def test_a_stream_read_without_copy_yields_the_stored_records() -> None:
     db.create(Record({"a": [1], "b": {"c": 2}}, id="x"))
     shared = StreamConfig(copy=False)
     first = list(db.stream_read(config=shared))
-    assert first[0] is list(db.stream_read(config=shared))[0]
-    copied = list(db.stream_read())[0]
+    assert first[0] is next(iter(db.stream_read(config=shared)))
+    copied = next(iter(db.stream_read()))
     assert copied is not first[0] and copied.data["a"] is not first[0].data["a"]
     db.update("x", Record({"a": [2], "b": {"c": 3}}))
     assert first[0].data == {"a": [1], "b": {"c": 2}}
