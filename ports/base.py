@@ -86,6 +86,10 @@ class PortBase:
     #: the write returns and keeps no reference to it: the port then checks plain values and
     #: passes them on instead of copying them (``prepare_record(copy=False)``).
     serializes_writes: ClassVar[bool] = False
+    #: True where ``stream_read(copy=False)`` yields the store's own stored records, which
+    #: it checked when they were written and never changes in place (memory, file): the
+    #: ``Migrator`` then vouches for them to the target (``preparation.VOUCHED``).
+    stored_stream: ClassVar[bool] = False
 
     def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
         self.schema: Schema | None = Schema.from_config(schema)

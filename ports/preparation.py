@@ -8,6 +8,7 @@ and satisfy the database's schema.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 from ..domain.errors import DataknobsError, InvalidRecordIdError, QueryError, SerializationError
@@ -15,6 +16,13 @@ from ..domain.query import Query
 from ..domain.records import Record, new_id
 from ..domain.schema import Schema
 from ..domain.values import is_plain, normalize_value
+
+#: True while records are handed over that a store of this library has already checked: the
+#: stored records a ``stored_stream`` store yields from ``stream_read(copy=False)``, which the
+#: ``Migrator`` passes on untransformed. ``prepare_record(copy=False)`` then skips the
+#: ``is_plain`` walk of their values (ids and the schema are still checked). Set only around
+#: such a hand-over (a context variable: other threads and tasks never see it).
+VOUCHED: ContextVar[bool] = ContextVar("dataknobs_data_vouched", default=False)
 
 
 def check_id(record_id: object) -> str:
@@ -60,7 +68,7 @@ def prepare_record(
     rid = new_id() if record_id is None else check_id(record_id)
     data = given = rec.data
     metadata = rec.metadata
-    if copy or not (is_plain(data) and (not metadata or is_plain(metadata))):
+    if copy or not (VOUCHED.get() or (is_plain(data) and (not metadata or is_plain(metadata)))):
         try:
             data = normalize_value(data, "data")
             metadata = normalize_value(metadata, "metadata")

@@ -405,3 +405,49 @@ def test_a_migration_without_transform_shares_nothing_that_changes() -> None:
     assert Migrator(source, other, transforms=in_place, batch_size=2).run(count_total=False).ok
     assert [source.read(f"r{i}").data["tags"] for i in range(5)] == [[0], [10], [2], [3], [4]]
     assert other.read("r0").data["tags"] == [0, 99]
+
+
+def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Any) -> None:
+    """Untransformed records from a store's stored records (memory, file) are not walked
+    again by the target (``preparation.VOUCHED``); with a transform, from a store that
+    decodes fresh records, or in a plain ``create_batch(copy=False)``, the walk runs; after
+    the migration nothing is vouched for."""
+    from dataknobs_data.adapters.file import FileDatabase
+    from dataknobs_data.adapters.sqlite import SQLiteDatabase
+    from dataknobs_data.ports import preparation
+
+    walked: list[Any] = []
+    real = preparation.is_plain
+
+    def counted(value: Any, depth: int = 0) -> bool:
+        walked.append(value)
+        return real(value, depth)
+
+    monkeypatch.setattr(preparation, "is_plain", counted)
+    records = [Record({"n": i, "tags": [i]}, id=f"r{i}") for i in range(6)]
+    source = MemoryDatabase()
+    source.create_batch(records)
+    file_source = FileDatabase(path=tmp_path / "s.jsonl")
+    file_source.create_batch(records)
+    for stored in (source, file_source):
+        walked.clear()
+        target = SQLiteDatabase(path=tmp_path / f"t{id(stored)}.db")  # checks, never copies
+        assert Migrator(stored, target, batch_size=4).run(count_total=False).ok
+        assert walked == [] and target.count() == 6
+        target.close()
+    assert preparation.VOUCHED.get() is False
+    walked.clear()
+    other = SQLiteDatabase(path=tmp_path / "other.db")
+    assert Migrator(source, other, transforms=lambda r: r, batch_size=4).run(
+        count_total=False).ok
+    assert len(walked) == 6  # a transform's output is checked
+    walked.clear()
+    again = SQLiteDatabase(path=tmp_path / "again.db")
+    assert Migrator(other, again, batch_size=4).run(count_total=False).ok
+    assert len(walked) == 6  # SQLite decodes fresh records: checked
+    walked.clear()
+    again.create_batch([Record({"n": 1}, id="x")], copy=False)
+    assert len(walked) == 1
+    for db in (other, again, file_source):
+        db.close()
