@@ -485,14 +485,26 @@ def export(
         if limit is not None:
             total = min(total, limit)
 
-        def records() -> Iterator[Record]:
-            with st.progress() as bar:
-                task = bar.add_task(f"exporting to {path.name}", total=total)
-                for rec in database.stream_read(query):
-                    yield rec
-                    bar.advance(task)
+        if kind == "parquet":
+            # the columnar path: one batch of every matching record, so the file's columns
+            # are typed over all of them (as a snapshot's)
+            def batches() -> Iterator[Any]:
+                with st.progress() as bar:
+                    task = bar.add_task(f"exporting to {path.name}", total=total)
+                    for batch in database.read_arrow(query, batch_size=max(total, 1)):
+                        yield batch
+                        bar.advance(task, batch.num_rows)
 
-        written = dataio.write_records(path, records(), kind, with_id=with_id)
+            written = dataio.write_parquet_batches(path, batches(), with_id=with_id)
+        else:
+            def records() -> Iterator[Record]:
+                with st.progress() as bar:
+                    task = bar.add_task(f"exporting to {path.name}", total=total)
+                    for rec in database.stream_read(query):
+                        yield rec
+                        bar.advance(task)
+
+            written = dataio.write_records(path, records(), kind, with_id=with_id)
     st.console.print(f"exported {written} records to {path}")
 
 

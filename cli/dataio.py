@@ -32,13 +32,16 @@ from typing import Any, BinaryIO
 
 from ..adapters.file.durability import atomic_write
 from ..adapters.file.formats import JSON_MARKER, csv_field_limit, get_format
+from ..adapters.file.parquet_format import ParquetFormat
 from ..domain import codec
+from ..domain.columnar import concat_layout, plain_records
 from ..domain.envelope import dump_value
 from ..domain.errors import (
     BackendNotAvailableError,
     ConfigurationError,
     DataError,
     SerializationError,
+    ValidationError,
     shown,
 )
 from ..domain.records import Record
@@ -213,10 +216,27 @@ def _read_parquet(path: Path) -> Iterator[Record]:
         # written by export (the file adapter's layout): ids, metadata and types exactly
         yield from get_format("parquet").load(path.read_bytes(), None, str(path))
         return
+    # decoded a batch at a time by the columnar path's plain-table rules (one field per
+    # column, a null left out); only columns whose values Arrow gives in a form the store
+    # does not keep (dates, decimals, nested nulls) are walked again by ``_arrow_value``
+    types = pa.types
+    again = [name for name, typ in zip(handle.schema_arrow.names, handle.schema_arrow.types,
+                                       strict=True)
+             if not (types.is_integer(typ) or types.is_boolean(typ) or types.is_float64(typ)
+                     or types.is_float32(typ) or types.is_string(typ)
+                     or types.is_large_string(typ) or types.is_timestamp(typ))]
     try:
-        for batch in handle.iter_batches(batch_size=1000):
-            for row in batch.to_pylist():
-                yield Record({k: _arrow_value(v) for k, v in row.items() if v is not None})
+        for batch in handle.iter_batches(batch_size=10_000):
+            try:
+                records = plain_records(batch, na="drop")
+            except ValidationError as err:
+                raise DataError(f"{path}: {err}") from None
+            for rec in records:
+                data = rec.data
+                for name in again:
+                    if name in data:
+                        data[name] = _arrow_value(data[name])
+                yield rec
     except (pa.ArrowException, OSError) as err:
         raise DataError(f"{path}: not a readable Parquet file ({err})") from None
 
@@ -366,11 +386,8 @@ def write_records(path: str | Path, records: Iterable[Record], fmt: str | None =
     half-written file behind."""
     p = Path(path)
     kind = detect_format(p, fmt)
-    if kind == "parquet" and not with_id:
-        raise ConfigurationError(
-            "--no-id: a Parquet export is the file store's layout, which keeps every "
-            "record's id in its $id column; export to CSV, JSON or JSON Lines for a file "
-            "without ids")
+    if kind == "parquet":
+        _parquet_with_ids(with_id)
     if kind in ("json", "jsonl"):
         lines = [_json_line(rec, with_id) for rec in records]
         count = len(lines)
@@ -388,5 +405,26 @@ def write_records(path: str | Path, records: Iterable[Record], fmt: str | None =
     return count
 
 
+def _parquet_with_ids(with_id: bool) -> None:
+    if not with_id:
+        raise ConfigurationError(
+            "--no-id: a Parquet export is the file store's layout, which keeps every "
+            "record's id in its $id column; export to CSV, JSON or JSON Lines for a file "
+            "without ids")
+
+
+def write_parquet_batches(path: str | Path, batches: Iterable[Any], *,
+                          with_id: bool = True) -> int:
+    """Write the layout batches of a query (``read_arrow``: the columnar path, which the
+    memory and file stores serve without copying a record) to ``path`` as one Parquet file
+    in the file store's layout, as ``write_records`` does for records; returns how many
+    records. Built whole, then replaces ``path`` atomically and durably."""
+    _parquet_with_ids(with_id)
+    table = concat_layout(list(batches))
+    atomic_write(str(Path(path)), ParquetFormat().dump_table(table, None))
+    return int(table.num_rows)
+
+
 __all__ = ["FORMATS", "OUTPUT_FORMATS", "check_output_format", "count_rows", "detect_format",
-           "export_row", "read_records", "stream_records", "write_records", "write_rows"]
+           "export_row", "read_records", "stream_records", "write_parquet_batches", "write_records",
+           "write_rows"]

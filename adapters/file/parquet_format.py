@@ -61,10 +61,13 @@ class ParquetFormat:
         """See ``SnapshotFormat.dump``; ``compression='gzip'`` uses Parquet's own gzip codec
         (otherwise zstd). ``records`` are the store's own, whose values were all checked
         when written or decoded from the store, so the layout may trust them."""
+        return self.dump_table(records_table(records, checked=True), compression)
+
+    def dump_table(self, table: Any, compression: str | None) -> bytes:
+        """A layout table (``records_table``, ``to_arrow``) as the bytes of a snapshot."""
         _, pq = _pyarrow()
         sink = io.BytesIO()
-        pq.write_table(records_table(records, checked=True), sink,
-                       compression="gzip" if compression == "gzip" else "zstd")
+        pq.write_table(table, sink, compression="gzip" if compression == "gzip" else "zstd")
         return sink.getvalue()
 
     def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
