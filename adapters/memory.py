@@ -315,7 +315,7 @@ class MemoryDatabase(SyncDatabase):
     """In-process store; ``indexes`` lists field paths to hash-index for EQ/IN filters."""
 
     backend_name = "memory"
-    stored_stream = True  # stream_read(copy=False) yields the stored records themselves
+    checked_stream = True  # stream_read(copy=False) yields the stored, checked records
     capabilities = Capabilities(atomic_batches=True, conditional_writes=True,
                                 transactions=True)
 

@@ -751,9 +751,9 @@ class _MigratorBase(Generic[DB]):
                            # records read from the source and not transformed belong to the
                            # migrator alone: hand them over instead of copying them again
                            copy=bool(self.spec.transform))
-        # untransformed records a store yields from its own stored records were checked
-        # when stored: the target need not walk their values again (``VOUCHED``)
-        vouch = not self.spec.transform and getattr(self.source, "stored_stream", False)
+        # untransformed records a memory store yields from its own stored records were
+        # checked when stored: the target need not walk their values again (``VOUCHED``)
+        vouch = not self.spec.transform and getattr(self.source, "checked_stream", False)
         token = VOUCHED.set(True) if vouch else None
         try:
             return (yield Call("stream_write", (records, cfg), self.target))

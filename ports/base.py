@@ -86,10 +86,13 @@ class PortBase:
     #: the write returns and keeps no reference to it: the port then checks plain values and
     #: passes them on instead of copying them (``prepare_record(copy=False)``).
     serializes_writes: ClassVar[bool] = False
-    #: True where ``stream_read(copy=False)`` yields the store's own stored records, which
-    #: it checked when they were written and never changes in place (memory, file): the
-    #: ``Migrator`` then vouches for them to the target (``preparation.VOUCHED``).
-    stored_stream: ClassVar[bool] = False
+    #: True where ``stream_read(copy=False)`` yields the store's own stored records, every
+    #: one of which passed the port's check when it was written, and never changes them in
+    #: place (memory): the ``Migrator`` then vouches for them to the target
+    #: (``preparation.VOUCHED``). Not the file store: its records are decoded from a file
+    #: another program may have written (a JSON Lines store can hold NaN or a 100-bit
+    #: integer, which the port refuses).
+    checked_stream: ClassVar[bool] = False
 
     def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
         self.schema: Schema | None = Schema.from_config(schema)

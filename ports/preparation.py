@@ -18,7 +18,7 @@ from ..domain.schema import Schema
 from ..domain.values import is_plain, normalize_value
 
 #: True while records are handed over that a store of this library has already checked: the
-#: stored records a ``stored_stream`` store yields from ``stream_read(copy=False)``, which the
+#: stored records a ``checked_stream`` store yields from ``stream_read(copy=False)``, which the
 #: ``Migrator`` passes on untransformed. ``prepare_record(copy=False)`` then skips the
 #: ``is_plain`` walk of their values (ids and the schema are still checked). Set only around
 #: such a hand-over (a context variable: other threads and tasks never see it).

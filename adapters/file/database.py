@@ -125,7 +125,6 @@ class FileDatabase(SyncDatabase):
     to hash-index in memory (as ``MemoryDatabase``)."""
 
     backend_name = "file"
-    stored_stream = True  # its state's stored records (the memory store's)
     capabilities = Capabilities(persistent=True, atomic_batches=True, conditional_writes=True,
                                 transactions=True)
 

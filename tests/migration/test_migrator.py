@@ -409,10 +409,11 @@ def test_a_migration_without_transform_shares_nothing_that_changes() -> None:
 
 def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPatch,
                                                     tmp_path: Any) -> None:
-    """Untransformed records from a store's stored records (memory, file) are not walked
-    again by the target (``preparation.VOUCHED``); with a transform, from a store that
-    decodes fresh records, or in a plain ``create_batch(copy=False)``, the walk runs; after
-    the migration nothing is vouched for."""
+    """Untransformed records from a memory store's stored records are not walked again by
+    the target (``preparation.VOUCHED``); with a transform, from a file store (records
+    decoded from a file), from a store that decodes fresh records, or in a plain
+    ``create_batch(copy=False)``, the walk runs; after the migration nothing is vouched
+    for."""
     from dataknobs_data.adapters.file import FileDatabase
     from dataknobs_data.adapters.sqlite import SQLiteDatabase
     from dataknobs_data.ports import preparation
@@ -430,11 +431,11 @@ def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPa
     source.create_batch(records)
     file_source = FileDatabase(path=tmp_path / "s.jsonl")
     file_source.create_batch(records)
-    for stored in (source, file_source):
+    for stored, walks in ((source, 0), (file_source, 6)):
         walked.clear()
-        target = SQLiteDatabase(path=tmp_path / f"t{id(stored)}.db")  # checks, never copies
+        target = SQLiteDatabase(path=tmp_path / f"t{walks}.db")  # checks, never copies
         assert Migrator(stored, target, batch_size=4).run(count_total=False).ok
-        assert walked == [] and target.count() == 6
+        assert len(walked) == walks and target.count() == 6
         target.close()
     assert preparation.VOUCHED.get() is False
     walked.clear()
@@ -451,3 +452,25 @@ def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPa
     assert len(walked) == 1
     for db in (other, again, file_source):
         db.close()
+
+
+def test_a_file_store_s_records_are_checked_again(tmp_path: Any) -> None:
+    """A JSON Lines store another program wrote may hold what the port refuses (NaN, a
+    100-bit integer); migrating it refuses those records by name and copies the rest."""
+    from dataknobs_data.adapters.file import FileDatabase
+    from dataknobs_data.adapters.sqlite import SQLiteDatabase
+
+    path = tmp_path / "edited.jsonl"
+    path.write_text('{"id": "nan", "data": {"x": NaN}}\n'
+                    '{"id": "big", "data": {"x": 1267650600228229401496703205376}}\n'
+                    '{"id": "ok", "data": {"x": 1.5}}\n')
+    source = FileDatabase(path=path)
+    target = SQLiteDatabase(path=tmp_path / "t.db")
+    result = Migrator(source, target, batch_size=10, on_error="skip").run(count_total=False)
+    failures = {f.record_id: f for f in result.failures}
+    assert sorted(failures) == ["big", "nan"] and result.failed == 2
+    assert "nan is not a finite number" in failures["nan"].error
+    assert "does not fit in 64 bits" in failures["big"].error
+    assert [r.id for r in target.all()] == ["ok"] and target.read("ok").data == {"x": 1.5}
+    source.close()
+    target.close()
