@@ -656,6 +656,7 @@ class AsyncMemoryDatabase(SyncBackedAsyncDatabase):
 
     sync_class = MemoryDatabase
     run_inline = True  # transactions: other tasks wait on the bridge's lock
+    checked_stream = True  # its stream_read yields the sync store's (MemoryDatabase)
 
 
 __all__ = ["AsyncMemoryDatabase", "HashIndex", "MemoryDatabase"]

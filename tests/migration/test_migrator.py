@@ -3,6 +3,7 @@ transforms, queries, verification, dry run, error policies and resuming after a 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -425,7 +426,15 @@ def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPa
         walked.append(value)
         return real(value, depth)
 
+    real_normalize = preparation.normalize_value
+
+    def normalized(value: Any, path: str, *args: Any, **kwargs: Any) -> Any:
+        if path == "data":  # a copying write checks each record's values here instead
+            walked.append(value)
+        return real_normalize(value, path, *args, **kwargs)
+
     monkeypatch.setattr(preparation, "is_plain", counted)
+    monkeypatch.setattr(preparation, "normalize_value", normalized)
     records = [Record({"n": i, "tags": [i]}, id=f"r{i}") for i in range(6)]
     source = MemoryDatabase()
     source.create_batch(records)
@@ -450,6 +459,22 @@ def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPa
     walked.clear()
     again.create_batch([Record({"n": 1}, id="x")], copy=False)
     assert len(walked) == 1
+
+    async def on_the_async_port(transform: Any) -> int:
+        from dataknobs_data.adapters.sqlite import AsyncSQLiteDatabase
+
+        src = AsyncMemoryDatabase()
+        dst = AsyncSQLiteDatabase(path=tmp_path / f"async{transform is None}.db")
+        await src.create_batch(records)
+        walked.clear()
+        result = await AsyncMigrator(src, dst, transforms=transform, batch_size=4).run(
+            count_total=False)
+        assert result.ok and await dst.count() == 6
+        await dst.close()
+        return len(walked)
+
+    assert asyncio.run(on_the_async_port(None)) == 0
+    assert asyncio.run(on_the_async_port(lambda r: r)) == 6
     for db in (other, again, file_source):
         db.close()
 
