@@ -20,7 +20,7 @@ import hashlib
 import inspect
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -32,7 +32,7 @@ from ..domain.query import Query
 from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
-from ..ports.flows import Call, Close, Flow, Next, Stream, Take, arun_flow, run_flow
+from ..ports.flows import Apply, Call, Close, Flow, Next, Stream, Take, arun_flow, run_flow
 from ..ports.preparation import VOUCHED, prepare_record
 from ..ports.streaming import (
     ConflictPolicy,
@@ -753,13 +753,9 @@ class _MigratorBase(Generic[DB]):
                            copy=bool(self.spec.transform))
         # untransformed records a memory store yields from its own stored records were
         # checked when stored: the target need not walk their values again (``VOUCHED``)
-        vouch = not self.spec.transform and getattr(self.source, "checked_stream", False)
-        token = VOUCHED.set(True) if vouch else None
-        try:
-            return (yield Call("stream_write", (records, cfg), self.target))
-        finally:
-            if token is not None:
-                VOUCHED.reset(token)
+        if not self.spec.transform and getattr(self.source, "checked_stream", False):
+            return (yield Apply(_vouched_write, (self.target, records, cfg)))
+        return (yield Call("stream_write", (records, cfg), self.target))
 
     # -- verification ------------------------------------------------------------------------
     def _verify_flow(self) -> Flow:
@@ -973,6 +969,31 @@ class Migrator(_MigratorBase[SyncDatabase]):
         listed = report.missing_ids if sample_size is None else report.missing_ids[:sample_size]
         issues.extend(f"Record {rid} not found in target" for rid in listed)
         return not issues, issues
+
+
+@contextlib.contextmanager
+def _vouching() -> Iterator[None]:
+    token = VOUCHED.set(True)
+    try:
+        yield
+    finally:
+        VOUCHED.reset(token)
+
+
+def _vouched_write(target: Any, records: list[Record], config: StreamConfig) -> Any:
+    """``target.stream_write`` with ``VOUCHED`` set for that call alone: set and reset
+    around it (on the async port inside the awaited coroutine), never across a step of the
+    flow, so an interrupt or a cancellation between steps cannot leave it set."""
+    if isinstance(target, AsyncDatabase):
+        return _avouched_write(target, records, config)
+    with _vouching():
+        return target.stream_write(records, config)
+
+
+async def _avouched_write(target: AsyncDatabase, records: list[Record],
+                          config: StreamConfig) -> StreamResult:
+    with _vouching():
+        return await target.stream_write(records, config)
 
 
 def _bulk(target: Any) -> Any:

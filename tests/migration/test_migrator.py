@@ -499,3 +499,38 @@ def test_a_file_store_s_records_are_checked_again(tmp_path: Any) -> None:
     assert [r.id for r in target.all()] == ["ok"] and target.read("ok").data == {"x": 1.5}
     source.close()
     target.close()
+
+
+def test_an_interrupted_migration_leaves_nothing_vouched_for() -> None:
+    """An interrupt (a ``BaseException``, which the flow driver does not hand to the flow)
+    escaping the target's write leaves ``VOUCHED`` unset, sync and async, while the
+    interrupt is still held (its traceback keeps the migration's frames alive)."""
+    from dataknobs_data.ports import preparation
+
+    class Interrupted(MemoryDatabase):
+        def stream_write(self, *args: Any, **kwargs: Any) -> Any:
+            assert preparation.VOUCHED.get() is True  # the write itself is vouched for
+            raise KeyboardInterrupt
+
+    source = MemoryDatabase()
+    source.create_batch([Record({"n": i}, id=f"r{i}") for i in range(3)])
+    with pytest.raises(KeyboardInterrupt) as caught:
+        Migrator(source, Interrupted()).run(count_total=False)
+    assert caught.traceback and preparation.VOUCHED.get() is False
+
+    class Cancelled(AsyncMemoryDatabase):
+        async def stream_write(self, *args: Any, **kwargs: Any) -> Any:
+            assert preparation.VOUCHED.get() is True
+            raise asyncio.CancelledError
+
+    async def main() -> bool:
+        src = AsyncMemoryDatabase()
+        await src.create_batch([Record({"n": i}, id=f"r{i}") for i in range(3)])
+        try:
+            await AsyncMigrator(src, Cancelled()).run(count_total=False)
+        except asyncio.CancelledError as held:
+            assert held.__traceback__ is not None
+            return preparation.VOUCHED.get()
+        raise AssertionError("not cancelled")
+
+    assert asyncio.run(main()) is False
