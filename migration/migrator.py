@@ -20,7 +20,7 @@ import hashlib
 import inspect
 import json
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
@@ -33,7 +33,7 @@ from ..domain.records import Record
 from ..ports.async_database import AsyncDatabase
 from ..ports.database import SyncDatabase
 from ..ports.flows import Apply, Call, Close, Flow, Next, Stream, Take, arun_flow, run_flow
-from ..ports.preparation import VOUCHED, prepare_record
+from ..ports.preparation import prepare_record, vouching
 from ..ports.streaming import (
     ConflictPolicy,
     ErrorPolicy,
@@ -971,28 +971,19 @@ class Migrator(_MigratorBase[SyncDatabase]):
         return not issues, issues
 
 
-@contextlib.contextmanager
-def _vouching() -> Iterator[None]:
-    token = VOUCHED.set(True)
-    try:
-        yield
-    finally:
-        VOUCHED.reset(token)
-
-
 def _vouched_write(target: Any, records: list[Record], config: StreamConfig) -> Any:
     """``target.stream_write`` with ``VOUCHED`` set for that call alone: set and reset
     around it (on the async port inside the awaited coroutine), never across a step of the
     flow, so an interrupt or a cancellation between steps cannot leave it set."""
     if isinstance(target, AsyncDatabase):
         return _avouched_write(target, records, config)
-    with _vouching():
+    with vouching():
         return target.stream_write(records, config)
 
 
 async def _avouched_write(target: AsyncDatabase, records: list[Record],
                           config: StreamConfig) -> StreamResult:
-    with _vouching():
+    with vouching():
         return await target.stream_write(records, config)
 
 

@@ -7,7 +7,8 @@ and satisfy the database's schema.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -23,6 +24,18 @@ from ..domain.values import is_plain, normalize_value
 #: ``is_plain`` walk of their values (ids and the schema are still checked). Set only around
 #: such a hand-over (a context variable: other threads and tasks never see it).
 VOUCHED: ContextVar[bool] = ContextVar("dataknobs_data_vouched", default=False)
+
+
+@contextlib.contextmanager
+def vouching() -> Iterator[None]:
+    """``VOUCHED`` set for the block, reset when it ends however it ends. Wrap the one call
+    that hands the vouched-for records over, never a step of a flow or a generator, which
+    may be left suspended."""
+    token = VOUCHED.set(True)
+    try:
+        yield
+    finally:
+        VOUCHED.reset(token)
 
 
 def check_id(record_id: object) -> str:
