@@ -64,6 +64,11 @@ class SyncBackedAsyncDatabase(AsyncDatabase):
                 cls.capabilities = sync_class.capabilities
             cls.backend_name = sync_class.backend_name
 
+    @property
+    def checked_stream(self) -> bool:
+        """The sync adapter's: ``_stream_read`` yields its records as they come."""
+        return self.sync.checked_stream
+
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Any:
         """Same options as the sync adapter, plus ``max_workers``."""

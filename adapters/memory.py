@@ -315,7 +315,10 @@ class MemoryDatabase(SyncDatabase):
     """In-process store; ``indexes`` lists field paths to hash-index for EQ/IN filters."""
 
     backend_name = "memory"
-    checked_stream = True  # stream_read(copy=False) yields the stored, checked records
+    @property
+    def checked_stream(self) -> bool:
+        """Always: ``stream_read(copy=False)`` yields the stored, checked records."""
+        return True
     capabilities = Capabilities(atomic_batches=True, conditional_writes=True,
                                 transactions=True)
 
@@ -656,7 +659,6 @@ class AsyncMemoryDatabase(SyncBackedAsyncDatabase):
 
     sync_class = MemoryDatabase
     run_inline = True  # transactions: other tasks wait on the bridge's lock
-    checked_stream = True  # its stream_read yields the sync store's (MemoryDatabase)
 
 
 __all__ = ["AsyncMemoryDatabase", "HashIndex", "MemoryDatabase"]

@@ -44,7 +44,7 @@ from .codec import fast_tagged, fast_text_trusted
 from .envelope import dump_value, load_cells, load_value
 from .errors import BackendNotAvailableError, DataknobsError, StorageError, ValidationError
 from .records import Record
-from .values import lone_surrogate
+from .values import MAX_DEPTH, lone_surrogate
 
 LAYOUT_KEY = b"dataknobs_data"
 ID_COLUMN = "$id"
@@ -58,6 +58,8 @@ class _Absent:
 
 
 _ABSENT = _Absent()
+#: the native kinds besides vectors (``_arrow_type``)
+_NATIVE_KINDS = frozenset({"int", "float", "bool", "str", "utc", "naive"})
 _EPOCHS = {"utc": datetime(1970, 1, 1, tzinfo=UTC), "naive": datetime(1970, 1, 1)}
 
 
@@ -330,6 +332,64 @@ def _layout_records(table: Any, source: str,
                                                                         strict=True)]
 
 
+#: what in a typed JSON cell could decode to a value ``is_plain`` refuses: an integer of 19
+#: or more digits (past 64 bits, or near), an exponent of three digits (past float's range),
+#: the standard library's NaN and Infinity, and a ``"$`` (a tagged value or escaped key,
+#: whose decoding this screen does not follow). Text matching it may still be plain.
+_SUSPECT_CELL = r'\d{19}|[eE][+-]?\d{3}|NaN|Infinity|"\$'
+
+
+def _native_type(pa: Any, column: Any, kind: str) -> bool:
+    """Whether ``column`` has the layout's Arrow type for ``kind`` (False for a damaged kind)."""
+    try:
+        return bool(column.type == _arrow_type(pa, kind))
+    except ValueError:  # "vector:" without a whole length
+        return False
+
+
+def layout_plain(table: Any, found: tuple[list[tuple[str, str]], str]) -> bool:
+    """Whether every value ``layout_records`` makes of a layout table is plain
+    (``values.is_plain``), judged from the columns without decoding them: native columns of
+    the layout's own Arrow type (floats and vectors finite), typed JSON cells (metadata
+    included) free of ``_SUSPECT_CELL`` and too short to nest past ``MAX_DEPTH`` (or, when
+    longer, holding fewer brackets). Conservative: False only means nothing is vouched for,
+    and the values are checked where they are written, as any other."""
+    pa = pyarrow()
+    import pyarrow.compute as pc
+
+    fields, _ = found
+
+    def cells_plain(column: Any) -> bool:
+        if column.type != pa.string():
+            return False
+        if pc.any(pc.match_substring_regex(column, _SUSPECT_CELL)).as_py():
+            return False
+        longest = pc.max(pc.binary_length(column)).as_py()
+        if longest is None or longest <= 2 * MAX_DEPTH:  # each level opens and closes
+            return True
+        long = column.filter(pc.greater(pc.binary_length(column), 2 * MAX_DEPTH))
+        brackets = pc.max(pc.count_substring_regex(long, r"[\[{]")).as_py()
+        return brackets is None or brackets <= MAX_DEPTH
+
+    def finite(values: Any) -> bool:
+        return pc.all(pc.is_finite(values)).as_py() is not False  # None: all missing
+
+    def column_plain(column: Any, kind: str) -> bool:
+        if kind == "json":
+            return cells_plain(column)
+        if kind not in _NATIVE_KINDS and not kind.startswith("vector:"):
+            return False
+        if not _native_type(pa, column, kind):
+            return False
+        if kind == "float":
+            return finite(column)
+        return not kind.startswith("vector:") or finite(pc.list_flatten(column))
+
+    return (all(column_plain(table.column(index), kind)
+                for index, (_, kind) in enumerate(fields, start=2))
+            and cells_plain(table.column(1)))
+
+
 def _native_values(pa: Any, column: Any, kind: str, missing: Any = None) -> list[Any]:
     """The Python values of a native layout column (``missing`` where null). A timestamp column
     of the layout's own type is read as its microseconds since the epoch, each added to the
@@ -466,4 +526,4 @@ def concat_layout(parts: Sequence[Any]) -> Any:
 
 __all__ = ["ID_COLUMN", "LAYOUT_KEY", "METADATA_COLUMN", "NaPolicy", "arrow_batches",
            "batch_records", "column_name", "concat_layout", "field_name", "layout_fields",
-           "layout_records", "plain_records", "pyarrow", "records_table"]
+           "layout_plain", "layout_records", "plain_records", "pyarrow", "records_table"]

@@ -751,8 +751,11 @@ class _MigratorBase(Generic[DB]):
                            # records read from the source and not transformed belong to the
                            # migrator alone: hand them over instead of copying them again
                            copy=bool(self.spec.transform))
-        # untransformed records a memory store yields from its own stored records were
-        # checked when stored: the target need not walk their values again (``VOUCHED``)
+        # untransformed records a ``checked_stream`` store (memory; a file store while all
+        # it loaded was known plain) yields from its own stored records were checked when
+        # stored or screened when loaded: the target need not walk them again (``VOUCHED``).
+        # Asked after the batch was read: a file store only ever turns the flag off, and
+        # before such records reach its state
         if not self.spec.transform and getattr(self.source, "checked_stream", False):
             return (yield Apply(_vouched_write, (self.target, records, cfg)))
         return (yield Call("stream_write", (records, cfg), self.target))

@@ -86,13 +86,16 @@ class PortBase:
     #: the write returns and keeps no reference to it: the port then checks plain values and
     #: passes them on instead of copying them (``prepare_record(copy=False)``).
     serializes_writes: ClassVar[bool] = False
-    #: True where ``stream_read(copy=False)`` yields the store's own stored records, every
-    #: one of which passed the port's check when it was written, and never changes them in
-    #: place (memory): the ``Migrator`` then vouches for them to the target
-    #: (``preparation.VOUCHED``). Not the file store: its records are decoded from a file
-    #: another program may have written (a JSON Lines store can hold NaN or a 100-bit
-    #: integer, which the port refuses).
-    checked_stream: ClassVar[bool] = False
+    @property
+    def checked_stream(self) -> bool:
+        """True while ``stream_read(copy=False)`` yields the store's own stored records, every
+        one of which is known to hold only values the port's check passes (checked when
+        written, or screened when loaded), and never changes them in place: the ``Migrator``
+        then vouches for them to the target (``preparation.VOUCHED``). Memory always; the
+        file store while every record it loaded was known plain (a Parquet snapshot's
+        screened columns, walked log lines; a JSON Lines file another program wrote can hold
+        NaN or a 100-bit integer, which the port refuses). Once False, False for good."""
+        return False
 
     def __init__(self, *, schema: Schema | Mapping[str, Any] | None = None) -> None:
         self.schema: Schema | None = Schema.from_config(schema)

@@ -36,7 +36,7 @@ from ...domain.errors import (
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
-from ...domain.values import MAX_DEPTH
+from ...domain.values import MAX_DEPTH, is_plain
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase, check_version
 from ...ports.streaming import StreamConfig
@@ -97,6 +97,13 @@ def _loggable(record: Record) -> bool:
 def _removes(ops: Sequence[Operation]) -> bool:
     """Whether ``ops`` delete or clear anything."""
     return any(kind != "put" for kind, _ in ops)
+
+
+def _puts_plain(ops: Sequence[Operation]) -> bool:
+    """Whether every record ``ops`` put holds only plain values (``is_plain``): a log line
+    another program wrote can hold NaN or a 100-bit integer, which its decoding keeps."""
+    return all(is_plain(rec.data) and (not rec.metadata or is_plain(rec.metadata))
+               for kind, rec in ops if kind == "put")
 
 
 def _signature(path: str) -> Signature | None:
@@ -162,6 +169,11 @@ class FileDatabase(SyncDatabase):
         # whether the current log deletes or clears anything: then a batch must not skip it
         # (see ``_goes_direct``)
         self._log_removes = False
+        # whether every record this handle ever loaded was known plain when loaded (a Parquet
+        # snapshot's screened columns, the log's puts walked); only ever turned off, and off
+        # before such records reach the state, so a record read from any state this handle
+        # held is vouched for while it is on (``checked_stream``)
+        self._plain = True
         # the log objects of the open transaction's writes, appended when it commits; only
         # the thread holding ``_mutex`` sees it set (the transaction holds it throughout)
         self._pending: list[bytes] | None = None
@@ -178,42 +190,53 @@ class FileDatabase(SyncDatabase):
         """The snapshot format name."""
         return self.layout.format
 
+    @property
+    def checked_stream(self) -> bool:
+        """While every record this handle loaded was known plain (``PortBase``): a Parquet
+        snapshot whose columns pass ``columnar.layout_plain``, log lines whose puts pass
+        ``is_plain``; the records written through the port were checked then. A JSON, JSON
+        Lines or CSV snapshot this handle did not write itself turns it off."""
+        return self._plain
+
     # -- loading and change detection ---------------------------------------------------------
     def _snapshot_format(self) -> SnapshotFormat:
         if self._format is None:
             self._format = get_format(self.layout.format)
         return self._format
 
-    def _read_snapshot(self) -> tuple[list[Record], Signature | None]:
+    def _read_snapshot(self) -> tuple[list[Record], Signature | None, bool]:
         path = self.layout.path
         try:
             with open(path, "rb") as fh:
                 st = os.fstat(fh.fileno())
                 payload = fh.read()
         except FileNotFoundError:
-            return [], None
+            return [], None, True
         except OSError as err:
             raise StorageError(f"cannot read {path}: {describe_os_error(err)}") from err
         try:
-            records = self._snapshot_format().load(payload, self.layout.compression, path)
+            records, plain = self._snapshot_format().load_checked(
+                payload, self.layout.compression, path)
         except DataknobsError:
             raise
         except Exception as err:  # a damaged file can fail a parser in unforeseen ways
             raise StorageError(f"cannot read {path}: {type(err).__name__}: {err}") from err
-        return records, (st.st_ino, st.st_size, st.st_mtime_ns)
+        return records, (st.st_ino, st.st_size, st.st_mtime_ns), plain
 
     def _reload(self) -> None:
         directory = self.layout.directory
         if not os.path.isdir(directory):
             raise StorageError(f"{self.layout.path}: the directory {directory} does not exist")
         self._snapshot_format()
-        records, signature = self._read_snapshot()
+        records, signature, plain = self._read_snapshot()
         state = MemoryDatabase(indexes=self._indexes)
         # through the reference adapter's own batch hook, never its internals
         duplicated = bool(state._create_batch(records)) or len(state) != len(records)
         if duplicated:
             raise StorageError(f"{self.layout.path}: the snapshot holds an id twice")
         ops = self._log.read_all()
+        if self._plain and not (plain and _puts_plain(ops)):
+            self._plain = False
         self._apply(state, ops)
         self._log_removes = _removes(ops)
         self._state, self._snapshot_signature = state, signature
@@ -255,6 +278,8 @@ class FileDatabase(SyncDatabase):
                     self._reload()
                 else:
                     assert self._state is not None
+                    if self._plain and not _puts_plain(ops):
+                        self._plain = False
                     self._apply(self._state, ops)
                     self._log_removes = self._log_removes or _removes(ops)
         assert self._state is not None

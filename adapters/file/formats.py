@@ -62,6 +62,25 @@ class SnapshotFormat(Protocol):
         """The records of a snapshot; ``StorageError`` naming ``source`` when unreadable."""
         ...
 
+    def load_checked(self, payload: bytes, compression: str | None,
+                     source: str) -> tuple[list[Record], bool]:
+        """``load``, and whether every value of the records is known plain
+        (``values.is_plain``) without walking them: False says only that it is not known."""
+        ...
+
+
+class _TextFormat:
+    """What the text formats share: their cells are parsed one by one, so nothing is known
+    of their values without a walk (a file another program wrote can hold NaN)."""
+
+    def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
+        raise NotImplementedError
+
+    def load_checked(self, payload: bytes, compression: str | None,
+                     source: str) -> tuple[list[Record], bool]:
+        """See ``SnapshotFormat.load_checked``."""
+        return self.load(payload, compression, source), False
+
 
 @dataclass(frozen=True)
 class FileLayout:
@@ -156,7 +175,7 @@ def _text(payload: bytes, source: str, kind: str) -> str:
                            f"{err.start})") from err
 
 
-class JsonFormat:
+class JsonFormat(_TextFormat):
     """``{"dataknobs_data": 1, "records": [...]}`` with one envelope per line."""
 
     name = "json"
@@ -208,7 +227,7 @@ class JsonFormat:
         return [True] * count
 
 
-class JsonLinesFormat:
+class JsonLinesFormat(_TextFormat):
     """One envelope per line."""
 
     name = "jsonl"
@@ -243,7 +262,7 @@ class JsonLinesFormat:
                 for (lineno, line), env in zip(lines, envelopes, strict=True)]
 
 
-class CsvFormat:
+class CsvFormat(_TextFormat):
     """Header ``$id,$metadata,<field>...``; cells hold typed JSON, empty = missing.
 
     Rows end with ``\r\n`` (RFC 4180), so the csv module quotes every cell holding ``\r``

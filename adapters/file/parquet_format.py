@@ -13,7 +13,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-from ...domain.columnar import layout_fields, layout_records, pyarrow, records_table
+from ...domain.columnar import layout_fields, layout_plain, layout_records, pyarrow, records_table
 from ...domain.errors import BackendNotAvailableError, StorageError
 from ...domain.records import Record
 
@@ -36,6 +36,11 @@ def require_pyarrow() -> None:
 def read_snapshot(payload: bytes, source: str) -> Any:
     """The layout table of a Parquet snapshot's bytes; ``StorageError`` naming ``source``
     when the bytes are not a Parquet file or not a dataknobs-data store."""
+    return _read_layout(payload, source)[0]
+
+
+def _read_layout(payload: bytes, source: str) -> tuple[Any, Any]:
+    """``read_snapshot``'s table and its ``layout_fields``."""
     pa, pq = _pyarrow()
     try:
         table = pq.read_table(pa.BufferReader(payload))
@@ -49,7 +54,7 @@ def read_snapshot(payload: bytes, source: str) -> Any:
     if found is None:
         raise StorageError(f"{source}: not a dataknobs-data Parquet store (no "
                            "'dataknobs_data' schema metadata or wrong columns)")
-    return table
+    return table, found
 
 
 class ParquetFormat:
@@ -72,9 +77,16 @@ class ParquetFormat:
 
     def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
         """See ``SnapshotFormat.load`` (Parquet detects its own compression)."""
+        return self.load_checked(payload, compression, source)[0]
+
+    def load_checked(self, payload: bytes, compression: str | None,
+                     source: str) -> tuple[list[Record], bool]:
+        """See ``SnapshotFormat.load_checked``: the columns are screened (``layout_plain``),
+        so a snapshot this adapter wrote is known plain without a walk of its values."""
         if not payload:
-            return []
-        return layout_records(read_snapshot(payload, source), source)
+            return [], True
+        table, found = _read_layout(payload, source)
+        return layout_records(table, source, found), layout_plain(table, found)
 
 
 __all__ = ["ParquetFormat", "read_snapshot", "require_pyarrow"]

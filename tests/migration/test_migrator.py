@@ -411,10 +411,11 @@ def test_a_migration_without_transform_shares_nothing_that_changes() -> None:
 def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPatch,
                                                     tmp_path: Any) -> None:
     """Untransformed records from a memory store's stored records are not walked again by
-    the target (``preparation.VOUCHED``); with a transform, from a file store (records
-    decoded from a file), from a store that decodes fresh records, or in a plain
-    ``create_batch(copy=False)``, the walk runs; after the migration nothing is vouched
-    for."""
+    the target (``preparation.VOUCHED``), nor those of a file store that wrote them itself
+    or loaded them from a Parquet snapshot whose columns pass the screen; with a transform,
+    from a JSON Lines store another handle wrote (records decoded from text), from a store
+    that decodes fresh records, or in a plain ``create_batch(copy=False)``, the walk runs;
+    after the migration nothing is vouched for."""
     from dataknobs_data.adapters.file import FileDatabase
     from dataknobs_data.adapters.sqlite import SQLiteDatabase
     from dataknobs_data.ports import preparation
@@ -440,11 +441,18 @@ def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPa
     source.create_batch(records)
     file_source = FileDatabase(path=tmp_path / "s.jsonl")
     file_source.create_batch(records)
-    for stored, walks in ((source, 0), (file_source, 6)):
+    parquet = FileDatabase(path=tmp_path / "s.parquet")
+    parquet.create_batch(records)
+    parquet.close()
+    file_source.compact()  # the records are now the JSON Lines snapshot's (and its state's)
+    reopened = FileDatabase(path=tmp_path / "s.jsonl")
+    reopened_parquet = FileDatabase(path=tmp_path / "s.parquet")
+    for n, (stored, walks) in enumerate(((source, 0), (file_source, 0), (reopened, 6),
+                                         (reopened_parquet, 0))):
         walked.clear()
-        target = SQLiteDatabase(path=tmp_path / f"t{walks}.db")  # checks, never copies
+        target = SQLiteDatabase(path=tmp_path / f"t{n}.db")  # checks, never copies
         assert Migrator(stored, target, batch_size=4).run(count_total=False).ok
-        assert len(walked) == walks and target.count() == 6
+        assert (n, len(walked)) == (n, walks) and target.count() == 6
         target.close()
     assert preparation.VOUCHED.get() is False
     walked.clear()
@@ -475,7 +483,7 @@ def test_a_store_s_own_records_are_vouched_for_once(monkeypatch: pytest.MonkeyPa
 
     assert asyncio.run(on_the_async_port(None)) == 0
     assert asyncio.run(on_the_async_port(lambda r: r)) == 6
-    for db in (other, again, file_source):
+    for db in (other, again, file_source, reopened, reopened_parquet):
         db.close()
 
 
@@ -499,6 +507,63 @@ def test_a_file_store_s_records_are_checked_again(tmp_path: Any) -> None:
     assert [r.id for r in target.all()] == ["ok"] and target.read("ok").data == {"x": 1.5}
     source.close()
     target.close()
+
+
+def test_a_hand_edited_parquet_store_is_checked_again(tmp_path: Any) -> None:
+    """A Parquet snapshot another program rewrote with a NaN, and a log line it appended
+    with a 100-bit integer, turn the store's vouching off (for good, on that handle):
+    migrating refuses those records by name and copies the rest."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from dataknobs_data.adapters.file import FileDatabase
+    from dataknobs_data.adapters.sqlite import SQLiteDatabase
+
+    path = tmp_path / "s.parquet"
+    writer = FileDatabase(path=path)
+    writer.create_batch([Record({"x": float(i)}, id=f"r{i}") for i in range(3)])
+    writer.close()
+    table = pq.read_table(path)
+    index = table.schema.names.index("x")
+    edited = table.set_column(index, table.schema.field(index),
+                              pa.array([0.0, float("nan"), 2.0])).replace_schema_metadata(
+        table.schema.metadata)
+    pq.write_table(edited, path)
+    source = FileDatabase(path=path)
+    assert source.count() == 3 and not source.checked_stream
+    target = SQLiteDatabase(path=tmp_path / "t.db")
+    result = Migrator(source, target, batch_size=10, on_error="skip").run(count_total=False)
+    assert [f.record_id for f in result.failures] == ["r1"]
+    assert "nan is not a finite number" in result.failures[0].error
+    assert sorted(r.id for r in target.all()) == ["r0", "r2"]
+    source.close()
+    target.close()
+
+    async def on_the_async_port() -> bool:
+        from dataknobs_data.adapters.file import AsyncFileDatabase
+
+        db = AsyncFileDatabase(path=path)
+        assert await db.count() == 3
+        await db.close()
+        return db.checked_stream  # the sync handle's
+
+    assert asyncio.run(on_the_async_port()) is False
+
+    clean = tmp_path / "clean.parquet"
+    writer = FileDatabase(path=clean)
+    writer.create_batch([Record({"x": 1.0}, id="a")])
+    writer.close()
+    reader = FileDatabase(path=clean)
+    assert reader.count() == 1 and reader.checked_stream  # the screen passes it
+    line = '{"op": "put", "id": "big", "data": {"x": 1267650600228229401496703205376}}\n'
+    other = FileDatabase(path=clean)  # another writer appends to the log ...
+    other.create(Record({"x": 2.0}, id="b"))
+    with open(str(clean) + ".log", "a", encoding="utf-8") as fh:
+        fh.write(line)  # ... and a program by hand
+    assert reader.count() in (2, 3)
+    assert not reader.checked_stream
+    other.close()
+    reader.close()
 
 
 def test_an_interrupted_migration_leaves_nothing_vouched_for() -> None:
