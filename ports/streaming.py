@@ -16,7 +16,7 @@ import enum
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from ..domain.errors import (
     ConfigurationError,
@@ -305,6 +305,10 @@ class WritePlan:
         assigned, None where an item is not a record, and the refusals by batch index."""
         from ..ports.preparation import as_record, new_id
 
+        if set(map(type, items)) == {Record}:
+            records = cast("list[Record | None]", list(items))
+            if None not in [r.id for r in records if r is not None]:
+                return records, {}  # what the loop below makes of records with ids
         batch: list[Record | None] = []
         refused: dict[int, BaseException] = {}
         for i, item in enumerate(items):
