@@ -24,7 +24,7 @@ import json
 import os
 import threading
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -73,8 +73,7 @@ class _TextFormat:
     """What the text formats share: their cells are parsed one by one, so nothing is known
     of their values without a walk (a file another program wrote can hold NaN)."""
 
-    def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
-        raise NotImplementedError
+    load: Callable[[bytes, str | None, str], list[Record]]  # each format's own
 
     def load_checked(self, payload: bytes, compression: str | None,
                      source: str) -> tuple[list[Record], bool]:
