@@ -140,8 +140,8 @@ def as_id(value: object) -> str | None:
 
 def _checked_id(value: object) -> str | None:
     """A given record id as a string (None stays None); ``TypeError`` naming another type."""
-    if value is None:
-        return None
+    if value is None or type(value) is str:
+        return value
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise TypeError(f"record id must be a string, got {type(value).__name__}")
     return str(value)

@@ -84,7 +84,7 @@ def prepare_record(
     if copy or not (VOUCHED.get() or (is_plain(data) and (not metadata or is_plain(metadata)))):
         try:
             data = normalize_value(data, "data")
-            metadata = normalize_value(metadata, "metadata")
+            metadata = normalize_value(metadata, "metadata") if metadata else {}
         except SerializationError as err:
             raise SerializationError(f"record {rid!r}: {err}") from err
     if data is given and type(rec) is Record and own_id == rid:
