@@ -315,12 +315,13 @@ class MemoryDatabase(SyncDatabase):
     """In-process store; ``indexes`` lists field paths to hash-index for EQ/IN filters."""
 
     backend_name = "memory"
+    capabilities = Capabilities(atomic_batches=True, conditional_writes=True,
+                                transactions=True)
+
     @property
     def checked_stream(self) -> bool:
         """Always: ``stream_read(copy=False)`` yields the stored, checked records."""
         return True
-    capabilities = Capabilities(atomic_batches=True, conditional_writes=True,
-                                transactions=True)
 
     def __init__(
         self,

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import json
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -60,6 +61,7 @@ class _Absent:
 _ABSENT = _Absent()
 #: the native kinds besides vectors (``_arrow_type``)
 _NATIVE_KINDS = frozenset({"int", "float", "bool", "str", "utc", "naive"})
+_ZEROS = itertools.repeat(0)  # no count, no state to wear out (see values._STR)
 _EPOCHS = {"utc": datetime(1970, 1, 1, tzinfo=UTC), "naive": datetime(1970, 1, 1)}
 
 
@@ -322,8 +324,8 @@ def _layout_records(table: Any, source: str,
         rows = [{k: v for k, v in zip(keys, values, strict=True) if v is not _ABSENT}
                 for values in zip(*columns, strict=True)]
     else:
-        rows = [dict(zip(keys, values, strict=True))
-                for values in zip(*columns, strict=True)]
+        # C-level maps (one value per key: each row comes from the strict zip of columns)
+        rows = list(map(dict, map(zip, itertools.repeat(keys), zip(*columns, strict=True))))
     for rid, metadata in zip(ids, metas, strict=True):
         if type(rid) is not str or not rid or type(metadata) is not dict:
             raise StorageError(f"{source}: a record has no id or bad metadata")
@@ -398,8 +400,8 @@ def _native_values(pa: Any, column: Any, kind: str, missing: Any = None) -> list
     if kind in _EPOCHS and column.type == _arrow_type(pa, kind):
         epoch, delta = _EPOCHS[kind], timedelta
         micros = column.cast(pa.int64()).to_pylist()
-        if column.null_count == 0:
-            return [epoch + delta(microseconds=us) for us in micros]
+        if column.null_count == 0:  # C-level maps: timedelta(0, 0, us), then epoch + it
+            return list(map(epoch.__add__, map(delta, _ZEROS, _ZEROS, micros)))
         return [missing if us is None else epoch + delta(microseconds=us) for us in micros]
     values = column.to_pylist()
     if missing is not None and column.null_count:
