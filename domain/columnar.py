@@ -35,6 +35,7 @@ import contextlib
 import gc
 import itertools
 import json
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
@@ -336,9 +337,14 @@ def _layout_records(table: Any, source: str,
 
 #: what in a typed JSON cell could decode to a value ``is_plain`` refuses: an integer of 19
 #: or more digits (past 64 bits, or near), an exponent of three digits (past float's range),
-#: the standard library's NaN and Infinity, and a ``"$`` (a tagged value or escaped key,
-#: whose decoding this screen does not follow). Text matching it may still be plain.
-_SUSPECT_CELL = r'\d{19}|[eE][+-]?\d{3}|NaN|Infinity|"\$'
+#: the standard library's NaN and Infinity. Text matching it may still be plain.
+_SUSPECT_CELL = r'\d{19}|[eE][+-]?\d{3}|NaN|Infinity'
+#: a datetime tag as the encoder writes it (``isoformat``: naive, or an offset of whole
+#: seconds), the one tag whose value ``is_plain`` may refuse (an offset with a fraction of a
+#: second); an ``$object`` escape decodes to an object, a ``$`` key or string to itself
+_TAG = f'"{codec.DATETIME_TAG}"'
+_PLAIN_TAG = (re.escape(_TAG) + r':"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?'
+              r'(?:[+-]\d\d:\d\d(?::\d\d)?)?"')
 
 
 def _native_type(pa: Any, column: Any, kind: str) -> bool:
@@ -353,9 +359,10 @@ def layout_plain(table: Any, found: tuple[list[tuple[str, str]], str]) -> bool:
     """Whether every value ``layout_records`` makes of a layout table is plain
     (``values.is_plain``), judged from the columns without decoding them: native columns of
     the layout's own Arrow type (floats and vectors finite), typed JSON cells (metadata
-    included) free of ``_SUSPECT_CELL`` and too short to nest past ``MAX_DEPTH`` (or, when
-    longer, holding fewer brackets). Conservative: False only means nothing is vouched for,
-    and the values are checked where they are written, as any other."""
+    included) free of ``_SUSPECT_CELL``, whose datetime tags are all ``_PLAIN_TAG``, and too
+    short to nest past ``MAX_DEPTH`` (or, when longer, holding fewer brackets).
+    Conservative: False only means nothing is vouched for, and the values are checked where
+    they are written, as any other."""
     pa = pyarrow()
     import pyarrow.compute as pc
 
@@ -366,6 +373,10 @@ def layout_plain(table: Any, found: tuple[list[tuple[str, str]], str]) -> bool:
             return False
         if pc.any(pc.match_substring_regex(column, _SUSPECT_CELL)).as_py():
             return False
+        tags = pc.count_substring(column, _TAG)
+        if pc.max(tags).as_py() and not pc.all(pc.equal(
+                tags, pc.count_substring_regex(column, _PLAIN_TAG))).as_py():
+            return False  # a datetime tag not in the encoder's own form
         longest = pc.max(pc.binary_length(column)).as_py()
         if longest is None or longest <= 2 * MAX_DEPTH:  # each level opens and closes
             return True

@@ -5,7 +5,7 @@ must never say True of a table holding a value ``is_plain`` refuses."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pyarrow as pa
@@ -65,6 +65,9 @@ def test_what_the_adapter_writes_passes() -> None:
     ("team", pa.array(["9223372036854775808", "1"])),  # INT64_MAX + 1
     ("team", pa.array(["[1e400]", "1"])),
     ("team", pa.array(['{"$datetime": "2024-01-01T00:00:00+05:30:00.500000"}', "1"])),
+    ("team", pa.array(['{"$datetime":"2024-01-01T00:00:00+05:30:00.500000"}', "1"])),
+    ("team", pa.array(['[{"$datetime":"2024-01-01T00:00:00"},{"$datetime":"20240101T000000+0530"}]',
+                       "1"])),
     ("team", pa.array(["[" * (MAX_DEPTH + 5) + "]" * (MAX_DEPTH + 5), "1"])),
     ("team", pa.array([1, 2], pa.int64())),             # a JSON column that holds no text
 ])
@@ -82,6 +85,20 @@ def test_a_damaged_kind_is_not_vouched_for() -> None:
         meta["fields"] = [["n", kind]]
         damaged = table.replace_schema_metadata({columnar.LAYOUT_KEY: json.dumps(meta)})
         assert not columnar.layout_plain(damaged, _found(damaged))
+
+
+def test_datetimes_in_other_zones_and_dollar_keys_pass() -> None:
+    """The encoder's own tags and escapes: datetimes with whole-second offsets, naive ones,
+    keys and strings starting with ``$``."""
+    ist = timezone(timedelta(hours=5, minutes=30))
+    odd = timezone(timedelta(hours=-3, seconds=15))
+    records = [Record({"at": datetime(2024, 5, 1, 9, 30, tzinfo=ist),
+                       "when": {"start": datetime(2024, 5, 1, tzinfo=odd),
+                                "end": datetime(2024, 5, 2, 3, 4, 5, 600)},
+                       "obj": {"$price": "$5", "$k": [1]}}, id=f"r{i}") for i in range(3)]
+    table = _table(records)
+    assert dict(_found(table)[0])["at"] == "json"
+    assert columnar.layout_plain(table, _found(table)) and _decoded_plain(table)
 
 
 def test_hostile_metadata_cells_are_screened_too() -> None:
