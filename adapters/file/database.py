@@ -194,8 +194,8 @@ class FileDatabase(SyncDatabase):
     def checked_stream(self) -> bool:
         """While every record this handle loaded was known plain (``PortBase``): a Parquet
         snapshot whose columns pass ``columnar.layout_plain``, log lines whose puts pass
-        ``is_plain``; the records written through the port were checked then. A JSON, JSON
-        Lines or CSV snapshot this handle did not write itself turns it off."""
+        ``is_plain``; the records written through the port were checked then (and are not
+        read back). Loading a JSON, JSON Lines or CSV snapshot turns it off."""
         return self._plain
 
     # -- loading and change detection ---------------------------------------------------------

@@ -77,16 +77,20 @@ class ParquetFormat:
 
     def load(self, payload: bytes, compression: str | None, source: str) -> list[Record]:
         """See ``SnapshotFormat.load`` (Parquet detects its own compression)."""
-        return self.load_checked(payload, compression, source)[0]
+        return self._load(payload, source, screen=False)[0]
 
     def load_checked(self, payload: bytes, compression: str | None,
                      source: str) -> tuple[list[Record], bool]:
         """See ``SnapshotFormat.load_checked``: the columns are screened (``layout_plain``),
         so a snapshot this adapter wrote is known plain without a walk of its values."""
+        return self._load(payload, source, screen=True)
+
+    @staticmethod
+    def _load(payload: bytes, source: str, *, screen: bool) -> tuple[list[Record], bool]:
         if not payload:
             return [], True
         table, found = _read_layout(payload, source)
-        return layout_records(table, source, found), layout_plain(table, found)
+        return layout_records(table, source, found), screen and layout_plain(table, found)
 
 
 __all__ = ["ParquetFormat", "read_snapshot", "require_pyarrow"]
