@@ -9,13 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from dataknobs_data.testing.servers import require_module
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_site_builds_strict(tmp_path: Path) -> None:
-    pytest.importorskip("mkdocs", reason='the docs extra: pip install "dataknobs-data[docs]"')
+    require_module("mkdocs", reason='the docs extra: pip install "dataknobs-data[docs]"')
     site = tmp_path / "site"
     done = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(ROOT / "mkdocs.yml"),

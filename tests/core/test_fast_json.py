@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from dataknobs_data.adapters.postgres import serializer
 from dataknobs_data.domain import codec, envelope
 from dataknobs_data.domain.errors import SerializationError
+from dataknobs_data.testing.servers import require_module
 
-orjson = pytest.importorskip("orjson")
-msgspec = pytest.importorskip("msgspec")
+orjson = require_module("orjson")
+msgspec = require_module("msgspec")
 
 STD = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
 STD_ASCII = json.JSONEncoder(ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode

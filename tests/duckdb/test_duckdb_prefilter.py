@@ -15,8 +15,9 @@ from dataknobs_data.adapters.duckdb import DuckDBDatabase
 from dataknobs_data.adapters.duckdb.prefilter import data_condition, necessary_where, rows_sql
 from dataknobs_data.domain.errors import QueryError
 from dataknobs_data.domain.query import evaluate
+from dataknobs_data.testing.servers import require_module
 
-duckdb = pytest.importorskip("duckdb")
+duckdb = require_module("duckdb")
 
 NUMBERS = st.one_of(st.integers(-(2**70), 2**70), st.integers(-5, 100),
                     st.floats(allow_nan=False, allow_infinity=False), st.sampled_from([0.0, -0.0]))

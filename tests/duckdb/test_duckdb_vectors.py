@@ -33,8 +33,9 @@ from dataknobs_data.testing.native_vectors import (
 from dataknobs_data.testing.native_vectors import (
     vector_hits as hits,
 )
+from dataknobs_data.testing.servers import require_module
 
-pytest.importorskip("numpy")
+require_module("numpy")
 
 
 def both(records: list[Record], tmp_path: Path) -> tuple[DuckDBDatabase, MemoryDatabase]:

@@ -27,8 +27,9 @@ from dataknobs_data.domain.errors import ConfigurationError, QueryError, Seriali
 from dataknobs_data.domain.matcher import apply_query
 from dataknobs_data.domain.query import And, Not, Or, SortOrder
 from dataknobs_data.ports.streaming import StreamConfig
+from dataknobs_data.testing.servers import require_module
 
-duckdb = pytest.importorskip("duckdb")
+duckdb = require_module("duckdb")
 
 UTC2 = dt.timezone(dt.timedelta(hours=2))
 POOLS: dict[str, list[Any]] = {

@@ -15,8 +15,9 @@ from dataknobs_data import Record
 from dataknobs_data.adapters.file import FileDatabase
 from dataknobs_data.adapters.file import database as file_database
 from dataknobs_data.domain.errors import RecordExistsError, SerializationError, StorageError
+from dataknobs_data.testing.servers import require_module
 
-pytest.importorskip("pyarrow")
+require_module("pyarrow")
 
 
 def _round_trip(path: Path, records: list[Record]) -> FileDatabase:

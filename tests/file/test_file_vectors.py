@@ -10,8 +10,9 @@ from dataknobs_data.adapters.file import FileDatabase
 from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
 from dataknobs_data.testing.runner import exactly
+from dataknobs_data.testing.servers import require_module
 
-np = pytest.importorskip("numpy")
+np = require_module("numpy")
 
 
 def test_parquet_stores_a_vector_field_as_a_fixed_size_list(tmp_path: Path) -> None:

@@ -190,6 +190,21 @@ def test_an_unreachable_server_skips_outside_ci_and_fails_in_ci(tmp_path: Path) 
         assert "postgres is not available" in done.stdout
 
 
+def test_a_missing_driver_skips_outside_ci_and_fails_in_ci(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from dataknobs_data.testing.servers import require_module
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        require_module("dataknobs_no_such_driver")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="in CI a missing driver is a failure"):
+        require_module("dataknobs_no_such_driver")
+    assert require_module("json") is json
+
+
 def test_loading_the_plugin_imports_nothing_heavy() -> None:
     code = ("import sys, dataknobs_data.testing.plugin as p; "
             "heavy = ('dependency_injector', 'psycopg', 'psycopg2', 'boto3', 'botocore', "
