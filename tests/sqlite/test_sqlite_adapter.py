@@ -4,7 +4,6 @@ one file, and its errors."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -33,6 +32,7 @@ from dataknobs_data.domain.errors import (
     StorageError,
 )
 from dataknobs_data.domain.matcher import matches
+from dataknobs_data.testing.servers import in_ci
 
 
 def test_the_constructor_does_no_io(tmp_path: Path) -> None:
@@ -517,7 +517,7 @@ def test_numbers_far_from_one_compare_exactly(tmp_path: Path, vectors: str | Non
         try:
             sqlite_database.dbapi_module(vectors)
         except ConfigurationError as err:
-            if os.environ.get("CI"):
+            if in_ci():
                 raise
             pytest.skip(str(err))
     values = [-1e-300, 1e300, 2.2790121708605243e+274, 7.654927133881691e-231,

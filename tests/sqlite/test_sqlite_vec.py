@@ -6,7 +6,6 @@ forbidden so that a pass means SQL ranked."""
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import sys
 import types
@@ -40,11 +39,12 @@ from dataknobs_data.testing.native_vectors import (
 from dataknobs_data.testing.native_vectors import (
     vector_hits as hits,
 )
+from dataknobs_data.testing.servers import in_ci, require_module
 
 VEC: dict[str, Any] = {"vectors": "sqlite-vec"}
 
-if not os.environ.get("CI"):  # in CI the dev extra installs the drivers: never a skip
-    pytest.importorskip("numpy")
+require_module("numpy")
+if not in_ci():  # in CI the dev extra installs sqlite-vec: a missing one fails, never skips
     try:
         sqlite_database.dbapi_module("sqlite-vec")
     except ConfigurationError as err:
