@@ -30,8 +30,9 @@ time: unfiltered queries are approximate, so that row reports recall@10 against 
 every probe instead of asserting equal ids; filtered ones stay exact). ``--m`` and
 ``--ef-construction`` set that index's build, ``--ef-search 40 100 400 1000`` prints one
 ``pgvector-hnsw`` row per ``hnsw.ef_search`` on the same build (a recall curve).
-``--filter-index`` gives the sqlite-vec and pgvector backends ``indexes: [team]`` (an index
-on the filter field: the filter is then answered from it first).
+``--filter-index`` gives the sqlite-vec, duckdb and pgvector backends ``indexes: [team]`` (an
+index on the filter field, for DuckDB the field's values kept in its vector cache: the filter
+is then answered from it first).
 
 ``--data random`` (default) draws every vector from one standard normal distribution (no
 structure: the hardest case for an HNSW graph); ``--data clustered`` draws ``--clusters``
@@ -141,7 +142,8 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
             yield db
     elif name == "duckdb":
         from dataknobs_data.adapters.duckdb import DuckDBDatabase
-        with DuckDBDatabase(path=os.path.join(workdir, "v.duckdb")) as db:
+        with DuckDBDatabase(path=os.path.join(workdir, "v.duckdb"),
+                            indexes=["team"] if filter_index else ()) as db:
             yield db
     elif name == "file":
         from dataknobs_data.adapters.file import FileDatabase
@@ -186,8 +188,8 @@ def main() -> None:
     parser.add_argument("--clusters", type=int, default=100)
     parser.add_argument("--spread", type=float, default=0.5)
     parser.add_argument("--filter-index", action="store_true",
-                        help="sqlite-vec and postgres backends: an index on the filter "
-                             "field (team)")
+                        help="sqlite-vec, duckdb and postgres backends: an index on the "
+                             "filter field (team; DuckDB: kept in its vector cache)")
     parser.add_argument("--m", type=int, help="pgvector-hnsw: the index's m (default 16)")
     parser.add_argument("--ef-construction", type=int,
                         help="pgvector-hnsw: the index's ef_construction (default 128)")

@@ -18,7 +18,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ...domain.codec import decode, dumps
@@ -31,7 +31,7 @@ from ...domain.errors import (
     StorageError,
 )
 from ...domain.matcher import compile_condition, select, window
-from ...domain.query import And, Query
+from ...domain.query import STORAGE_KEY, And, Query
 from ...domain.records import Record
 from ...domain.schema import Schema
 from ...domain.vectors import DistanceMetric, VectorQuery
@@ -41,7 +41,7 @@ from ...ports.streaming import StreamConfig
 from ..async_bridge import SyncBackedAsyncDatabase
 from ..row_writes import VersionedRowWrites
 from ..sqlite.database import quote_identifier
-from ..sqlite.translator import id_bytes, id_text
+from ..sqlite.translator import _variants, id_bytes, id_text
 from .prefilter import necessary_where, rows_sql, sort_keys
 from .source import SourceRows
 from .vectors import VectorCache, native_hits
@@ -66,6 +66,20 @@ def _loads(blob: bytes) -> Any:
     return decode(json.loads(blob.decode("utf-8", "surrogatepass")), in_place=True)
 
 
+def _index_paths(indexes: Sequence[str] | str, source: bool) -> tuple[str, ...]:
+    """The ``indexes`` option, each path checked: a data path SQL can name."""
+    paths = (indexes,) if isinstance(indexes, str) else tuple(indexes)
+    if paths and source:
+        raise ConfigurationError("duckdb: indexes is an option of table mode only (source "
+                                 "mode reads the files' own columns)")
+    for path in paths:
+        if not isinstance(path, str) or path == STORAGE_KEY or _variants(path) is None:
+            raise ConfigurationError(
+                f"duckdb: cannot index {path!r}: an index path is a data path of printable "
+                "ASCII segments (no double quote or backslash), other than the id")
+    return paths
+
+
 class ReadOnlyError(StorageError):
     """A write to a read-only (``source``) DuckDB database."""
 
@@ -76,7 +90,11 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
     ``path``: the database file (``":memory:"``: private to this handle); ``table``: the
     table's name; ``source``: instead, a Parquet, CSV or JSON/JSONL file or glob opened
     read-only; ``id_field``: the source column holding ids (default ``id`` when present,
-    else the zero-padded row number)."""
+    else the zero-padded row number); ``indexes``: data paths whose values the handle's
+    vector cache keeps beside each row's parsed vector, so the EQ, IN, STARTS_WITH and
+    number range filters of a ``similar_to`` query on them pick the rows to rank without
+    reading any row's JSON (DuckDB has no index on a JSON path that its planner uses for
+    these filters; other queries are unchanged)."""
 
     backend_name = "duckdb"
     #: the fewest rows a sorted, limited search first fetches in SQL order (``_top``)
@@ -86,6 +104,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
 
     def __init__(self, *, path: str | os.PathLike[str] = ":memory:", table: str = "records",
                  source: str | os.PathLike[str] | None = None, id_field: str | None = None,
+                 indexes: Sequence[str] | str = (),
                  schema: Schema | dict[str, Any] | None = None) -> None:
         super().__init__(schema=schema)
         self.path = os.fspath(path)
@@ -95,6 +114,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         if id_field is not None and self.source is None:
             raise ConfigurationError("duckdb: id_field is an option of source mode only")
         self.id_field = id_field
+        self.indexes = _index_paths(indexes, self.source is not None)
         self._conn: Any = None
         self._rows_cache: SourceRows | None = None
         self._mutex = threading.RLock()
@@ -102,7 +122,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
         #: per nested block: id -> the row before the block's first write (None: absent)
         self._undo: list[dict[bytes, Row | None]] = []
         #: the parsed vectors of the fields searched, per state of the table
-        self._vectors = VectorCache(self._table_sql)
+        self._vectors = VectorCache(self._table_sql, self.indexes)
 
     # -- the connection -----------------------------------------------------------------
     def _fail(self, err: Exception, action: str) -> DataknobsError:
@@ -218,7 +238,7 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
             if self._conn is not None:
                 conn, self._conn = self._conn, None
                 self._depth, self._undo, self._rows_cache = 0, [], None
-                self._vectors = VectorCache(self._table_sql)
+                self._vectors = VectorCache(self._table_sql, self.indexes)
                 with contextlib.suppress(Exception):
                     conn.close()
 
@@ -408,7 +428,8 @@ class DuckDBDatabase(VersionedRowWrites, SyncDatabase):
             # outside a transaction only: a rollback would drop the temporary table
             cached = None if self._depth else self._vectors.table(conn, vq.field)
         return native_hits(execute, lambda row: (id_text(row[0]), self._record(row)),
-                           self._table_sql, cached, query, vq, metric, skip, take)
+                           self._table_sql, cached, query, vq, metric, skip, take,
+                           self._vectors.columns)
 
     def _count(self, query: Query) -> int:
         if self.source is not None:

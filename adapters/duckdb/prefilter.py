@@ -214,21 +214,37 @@ def _as_double(x: Any) -> tuple[str, Any, bool]:
     return "?", float(x), False
 
 
-def json_target(variants: tuple[str, ...]) -> Target:
-    """The JSON paths ``variants`` of the rows' data: plain strings through
-    ``json_extract_string``, numbers as a DOUBLE; any kind may be stored there."""
+def json_values(variants: tuple[str, ...]) -> tuple[str, str]:
+    """The SQL reading the JSON paths ``variants`` of a row's text (``dk_text``): the value
+    through ``json_extract_string`` (a plain string reads as itself) and as a DOUBLE
+    (NULL for no number); the vector cache keeps both as columns (vectors.py)."""
+    return (_at("json_extract_string", variants),
+            f"TRY_CAST({_at('json_extract', variants)} AS DOUBLE)")
+
+
+def value_target(text: str, number: str) -> Target:
+    """A path read as ``json_values`` reads it (``text``, ``number``: those expressions, or
+    columns holding their values): plain strings compared as text, numbers as a DOUBLE;
+    any kind may be stored there."""
     return Target({
-        STRING: Reading(_at("json_extract_string", variants), _plain, _as_is, prefix=True),
-        NUMBER: Reading(f"TRY_CAST({_at('json_extract', variants)} AS DOUBLE)", _is_number,
-                        _as_double, ordered=True)})
+        STRING: Reading(text, _plain, _as_is, prefix=True),
+        NUMBER: Reading(number, _is_number, _as_double, ordered=True)})
 
 
-def data_condition(f: Filter) -> tuple[str, list[Any]] | None:
-    """A necessary condition for ``f`` on a data path, or None (no cheap one)."""
-    variants = _variants(f.field)
-    if variants is None:
-        return None
-    pushed = compare(f.operator, f.value, json_target(variants))
+def json_target(variants: tuple[str, ...]) -> Target:
+    """The JSON paths ``variants`` of the rows' data (``json_values``)."""
+    return value_target(*json_values(variants))
+
+
+def data_condition(f: Filter, target: Target | None = None) -> tuple[str, list[Any]] | None:
+    """A necessary condition for ``f`` on a data path (read through ``target``, by default
+    its JSON), or None (no cheap one)."""
+    if target is None:
+        variants = _variants(f.field)
+        if variants is None:
+            return None
+        target = json_target(variants)
+    pushed = compare(f.operator, f.value, target)
     return None if pushed is None else (pushed[0], pushed[1])
 
 
@@ -270,23 +286,49 @@ def sort_keys(spec: SortSpec) -> list[str] | None:
 def necessary_where(query: Query) -> tuple[str, list[Any]]:
     """A WHERE body true for every row the query's conditions hold for: the top-level
     filters on ``id`` exactly, and those on data paths through ``data_condition``."""
+    where, params, _ = _where(query, lambda path: None, f"{_TEXT} IS NULL")
+    return where, params
+
+
+def columns_where(query: Query, columns: Mapping[tuple[str, ...], tuple[str, str]],
+                  unreadable: str) -> tuple[str, list[Any], bool]:
+    """``necessary_where`` over columns holding some paths' values (``columns``: a path's
+    ``_variants`` -> the columns of its two ``json_values``; ``unreadable``: true for the
+    rows whose text is not valid UTF-8): the filters on ``id`` and on those paths only,
+    and whether every top-level condition of the query got one."""
+
+    def target_of(path: str) -> Target | None:
+        variants = _variants(path)
+        found = None if variants is None else columns.get(variants)
+        return None if found is None else value_target(*found)
+
+    return _where(query, target_of, unreadable, only_targets=True)
+
+
+def _where(query: Query, target_of: Callable[[str], Target | None], unreadable: str,
+           only_targets: bool = False) -> tuple[str, list[Any], bool]:
     ids, id_params, data, data_params = ["TRUE"], [], [], []
+    covered = True
     for cond in query.filters:
-        if not isinstance(cond, Filter):
-            continue
-        if cond.field == STORAGE_KEY:
+        found = None
+        if isinstance(cond, Filter) and cond.field == STORAGE_KEY:
             sql = _id_filter(cond)
             if sql is not None:
                 ids.append({"1": "TRUE", "0": "FALSE"}.get(sql[0], sql[0]))
                 id_params += sql[1]
+                continue
+        elif isinstance(cond, Filter):
+            target = target_of(cond.field)
+            if target is not None or not only_targets:
+                found = data_condition(cond, target)
+        if found is None:
+            covered = False
         else:
-            necessary = data_condition(cond)
-            if necessary is not None:
-                data.append(necessary[0])
-                data_params += necessary[1]
+            data.append(found[0])
+            data_params += found[1]
     if data:
-        ids.append(f"({_TEXT} IS NULL OR ({' AND '.join(data)}))")
-    return " AND ".join(ids), [*id_params, *data_params]
+        ids.append(f"({unreadable} OR ({' AND '.join(data)}))")
+    return " AND ".join(ids), [*id_params, *data_params], covered
 
 
 # -- source mode: native columns -----------------------------------------------------------
@@ -501,6 +543,7 @@ def order_keys(specs: list[SortSpec], target_of: Callable[[str], Target]) -> lis
     return terms
 
 
-__all__ = ["MISSING", "NEVER", "Reading", "Target", "column_target", "compare", "condition",
-           "conjunction", "data_condition", "id_target", "json_target", "necessary_where",
-           "order_keys", "rows_sql", "sort_keys"]
+__all__ = ["MISSING", "NEVER", "Reading", "Target", "column_target", "columns_where",
+           "compare", "condition", "conjunction", "data_condition", "id_target", "json_target",
+           "json_values", "necessary_where", "order_keys", "rows_sql", "sort_keys",
+           "value_target"]

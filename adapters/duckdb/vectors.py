@@ -11,7 +11,9 @@ both summation orders), so the exact key of a row is never below its bound.
 The parsed vectors come from a per-handle temporary table (``VectorCache``), brought up to
 date when the table's fingerprint changes, so a row's JSON is parsed once per version; inside a
 transaction, or when a filter SQL can narrow keeps few of the nearest rows, from the JSON of
-the rows the filter's necessary condition keeps (``prefilter``).
+the rows the filter's necessary condition keeps (``prefilter``). With the adapter's
+``indexes``, the cache keeps those paths' values too, and the filters on them pick the cache
+rows to rank (``prefilter.columns_where``): a selective filter ranks only its share.
 
 Rows come in one of four kinds:
 
@@ -33,15 +35,15 @@ a window larger than skip + take, re-ranked exactly and widened until certain by
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery
 from ..sqlite.translator import _variants, sql_literal
-from ..vector_window import Decode, first_window, rows_by_id, window_hits
-from .prefilter import _TEXT, necessary_where, rows_sql
+from ..vector_window import TRUE_SQL, Decode, first_window, rows_by_id, window_hits
+from .prefilter import _TEXT, columns_where, json_values, necessary_where, rows_sql
 
 #: a window past this size with a filter SQL can narrow reads the filtered rows' JSON instead
 #: of the cache (the filter keeps few of the nearest rows)
@@ -68,19 +70,22 @@ def _bound_sql(metric: DistanceMetric, dim: int) -> str:
     return f"(list_distance(v0, p.q) * (1 - {s}) - 1e-150)"
 
 
-def parsed_sql(table_sql: str, field: str, where: str, *, versions: bool = False
-               ) -> str | None:
+def parsed_sql(table_sql: str, field: str, where: str, *, versions: bool = False,
+               values: Sequence[tuple[str, str]] = ()) -> str | None:
     """The rows ``WHERE where`` as ``(id, unreadable, numeric, v0, n, vv)``: whether the
     row's bytes are not valid UTF-8, whether the field holds a JSON array of numbers only
     (no null), that array as ``DOUBLE[]``, its length when non-empty and its squared norm
     (``versions``: with the rows' ``version`` after the id, and ``where`` over the table's
-    own columns). None: SQL cannot name the path."""
+    own columns; ``values``: (name, SQL over the row's text) columns after the version).
+    None: SQL cannot name the path."""
     variants = _variants(field)
     if variants is None:
         return None
     calls = [f"json_extract({_TEXT}, {sql_literal(v)})" for v in variants]
     at = calls[0] if len(calls) == 1 else f"COALESCE({', '.join(calls)})"
-    keep = ", version" if versions else ""
+    keep = "".join([", version" if versions else "", *(f", {name}" for name, _ in values)])
+    computed = "".join([", version" if versions else "",
+                        *(f", {sql} AS {name}" for name, sql in values)])
     rows = (f"(SELECT id, version, try(decode(data)) AS {_TEXT} FROM {table_sql} AS t "
             f"WHERE {where}) AS dk_rows WHERE TRUE" if versions
             else f"{rows_sql(table_sql)} WHERE {where}")
@@ -94,7 +99,7 @@ def parsed_sql(table_sql: str, field: str, where: str, *, versions: bool = False
       FROM (SELECT *, COALESCE(NOT unreadable AND json_type(j) = 'ARRAY'
                                AND json_structure(j) IN {_NUMERIC}
                                AND NOT contains(CAST(j AS VARCHAR), 'null'), FALSE) AS numeric
-        FROM (SELECT id{keep}, {_TEXT} IS NULL AS unreadable, {at} AS j
+        FROM (SELECT id{computed}, {_TEXT} IS NULL AS unreadable, {at} AS j
               FROM {rows}) AS m) AS m1) AS a) AS b"""
 
 
@@ -136,11 +141,25 @@ class VectorCache:
     when it changes, whoever wrote, the rows whose (id, version) the table no longer holds
     are dropped and the table's rows the cache lacks are parsed and added, so the JSON of a
     row is parsed once per version. Never used inside a transaction (a rollback would drop
-    what it added)."""
+    what it added).
 
-    def __init__(self, table_sql: str) -> None:
+    ``paths`` (the adapter's ``indexes``): data paths whose values each row of the cache
+    keeps beside its vector, as the two ``prefilter.json_values`` columns of each path
+    (``columns``: a path's ``_variants`` -> their names), so a search's filters on them
+    pick the rows to rank in the cache itself, without reading any row's JSON."""
+
+    def __init__(self, table_sql: str, paths: Sequence[str] = ()) -> None:
         self.table_sql = table_sql
         self.tables: dict[str, tuple[tuple[Any, ...], str]] = {}
+        self.columns: dict[tuple[str, ...], tuple[str, str]] = {}
+        self.values: list[tuple[str, str]] = []
+        for path in paths:
+            variants = _variants(path)
+            if variants is None or variants in self.columns:
+                continue  # the adapter refuses the first; the second is a repeat
+            names = (f"dk_s{len(self.columns)}", f"dk_d{len(self.columns)}")
+            self.columns[variants] = names
+            self.values += zip(names, json_values(variants), strict=True)
 
     def table(self, conn: Any, field: str) -> str | None:
         """The name of ``field``'s up-to-date temporary table (refreshed when stale), or
@@ -154,23 +173,25 @@ class VectorCache:
             return entry[1]
         if entry is None:
             name = f"dk_vectors_{len(self.tables)}"
-            conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS "
-                         f"{parsed_sql(self.table_sql, field, 'TRUE', versions=True)}")
+            rows = parsed_sql(self.table_sql, field, "TRUE", versions=True, values=self.values)
+            conn.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {rows}")
         else:
             name = entry[1]
             conn.execute(f"DELETE FROM {name} AS c WHERE NOT EXISTS (SELECT 1 FROM "
                          f"{self.table_sql} AS t WHERE t.id = c.id AND t.version = c.version)")
             missing = (f"NOT EXISTS (SELECT 1 FROM {name} AS c WHERE c.id = t.id "
                        "AND c.version = t.version)")
-            conn.execute(f"INSERT INTO {name} "
-                         f"{parsed_sql(self.table_sql, field, missing, versions=True)}")
+            rows = parsed_sql(self.table_sql, field, missing, versions=True,
+                              values=self.values)
+            conn.execute(f"INSERT INTO {name} {rows}")
         self.tables[field] = (mark, name)
         return name
 
 
 def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
                 decode: Decode, table_sql: str, cached: str | None, query: Query,
-                vq: VectorQuery, metric: DistanceMetric, skip: int, take: int
+                vq: VectorQuery, metric: DistanceMetric, skip: int, take: int,
+                columns: Mapping[tuple[str, ...], tuple[str, str]] | None = None
                 ) -> list[tuple[Record, float]] | None:
     """The ``take`` ranked (record, score) hits after ``skip`` (``SyncDatabase._vector_hits``),
     exactly the reference's; None when SQL cannot name the field's path or the query
@@ -179,7 +200,10 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
     (id, record) pair (the candidates' rows are read by id, IN lists of constants: index
     lookups, screened by the filter's necessary condition: ``rows_by_id``); ``cached``: the
     field's ``VectorCache`` table, or None to parse the JSON of the rows the filter's
-    necessary condition keeps. The window loop is ``vector_window.window_hits``."""
+    necessary condition keeps; ``columns``: the paths whose values that table keeps
+    (``VectorCache.columns``): the filters on them pick the rows to rank there, and when
+    they are all of the query's conditions, the window is an unfiltered one's. The window
+    loop is ``vector_window.window_hits``."""
     dim, want = len(vq.vector), skip + take
     top = TopK(vq, metric, want)  # checks the query vector (a zero one for cosine)
     qq = float(top.q @ top.q)
@@ -188,7 +212,10 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
     where, where_params = necessary_where(query)
     # only the candidates the necessary condition keeps are decoded
     fetch = rows_by_id(execute, rows_sql(table_sql), decode, 1000, (where, where_params))
-    size = first_window(want, bool(query.filters))
+    kept, kept_params, covered = "TRUE", list[Any](), not query.filters
+    if cached is not None and columns:
+        kept, kept_params, covered = columns_where(query, columns, "c.unreadable")
+    size = first_window(want, not covered)
     source = cached
 
     def candidates(size: int, cut_at: float | None) -> list[tuple[Any, ...]] | None:
@@ -200,8 +227,10 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
             if parsed is None:
                 return None
             rows_from, params = f"({parsed})", where_params
-        else:
+        elif kept in TRUE_SQL:
             rows_from, params = source, []
+        else:  # the filters on the paths the cache keeps pick its rows
+            rows_from, params = f"(SELECT * FROM {source} AS c WHERE {kept})", kept_params
         tail, tail_params = ((f"ORDER BY bound, id LIMIT {size}", []) if cut_at is None
                              else ("AND bound <= ?", [cut_at]))
         return execute(statement(rows_from, metric, dim, tail),

@@ -15,7 +15,7 @@ from dataknobs_data.adapters import vector_window
 from dataknobs_data.adapters.duckdb import AsyncDuckDBDatabase, DuckDBDatabase
 from dataknobs_data.adapters.duckdb import vectors as native
 from dataknobs_data.adapters.memory import MemoryDatabase
-from dataknobs_data.domain.errors import QueryError
+from dataknobs_data.domain.errors import ConfigurationError, QueryError
 from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
 from dataknobs_data.testing.native_vectors import (
@@ -38,8 +38,15 @@ from dataknobs_data.testing.servers import require_module
 require_module("numpy")
 
 
-def both(records: list[Record], tmp_path: Path) -> tuple[DuckDBDatabase, MemoryDatabase]:
-    return with_reference(DuckDBDatabase(path=tmp_path / "v.duckdb"), records)
+#: the paths the ``indexed`` cache mode keeps beside the vectors (``team`` as well under a
+#: second spelling, and a path no record holds)
+INDEXED = ("team", "n", "doc.vec", "absent.path", "team", "q'uote")
+
+
+def both(records: list[Record], tmp_path: Path, mode: str = "cached"
+         ) -> tuple[DuckDBDatabase, MemoryDatabase]:
+    indexes = INDEXED if mode == "indexed" else ()
+    return with_reference(DuckDBDatabase(path=tmp_path / "v.duckdb", indexes=indexes), records)
 
 
 @pytest.fixture
@@ -47,10 +54,11 @@ def no_reference(monkeypatch: pytest.MonkeyPatch) -> None:
     forbid_reference(monkeypatch, DuckDBDatabase)
 
 
-@pytest.fixture(params=["cached", "parsed"])
+@pytest.fixture(params=["cached", "parsed", "indexed"])
 def cache_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both sources of the distances: the per-handle cache of parsed vectors, and the JSON
-    of the rows the filter's necessary condition keeps (as inside a transaction)."""
+    """Every source of the distances: the per-handle cache of parsed vectors, the JSON of
+    the rows the filter's necessary condition keeps (as inside a transaction), and the cache
+    keeping the filter paths' values too (``indexes``: the filters pick its rows)."""
     if request.param == "parsed":
         monkeypatch.setattr(native.VectorCache, "table", lambda self, conn, field: None)
     return str(request.param)
@@ -62,7 +70,7 @@ def test_random_sets_equal_the_memory_reference(seed: int, tmp_path: Path, cache
                                                 no_reference: None) -> None:
     rnd = random.Random(seed)
     dim = rnd.choice([1, 3, 8, 33])
-    duck, mem = both(random_records(rnd, rnd.randint(30, 400), dim), tmp_path)
+    duck, mem = both(random_records(rnd, rnd.randint(30, 400), dim), tmp_path, cache_mode)
     filters = [None, Query().filter("team", "==", "a"),
                Query().filter("n", "<", 50).filter("team", "!=", "c"),
                Query().filter("n", ">=", 1000),  # matches nothing
@@ -103,7 +111,7 @@ def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
     records = random_records(rnd, 200, 4)
     records += [Record({"team": "z", "n": 999, "embedding": [1, 1, 1, 1]}, id=f"tie{i}")
                 for i in range(12)]
-    duck, mem = both(records, tmp_path)
+    duck, mem = both(records, tmp_path, cache_mode)
     with duck:
         for metric in METRICS:
             for flt in (None, Query().filter("team", "!=", "a"),
@@ -133,7 +141,7 @@ def test_hostile_values_never_break_a_query(metric: str, tmp_path: Path, cache_m
                        id="lone-surrogate")]  # the row's bytes are not valid UTF-8
     records += [Record({"team": "h", "embedding": [0.1 * i, -1.0, 2.0, 0.5]}, id=f"ok{i}")
                 for i in range(10)]
-    duck, mem = both(records, tmp_path)
+    duck, mem = both(records, tmp_path, cache_mode)
     with duck:
         for probe in ([1.0, 2.0, 3.0, 4.0], [1e-150, 0.0, 1.0, 0.0], [3.0, -1.0, 0.0, 0.5]):
             for k in (1, 5, 40):
@@ -148,7 +156,7 @@ def test_another_dimension_among_the_matches_is_the_reference_error(
                Record({"team": "a", "embedding": [1.0, 2.0]}, id="a2"),
                Record({"team": "b", "embedding": [1.0, 2.0, 3.0, 4.0]}, id="b1"),
                Record({"team": "b", "embedding": [4.0, 2.0, 3.0, 1.0]}, id="b2")]
-    duck, mem = both(records, tmp_path)
+    duck, mem = both(records, tmp_path, cache_mode)
     with duck:
         for flt in (None, Query().filter("team", "==", "a")):
             with pytest.raises(QueryError) as want:
@@ -167,7 +175,7 @@ def test_nested_and_wrapped_paths(tmp_path: Path, cache_mode: str, no_reference:
     records = [Record({"doc": {"$meta": 1, "vec": [float(i), 1.0]}}, id=f"w{i}")
                for i in range(5)]
     records += [Record({"doc": {"vec": [1.0, float(i)]}}, id=f"p{i}") for i in range(5)]
-    duck, mem = both(records, tmp_path)
+    duck, mem = both(records, tmp_path, cache_mode)
     with duck:
         for metric in METRICS:
             got = [(h.record.id, h.score) for h in duck.vector_search(
@@ -272,3 +280,106 @@ def test_source_mode_answers_through_the_port(tmp_path: Path) -> None:
 def _plan(db: DuckDBDatabase, probe: list[float]) -> tuple[Any, ...]:
     _, vq, metric, skip, take = db._vector_plan(Query().similar_to(probe, k=3))
     return vq, metric, skip, take
+
+
+#: values at an indexed filter path that its two cache columns must not confuse
+FILTER_VALUES: list[Any] = [
+    "a", "A", "a ", "", "5", 5, 5.0, -5, 2 ** 63 - 1, 2 ** 53 + 1, 1e308, True, False, None, [],
+    ["a"], {"x": "a"}, {"$datetime": "2024-01-01T00:00:00"}, 'quo"te', "back\\slash",
+    "line\nbreak", "\ud800", "ab", "abc", "é",
+]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_indexed_filters_pick_the_cache_rows_exactly_as_the_reference(
+        tmp_path: Path, no_reference: None) -> None:
+    """Hostile values at the indexed paths (numbers as strings, booleans, nulls, nested
+    values, quotes, lone surrogates): every filter the cache columns answer keeps each
+    match, and the hits are the reference's."""
+    rnd = random.Random(11)
+    records = [Record({"team": rnd.choice(FILTER_VALUES), "n": rnd.choice(FILTER_VALUES),
+                       "q'uote": rnd.choice(FILTER_VALUES),
+                       "embedding": [rnd.uniform(-1, 1) for _ in range(3)]}, id=f"f{i:03d}")
+               for i in range(240)]
+    records.append(Record({"embedding": [1.0, 0.0, 0.0]}, id="no-team"))
+    duck, mem = both(records, tmp_path, "indexed")
+    operands = [v for v in FILTER_VALUES if isinstance(v, str | int | float)]
+    with duck:
+        for _ in range(60):
+            x = rnd.choice(operands)
+            flt = rnd.choice([
+                Query().filter("team", "==", x), Query().filter("n", "==", x),
+                Query().filter("q'uote", "==", x),
+                Query().filter("team", "in", [x, rnd.choice(operands)]),
+                Query().filter("team", "starts_with", x[:1]) if isinstance(x, str)
+                else Query().filter("n", ">", x) if not isinstance(x, bool)
+                else Query().filter("n", "==", x),
+                Query().filter("n", "between", [-5, 10]).filter("team", "!=", "a"),
+            ])
+            probe = [rnd.uniform(-1, 1) for _ in range(3)]
+            for metric in METRICS:
+                assert_same(hits(duck, probe, 7, metric, flt), hits(mem, probe, 7, metric, flt))
+
+
+def test_indexed_filters_rank_only_the_rows_they_keep(tmp_path: Path, no_reference: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query whose conditions are all on indexed paths (or the id) ranks the cache rows
+    they keep, with an unfiltered query's first window, and decodes only matches; one with
+    another condition starts with the filtered window (the screen is then partial)."""
+    seen: list[tuple[str, str]] = []
+    original = native.statement
+
+    def watched(parsed: str, metric: Any, dim: int, tail: str) -> str:
+        seen.append((parsed, tail))
+        return original(parsed, metric, dim, tail)
+
+    monkeypatch.setattr(native, "statement", watched)
+    db, mem = both(random_records(random.Random(6), 300, 6), tmp_path, "indexed")
+    probe = [0.3, -0.2, 0.9, 0.1, 0.4, -0.6]
+    plain = vector_window.first_window(10)
+    with db:
+        for flt, window in ((Query().filter("team", "==", "a"), plain),
+                            (Query().filter("team", "in", ["b"]).filter("n", "<=", 40), plain),
+                            (Query().filter("id", ">", "r5"), plain),
+                            (Query().filter("team", "==", "a").filter("n", "!=", 3),
+                             vector_window.first_window(10, True))):
+            seen.clear()
+            assert_same(hits(db, probe, 10, "cosine", flt), hits(mem, probe, 10, "cosine", flt))
+            parsed, tail = seen[0]
+            assert parsed.startswith("(SELECT * FROM dk_vectors_0 AS c WHERE"), parsed
+            assert "decode(data)" not in parsed
+            assert tail == f"ORDER BY bound, id LIMIT {window}"
+        cases = (*SCREENED[:2], (SCREENED[2][0], lambda rec: rec["n"] >= 100))  # != unscreened
+        check_window_is_screened(db, mem, DuckDBDatabase, monkeypatch, probe, cases)
+
+
+def test_indexed_values_follow_every_write(tmp_path: Path, no_reference: None) -> None:
+    """A write through another handle that changes a record's team shows in the next
+    filtered query: the cache row is parsed again at its new version."""
+    records = random_records(random.Random(8), 120, 4)
+    duck, mem = both(records, tmp_path, "indexed")
+    other = DuckDBDatabase(path=tmp_path / "v.duckdb")
+    probe = [0.5, 0.5, -0.5, 0.1]
+    flt = Query().filter("team", "==", "a")
+    with duck, other:
+        assert_same(hits(duck, probe, 10, "cosine", flt), hits(mem, probe, 10, "cosine", flt))
+        moved = [r for r in records if r["team"] == "b"][:15]
+        for rec in moved:
+            for store in (other, mem):
+                store.update(rec.id or "", Record({**rec.data, "team": "a",
+                                                   "embedding": list(probe)}))
+        got = hits(duck, probe, 10, "cosine", flt)
+        assert_same(got, hits(mem, probe, 10, "cosine", flt))
+        assert {rid for rid, _ in got} <= {r.id for r in moved}
+
+
+@pytest.mark.parametrize("indexes", [["id"], ['a"b'], ["a\\b"], [3], [None], ["a..b"], [""]])
+def test_an_index_path_sql_cannot_name_is_refused(indexes: list[Any], tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="cannot index"):
+        DuckDBDatabase(path=tmp_path / "x.duckdb", indexes=indexes)
+
+
+def test_indexes_are_an_option_of_table_mode(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="table mode only"):
+        DuckDBDatabase(source=tmp_path / "x.parquet", indexes=["team"])
+    assert DuckDBDatabase(path=tmp_path / "x.duckdb", indexes="team").indexes == ("team",)
