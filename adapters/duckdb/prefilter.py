@@ -286,7 +286,11 @@ def sort_keys(spec: SortSpec) -> list[str] | None:
 def necessary_where(query: Query) -> tuple[str, list[Any]]:
     """A WHERE body true for every row the query's conditions hold for: the top-level
     filters on ``id`` exactly, and those on data paths through ``data_condition``."""
-    where, params, _ = _where(query, lambda path: None, f"{_TEXT} IS NULL")
+    def target_of(path: str) -> Target | None:
+        variants = _variants(path)
+        return None if variants is None else json_target(variants)
+
+    where, params, _ = _where(query, target_of, f"{_TEXT} IS NULL")
     return where, params
 
 
@@ -302,11 +306,14 @@ def columns_where(query: Query, columns: Mapping[tuple[str, ...], tuple[str, str
         found = None if variants is None else columns.get(variants)
         return None if found is None else value_target(*found)
 
-    return _where(query, target_of, unreadable, only_targets=True)
+    return _where(query, target_of, unreadable)
 
 
-def _where(query: Query, target_of: Callable[[str], Target | None], unreadable: str,
-           only_targets: bool = False) -> tuple[str, list[Any], bool]:
+def _where(query: Query, target_of: Callable[[str], Target | None], unreadable: str
+           ) -> tuple[str, list[Any], bool]:
+    """The WHERE body of the top-level filters on ``id`` and on the paths ``target_of``
+    reads (None: left to the pipeline), ``unreadable`` escaping the rows SQL cannot read,
+    and whether every top-level condition got one."""
     ids, id_params, data, data_params = ["TRUE"], [], [], []
     covered = True
     for cond in query.filters:
@@ -319,7 +326,7 @@ def _where(query: Query, target_of: Callable[[str], Target | None], unreadable: 
                 continue
         elif isinstance(cond, Filter):
             target = target_of(cond.field)
-            if target is not None or not only_targets:
+            if target is not None:
                 found = data_condition(cond, target)
         if found is None:
             covered = False

@@ -210,11 +210,14 @@ def native_hits(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]],
     if metric is not DistanceMetric.EUCLIDEAN and not _TINY <= qq <= _HUGE:
         return None
     where, where_params = necessary_where(query)
-    # only the candidates the necessary condition keeps are decoded
-    fetch = rows_by_id(execute, rows_sql(table_sql), decode, 1000, (where, where_params))
     kept, kept_params, covered = "TRUE", list[Any](), not query.filters
     if cached is not None and columns:
         kept, kept_params, covered = columns_where(query, columns, "c.unreadable")
+    # only the candidates the necessary condition keeps are decoded; those the cache's
+    # columns picked hold it already (the same SQL over the cached versions; the exact
+    # filter judges whatever is fetched), so they are read without it
+    screen = None if covered else (where, where_params)
+    fetch = rows_by_id(execute, rows_sql(table_sql), decode, 1000, screen)
     size = first_window(want, not covered)
     source = cached
 
