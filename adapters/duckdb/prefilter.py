@@ -236,14 +236,18 @@ def json_target(variants: tuple[str, ...]) -> Target:
     return value_target(*json_values(variants))
 
 
+def _json_target_of(path: str) -> Target | None:
+    """The JSON target of a data path, None when SQL cannot name it."""
+    variants = _variants(path)
+    return None if variants is None else json_target(variants)
+
+
 def data_condition(f: Filter, target: Target | None = None) -> tuple[str, list[Any]] | None:
     """A necessary condition for ``f`` on a data path (read through ``target``, by default
     its JSON), or None (no cheap one)."""
+    target = target or _json_target_of(f.field)
     if target is None:
-        variants = _variants(f.field)
-        if variants is None:
-            return None
-        target = json_target(variants)
+        return None
     pushed = compare(f.operator, f.value, target)
     return None if pushed is None else (pushed[0], pushed[1])
 
@@ -286,11 +290,7 @@ def sort_keys(spec: SortSpec) -> list[str] | None:
 def necessary_where(query: Query) -> tuple[str, list[Any]]:
     """A WHERE body true for every row the query's conditions hold for: the top-level
     filters on ``id`` exactly, and those on data paths through ``data_condition``."""
-    def target_of(path: str) -> Target | None:
-        variants = _variants(path)
-        return None if variants is None else json_target(variants)
-
-    where, params, _ = _where(query, target_of, f"{_TEXT} IS NULL")
+    where, params, _ = _where(query, _json_target_of, f"{_TEXT} IS NULL")
     return where, params
 
 
