@@ -34,8 +34,8 @@ the filter kept too few of the window, the window grows fourfold.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Generator, Sequence
+from typing import Any, cast
 
 from ..domain.matcher import select
 from ..domain.query import Query
@@ -49,6 +49,37 @@ WINDOW_EXTRA = 32
 FILTERED_FACTOR = 4
 #: the WHERE bodies that hold for every row
 TRUE_SQL = ("1", "TRUE")
+
+#: float32 distances (sqlite-vec's, a search server's): elements up to this magnitude
+#: convert to float32 and multiply without overflow
+MAX_ELEMENT = 1e15
+#: the norms the float32 cosine and dot-product bounds hold for (no underflow or overflow)
+MIN_NORM, MAX_NORM = 1e-10, 1e10
+#: the float32 unit roundoff
+_U = 2.0 ** -24
+
+
+def slack(dim: int) -> float:
+    """The relative error allowance of a float32 distance of dimension ``dim`` (both vectors
+    converted to float32, products summed in float32 in any order) against numpy's float64
+    key: four times (dimension + 8) units of float32 roundoff, twice the worst case
+    (derived in adapters/sqlite/vectors.py)."""
+    return 4.0 * (dim + 8) * _U
+
+
+def float32_safe(vector: Sequence[Any]) -> Any:
+    """A stored vector (``stored_vector``) as a float64 array when a float32 distance can
+    bound it: every element finite and at most ``MAX_ELEMENT`` in magnitude; None otherwise
+    (an integer beyond float64 included), and the row is then *unplaced*."""
+    np = numpy()
+    try:
+        a = np.asarray(vector, dtype=np.float64)
+    except OverflowError:  # an integer beyond float64: the reference's own error
+        return None
+    if not bool(np.isfinite(a).all()) or float(np.abs(a).max()) > MAX_ELEMENT:
+        return None
+    return a
+
 
 #: the candidate rows ``(id, kind, bound)`` of a window of ``size`` placed rows, or of the
 #: placed rows up to a bound; None: the database cannot answer
@@ -92,12 +123,16 @@ def rows_by_id(execute: Callable[[str, list[Any]], list[tuple[Any, ...]]], rows_
     return fetch
 
 
-def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQuery,
-                metric: DistanceMetric, skip: int, take: int, size: int
-                ) -> list[tuple[Record, float]] | None:
-    """The ``take`` ranked (record, score) hits after ``skip``, exactly the reference's
-    (``SyncDatabase._vector_hits``), from windows of candidates starting at ``size`` placed
-    rows; None when ``candidates`` returns None."""
+#: a request of ``window_steps``: ``("candidates", size, cut_at)`` or ``("fetch", keys)``
+Ask = tuple[Any, ...]
+
+
+def window_steps(query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int, take: int,
+                 size: int) -> Generator[Ask, Any, list[tuple[Record, float]] | None]:
+    """The loop of ``window_hits`` as a generator of its requests, for adapters whose I/O
+    runs as flows (sync and async alike): it yields ``("candidates", size, cut_at)`` and
+    ``("fetch", keys)`` and is sent what ``Candidates`` and ``Fetch`` would return; its
+    value is ``window_hits``'."""
     np = numpy()
     want = skip + take
     exact = Query(list(query.filters))
@@ -105,7 +140,7 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
     asked: set[bytes] = set()  # and the ids asked for (gone, or ruled out by the screen)
     cut_at: float | None = None  # the second statement's bound on the placed rows
     while True:
-        rows = candidates(size, cut_at)
+        rows = yield ("candidates", size, cut_at)
         if rows is None:
             return None
         placed = [row for row in rows if row[1] == 1]
@@ -114,7 +149,7 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
         keys = [bytes(row[0]) for row in rows]
         ask = [key for key in keys if key not in asked]
         asked.update(ask)
-        seen.update(fetch(ask))
+        seen.update((yield ("fetch", ask)))
         matched = select([seen[key] for key in keys if key in seen], exact)
         ids, vectors, records = vectors_of([rec for _, rec in matched], vq)
         if ids:
@@ -132,5 +167,23 @@ def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQu
     return [(rec, score) for rec, score in top.hits(skip)[:take]]
 
 
-__all__ = ["FILTERED_FACTOR", "WINDOW_EXTRA", "WINDOW_FACTOR", "Candidates", "Decode",
-           "Fetch", "first_window", "rows_by_id", "window_hits"]
+def window_hits(candidates: Candidates, fetch: Fetch, query: Query, vq: VectorQuery,
+                metric: DistanceMetric, skip: int, take: int, size: int
+                ) -> list[tuple[Record, float]] | None:
+    """The ``take`` ranked (record, score) hits after ``skip``, exactly the reference's
+    (``SyncDatabase._vector_hits``), from windows of candidates starting at ``size`` placed
+    rows; None when ``candidates`` returns None."""
+    steps = window_steps(query, vq, metric, skip, take, size)
+    answer: Any = None
+    try:
+        while True:
+            ask = steps.send(answer)
+            answer = candidates(ask[1], ask[2]) if ask[0] == "candidates" else fetch(ask[1])
+    except StopIteration as stop:
+        return cast("list[tuple[Record, float]] | None", stop.value)
+
+
+__all__ = ["FILTERED_FACTOR", "MAX_ELEMENT", "MAX_NORM", "MIN_NORM", "WINDOW_EXTRA",
+           "WINDOW_FACTOR", "Ask", "Candidates", "Decode",
+           "Fetch", "first_window", "float32_safe", "rows_by_id", "slack", "window_hits",
+           "window_steps"]

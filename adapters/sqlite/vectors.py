@@ -48,27 +48,24 @@ from ...domain.query import Query
 from ...domain.records import Record, lookup
 from ...domain.values import MISSING
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, stored_vector
-from ..vector_window import Decode, first_window, rows_by_id, window_hits
+from ..vector_window import (
+    MAX_ELEMENT,
+    MAX_NORM,
+    MIN_NORM,
+    Decode,
+    first_window,
+    float32_safe,
+    rows_by_id,
+    slack,
+    window_hits,
+)
 from .translator import where_clause
 
 #: a window past this size applies the filter's SQL too (it keeps few of the nearest rows);
 #: below it, the filter is applied to the candidates only (its SQL reads every row's JSON)
 PUSHDOWN_AFTER = 4096
-#: elements up to this magnitude convert to float32 and multiply without overflow
-MAX_ELEMENT = 1e15
-#: the norms the cosine and dot-product bounds hold for (no float32 underflow or overflow)
-MIN_NORM, MAX_NORM = 1e-10, 1e10
 #: rows read per statement while the cache is filled, and candidates' ids per fetch
 FILL_BATCH = FETCH_CHUNK = 500
-#: the float32 unit roundoff
-_U = 2.0 ** -24
-
-
-def slack(dim: int) -> float:
-    """The relative error allowance of a float32 sqlite-vec distance of dimension ``dim``
-    against numpy's float64 key: four times (dimension + 8) units of float32 roundoff, twice
-    the worst case derived above."""
-    return 4.0 * (dim + 8) * _U
 
 
 def vector_entry(value: Any) -> tuple[int | None, float | None, bytes | None]:
@@ -78,13 +75,10 @@ def vector_entry(value: Any) -> tuple[int | None, float | None, bytes | None]:
     vec = None if value is MISSING else stored_vector(value)
     if vec is None:
         return None, None, None
+    a = float32_safe(vec)
+    if a is None:
+        return len(vec), None, None
     np = numpy()
-    try:
-        a = np.asarray(vec, dtype=np.float64)
-    except OverflowError:  # an integer beyond float64: the reference's own error, unplaced
-        return len(vec), None, None
-    if not bool(np.isfinite(a).all()) or float(np.abs(a).max()) > MAX_ELEMENT:
-        return len(vec), None, None
     return len(vec), float(np.sqrt(a @ a)), a.astype(np.float32).tobytes()
 
 
