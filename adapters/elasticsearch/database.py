@@ -15,12 +15,14 @@ from ...domain.errors import ConfigurationError, DataknobsError
 from ...domain.query import Query
 from ...domain.records import Record
 from ...domain.schema import Schema
+from ...domain.vectors import DistanceMetric, VectorQuery
 from ...ports import flows
 from ...ports.capabilities import Capabilities
 from ...ports.database import SyncDatabase
 from ...ports.streaming import StreamConfig
 from .connection import ConnectionSettings, check_index_name, import_client, translate_error
 from .operations import PIT_MODES, REFRESH_POLICIES, Bulk, Call, Emit, Flow, Operations
+from .vectors import check_vectors
 
 
 def _refresh_policy(value: object) -> str:
@@ -49,7 +51,8 @@ class ElasticsearchOptions:
     ``chunk_size``/``max_chunk_bytes`` per bulk request; ``index_settings`` are merged
     into the settings of a newly created index. ``text_subfield`` maps every string value
     with an analysed ``text`` subfield too (for full-text queries sent to the index directly;
-    ``false`` indexes faster). ``client`` takes a ready client (not
+    ``false`` indexes faster). ``vectors`` (``{path: dimension}``) ranks nearest-neighbour
+    queries on those paths in the server (``vectors.py``). ``client`` takes a ready client (not
     closed by the adapter)."""
 
     backend_name = "elasticsearch"
@@ -75,6 +78,7 @@ class ElasticsearchOptions:
         keep_alive: str = "1m",
         index_settings: Mapping[str, Any] | None = None,
         text_subfield: bool = True,
+        vectors: Mapping[str, int] | None = None,
         request_timeout: float = 30.0,
         max_retries: int = 3,
         client: Any = None,
@@ -101,7 +105,8 @@ class ElasticsearchOptions:
             index=self.index, refresh=_refresh_policy(refresh), point_in_time=point_in_time,
             compatibility=compatibility, page_size=page_size, chunk_size=chunk_size,
             max_chunk_bytes=max_chunk_bytes, keep_alive=keep_alive,
-            index_settings=dict(index_settings or {}), text_subfield=bool(text_subfield))
+            index_settings=dict(index_settings or {}), text_subfield=bool(text_subfield),
+            vectors=check_vectors(vectors, compatibility))
         self._given_client = client
         self._client_lock = threading.Lock()
 
@@ -221,6 +226,10 @@ class ElasticsearchOptions:
 
     def _count(self, query: Query) -> Any:
         return self._drive(self.operations.count(query), int)
+
+    def _vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
+                     take: int) -> Any:
+        return self._drive(self.operations.vector_hits(query, vq, metric, skip, take))
 
     def _clear(self) -> Any:
         return self._drive(self.operations.clear(), int)

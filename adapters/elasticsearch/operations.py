@@ -27,6 +27,7 @@ from ...domain.errors import (
 )
 from ...domain.query import Query
 from ...domain.records import Record
+from ...domain.vectors import DistanceMetric, VectorQuery
 from .connection import error_type, index_body, status_of
 from .serializer import (
     ID_FIELD,
@@ -38,6 +39,8 @@ from .serializer import (
     to_document,
 )
 from .translator import QueryTranslator
+from .vectors import VECTOR_FIELD, search_flow, sidecar
+from .vectors import mapping as vector_mapping
 
 #: Elasticsearch's default ``index.max_result_window`` (from + size).
 MAX_WINDOW = 10_000
@@ -103,6 +106,7 @@ class Operations:
     keep_alive: str = "1m"
     index_settings: dict[str, Any] = field(default_factory=dict)
     text_subfield: bool = True
+    vectors: dict[str, int] = field(default_factory=dict)  # path -> dimension (vectors.py)
     translator: QueryTranslator = field(default_factory=QueryTranslator)
     ready: bool = False
     pit_api: str | None = None  # learnt on first use in "auto" mode ("none" when unavailable)
@@ -116,11 +120,14 @@ class Operations:
         if not exists:
             try:
                 body = index_body(self.index_settings, text_subfield=self.text_subfield)
+                if self.vectors:
+                    body["mappings"]["properties"][VECTOR_FIELD] = vector_mapping(self.vectors)
                 yield Call("indices.create", {"index": self.index, **body},
                            f"creating index {self.index!r}")
             except Exception as err:
                 if "already_exists" not in error_type(err):
                     raise
+                yield from self._add_vector_mapping()
         else:
             mapping = yield Call("indices.get_mapping", {"index": self.index},
                                  "reading the mapping")
@@ -132,7 +139,31 @@ class Operations:
                     f"elasticsearch index {self.index!r} exists but was not created by "
                     f"dataknobs (its mapping lacks {ID_FIELD!r}, {RECORD_FIELD!r} and "
                     f"{SHADOW_FIELD!r}); choose another index name")
+            yield from self._add_vector_mapping()
         self.ready = True
+
+    def _add_vector_mapping(self) -> Flow:
+        """Add the sidecars of ``vectors`` to an existing index (a no-op when it has them;
+        ``ConfigurationError`` when it maps a listed path with another dimension)."""
+        if not self.vectors:
+            return
+        try:
+            yield Call("indices.put_mapping", {"index": self.index, "properties": {
+                VECTOR_FIELD: vector_mapping(self.vectors)}}, "adding the vector mapping")
+        except Exception as err:
+            if status_of(err) == 400:
+                raise ConfigurationError(
+                    f"elasticsearch index {self.index!r} maps a path of the vectors option "
+                    f"{self.vectors!r} differently; use the dimensions it was created with "
+                    "or another index") from None
+            raise
+
+    def document(self, record_id: str, record: Record) -> dict[str, Any]:
+        """The document of a record (``to_document``), with its vector sidecars."""
+        document = to_document(record_id, record)
+        if self.vectors:
+            document[VECTOR_FIELD] = sidecar(record.data, self.vectors)
+        return document
 
     def _refresh_kwargs(self) -> dict[str, Any]:
         return {} if self.refresh == "false" else {"refresh": self.refresh}
@@ -158,7 +189,7 @@ class Operations:
     # -- single records ---------------------------------------------------------------------
     def create(self, record_id: str, record: Record) -> Flow:
         self.check_id(record_id)
-        document = to_document(record_id, record)
+        document = self.document(record_id, record)
         yield from self.ensure_index()
         try:
             yield Call("index", {"index": self.index, "id": record_id, "document": document,
@@ -236,7 +267,7 @@ class Operations:
         yield from self.ensure_index()
         if self._never_stored(record_id, expected):
             return False
-        document = to_document(record_id, record)
+        document = self.document(record_id, record)
         if expected is not None:
             yield from self._conditional_index(record_id, document, expected)
             return True
@@ -276,7 +307,7 @@ class Operations:
 
     def upsert(self, record_id: str, record: Record, expected: str | None) -> Flow:
         self.check_id(record_id)
-        document = to_document(record_id, record)
+        document = self.document(record_id, record)
         yield from self.ensure_index()
         if expected is not None:
             yield from self._conditional_index(record_id, document, expected)
@@ -326,7 +357,7 @@ class Operations:
             assert rec.id is not None
             try:
                 self.check_id(rec.id)
-                document = to_document(rec.id, rec)
+                document = self.document(rec.id, rec)
             except DataError as err:  # InvalidRecordIdError, SerializationError
                 failures[i] = err
                 continue
@@ -367,7 +398,7 @@ class Operations:
             if not self.holdable(rid):
                 continue  # not stored, so not updated (False)
             try:
-                documents[i] = to_document(rid, rec)
+                documents[i] = self.document(rid, rec)
             except DataError as err:
                 failed[i] = err
         yield from self.ensure_index()
@@ -450,6 +481,23 @@ class Operations:
                     f"{STRING_PREFIX} characters of a string and {resp['count']} record(s) "
                     "hold longer strings there")
         return translation.query
+
+    def vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
+                    take: int) -> Flow:
+        """The native nearest-neighbour search of a field in ``vectors`` (vectors.py); None
+        (the port ranks the matches itself) for any other field or query."""
+        if self.vectors.get(vq.field) != len(vq.vector):
+            return None
+        yield from self.ensure_index()
+        dsl = yield from self._query(query)
+        flow = search_flow(self.index, dsl, query, vq, metric, skip, take)
+        resp: Any = None
+        while True:
+            try:
+                body = flow.send(resp)
+            except StopIteration as stop:
+                return stop.value
+            resp = yield Call("search", body, "ranking records by vector")
 
     def count(self, query: Query) -> Flow:
         yield from self.ensure_index()

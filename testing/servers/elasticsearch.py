@@ -7,6 +7,11 @@ until it answers (never a fixed sleep). ``external_server()`` reads
 ``ElasticsearchTestServer.options()`` gives adapter options that reach the server, with the
 compatibility mode the server needs (osmem-server rejects the client's ``compatible-with``
 media types, so it is reached with ``compatibility="opensearch"``).
+
+``start_noida()`` runs the binary of the ``noida-db`` wheel (an in-memory server speaking
+Elasticsearch 8's REST API, ``dense_vector`` and vector scoring scripts included) with only
+its Elasticsearch service, on a free port and a fresh data directory: the server of the
+Elasticsearch adapter's native vector search (``vectors``), which osmem-server cannot score.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,12 +35,13 @@ START_TIMEOUT = 30.0
 
 @dataclass
 class ElasticsearchTestServer:
-    """A reachable server: ``name`` is ``osmem`` or ``external``."""
+    """A reachable server: ``name`` is ``osmem``, ``noida`` or ``external``."""
 
     name: str
     url: str
     compatibility: str = "elasticsearch"
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+    data_dir: str | None = field(default=None, repr=False)  # removed by ``stop``
 
     def options(self, index: str | None = None) -> dict[str, Any]:
         """Adapter options for a fresh index on this server."""
@@ -46,6 +53,11 @@ class ElasticsearchTestServer:
         proc, self.process = self.process, None
         if proc is not None:
             stop_process(proc, grace=10)
+        if self.data_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+            self.data_dir = None
 
 
 def new_index_name(stem: str = "dk-test") -> str:
@@ -97,6 +109,32 @@ def start_osmem() -> ElasticsearchTestServer:
     return ElasticsearchTestServer("osmem", url, "opensearch", proc)
 
 
+def start_noida() -> ElasticsearchTestServer:
+    """Start noida-db's Elasticsearch service on a free port of 127.0.0.1, its data in a
+    fresh temporary directory (removed by ``stop``), and wait until it answers."""
+    import shutil
+    import tempfile
+    from importlib.resources import files
+
+    binary = str(files("noida_db").joinpath("noida-db"))
+    os.chmod(binary, 0o755)  # a wheel's data file, as the package's own launcher does
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    data_dir = tempfile.mkdtemp(prefix="dk-noida-")
+    proc = subprocess.Popen(
+        [binary, "start", "--only", "elasticsearch", "--host", "127.0.0.1",
+         "--elasticsearch-port", str(port), "--data-dir", data_dir],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_ready(url, proc)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+    return ElasticsearchTestServer("noida", url, "elasticsearch", proc, data_dir)
+
+
 def external_server() -> ElasticsearchTestServer | None:
     """The server named by ``DATAKNOBS_TEST_ES_URL`` (None when unset); its compatibility
     mode comes from ``DATAKNOBS_TEST_ES_COMPATIBILITY`` (default ``elasticsearch``)."""
@@ -107,17 +145,27 @@ def external_server() -> ElasticsearchTestServer | None:
     return ElasticsearchTestServer("external", url, compatibility)
 
 
+def start_vector_server() -> ElasticsearchTestServer:
+    """The external server when configured in ``elasticsearch`` mode, else a fresh noida-db:
+    a server that scores ``dense_vector`` fields (the native vector search's tests)."""
+    external = external_server()
+    if external is not None and external.compatibility == "elasticsearch":
+        return external
+    return start_noida()
+
+
 def start_server() -> ElasticsearchTestServer:
     """The external server when configured, else a fresh osmem-server."""
     return external_server() or start_osmem()
 
 
 class LazyElasticsearchServer:
-    """A test session's server (``start_server``), started on first ``get()``; a start
-    failure is remembered, so every test that asks reports it (``require_server``: a
-    failure in CI, a skip elsewhere). ``stop()`` ends it."""
+    """A test session's server (``start``: ``start_server`` by default), started on first
+    ``get()``; a start failure is remembered, so every test that asks reports it
+    (``require_server``: a failure in CI, a skip elsewhere). ``stop()`` ends it."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: Callable[[], ElasticsearchTestServer] | None = None) -> None:
+        self.start = start or start_server
         self.server: ElasticsearchTestServer | None = None
         self.error: str | None = None
 
@@ -129,7 +177,7 @@ class LazyElasticsearchServer:
             require_server("elasticsearch", self.error)
         if self.server is None:
             try:
-                self.server = start_server()
+                self.server = self.start()
             except Exception as err:
                 self.error = f"{type(err).__name__}: {err}"
                 require_server("elasticsearch", self.error)
@@ -143,5 +191,6 @@ class LazyElasticsearchServer:
 
 
 __all__ = ["COMPATIBILITY_ENV", "URL_ENV", "ElasticsearchTestServer", "LazyElasticsearchServer",
-           "external_server", "new_index_name", "start_osmem", "start_server",
+           "external_server", "new_index_name", "start_noida", "start_osmem", "start_server",
+           "start_vector_server",
            "wait_until_ready"]

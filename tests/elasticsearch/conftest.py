@@ -4,7 +4,7 @@ tests never see each other's data; indexes are deleted at the end of the session
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -12,8 +12,10 @@ import pytest
 from dataknobs_data.testing.servers import require_server
 from dataknobs_data.testing.servers.elasticsearch import (
     ElasticsearchTestServer,
+    LazyElasticsearchServer,
     new_index_name,
     start_server,
+    start_vector_server,
 )
 
 
@@ -99,3 +101,29 @@ def es_options(es_session: _Server) -> dict[str, Any]:
 def adapter_options(es_options: dict[str, Any]) -> dict[str, Any]:
     """What the shipped suites pass to a declared ``adapter`` here: ``es_options``."""
     return es_options
+
+
+@pytest.fixture(scope="session")
+def es_vector_session() -> Iterator[LazyElasticsearchServer]:
+    """The session's server for the native vector search: one that scores ``dense_vector``
+    fields (noida-db, or ``DATAKNOBS_TEST_ES_URL`` in ``elasticsearch`` mode)."""
+    holder = LazyElasticsearchServer(start_vector_server)
+    yield holder
+    holder.stop()
+
+
+@pytest.fixture
+def es_vector_options(es_vector_session: LazyElasticsearchServer
+                      ) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Adapter options for fresh indexes on the vector server (extra options merged in);
+    an external cluster's indexes are deleted after the test."""
+    server = es_vector_session.get()
+    names: list[str] = []
+
+    def options(**extra: Any) -> dict[str, Any]:
+        names.append(new_index_name())
+        return {**server.options(names[-1]), **extra}
+
+    yield options
+    if server.name == "external" and names:
+        _delete_indexes(server, names)
