@@ -34,7 +34,7 @@ from ...domain.errors import (
     StorageError,
 )
 from ...ports.secrets import Secret
-from .serializer import ID_FIELD, RECORD_FIELD, SHADOW_FIELD
+from .serializer import ID_FIELD, RECORD_FIELD, SHADOW_FIELD, VECTOR_FIELD
 
 INSTALL_HINT = ("the elasticsearch backend needs the elasticsearch client: "
                 "pip install 'dataknobs-data[elasticsearch]'")
@@ -121,7 +121,7 @@ def index_body(settings: Mapping[str, Any] | None = None, *,
         "settings": {"index.mapping.total_fields.limit": 20000, **(settings or {})},
         "mappings": {
             "dynamic": "strict",
-            "_source": {"excludes": [SHADOW_FIELD]},
+            "_source": {"excludes": [SHADOW_FIELD, VECTOR_FIELD]},
             "dynamic_templates": templates,
             "properties": {
                 ID_FIELD: {"type": "keyword"},

@@ -34,13 +34,14 @@ from .serializer import (
     RECORD_FIELD,
     SHADOW_FIELD,
     STRING_PREFIX,
+    VECTOR_FIELD,
     from_source,
     id_problem,
     to_document,
 )
 from .translator import QueryTranslator
-from .vectors import VECTOR_FIELD, search_flow, sidecar
 from .vectors import mapping as vector_mapping
+from .vectors import search_flow, sidecar
 
 #: Elasticsearch's default ``index.max_result_window`` (from + size).
 MAX_WINDOW = 10_000

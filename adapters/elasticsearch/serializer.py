@@ -76,6 +76,8 @@ from ...domain.values import (
 ID_FIELD: Final = "rid"
 RECORD_FIELD: Final = "r"
 SHADOW_FIELD: Final = "q"
+#: the vector sidecars of the ``vectors`` option (vectors.py), kept out of ``_source`` too
+VECTOR_FIELD: Final = "v"
 #: Strings are indexed by their first STRING_PREFIX characters (Lucene refuses terms above
 #: 32,766 UTF-8 bytes; 8,191 characters of up to 4 bytes stay below).
 STRING_PREFIX: Final = 8191

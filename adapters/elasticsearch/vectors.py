@@ -9,24 +9,28 @@ document written (``v.<field_name(path)>``, never in ``_source``'s record text `
     ``[MIN_NORM, MAX_NORM]``), 0 *unplaced* (another such vector: an element of magnitude
     above 1e15, a norm outside that range, zero included), 2 another dimension, 3 no vector
     for the reference (``stored_vector``: missing, not a list of numbers only).
-``x`` (``dense_vector``, ``index: false``, the listed dimension)
-    the vector of a placed row.
+``x`` (``dense_vector``, ``index: false``, the listed dimension) and ``m`` (double)
+    the vector of a placed row and its float64 norm.
 
 The record itself stays in ``r`` as before: the sidecar only ranks. A query ranks the
 placed rows among the filter's matches (the translator's exact DSL) with a ``script_score``
-(``cosineSimilarity`` or ``l2norm``: a brute-force, exact scan of the matches, not the
-approximate ``knn`` search) and asks for every match of kind 0 or 2 or without a sidecar
-(documents written before the option was set); ``window_steps`` re-ranks the window
-exactly in float64 and widens it until certain. Each document's ``_source`` comes with its
-hit, so a window costs one request per round.
+(``cosineSimilarity``, ``l2norm`` or ``dotProduct``: a brute-force, exact scan of the
+matches, not the approximate ``knn`` search); the same search scores every match of kind 0
+or 2 or without a sidecar (documents written before the option was set) above them all
+(``TOP_SCORE``), so those are always candidates. ``window_steps`` re-ranks the window
+exactly in float64 and widens it until certain. Each hit brings its record (the sidecar is
+not in ``_source``), so a query is usually one request.
 
 The bounds: the server computes the similarity in float32 from float32 vectors (any order of
-summation), then the score ``cos + 1`` or ``1 / (1 + D)``, rounded to a float32 ``_score``;
-``slack`` covers the first (as for sqlite-vec), ``SCORE_ROUNDING`` the second. The dot
-product is not ranked natively (the score must be non-negative and its bound needs each
-row's norm): such queries, a query vector of another dimension than the listed one, and one
-outside the float32 ranges take the reference path. So does a query whose window or
-unplaced matches would pass ``MAX_WINDOW`` hits.
+summation), then the score, rounded to a float32 ``_score``; ``slack`` covers the first (as
+for sqlite-vec), ``SCORE_ROUNDING`` the second. Scores must be non-negative and grow with
+nearness: ``cos + 1`` for the cosine, ``1 / (1 + D)`` for the Euclidean distance; for the dot
+product the script computes the bound itself, ``b = -dot - slack |q| m`` (the error of a
+float32 dot product grows with the row's norm ``m``), and scores ``1 - b`` or
+``1 / (1 + b)``. A query vector of another dimension than the listed one, or outside the
+float32 ranges, takes the reference path; so does a query whose window or unplaced matches
+would pass ``MAX_WINDOW`` hits (a request that fills up with always-candidate rows is sent
+again, larger).
 
 Only ``compatibility="elasticsearch"`` maps ``dense_vector`` (OpenSearch's ``knn_vector``
 and its scoring scripts are not offered: the OpenSearch-compatible server the tests run,
@@ -46,14 +50,15 @@ from ...domain.records import Record, lookup
 from ...domain.values import MISSING
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, stored_vector
 from ..vector_window import MAX_NORM, MIN_NORM, first_window, float32_safe, slack, window_steps
-from .serializer import ID_FIELD, RECORD_FIELD, field_name, from_source
+from .serializer import ID_FIELD, RECORD_FIELD, VECTOR_FIELD, field_name, from_source
 
-VECTOR_FIELD: Final = "v"
 PLACED, UNPLACED, OTHER_DIMENSION, NO_VECTOR = 1, 0, 2, 3
 #: Elasticsearch's largest ``dense_vector`` dimension
 MAX_DIMS: Final = 4096
 #: the hits one search returns (``index.max_result_window``'s default)
 MAX_WINDOW: Final = 10_000
+#: the score of an always-candidate row: above every placed row's (at most about 1e20)
+TOP_SCORE: Final = 1e30
 #: the float32 rounding of a ``_score`` (at most 2), doubled, and of the division in it
 SCORE_ROUNDING: Final = 8 * 2.0 ** -24
 _SAFE_NAME = re.compile(r"[A-Za-z0-9-]+")
@@ -95,7 +100,7 @@ def sidecar_name(path: str) -> str:
 def mapping(vectors: Mapping[str, int]) -> dict[str, Any]:
     """The ``v`` property of the index mapping."""
     return {"properties": {sidecar_name(path): {"properties": {
-        "k": {"type": "byte"},
+        "k": {"type": "byte"}, "m": {"type": "double"},
         "x": {"type": "dense_vector", "dims": dims, "index": False}}}
         for path, dims in vectors.items()}}
 
@@ -117,7 +122,7 @@ def sidecar(data: Mapping[str, Any], vectors: Mapping[str, int]) -> dict[str, An
             if a is None or norm is None or not MIN_NORM <= norm <= MAX_NORM:
                 entry = {"k": UNPLACED}
             else:
-                entry = {"k": PLACED, "x": a.tolist()}
+                entry = {"k": PLACED, "x": a.tolist(), "m": norm}
         out[sidecar_name(path)] = entry
     return out
 
@@ -137,18 +142,27 @@ class VectorSearch:
         self.slack = slack(self.dim)
         self.name = f"{VECTOR_FIELD}.{sidecar_name(vq.field)}"
         self.records: dict[bytes, tuple[str, Record]] = {}  # every hit's record, by key
+        self.others = 0  # the always-candidate matches, once a response has counted them
 
     def _script(self) -> dict[str, Any]:
         vector = f"'{self.name}.x'"
-        source = (f"cosineSimilarity(params.q, {vector}) + 1.0"
-                  if self.metric is DistanceMetric.COSINE
-                  else f"1.0 / (1.0 + l2norm(params.q, {vector}))")
+        if self.metric is DistanceMetric.COSINE:
+            source = f"cosineSimilarity(params.q, {vector}) + 1.0"
+        elif self.metric is DistanceMetric.EUCLIDEAN:
+            source = f"1.0 / (1.0 + l2norm(params.q, {vector}))"
+        else:  # the bound itself, b = -dot - slack |q| m, scored 1 - b or 1 / (1 + b)
+            source = (f"double b = -dotProduct(params.q, {vector}) - params.s * "
+                      f"doc['{self.name}.m'].value; return b <= 0 ? 1.0 - b : 1.0 / (1.0 + b);")
+            return {"source": source, "params": {"q": self.q, "s": self.slack * self.q_norm}}
         return {"source": source, "params": {"q": self.q}}
 
     def bound(self, score: float) -> float:
         """A lower bound of the exact ranking key of a row scored ``score``."""
         if self.metric is DistanceMetric.COSINE:  # key -cos; score cos + 1
             return 1.0 - score - 2.0 * self.slack - SCORE_ROUNDING
+        if self.metric is DistanceMetric.DOT_PRODUCT:  # key -dot; the script's bound b
+            b = 1.0 - score if score >= 1.0 else (1.0 / score - 1.0 if score > 0 else math.inf)
+            return b - SCORE_ROUNDING * (1.0 + abs(b))
         distance = 1.0 / score - 1.0 if score > 0 else math.inf  # score 1 / (1 + D)
         return ((distance - SCORE_ROUNDING * (1.0 + distance)) * (1.0 - self.slack)
                 - 2.0 * self.slack * self.q_norm - 1e-18)
@@ -158,46 +172,68 @@ class VectorSearch:
         a row more is harmless, one less is not)."""
         if self.metric is DistanceMetric.COSINE:
             return max(0.0, 1.0 - cut_at - 2.0 * self.slack - SCORE_ROUNDING - 1e-6)
+        if self.metric is DistanceMetric.DOT_PRODUCT:  # the largest b whose bound <= cut_at
+            r = cut_at + SCORE_ROUNDING
+            b = r / (1.0 - SCORE_ROUNDING) if r >= 0 else r / (1.0 + SCORE_ROUNDING)
+            return max(0.0, (1.0 - b if b <= 0 else 1.0 / (1.0 + b)) * (1.0 - 1e-6))
         s = self.slack
         distance = ((cut_at + 2.0 * s * self.q_norm + 1e-18) / (1.0 - s)
                     + SCORE_ROUNDING) / (1.0 - SCORE_ROUNDING)
         return max(0.0, 1.0 / (1.0 + max(distance, 0.0)) * (1.0 - 1e-6))
 
-    def placed(self, size: int, cut_at: float | None) -> dict[str, Any] | None:
-        """The ``search`` arguments of a round's placed rows; None beyond ``MAX_WINDOW``."""
-        if size > MAX_WINDOW:
-            return None
+    def body(self, size: int, cut_at: float | None) -> dict[str, Any]:
+        """The ``search`` arguments of ``size`` hits (``cut_at``: every hit whose bound is at
+        most it, up to ``MAX_WINDOW``): the filter's matches with a sidecar kind other than
+        "no vector" (or none), the always-candidate rows first (scored ``TOP_SCORE``), then
+        the placed rows by score."""
+        vector = self._script()
+        kind = f"doc['{self.name}.k']"
+        vector["source"] = (f"if ({kind}.size() == 0 || {kind}.value != {PLACED}) "
+                            f"{{ return params.top; }} {vector['source']}")
+        vector["params"]["top"] = TOP_SCORE
         body: dict[str, Any] = {
             "index": self.index, "source_includes": [RECORD_FIELD], "track_total_hits": False,
             "query": {"script_score": {
-                "query": {"bool": {"filter": [self.dsl, {"term": {f"{self.name}.k": PLACED}}]}},
-                "script": self._script()}},
-            "sort": [{"_score": "desc"}, {ID_FIELD: "asc"}]}
-        if cut_at is None:
-            body["size"] = size
-        else:
+                "query": {"bool": {"filter": [self.dsl], "must_not": [
+                    {"term": {f"{self.name}.k": NO_VECTOR}}]}},
+                "script": vector}},
+            "sort": [{"_score": "desc"}, {ID_FIELD: "asc"}], "size": size}
+        if cut_at is not None:
             body["size"] = MAX_WINDOW
             body["min_score"] = self.min_score(cut_at)
         return body
 
-    def others(self) -> dict[str, Any]:
-        """The ``search`` arguments of the matches that are always candidates (kinds 0 and
-        2, and documents without the sidecar), at most ``MAX_WINDOW`` of them."""
-        return {"index": self.index, "source_includes": [RECORD_FIELD], "size": MAX_WINDOW,
-                "track_total_hits": False, "sort": [{ID_FIELD: "asc"}],
-                "query": {"bool": {"filter": [self.dsl], "must_not": [
-                    {"terms": {f"{self.name}.k": [PLACED, NO_VECTOR]}}]}}}
-
-    def rows(self, resp: Mapping[str, Any], kind: int) -> list[tuple[bytes, int, float]]:
-        """A response's hits as ``window_hits`` rows (their records kept for ``fetch``)."""
+    def rows(self, resp: Mapping[str, Any]) -> list[tuple[bytes, int, float]]:
+        """A response's hits as ``window_hits`` rows, always-candidate ones (kind 0) first
+        (their records kept for ``fetch``)."""
         out = []
         for hit in resp["hits"]["hits"]:
             rid = hit["_id"]
             key = rid.encode("utf-8")
             self.records[key] = (rid, from_source(rid, hit.get("_source")))
-            out.append((key, kind, self.bound(float(hit["_score"])) if kind == PLACED
-                        else 0.0))
+            score = float(hit["_score"])
+            out.append((key, UNPLACED, 0.0) if score >= TOP_SCORE / 2
+                       else (key, PLACED, self.bound(score)))
         return out
+
+    def window(self, size: int, cut_at: float | None) -> Flow:
+        """The rows of a round: every always-candidate match and the ``size`` placed rows
+        with the smallest bounds (or, with ``cut_at``, every placed row whose bound is at
+        most it); None past ``MAX_WINDOW`` hits. The always-candidate rows come first, so a
+        response that is full before ``size`` placed rows is asked again, larger."""
+        while True:
+            ask = size + self.others if cut_at is None else MAX_WINDOW
+            if ask > MAX_WINDOW:
+                return None
+            rows = self.rows((yield self.body(ask, cut_at)))
+            placed = sum(1 for row in rows if row[1] == PLACED)
+            if cut_at is not None:
+                return None if len(rows) >= MAX_WINDOW else rows
+            if len(rows) < ask or placed >= size:
+                return rows
+            # full of the always-candidate rows: all of them were returned when a placed
+            # row follows them, else there may be more
+            self.others = len(rows) - placed if placed else ask * 4
 
 
 Flow = Generator[Any, Any, Any]
@@ -208,18 +244,12 @@ def search_flow(index: str, dsl: Mapping[str, Any], query: Query, vq: VectorQuer
     """The flow of a native search (``Operations.vector_hits``): yields the ``search``
     keyword arguments of each request and is sent the response; its value is the hits, or
     None when the reference path must answer (module doc)."""
-    if metric is DistanceMetric.DOT_PRODUCT:
-        return None
     top = TopK(vq, metric, skip + take)  # checks the query vector (a zero one for cosine)
     q = float32_safe(vq.vector)
-    if q is None or (metric is DistanceMetric.COSINE and
+    if q is None or (metric is not DistanceMetric.EUCLIDEAN and
                      not MIN_NORM <= top.q_norm <= MAX_NORM):
         return None
     search = VectorSearch(index, dsl, vq, metric, numpy().asarray(q), top.q_norm)
-    resp = yield search.others()
-    others = search.rows(resp, UNPLACED)
-    if len(others) >= MAX_WINDOW:
-        return None
     steps = window_steps(query, vq, metric, skip, take, first_window(skip + take))
     answer: Any = None
     while True:
@@ -229,16 +259,11 @@ def search_flow(index: str, dsl: Mapping[str, Any], query: Query, vq: VectorQuer
             return stop.value
         if ask[0] == "fetch":
             answer = {key: search.records[key] for key in ask[1] if key in search.records}
-            continue
-        body = search.placed(ask[1], ask[2])
-        if body is None:
-            return None
-        resp = yield body
-        placed = search.rows(resp, PLACED)
-        if ask[2] is not None and len(placed) >= MAX_WINDOW:
-            return None
-        answer = [*others, *placed]
+        else:
+            answer = yield from search.window(ask[1], ask[2])
+            if answer is None:
+                return None
 
 
-__all__ = ["MAX_DIMS", "VECTOR_FIELD", "VectorSearch", "check_vectors", "mapping",
+__all__ = ["MAX_DIMS", "VectorSearch", "check_vectors", "mapping",
            "search_flow", "sidecar", "sidecar_name"]

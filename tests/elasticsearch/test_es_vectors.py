@@ -32,8 +32,8 @@ from dataknobs_data.testing.servers import require_module
 
 require_module("numpy")
 
-#: the metrics the server ranks (the dot product takes the reference path)
-NATIVE = ("cosine", "euclidean")
+#: the metrics the server ranks
+NATIVE = ("cosine", "euclidean", "dot_product")
 Options = Callable[..., dict[str, Any]]
 
 
@@ -92,10 +92,10 @@ def test_random_sets_equal_the_memory_reference(seed: int, es_vector_options: Op
         assert [(r.id, r.data) for r in got] == [(r.id, r.data) for r in want]
 
 
-def test_the_dot_product_and_other_dimensions_answer_through_the_port(
+def test_other_dimensions_and_ranges_answer_through_the_port(
         es_vector_options: Options) -> None:
     """Not ranked by the server (module doc of vectors.py), the same answer all the same:
-    the dot product, a query vector of another dimension, one outside float32's range."""
+    a query vector of another dimension, one outside float32's range."""
     rnd = random.Random(8)
     db, mem = both(es_vector_options, random_records(rnd, 120, 6), {"embedding": 6})
     with db:
@@ -104,7 +104,6 @@ def test_the_dot_product_and_other_dimensions_answer_through_the_port(
             assert_same(hits(db, probe, 5, metric, None), hits(mem, probe, 5, metric, None))
         for flt in (None, Query().filter("team", "==", "c")):
             probe = [rnd.uniform(-1, 1) for _ in range(6)]
-            assert_same(hits(db, probe, 7, "dot", flt), hits(mem, probe, 7, "dot", flt))
             with pytest.raises(QueryError) as want:
                 hits(mem, probe[:4], 7, "cosine", flt)
             with pytest.raises(QueryError) as got:  # a query of another dimension
@@ -112,7 +111,7 @@ def test_the_dot_product_and_other_dimensions_answer_through_the_port(
             assert str(got.value) == str(want.value)
 
 
-def test_each_query_is_two_requests_and_ranked_by_the_server(
+def test_a_query_is_one_request_ranked_by_the_server(
         es_vector_options: Options, no_reference: None,
         monkeypatch: pytest.MonkeyPatch) -> None:
     db, mem = both(es_vector_options, random_records(random.Random(1), 300, 8),
@@ -124,10 +123,8 @@ def test_each_query_is_two_requests_and_ranked_by_the_server(
             sent.clear()
             assert_same(hits(db, probe, 10, metric, Query().filter("team", "==", "a")),
                         hits(mem, probe, 10, metric, Query().filter("team", "==", "a")))
-            assert len(sent) == 2
-            scored = [s for s in sent if "script_score" in s["query"]]
-            assert len(scored) == 1 and scored[0]["size"] == vector_window.first_window(10)
-            script = scored[0]["query"]["script_score"]["script"]
+            assert len(sent) == 1 and sent[0]["size"] == vector_window.first_window(10)
+            script = sent[0]["query"]["script_score"]["script"]
             assert script["params"]["q"] == probe  # the vector is a parameter, not text
 
 
@@ -234,6 +231,9 @@ def test_writes_show_in_the_next_query(es_vector_options: Options,
         for store in (db, mem):
             store.create(Record({"team": "a", "embedding": list(probe)}, id="near"))
         check()
+        # the sidecar ranks; the mapping keeps it out of _source (noida-db keeps it anyway)
+        mapping = db.client.indices.get_mapping(index=db.index).body[db.index]["mappings"]
+        assert mapping["_source"]["excludes"] == ["q", "v"]
         first, second, third = (r.id or "" for r in records[:3])
         for store in (db, mem):
             store.update(first, Record({"embedding": [-x for x in probe]}))
@@ -345,6 +345,7 @@ def test_every_bound_is_below_the_exact_key(dim: int, es_vector_options: Options
     norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
     q_norm = float(np.sqrt(probe @ probe))
     exact = {DistanceMetric.COSINE: -(matrix @ probe) / (norms * q_norm),
+             DistanceMetric.DOT_PRODUCT: -(matrix @ probe),
              DistanceMetric.EUCLIDEAN: np.sqrt(((matrix - probe) ** 2).sum(axis=1))}
     with ElasticsearchDatabase(**es_vector_options(vectors={"embedding": dim})) as db:
         db.create_batch(records)
@@ -354,9 +355,9 @@ def test_every_bound_is_below_the_exact_key(dim: int, es_vector_options: Options
             vq = VectorQuery(probe.tolist(), "embedding", metric=metric)
             search = native.VectorSearch(db.index, {"match_all": {}}, vq, metric, probe,
                                          q_norm)
-            resp = db.client.search(**search.placed(len(records), None))
+            resp = db.client.search(**search.body(len(records), None))
             return [bound - float(exact[metric][int(key[1:])])
-                    for key, _, bound in search.rows(resp.body, native.PLACED)]
+                    for key, kind, bound in search.rows(resp.body) if kind == native.PLACED]
 
         for metric in exact:
             gaps = over(metric)
@@ -364,3 +365,23 @@ def test_every_bound_is_below_the_exact_key(dim: int, es_vector_options: Options
         monkeypatch.setattr(native, "slack", lambda d: 0.0)
         monkeypatch.setattr(native, "SCORE_ROUNDING", 0.0)
         assert any(max(over(metric)) > 0 for metric in exact)
+
+
+@pytest.mark.parametrize("unplaced", [30, 80])
+def test_always_candidate_rows_that_fill_a_request_ask_again(
+        unplaced: int, es_vector_options: Options, no_reference: None,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows no float32 bound holds (zero vectors, an element above 1e15) come first in a
+    response: 30 of them leave the first window (42 rows for k=5) short of placed rows, 80
+    fill it; either way the request is sent again, larger, and the answer is the reference's."""
+    records = [Record({"embedding": [0.0, 0.0, 0.0] if i % 2 else [1e16, 1.0, 2.0]},
+                      id=f"z{i:03d}") for i in range(unplaced)]
+    records += [Record({"embedding": [1.0, float(i), -0.5]}, id=f"v{i:03d}") for i in range(40)]
+    db, mem = both(es_vector_options, records, {"embedding": 3})
+    with db:
+        sent = searches(db, monkeypatch)
+        for metric in NATIVE:
+            sent.clear()
+            assert_same(hits(db, [1.0, 0.5, 0.2], 5, metric, None),
+                        hits(mem, [1.0, 0.5, 0.2], 5, metric, None))
+            assert len(sent) == 2 and sent[1]["size"] > sent[0]["size"]
