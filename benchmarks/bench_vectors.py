@@ -16,6 +16,7 @@ the team column beside the matrix would), then ranks them::
     python benchmarks/bench_vectors.py --backends pgvector pgvector-hnsw --probes 50
     python benchmarks/bench_vectors.py --backends pgvector-hnsw --data clustered
     python benchmarks/bench_vectors.py --backends pgvector-hnsw --ef-search 100 400 1000
+    python benchmarks/bench_vectors.py --backends elasticsearch --records 20000  # noida-db
 
 Backends: ``memory`` (cached float64 matrices; ``team`` hash-indexed), ``duckdb`` (its
 native path), ``sqlite`` and ``file`` (the port's reference path over the adapter's own
@@ -30,6 +31,10 @@ time: unfiltered queries are approximate, so that row reports recall@10 against 
 every probe instead of asserting equal ids; filtered ones stay exact). ``--m`` and
 ``--ef-construction`` set that index's build, ``--ef-search 40 100 400 1000`` prints one
 ``pgvector-hnsw`` row per ``hnsw.ef_search`` on the same build (a recall curve).
+``elasticsearch``: the adapter's ``vectors: {embedding: dim}`` on a noida-db server the
+script starts from the ``noida-db`` package (or ``DATAKNOBS_TEST_ES_URL`` in
+``elasticsearch`` mode), vectors ranked by the server's ``script_score``;
+``elasticsearch-reference``: the same server without the option (the port's reference path).
 ``--filter-index`` gives the sqlite-vec, duckdb and pgvector backends ``indexes: [team]`` (an
 index on the filter field, for DuckDB the field's values kept in its vector cache: the filter
 is then answered from it first).
@@ -171,6 +176,16 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
                     dsn=dsn, table="bench_vectors", indexes=indexes,
                     vector_indexes=hnsw_spec(dim, build or {}, ef))
             yield db
+    elif name in ("elasticsearch", "elasticsearch-reference"):  # noida-db from its package
+        from dataknobs_data.adapters.elasticsearch import ElasticsearchDatabase
+        from dataknobs_data.testing.servers.elasticsearch import start_vector_server
+        server = start_vector_server()
+        native = {"vectors": {"embedding": dim}} if name == "elasticsearch" else {}
+        try:
+            with ElasticsearchDatabase(**server.options("bench-vectors"), **native) as db:
+                yield db
+        finally:
+            server.stop()
     else:
         raise SystemExit(f"unknown backend {name!r}")
 
