@@ -20,10 +20,19 @@ from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
 from dataknobs_data.testing.native_vectors import (
     METRICS,
+    OTHER_DIMENSION,
     SCREENED,
     check_cache_follows_writes,
+    check_hostile,
+    check_nested,
+    check_other_dimension,
+    check_random_sets,
+    check_small_windows,
     check_window_is_screened,
     forbid_reference,
+    hostile_records,
+    nested_records,
+    tied_records,
     with_reference,
 )
 from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
@@ -71,29 +80,8 @@ def test_random_sets_equal_the_memory_reference(seed: int, tmp_path: Path, cache
     rnd = random.Random(seed)
     dim = rnd.choice([1, 3, 8, 33])
     duck, mem = both(random_records(rnd, rnd.randint(30, 400), dim), tmp_path, cache_mode)
-    filters = [None, Query().filter("team", "==", "a"),
-               Query().filter("n", "<", 50).filter("team", "!=", "c"),
-               Query().filter("n", ">=", 1000),  # matches nothing
-               Query().filter("team", "in", ["a", "b"]).offset(3)]
     with duck:
-        for _ in range(25):
-            metric = rnd.choice(METRICS)
-            probe = ([rnd.randint(-2, 2) or 1 for _ in range(dim)] if rnd.random() < 0.3
-                     else [rnd.uniform(-1, 1) for _ in range(dim)])
-            flt = rnd.choice(filters)
-            if rnd.random() < 0.3:
-                flt = (flt or Query()).copy().offset(rnd.randint(0, 20))
-            k = rnd.choice([1, 2, 5, 10, 50, 500])
-            assert_same(hits(duck, probe, k, metric, flt), hits(mem, probe, k, metric, flt))
-        # a score threshold, and the search form with a limit and a projection
-        probe = [rnd.uniform(-1, 1) for _ in range(dim)]
-        best = hits(mem, probe, 8, "cosine", None)
-        cut = best[-1][1]
-        assert_same(hits(duck, probe, 20, "cosine", None, cut),
-                    hits(mem, probe, 20, "cosine", None, cut))
-        q = Query().filter("team", "==", "b").similar_to(probe, k=9).limit(4).select("n")
-        got, want = duck.search(q), mem.search(q)
-        assert [(r.id, r.data) for r in got] == [(r.id, r.data) for r in want]
+        check_random_sets(duck, mem, rnd, dim)
 
 
 @pytest.mark.parametrize("pushdown_after", [0, 10 ** 9])
@@ -107,63 +95,28 @@ def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
     monkeypatch.setattr(vector_window, "WINDOW_EXTRA", 0)
     monkeypatch.setattr(vector_window, "FILTERED_FACTOR", 1)
     monkeypatch.setattr(native, "PUSHDOWN_AFTER", pushdown_after)
-    rnd = random.Random(3)
-    records = random_records(rnd, 200, 4)
-    records += [Record({"team": "z", "n": 999, "embedding": [1, 1, 1, 1]}, id=f"tie{i}")
-                for i in range(12)]
-    duck, mem = both(records, tmp_path, cache_mode)
+    duck, mem = both(tied_records(random.Random(3)), tmp_path, cache_mode)
     with duck:
-        for metric in METRICS:
-            for flt in (None, Query().filter("team", "!=", "a"),
-                        Query().filter("n", ">", 150).offset(2)):
-                for probe in ([1.0, 1.0, 1.0, 1.0], [0.3, -0.2, 0.9, 0.1]):
-                    assert_same(hits(duck, probe, 7, metric, flt),
-                                hits(mem, probe, 7, metric, flt))
-
-
-HOSTILE: list[Any] = [
-    None, "text", "", True, 0, 3.5, [], [None], [1.0, None, 2.0, 3.0], [True, 1, 2, 3],
-    [1, 2, 3, False], ["1", "2", "3", "4"], [[1, 2], [3, 4], 5, 6], [{"a": 1}, 2, 3, 4],
-    {"x": [1, 2, 3, 4]}, {"$datetime": "x"}, [2 ** 63 - 1, -(2 ** 63), 2 ** 53 + 1, 1],
-    [1e308, -1e308, 1e308, 1e308], [5e-324, 0.0, 0.0, 0.0], [1e-200, 1e-200, 0.0, 1e-200],
-    [0, 0, 0, 0], [0.0, -0.0, 0.0, 0.0], [1, 2, 3, 4], [0.5, 0.25, -1.0, 2.0],
-    ["\ud800", 1, 2, 3], {"$object": [1, 2, 3, 4]},
-]
+        check_small_windows(duck, mem)
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the reference's own overflow
 @pytest.mark.parametrize("metric", METRICS)
 def test_hostile_values_never_break_a_query(metric: str, tmp_path: Path, cache_mode: str,
                                             no_reference: None) -> None:
-    records = [Record({"team": "h", "embedding": v}, id=f"h{i:02d}")
-               for i, v in enumerate(HOSTILE)]
+    records = hostile_records()
     records += [Record({"team": "h", "other": "\ud800", "embedding": [1.0, 0.5, 0.0, 2.0]},
                        id="lone-surrogate")]  # the row's bytes are not valid UTF-8
-    records += [Record({"team": "h", "embedding": [0.1 * i, -1.0, 2.0, 0.5]}, id=f"ok{i}")
-                for i in range(10)]
     duck, mem = both(records, tmp_path, cache_mode)
     with duck:
-        for probe in ([1.0, 2.0, 3.0, 4.0], [1e-150, 0.0, 1.0, 0.0], [3.0, -1.0, 0.0, 0.5]):
-            for k in (1, 5, 40):
-                for flt in (None, Query().filter("team", "==", "h").offset(1)):
-                    assert_same(hits(duck, probe, k, metric, flt),
-                                hits(mem, probe, k, metric, flt))
+        check_hostile(duck, mem, metric)
 
 
 def test_another_dimension_among_the_matches_is_the_reference_error(
         tmp_path: Path, cache_mode: str, no_reference: None) -> None:
-    records = [Record({"team": "a", "embedding": [1.0, 2.0, 3.0]}, id="a1"),
-               Record({"team": "a", "embedding": [1.0, 2.0]}, id="a2"),
-               Record({"team": "b", "embedding": [1.0, 2.0, 3.0, 4.0]}, id="b1"),
-               Record({"team": "b", "embedding": [4.0, 2.0, 3.0, 1.0]}, id="b2")]
-    duck, mem = both(records, tmp_path, cache_mode)
+    duck, mem = both(list(OTHER_DIMENSION), tmp_path, cache_mode)
     with duck:
-        for flt in (None, Query().filter("team", "==", "a")):
-            with pytest.raises(QueryError) as want:
-                hits(mem, [1.0, 0.0, 0.0], 1, "cosine", flt)
-            with pytest.raises(QueryError) as got:
-                hits(duck, [1.0, 0.0, 0.0], 1, "cosine", flt)
-            assert str(got.value) == str(want.value)
+        check_other_dimension(duck, mem)
         # a filter the SQL cannot push down keeps the other dimension out: no error
         flt = Query().filter("team", "!=", "a")
         with pytest.raises(QueryError, match="'b1'"):
@@ -172,17 +125,9 @@ def test_another_dimension_among_the_matches_is_the_reference_error(
 
 
 def test_nested_and_wrapped_paths(tmp_path: Path, cache_mode: str, no_reference: None) -> None:
-    records = [Record({"doc": {"$meta": 1, "vec": [float(i), 1.0]}}, id=f"w{i}")
-               for i in range(5)]
-    records += [Record({"doc": {"vec": [1.0, float(i)]}}, id=f"p{i}") for i in range(5)]
-    duck, mem = both(records, tmp_path, cache_mode)
+    duck, mem = both(nested_records(), tmp_path, cache_mode)
     with duck:
-        for metric in METRICS:
-            got = [(h.record.id, h.score) for h in duck.vector_search(
-                [1.0, 0.2], "doc.vec", k=6, metric=metric)]
-            want = [(h.record.id, h.score) for h in mem.vector_search(
-                [1.0, 0.2], "doc.vec", k=6, metric=metric)]
-            assert_same(got, want)
+        check_nested(duck, mem)
 
 
 def test_the_native_statement_runs_once_per_query(tmp_path: Path,

@@ -8,6 +8,7 @@ path must answer, the port's reference path is made an error (``forbid_reference
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import Callable
 from typing import Any
@@ -24,8 +25,22 @@ from dataknobs_data.adapters.memory import MemoryDatabase
 from dataknobs_data.domain.errors import ConfigurationError, QueryError
 from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
+from dataknobs_data.testing.native_vectors import (
+    HOSTILE_VALUES,
+    OTHER_DIMENSION,
+    bound_case,
+    check_hostile,
+    check_nested,
+    check_other_dimension,
+    check_random_sets,
+    check_small_windows,
+    forbid_reference,
+    hostile_records,
+    nested_records,
+    tied_records,
+    with_reference,
+)
 from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
-from dataknobs_data.testing.native_vectors import forbid_reference, with_reference
 from dataknobs_data.testing.native_vectors import random_vector_records as random_records
 from dataknobs_data.testing.native_vectors import vector_hits as hits
 from dataknobs_data.testing.servers import require_module
@@ -69,27 +84,8 @@ def test_random_sets_equal_the_memory_reference(seed: int, es_vector_options: Op
     dim = rnd.choice([1, 3, 8, 33])
     db, mem = both(es_vector_options, random_records(rnd, rnd.randint(30, 300), dim),
                    {"embedding": dim})
-    filters = [None, Query().filter("team", "==", "a"),
-               Query().filter("n", "<", 50).filter("team", "!=", "c"),
-               Query().filter("n", ">=", 1000),  # matches nothing
-               Query().filter("team", "in", ["a", "b"]).offset(3)]
     with db:
-        for _ in range(20):
-            metric = rnd.choice(NATIVE)
-            probe = ([rnd.randint(-2, 2) or 1 for _ in range(dim)] if rnd.random() < 0.3
-                     else [rnd.uniform(-1, 1) for _ in range(dim)])
-            flt = rnd.choice(filters)
-            if rnd.random() < 0.3:
-                flt = (flt or Query()).copy().offset(rnd.randint(0, 20))
-            k = rnd.choice([1, 2, 5, 10, 50, 500])
-            assert_same(hits(db, probe, k, metric, flt), hits(mem, probe, k, metric, flt))
-        probe = [rnd.uniform(-1, 1) for _ in range(dim)]
-        cut = hits(mem, probe, 8, "cosine", None)[-1][1]
-        assert_same(hits(db, probe, 20, "cosine", None, cut),
-                    hits(mem, probe, 20, "cosine", None, cut))
-        q = Query().filter("team", "==", "b").similar_to(probe, k=9).limit(4).select("n")
-        got, want = db.search(q), mem.search(q)
-        assert [(r.id, r.data) for r in got] == [(r.id, r.data) for r in want]
+        check_random_sets(db, mem, rnd, dim, NATIVE, rounds=20)
 
 
 def test_other_dimensions_and_ranges_answer_through_the_port(
@@ -135,64 +131,30 @@ def test_a_small_window_grows_until_certain(metric: str, es_vector_options: Opti
     """Small windows: ties at the boundary need the bound's second request (``min_score``)."""
     monkeypatch.setattr(vector_window, "WINDOW_FACTOR", 1)
     monkeypatch.setattr(vector_window, "WINDOW_EXTRA", 0)
-    rnd = random.Random(3)
-    records = random_records(rnd, 200, 4)
-    records += [Record({"team": "z", "n": 999, "embedding": [1, 1, 1, 1]}, id=f"tie{i}")
-                for i in range(12)]
-    db, mem = both(es_vector_options, records, {"embedding": 4})
+    db, mem = both(es_vector_options, tied_records(random.Random(3)), {"embedding": 4})
     with db:
         sent = searches(db, monkeypatch)
-        for flt in (None, Query().filter("team", "!=", "a"),
-                    Query().filter("n", ">", 150).offset(2)):
-            for probe in ([1.0, 1.0, 1.0, 1.0], [0.3, -0.2, 0.9, 0.1]):
-                assert_same(hits(db, probe, 7, metric, flt), hits(mem, probe, 7, metric, flt))
+        check_small_windows(db, mem, (metric,))
         assert any("min_score" in s for s in sent)  # a bound round ran
-
-
-#: values at the vector's path (those a document can hold: lone surrogates are refused at
-#: the write by this adapter, tests/elasticsearch/test_es_integrity.py)
-HOSTILE: list[Any] = [
-    None, "text", "", True, 0, 3.5, [], [None], [1.0, None, 2.0, 3.0], [True, 1, 2, 3],
-    [1, 2, 3, False], ["1", "2", "3", "4"], [[1, 2], [3, 4], 5, 6], [{"a": 1}, 2, 3, 4],
-    {"x": [1, 2, 3, 4]}, {"$datetime": "x"}, [2 ** 63 - 1, -(2 ** 63), 2 ** 53 + 1, 1],
-    [1e308, -1e308, 1e308, 1e308], [5e-324, 0.0, 0.0, 0.0], [1e-200, 1e-200, 0.0, 1e-200],
-    [0, 0, 0, 0], [0.0, -0.0, 0.0, 0.0], [1, 2, 3, 4], [0.5, 0.25, -1.0, 2.0],
-    [1e16, 1.0, 1.0, 1.0], [1e-6, 1e-6, 1e-6, 1e-6], [3.0e38, 1.0, 1.0, 1.0],
-    {"$object": [1, 2, 3, 4]}, [1.0, 2.0, 3.0], [1.0, 2.0, 3.0, 4.0, 5.0],
-]
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the reference's own overflow
 @pytest.mark.parametrize("metric", NATIVE)
 def test_hostile_values_never_break_a_query(metric: str, es_vector_options: Options,
                                             no_reference: None) -> None:
-    records = [Record({"team": "h", "embedding": v}, id=f"h{i:02d}")
-               for i, v in enumerate(HOSTILE) if not (isinstance(v, list) and len(v) != 4)]
-    records += [Record({"team": "h", "embedding": [0.1 * i, -1.0, 2.0, 0.5]}, id=f"ok{i}")
-                for i in range(10)]
-    db, mem = both(es_vector_options, records, {"embedding": 4})
+    """Every hostile value a document can hold (a lone surrogate is refused at the write by
+    this adapter, tests/elasticsearch/test_es_integrity.py)."""
+    values = [v for v in HOSTILE_VALUES if v != ["\ud800", 1, 2, 3]]
+    db, mem = both(es_vector_options, hostile_records(values), {"embedding": 4})
     with db:
-        for probe in ([1.0, 2.0, 3.0, 4.0], [1e-150, 0.0, 1.0, 0.0], [3.0, -1.0, 0.0, 0.5]):
-            for k in (1, 5, 40):
-                for flt in (None, Query().filter("team", "==", "h").offset(1)):
-                    assert_same(hits(db, probe, k, metric, flt),
-                                hits(mem, probe, k, metric, flt))
+        check_hostile(db, mem, metric)
 
 
 def test_another_dimension_among_the_matches_is_the_reference_error(
         es_vector_options: Options, no_reference: None) -> None:
-    records = [Record({"team": "a", "embedding": [1.0, 2.0, 3.0]}, id="a1"),
-               Record({"team": "a", "embedding": [1.0, 2.0]}, id="a2"),
-               Record({"team": "b", "embedding": [1.0, 2.0, 3.0, 4.0]}, id="b1"),
-               Record({"team": "b", "embedding": [4.0, 2.0, 3.0, 1.0]}, id="b2")]
-    db, mem = both(es_vector_options, records, {"embedding": 3})
+    db, mem = both(es_vector_options, list(OTHER_DIMENSION), {"embedding": 3})
     with db:
-        for flt in (None, Query().filter("team", "==", "a")):
-            with pytest.raises(QueryError) as want:
-                hits(mem, [1.0, 0.0, 0.0], 1, "cosine", flt)
-            with pytest.raises(QueryError) as got:
-                hits(db, [1.0, 0.0, 0.0], 1, "cosine", flt)
-            assert str(got.value) == str(want.value)
+        check_other_dimension(db, mem)
         # the filter keeps the other dimensions out: no error
         flt = Query().filter("team", "==", "a").filter("embedding", "!=", [1.0, 2.0])
         assert_same(hits(db, [1.0, 0.0, 0.0], 5, "euclidean", flt),
@@ -200,18 +162,10 @@ def test_another_dimension_among_the_matches_is_the_reference_error(
 
 
 def test_nested_and_wrapped_paths(es_vector_options: Options, no_reference: None) -> None:
-    records = [Record({"doc": {"$meta": 1, "vec": [float(i), 1.0]}}, id=f"w{i}")
-               for i in range(5)]
-    records += [Record({"doc": {"vec": [1.0, float(i)]}}, id=f"p{i}") for i in range(5)]
-    records += [Record({"doc": "flat", "doc.vec": [1.0, 1.0]}, id="dotted-key")]
+    records = [*nested_records(), Record({"doc": "flat", "doc.vec": [1.0, 1.0]}, id="dotted")]
     db, mem = both(es_vector_options, records, {"doc.vec": 2, "sp ace/\u00e9": 2})
     with db:
-        for metric in NATIVE:
-            got = [(h.record.id, h.score) for h in db.vector_search(
-                [1.0, 0.2], "doc.vec", k=6, metric=metric)]
-            want = [(h.record.id, h.score) for h in mem.vector_search(
-                [1.0, 0.2], "doc.vec", k=6, metric=metric)]
-            assert_same(got, want)
+        check_nested(db, mem, NATIVE)
 
 
 def test_writes_show_in_the_next_query(es_vector_options: Options,
@@ -330,23 +284,11 @@ def test_every_bound_is_below_the_exact_key(dim: int, es_vector_options: Options
     (from the server's ``_score``) a true lower bound of its float64 key, on vectors of many
     magnitudes and near copies of the probe (cancellation); without them some bounds land
     above the exact key, so the check can fail."""
-    import numpy as np
-
     from dataknobs_data.domain.vectors import DistanceMetric, VectorQuery
 
-    rnd = np.random.default_rng(dim)
-    probe = rnd.standard_normal(dim)
-    rows = [rnd.standard_normal(dim) * 10.0 ** rnd.integers(-8, 9) for _ in range(150)]
-    rows += [probe * (1 + 1e-7 * rnd.standard_normal()) + 1e-7 * rnd.standard_normal(dim)
-             for _ in range(150)]
-    records = [Record({"embedding": [float(x) for x in v]}, id=f"r{i:03d}")
-               for i, v in enumerate(rows)]
-    matrix = np.asarray(rows, dtype=np.float64)
-    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
-    q_norm = float(np.sqrt(probe @ probe))
-    exact = {DistanceMetric.COSINE: -(matrix @ probe) / (norms * q_norm),
-             DistanceMetric.DOT_PRODUCT: -(matrix @ probe),
-             DistanceMetric.EUCLIDEAN: np.sqrt(((matrix - probe) ** 2).sum(axis=1))}
+    probe, records, keys = bound_case(dim)
+    q_norm = float(math.sqrt(probe @ probe))
+    exact = {DistanceMetric(name): value for name, value in keys.items()}
     with ElasticsearchDatabase(**es_vector_options(vectors={"embedding": dim})) as db:
         db.create_batch(records)
 

@@ -27,9 +27,12 @@ from dataknobs_data.testing.differential import DifferentialSuite
 from dataknobs_data.testing.fidelity import FidelitySuite
 from dataknobs_data.testing.native_vectors import (
     METRICS,
+    bound_case,
     check_cache_follows_writes,
+    check_small_windows,
     check_window_is_screened,
     forbid_reference,
+    tied_records,
     with_reference,
 )
 from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
@@ -137,18 +140,9 @@ def test_a_small_window_grows_until_certain(tmp_path: Path, no_reference: None,
         return original(*args)
 
     monkeypatch.setattr(native, "statement", spied)
-    rnd = random.Random(3)
-    records = random_records(rnd, 200, 4)
-    records += [Record({"team": "z", "n": 999, "embedding": [1, 1, 1, 1]}, id=f"tie{i}")
-                for i in range(12)]
-    db, mem = both(records, tmp_path)
+    db, mem = both(tied_records(random.Random(3)), tmp_path)
     with db:
-        for metric in METRICS:
-            for flt in (None, Query().filter("team", "!=", "a"),
-                        Query().filter("n", ">", 150).offset(2)):
-                for probe in ([1.0, 1.0, 1.0, 1.0], [0.3, -0.2, 0.9, 0.1]):
-                    assert_same(hits(db, probe, 7, metric, flt),
-                                hits(mem, probe, 7, metric, flt))
+        check_small_windows(db, mem)
     assert any(tail.startswith("AND bound") for tail in tails)  # the second statement ran
     assert any(where != "1" for where in wheres) == (pushdown_after == 0)
 
@@ -421,26 +415,14 @@ def test_every_bound_is_below_the_exact_key(tmp_path: Path, dim: int,
     some float32 distances land above the exact key, so the check can fail."""
     import numpy as np
 
-    rnd = np.random.default_rng(dim)
-    probe = rnd.standard_normal(dim)
-    rows = [rnd.standard_normal(dim) * 10.0 ** rnd.integers(-8, 9) for _ in range(150)]
-    rows += [probe * (1 + 1e-7 * rnd.standard_normal()) + 1e-7 * rnd.standard_normal(dim)
-             for _ in range(150)]
-    records = [Record({"embedding": [float(x) for x in v]}, id=f"r{i:03d}")
-               for i, v in enumerate(rows)]
+    probe, records, keys = bound_case(dim)
     q = probe.tolist()
     with SQLiteDatabase(path=tmp_path / "b.db", **VEC) as db:
         db.create_batch(records)
         conn = db._connection()
         cache = db._vectors.table(conn, "embedding")
-        matrix = np.asarray([r["embedding"] for r in records], dtype=np.float64)
-        norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))
         q_norm = float(np.sqrt(probe @ probe))
-        exact = {
-            native.DistanceMetric.COSINE: -(matrix @ probe) / (norms * q_norm),
-            native.DistanceMetric.DOT_PRODUCT: -(matrix @ probe),
-            native.DistanceMetric.EUCLIDEAN: np.sqrt(((matrix - probe) ** 2).sum(axis=1)),
-        }
+        exact = {native.DistanceMetric(name): value for name, value in keys.items()}
         index = {f"r{i:03d}".encode(): i for i in range(len(records))}
 
         def over(metric: native.DistanceMetric) -> list[float]:
