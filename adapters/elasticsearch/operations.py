@@ -491,14 +491,9 @@ class Operations:
             return None
         yield from self.ensure_index()
         dsl = yield from self._query(query)
-        flow = search_flow(self.index, dsl, query, vq, metric, skip, take)
-        resp: Any = None
-        while True:
-            try:
-                body = flow.send(resp)
-            except StopIteration as stop:
-                return stop.value
-            resp = yield Call("search", body, "ranking records by vector")
+        return (yield from search_flow(
+            self.index, dsl, query, vq, metric, skip, take,
+            lambda body: Call("search", body, "ranking records by vector")))
 
     def count(self, query: Query) -> Flow:
         yield from self.ensure_index()

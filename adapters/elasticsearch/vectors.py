@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Generator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from typing import Any, Final
 
 from ...domain.errors import ConfigurationError
@@ -132,8 +132,10 @@ class VectorSearch:
     ``search`` keyword arguments, the hits read back (module doc)."""
 
     def __init__(self, index: str, dsl: Mapping[str, Any], vq: VectorQuery,
-                 metric: DistanceMetric, q: Any, q_norm: float) -> None:
+                 metric: DistanceMetric, q: Any, q_norm: float,
+                 request: Callable[[dict[str, Any]], Any] = lambda body: body) -> None:
         self.index = index
+        self.request = request  # what a flow yields for a search's keyword arguments
         self.dsl = dsl
         self.metric = metric
         self.q = [float(x) for x in q]
@@ -225,7 +227,7 @@ class VectorSearch:
             ask = size + self.others if cut_at is None else MAX_WINDOW
             if ask > MAX_WINDOW:
                 return None
-            rows = self.rows((yield self.body(ask, cut_at)))
+            rows = self.rows((yield self.request(self.body(ask, cut_at))))
             placed = sum(1 for row in rows if row[1] == PLACED)
             if cut_at is not None:
                 return None if len(rows) >= MAX_WINDOW else rows
@@ -240,16 +242,17 @@ Flow = Generator[Any, Any, Any]
 
 
 def search_flow(index: str, dsl: Mapping[str, Any], query: Query, vq: VectorQuery,
-                metric: DistanceMetric, skip: int, take: int) -> Flow:
-    """The flow of a native search (``Operations.vector_hits``): yields the ``search``
-    keyword arguments of each request and is sent the response; its value is the hits, or
-    None when the reference path must answer (module doc)."""
+                metric: DistanceMetric, skip: int, take: int,
+                request: Callable[[dict[str, Any]], Any]) -> Flow:
+    """The flow of a native search (``Operations.vector_hits``): yields ``request`` of each
+    search's keyword arguments and is sent the response; its value is the hits, or None
+    when the reference path must answer (module doc)."""
     top = TopK(vq, metric, skip + take)  # checks the query vector (a zero one for cosine)
     q = float32_safe(vq.vector)
     if q is None or (metric is not DistanceMetric.EUCLIDEAN and
                      not MIN_NORM <= top.q_norm <= MAX_NORM):
         return None
-    search = VectorSearch(index, dsl, vq, metric, numpy().asarray(q), top.q_norm)
+    search = VectorSearch(index, dsl, vq, metric, numpy().asarray(q), top.q_norm, request)
     steps = window_steps(query, vq, metric, skip, take, first_window(skip + take))
     answer: Any = None
     while True:

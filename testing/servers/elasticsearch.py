@@ -89,6 +89,16 @@ def wait_until_ready(url: str, process: subprocess.Popen[bytes] | None = None,
     raise RuntimeError(f"the server at {url} did not answer within {timeout:.0f} s")
 
 
+def _ready(server: ElasticsearchTestServer) -> ElasticsearchTestServer:
+    """``server`` once it answers; stopped (its files removed) when it does not."""
+    try:
+        wait_until_ready(server.url, server.process)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
 def start_osmem() -> ElasticsearchTestServer:
     """Start osmem-server on a free port of 127.0.0.1 and wait until it answers."""
     import osmem_server
@@ -100,19 +110,12 @@ def start_osmem() -> ElasticsearchTestServer:
         [binary, "-addr", f"127.0.0.1:{port}", "-no-stdin-watch", "-no-ja",
          "-parent-pid", str(os.getpid())],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_ready(url, proc)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        raise
-    return ElasticsearchTestServer("osmem", url, "opensearch", proc)
+    return _ready(ElasticsearchTestServer("osmem", url, "opensearch", proc))
 
 
 def start_noida() -> ElasticsearchTestServer:
     """Start noida-db's Elasticsearch service on a free port of 127.0.0.1, its data in a
     fresh temporary directory (removed by ``stop``), and wait until it answers."""
-    import shutil
     import tempfile
     from importlib.resources import files
 
@@ -125,14 +128,7 @@ def start_noida() -> ElasticsearchTestServer:
         [binary, "start", "--only", "elasticsearch", "--host", "127.0.0.1",
          "--elasticsearch-port", str(port), "--data-dir", data_dir],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_ready(url, proc)
-    except BaseException:
-        proc.kill()
-        proc.wait()
-        shutil.rmtree(data_dir, ignore_errors=True)
-        raise
-    return ElasticsearchTestServer("noida", url, "elasticsearch", proc, data_dir)
+    return _ready(ElasticsearchTestServer("noida", url, "elasticsearch", proc, data_dir))
 
 
 def external_server() -> ElasticsearchTestServer | None:
