@@ -44,9 +44,9 @@ import re
 from collections.abc import Callable, Generator, Mapping
 from typing import Any, Final
 
-from ...domain.errors import ConfigurationError
+from ...domain.errors import ConfigurationError, QueryError
 from ...domain.query import Query
-from ...domain.records import Record, lookup
+from ...domain.records import Record, check_path, lookup
 from ...domain.values import MISSING
 from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, stored_vector
 from ..vector_window import MAX_NORM, MIN_NORM, first_window, float32_safe, slack, window_steps
@@ -74,9 +74,12 @@ def check_vectors(option: Mapping[str, Any] | None, compatibility: str) -> dict[
             f"vectors must map data paths to dimensions, got {type(option).__name__}")
     out: dict[str, int] = {}
     for path, dims in option.items():
-        if not isinstance(path, str) or not path or path.startswith(".") or \
-                path.endswith(".") or ".." in path or path == "id":
-            raise ConfigurationError(f"vectors: {path!r} is not a data path")
+        try:
+            check_path(path)
+        except QueryError as err:
+            raise ConfigurationError(f"vectors: {path!r} is not a data path ({err})") from None
+        if path == "id":
+            raise ConfigurationError("vectors: 'id' is the record id, not a data path")
         if isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= MAX_DIMS:
             raise ConfigurationError(
                 f"vectors: the dimension of {path!r} must be an integer from 1 to {MAX_DIMS}, "
@@ -118,8 +121,8 @@ def sidecar(data: Mapping[str, Any], vectors: Mapping[str, int]) -> dict[str, An
             entry = {"k": OTHER_DIMENSION}
         else:
             a = float32_safe(vec)
-            norm = None if a is None else math.sqrt(float(a @ a))
-            if a is None or norm is None or not MIN_NORM <= norm <= MAX_NORM:
+            norm = 0.0 if a is None else math.sqrt(float(a @ a))
+            if a is None or not MIN_NORM <= norm <= MAX_NORM:
                 entry = {"k": UNPLACED}
             else:
                 entry = {"k": PLACED, "x": a.tolist(), "m": norm}
