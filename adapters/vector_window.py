@@ -4,10 +4,12 @@ An adapter whose database computes a *lower bound* of each row's ranking key
 (``domain.vectors``: the negated cosine similarity or dot product, or the Euclidean distance)
 hands ``window_hits`` a ``candidates`` statement; this module decides how many rows to
 fetch, ranks them exactly and widens the window until the result is certain. The DuckDB
-adapter (float64 distances, adapters/duckdb/vectors.py) and the SQLite adapter with
-sqlite-vec (float32 distances, adapters/sqlite/vectors.py) share it; each derives its own
-bound and the slack that makes it one. PostgreSQL's pgvector path (adapters/postgres/vectors.py)
-runs its own loop as a flow, with this module's first window.
+adapter (float64 distances, adapters/duckdb/vectors.py), the SQLite adapter with
+sqlite-vec and the Elasticsearch adapter (float32 distances, adapters/sqlite/vectors.py,
+adapters/elasticsearch/vectors.py; the latter drives the loop as a generator from its flows,
+``window_steps``) share it; each derives its own bound and the slack that makes it one.
+PostgreSQL's pgvector path (adapters/postgres/vectors.py) runs its own loop as a flow, with
+this module's first window.
 
 ``candidates(size, cut_at)`` returns rows ``(id, kind, bound)``, or None when the database
 cannot answer after all (the port then ranks the matches itself). Kinds:
