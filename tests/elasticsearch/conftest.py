@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from dataknobs_data.testing.servers import require_server
 from dataknobs_data.testing.servers.elasticsearch import (
     ElasticsearchTestServer,
     LazyElasticsearchServer,
@@ -19,26 +18,23 @@ from dataknobs_data.testing.servers.elasticsearch import (
 )
 
 
+def _reachable_server() -> ElasticsearchTestServer:
+    """The session's server (``start_server``), checked with a client request."""
+    server = start_server()
+    _check_reachable(server)
+    return server
+
+
 class _Server:
-    """Starts the server on first use; remembers a failure so every test reports it."""
+    """Starts the server on first use (``LazyElasticsearchServer``: a failure is remembered,
+    so every test reports it) and deletes an external cluster's test indexes at the end."""
 
     def __init__(self) -> None:
-        self.server: ElasticsearchTestServer | None = None
-        self.error: str | None = None
+        self.lazy = LazyElasticsearchServer(_reachable_server)
         self.indexes: list[str] = []
 
     def get(self) -> ElasticsearchTestServer:
-        if self.error is not None:
-            require_server("elasticsearch", self.error)
-        if self.server is None:
-            try:
-                server = start_server()
-                _check_reachable(server)
-            except Exception as err:
-                self.error = f"{type(err).__name__}: {err}"
-                require_server("elasticsearch", self.error)
-            self.server = server
-        return self.server
+        return self.lazy.get()
 
     def options(self) -> dict[str, Any]:
         name = new_index_name()
@@ -46,11 +42,12 @@ class _Server:
         return self.get().options(name)
 
     def stop(self) -> None:
-        if self.server is None:
+        server = self.lazy.server
+        if server is None:
             return
-        if self.server.name == "external" and self.indexes:
-            _delete_indexes(self.server, self.indexes)
-        self.server.stop()
+        if server.name == "external" and self.indexes:
+            _delete_indexes(server, self.indexes)
+        self.lazy.stop()
 
 
 def _client(server: ElasticsearchTestServer) -> Any:
