@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .errors import QueryError, SerializationError
+from .errors import ConfigurationError, QueryError, SerializationError
 from .records import Field, Record, check_path, lookup
 from .values import MISSING, FieldType
 
@@ -91,6 +91,51 @@ def coerce_metric(metric: DistanceMetric | str) -> DistanceMetric:
 
 #: the most dimensions a vector field may declare (what pgvector and OpenSearch index)
 MAX_DIMENSIONS = 16_000
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One approximate-index option of an adapter, read by ``read_index_entry``."""
+
+    method: str
+    metric: DistanceMetric
+    numbers: dict[str, int]
+
+
+def read_index_entry(where: str, entry: object, methods: Mapping[str, str],
+                     numbers: Sequence[tuple[str, int, int, int | None]]) -> IndexEntry:
+    """An adapter's vector index option (PostgreSQL's ``vector_indexes`` entries,
+    Elasticsearch's ``vectors`` mappings) read and checked: ``method`` (one of ``methods``,
+    each with what it means; the first by default), ``metric`` (cosine by default) and the
+    integer settings ``numbers`` (key, lowest, highest, default; None: required). A
+    ``ConfigurationError`` names ``where`` and the bad key or value."""
+    keys = ("metric", "method", *(key for key, *_ in numbers))
+    if not isinstance(entry, Mapping):
+        required = [key for key, _, _, default in numbers if default is None]
+        raise ConfigurationError(
+            f"{where} must be a mapping with {', '.join(map(repr, required))} (and "
+            f"{', '.join(key for key in keys if key not in required)})")
+    unknown = set(entry) - set(keys)
+    if unknown:
+        raise ConfigurationError(f"{where}: unknown keys {sorted(map(str, unknown))} "
+                                 f"(valid: {', '.join(keys)})")
+    method = entry.get("method", next(iter(methods)))
+    if not isinstance(method, str) or method not in methods:
+        raise ConfigurationError(f"{where}: method {method!r} is not supported ("
+                                 + "; ".join(f"{m}: {what}" for m, what in methods.items())
+                                 + ")")
+    values: dict[str, int] = {}
+    for key, low, high, default in numbers:
+        value = entry.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ConfigurationError(f"{where}: {key!r} must be an integer from {low} to "
+                                     f"{high}, got {value!r}")
+        values[key] = value
+    try:
+        metric = coerce_metric(entry.get("metric", "cosine"))
+    except QueryError as err:
+        raise ConfigurationError(f"{where}: {err}") from None
+    return IndexEntry(method, metric, values)
 
 
 def as_vector(value: Any, what: str = "vector") -> list[float]:
@@ -393,7 +438,6 @@ class VectorField(Field):
         self.model_version = model_version
 
 
-__all__ = ["MAX_DIMENSIONS", "DistanceMetric", "TopK", "VectorField", "VectorQuery",
-           "VectorSearchResult",
-           "as_vector", "coerce_metric", "rank", "row_norms", "score_of", "stored_vector",
-           "vectors_of"]
+__all__ = ["MAX_DIMENSIONS", "DistanceMetric", "IndexEntry", "TopK", "VectorField",
+           "VectorQuery", "VectorSearchResult", "as_vector", "coerce_metric", "rank",
+           "read_index_entry", "row_norms", "score_of", "stored_vector", "vectors_of"]

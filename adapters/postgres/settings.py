@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from ...domain.errors import ConfigurationError, QueryError
 from ...domain.query import check_path
 from ...domain.values import lone_surrogate
-from ...domain.vectors import MAX_DIMENSIONS, DistanceMetric, coerce_metric
+from ...domain.vectors import MAX_DIMENSIONS, DistanceMetric, read_index_entry
 from ...ports.secrets import Secret
 
 DEFAULT_DSN = "postgresql://postgres@localhost:5432/postgres"
@@ -237,9 +237,6 @@ def index_name(table: str, expression: str) -> str:
     return f"dk_{stem}_{digest}"
 
 
-VECTOR_INDEX_KEYS = ("dimensions", "metric", "method", "m", "ef_construction", "ef_search")
-
-
 @dataclass(frozen=True)
 class VectorIndexSpec:
     """One ``vector_indexes`` entry: stored generated columns holding a field's vectors of
@@ -280,34 +277,14 @@ class VectorIndexSpec:
             check_path(path)
         except QueryError as err:
             raise ConfigurationError(f"{where}: {err}") from err
-        if not isinstance(entry, Mapping):
-            raise ConfigurationError(f"{where} must be a mapping with 'dimensions' "
-                                     f"(and {', '.join(VECTOR_INDEX_KEYS[1:])})")
-        unknown = set(entry) - set(VECTOR_INDEX_KEYS)
-        if unknown:
-            raise ConfigurationError(f"{where}: unknown keys {sorted(map(str, unknown))} "
-                                     f"(valid: {', '.join(VECTOR_INDEX_KEYS)})")
-        method = entry.get("method", "hnsw")
-        if method not in ("hnsw", "none"):
-            raise ConfigurationError(f"{where}: method {method!r} is not supported "
-                                     "(hnsw, or none: the generated columns only)")
-        numbers: dict[str, int] = {}
-        for key, low, high, default in (("dimensions", 1, MAX_DIMENSIONS, None),
-                                        ("m", 2, 100, cls.m),
-                                        ("ef_construction", 4, 1000, cls.ef_construction),
-                                        ("ef_search", 1, 1000, cls.ef_search)):
-            value = entry.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int) or \
-                    not low <= value <= high:
-                raise ConfigurationError(f"{where}: {key!r} must be an integer from {low} "
-                                         f"to {high}, got {value!r}")
-            numbers[key] = value
+        read = read_index_entry(where, entry, {
+            "hnsw": "an HNSW index", "none": "the generated columns only"}, (
+            ("dimensions", 1, MAX_DIMENSIONS, None), ("m", 2, 100, cls.m),
+            ("ef_construction", 4, 1000, cls.ef_construction),
+            ("ef_search", 1, 1000, cls.ef_search)))
+        numbers, metric, method = read.numbers, read.metric, read.method
         if numbers["ef_construction"] < 2 * numbers["m"]:
             raise ConfigurationError(f"{where}: ef_construction must be at least 2 * m")
-        try:
-            metric = coerce_metric(entry.get("metric", "cosine"))
-        except QueryError as err:
-            raise ConfigurationError(f"{where}: {err}") from None
         return cls(path, numbers["dimensions"], metric, numbers["m"],
                    numbers["ef_construction"], numbers["ef_search"], method)
 
