@@ -7,6 +7,7 @@ docs/backends/elasticsearch.md describes the options, the mapping and the measur
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -52,7 +53,9 @@ class ElasticsearchOptions:
     into the settings of a newly created index. ``text_subfield`` maps every string value
     with an analysed ``text`` subfield too (for full-text queries sent to the index directly;
     ``false`` indexes faster). ``vectors`` (``{path: dimension}``) ranks nearest-neighbour
-    queries on those paths in the server (``vectors.py``). ``client`` takes a ready client (not
+    queries on those paths in the server, exactly (``vectors.py``); ``{path: {dimensions,
+    method: hnsw, metric, m, ef_construction, num_candidates}}`` indexes the path for the
+    server's approximate kNN search of that metric. ``client`` takes a ready client (not
     closed by the adapter)."""
 
     backend_name = "elasticsearch"
@@ -78,7 +81,7 @@ class ElasticsearchOptions:
         keep_alive: str = "1m",
         index_settings: Mapping[str, Any] | None = None,
         text_subfield: bool = True,
-        vectors: Mapping[str, int] | None = None,
+        vectors: Mapping[str, int | Mapping[str, Any]] | None = None,
         request_timeout: float = 30.0,
         max_retries: int = 3,
         client: Any = None,
@@ -107,6 +110,10 @@ class ElasticsearchOptions:
             max_chunk_bytes=max_chunk_bytes, keep_alive=keep_alive,
             index_settings=dict(index_settings or {}), text_subfield=bool(text_subfield),
             vectors=check_vectors(vectors, compatibility))
+        if any(spec.indexed for spec in self.operations.vectors.values()):
+            # an HNSW index answers the queries of its metric: approximate, for this instance
+            setattr(self, "capabilities", dataclasses.replace(  # noqa: B010 - a ClassVar
+                type(self).capabilities, approximate_vectors=True))  # type: ignore[attr-defined]
         self._given_client = client
         self._client_lock = threading.Lock()
 

@@ -40,8 +40,8 @@ from .serializer import (
     to_document,
 )
 from .translator import QueryTranslator
+from .vectors import VectorPath, knn_flow, search_flow, sidecar
 from .vectors import mapping as vector_mapping
-from .vectors import search_flow, sidecar
 
 #: Elasticsearch's default ``index.max_result_window`` (from + size).
 MAX_WINDOW = 10_000
@@ -107,7 +107,7 @@ class Operations:
     keep_alive: str = "1m"
     index_settings: dict[str, Any] = field(default_factory=dict)
     text_subfield: bool = True
-    vectors: dict[str, int] = field(default_factory=dict)  # path -> dimension (vectors.py)
+    vectors: dict[str, VectorPath] = field(default_factory=dict)  # by path (vectors.py)
     translator: QueryTranslator = field(default_factory=QueryTranslator)
     ready: bool = False
     pit_api: str | None = None  # learnt on first use in "auto" mode ("none" when unavailable)
@@ -153,10 +153,11 @@ class Operations:
                 VECTOR_FIELD: vector_mapping(self.vectors)}}, "adding the vector mapping")
         except Exception as err:
             if status_of(err) == 400:
+                given = {path: spec.describe() for path, spec in self.vectors.items()}
                 raise ConfigurationError(
                     f"elasticsearch index {self.index!r} maps a path of the vectors option "
-                    f"{self.vectors!r} differently; use the dimensions it was created with "
-                    "or another index") from None
+                    f"{given!r} differently; use the dimensions and index it was created "
+                    "with, or another index") from None
             raise
 
     def document(self, record_id: str, record: Record) -> dict[str, Any]:
@@ -485,15 +486,22 @@ class Operations:
 
     def vector_hits(self, query: Query, vq: VectorQuery, metric: DistanceMetric, skip: int,
                     take: int) -> Flow:
-        """The native nearest-neighbour search of a field in ``vectors`` (vectors.py); None
-        (the port ranks the matches itself) for any other field or query."""
-        if self.vectors.get(vq.field) != len(vq.vector):
+        """The native nearest-neighbour search of a field in ``vectors`` (vectors.py): the
+        server's kNN search where the path has an index of the query's metric, else its
+        exact ``script_score``; None (the port ranks the matches itself) for any other field
+        or query."""
+        spec = self.vectors.get(vq.field)
+        if spec is None or spec.dimensions != len(vq.vector):
             return None
         yield from self.ensure_index()
         dsl = yield from self._query(query)
-        return (yield from search_flow(
-            self.index, dsl, query, vq, metric, skip, take,
-            lambda body: Call("search", body, "ranking records by vector")))
+
+        def request(body: dict[str, Any]) -> Call:
+            return Call("search", body, "ranking records by vector")
+
+        if spec.answers(metric):
+            return (yield from knn_flow(self.index, dsl, spec, vq, skip, take, request))
+        return (yield from search_flow(self.index, dsl, query, vq, metric, skip, take, request))
 
     def count(self, query: Query) -> Flow:
         yield from self.ensure_index()

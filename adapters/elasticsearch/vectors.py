@@ -42,13 +42,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Generator, Mapping
+from dataclasses import dataclass
 from typing import Any, Final
 
 from ...domain.errors import ConfigurationError, QueryError
 from ...domain.query import Query
 from ...domain.records import Record, check_path, lookup
 from ...domain.values import MISSING
-from ...domain.vectors import DistanceMetric, TopK, VectorQuery, numpy, stored_vector
+from ...domain.vectors import (
+    DistanceMetric,
+    TopK,
+    VectorQuery,
+    numpy,
+    read_index_entry,
+    stored_vector,
+    vectors_of,
+)
 from ..vector_window import MAX_NORM, MIN_NORM, first_window, float32_safe, slack, window_steps
 from .serializer import ID_FIELD, RECORD_FIELD, VECTOR_FIELD, field_name, from_source
 
@@ -64,27 +73,75 @@ SCORE_ROUNDING: Final = 8 * 2.0 ** -24
 _SAFE_NAME = re.compile(r"[A-Za-z0-9-]+")
 
 
-def check_vectors(option: Mapping[str, Any] | None, compatibility: str) -> dict[str, int]:
-    """The ``vectors`` option as {path: dimension}; ``ConfigurationError`` naming a bad path
-    or dimension, or the compatibility mode that has no ``dense_vector``."""
+#: the ``dense_vector`` similarity of an HNSW index for each metric (``dot_product`` there
+#: takes unit-length vectors only; ``max_inner_product`` any)
+SIMILARITY: Final = {DistanceMetric.COSINE: "cosine", DistanceMetric.EUCLIDEAN: "l2_norm",
+                     DistanceMetric.DOT_PRODUCT: "max_inner_product"}
+METHODS: Final = {"hnsw": "an HNSW index, approximate kNN queries",
+                  "none": "exact script_score queries"}
+
+
+@dataclass(frozen=True)
+class VectorPath:
+    """One path of the ``vectors`` option: its ``dimensions`` and, with ``method`` ``hnsw``,
+    an HNSW index of its sidecar vector for ``metric`` (``m`` and ``ef_construction`` as
+    Elasticsearch names them; ``num_candidates`` per query, at least the window)."""
+
+    dimensions: int
+    method: str = "none"
+    metric: DistanceMetric = DistanceMetric.COSINE
+    m: int = 16
+    ef_construction: int = 100
+    num_candidates: int = 400
+
+    @property
+    def indexed(self) -> bool:
+        return self.method == "hnsw"
+
+    def answers(self, metric: DistanceMetric) -> bool:
+        """Whether a query of ``metric`` takes this path's kNN search (else the exact one)."""
+        return self.indexed and metric is self.metric
+
+    def describe(self) -> object:
+        """The option's value for this path, as a user writes it."""
+        if not self.indexed:
+            return self.dimensions
+        return {"dimensions": self.dimensions, "method": self.method,
+                "metric": self.metric.value, "m": self.m,
+                "ef_construction": self.ef_construction, "num_candidates": self.num_candidates}
+
+
+def check_vectors(option: Mapping[str, Any] | None, compatibility: str
+                  ) -> dict[str, VectorPath]:
+    """The ``vectors`` option as {path: ``VectorPath``} (a path maps to its dimension, or to
+    ``{dimensions, method, metric, m, ef_construction, num_candidates}``);
+    ``ConfigurationError`` naming a bad path, dimension or setting, or the compatibility
+    mode that has no ``dense_vector``."""
     if option is None:
         return {}
     if not isinstance(option, Mapping):
         raise ConfigurationError(
             f"vectors must map data paths to dimensions, got {type(option).__name__}")
-    out: dict[str, int] = {}
-    for path, dims in option.items():
+    out: dict[str, VectorPath] = {}
+    for path, entry in option.items():
         try:
             check_path(path)
         except QueryError as err:
             raise ConfigurationError(f"vectors: {path!r} is not a data path ({err})") from None
         if path == "id":
             raise ConfigurationError("vectors: 'id' is the record id, not a data path")
-        if isinstance(dims, bool) or not isinstance(dims, int) or not 1 <= dims <= MAX_DIMS:
+        if isinstance(entry, Mapping):
+            read = read_index_entry(f"vectors[{path!r}]", entry, METHODS, (
+                ("dimensions", 1, MAX_DIMS, None), ("m", 2, 100, VectorPath.m),
+                ("ef_construction", 4, 1000, VectorPath.ef_construction),
+                ("num_candidates", 1, MAX_WINDOW, VectorPath.num_candidates)))
+            out[path] = VectorPath(method=read.method, metric=read.metric, **read.numbers)
+            continue
+        if isinstance(entry, bool) or not isinstance(entry, int) or not 1 <= entry <= MAX_DIMS:
             raise ConfigurationError(
                 f"vectors: the dimension of {path!r} must be an integer from 1 to {MAX_DIMS}, "
-                f"got {dims!r}")
-        out[path] = dims
+                f"got {entry!r}")
+        out[path] = VectorPath(entry)
     if out and compatibility != "elasticsearch":
         raise ConfigurationError(
             f"vectors needs compatibility 'elasticsearch' (dense_vector), not {compatibility!r}")
@@ -100,18 +157,26 @@ def sidecar_name(path: str) -> str:
     return name
 
 
-def mapping(vectors: Mapping[str, int]) -> dict[str, Any]:
+def mapping(vectors: Mapping[str, VectorPath]) -> dict[str, Any]:
     """The ``v`` property of the index mapping."""
-    return {"properties": {sidecar_name(path): {"properties": {
-        "k": {"type": "byte"}, "m": {"type": "double"},
-        "x": {"type": "dense_vector", "dims": dims, "index": False}}}
-        for path, dims in vectors.items()}}
+    out: dict[str, Any] = {}
+    for path, spec in vectors.items():
+        vector: dict[str, Any] = {"type": "dense_vector", "dims": spec.dimensions,
+                                  "index": spec.indexed}
+        if spec.indexed:
+            vector["similarity"] = SIMILARITY[spec.metric]
+            vector["index_options"] = {"type": "hnsw", "m": spec.m,
+                                       "ef_construction": spec.ef_construction}
+        out[sidecar_name(path)] = {"properties": {
+            "k": {"type": "byte"}, "m": {"type": "double"}, "x": vector}}
+    return {"properties": out}
 
 
-def sidecar(data: Mapping[str, Any], vectors: Mapping[str, int]) -> dict[str, Any]:
+def sidecar(data: Mapping[str, Any], vectors: Mapping[str, VectorPath]) -> dict[str, Any]:
     """The ``v`` object of a record's data (module doc)."""
     out: dict[str, Any] = {}
-    for path, dims in vectors.items():
+    for path, spec in vectors.items():
+        dims = spec.dimensions
         value = lookup(data, path)
         vec = None if value is MISSING else stored_vector(value)
         entry: dict[str, Any]
@@ -241,21 +306,60 @@ class VectorSearch:
             self.others = len(rows) - placed if placed else ask * 4
 
 
+class KnnSearch(VectorSearch):
+    """The requests of an approximate query (a path with an HNSW index, a query of its
+    metric): the server's ``knn`` search among the filter's placed matches, with every
+    always-candidate match beside it (scored ``TOP_SCORE``: ``window`` asks again when they
+    fill the response). The server's scores only choose the window: it is ranked from the
+    records."""
+
+    def __init__(self, spec: VectorPath, *args: Any) -> None:
+        super().__init__(*args)
+        self.spec = spec
+
+    def bound(self, score: float) -> float:
+        return 0.0  # the window is not ordered by a bound of the exact key
+
+    def body(self, size: int, cut_at: float | None) -> dict[str, Any]:
+        kind = f"{self.name}.k"
+        return {
+            "index": self.index, "source_includes": [RECORD_FIELD], "track_total_hits": False,
+            "knn": {"field": f"{self.name}.x", "query_vector": self.q, "k": size,
+                    "num_candidates": min(MAX_WINDOW, max(self.spec.num_candidates, size)),
+                    "filter": [self.dsl, {"term": {kind: PLACED}}]},
+            "query": {"constant_score": {"boost": TOP_SCORE, "filter": {"bool": {
+                "filter": [self.dsl],
+                "must_not": [{"terms": {kind: [PLACED, NO_VECTOR]}}]}}}},
+            "size": size}
+
+
 Flow = Generator[Any, Any, Any]
+
+
+def _search(index: str, dsl: Mapping[str, Any], vq: VectorQuery, metric: DistanceMetric,
+            want: int, request: Callable[[dict[str, Any]], Any],
+            spec: VectorPath | None = None) -> tuple[TopK, VectorSearch] | None:
+    """The running top ``want`` and the searches of a query (a ``KnnSearch`` with
+    ``spec``); None when the query vector is one the server's float32 cannot rank."""
+    top = TopK(vq, metric, want)  # checks the query vector (a zero one for cosine)
+    q = float32_safe(vq.vector)
+    if q is None or (metric is not DistanceMetric.EUCLIDEAN and
+                     not MIN_NORM <= top.q_norm <= MAX_NORM):
+        return None
+    args = (index, dsl, vq, metric, numpy().asarray(q), top.q_norm, request)
+    return top, (VectorSearch(*args) if spec is None else KnnSearch(spec, *args))
 
 
 def search_flow(index: str, dsl: Mapping[str, Any], query: Query, vq: VectorQuery,
                 metric: DistanceMetric, skip: int, take: int,
                 request: Callable[[dict[str, Any]], Any]) -> Flow:
-    """The flow of a native search (``Operations.vector_hits``): yields ``request`` of each
-    search's keyword arguments and is sent the response; its value is the hits, or None
-    when the reference path must answer (module doc)."""
-    top = TopK(vq, metric, skip + take)  # checks the query vector (a zero one for cosine)
-    q = float32_safe(vq.vector)
-    if q is None or (metric is not DistanceMetric.EUCLIDEAN and
-                     not MIN_NORM <= top.q_norm <= MAX_NORM):
+    """The flow of an exact native search (``Operations.vector_hits``): yields ``request``
+    of each search's keyword arguments and is sent the response; its value is the hits, or
+    None when the reference path must answer (module doc)."""
+    prepared = _search(index, dsl, vq, metric, skip + take, request)
+    if prepared is None:
         return None
-    search = VectorSearch(index, dsl, vq, metric, numpy().asarray(q), top.q_norm, request)
+    search = prepared[1]
     steps = window_steps(query, vq, metric, skip, take, first_window(skip + take))
     answer: Any = None
     while True:
@@ -271,5 +375,25 @@ def search_flow(index: str, dsl: Mapping[str, Any], query: Query, vq: VectorQuer
                 return None
 
 
-__all__ = ["MAX_DIMS", "VectorSearch", "check_vectors", "mapping",
-           "search_flow", "sidecar", "sidecar_name"]
+def knn_flow(index: str, dsl: Mapping[str, Any], spec: VectorPath, vq: VectorQuery,
+             skip: int, take: int, request: Callable[[dict[str, Any]], Any]) -> Flow:
+    """The flow of an approximate search (``spec.answers`` the query's metric): one
+    ``KnnSearch`` window of ``first_window`` placed rows and every always-candidate match,
+    ranked exactly from the records (``QueryError`` for a vector of another dimension, the
+    first in id order, as the reference); None when the reference path must answer."""
+    prepared = _search(index, dsl, vq, spec.metric, skip + take, request, spec)
+    if prepared is None:
+        return None
+    top, search = prepared
+    rows = yield from search.window(first_window(skip + take), None)
+    if rows is None:
+        return None
+    found = sorted(search.records[key] for key, _, _ in rows)
+    ids, matrix, kept = vectors_of([record for _, record in found], vq)
+    if ids:
+        top.add(ids, numpy().asarray(matrix, dtype=numpy().float64), kept)
+    return top.hits(skip)
+
+
+__all__ = ["MAX_DIMS", "SIMILARITY", "KnnSearch", "VectorPath", "VectorSearch", "check_vectors",
+           "knn_flow", "mapping", "search_flow", "sidecar", "sidecar_name"]

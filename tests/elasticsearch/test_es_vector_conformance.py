@@ -1,6 +1,7 @@
-"""The Elasticsearch adapter with ``vectors`` (its native nearest-neighbour search) through the
-whole conformance suite and the fidelity suite (hostile values at the vector path and the
-sidecar's name too), sync and async, on the server that scores ``dense_vector`` fields
+"""The Elasticsearch adapter with ``vectors`` (its native nearest-neighbour search, exact and
+with an HNSW index) through the whole conformance suite and the fidelity suite (hostile
+values at the vector path and the sidecar's name too), sync and async, on the server that
+scores ``dense_vector`` fields
 (noida-db, or ``DATAKNOBS_TEST_ES_URL`` in ``elasticsearch`` mode): the vector tests hold it
 to the reference's ids, order and scores, the others to every record rule with the sidecar
 written beside each record."""
@@ -44,6 +45,7 @@ class TestNativeVectorConformance(DatabaseConformance):
     adapter = ElasticsearchDatabase
     adapter_kwargs: ClassVar[dict[str, Any]] = {"vectors": {"embedding": DIM}}
     spec_skips = NOIDA_DIFFERS
+    approximate: ClassVar[bool] = False
 
     def test_the_native_path_answers(self, db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
         from dataknobs_data.domain.records import Record
@@ -53,11 +55,21 @@ class TestNativeVectorConformance(DatabaseConformance):
         db.create(Record({"embedding": [1.0] * DIM}, id="a"))
         db.create(Record({"embedding": [1.0, -1.0] * (DIM // 2)}, id="b"))
         assert [h.record.id for h in db.vector_search([1.0] * DIM, k=2)] == ["a", "b"]
-        assert not owner.capabilities.approximate_vectors
+        assert owner.capabilities.approximate_vectors is self.approximate
 
 
 class TestAsyncNativeVectorConformance(TestNativeVectorConformance):
     adapter = AsyncElasticsearchDatabase
+
+
+class TestKnnVectorConformance(TestNativeVectorConformance):
+    """An HNSW index of the cosine (``method: hnsw``): approximate, so the suite's vector
+    tests hold it to recall@10 >= 0.95; the other metrics take the exact path."""
+
+    adapter_kwargs: ClassVar[dict[str, Any]] = {
+        "vectors": {"embedding": {"dimensions": DIM, "method": "hnsw"}}}
+    approximate = True
+    spec_rules = False  # the exact class checks the query path rule by rule
 
 
 class TestNativeVectorFidelity(plain.TestElasticsearchFidelity):
@@ -69,4 +81,11 @@ class TestNativeVectorFidelity(plain.TestElasticsearchFidelity):
 
 class TestAsyncNativeVectorFidelity(TestNativeVectorFidelity):
     adapter = AsyncElasticsearchDatabase
+    fidelity_examples = 30
+
+
+class TestKnnVectorFidelity(TestNativeVectorFidelity):
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"vectors": {
+        "embedding": {"dimensions": 3, "method": "hnsw", "metric": "euclidean"},
+        "v": {"dimensions": 2, "method": "hnsw", "metric": "dot_product"}}}
     fidelity_examples = 30
