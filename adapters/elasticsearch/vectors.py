@@ -1,7 +1,8 @@
 """Native nearest-neighbour search of the Elasticsearch adapter (the ``vectors`` option).
 
-``vectors: {path: dimension}`` keeps, for each listed data path, a *sidecar* in every
-document written (``v.<field_name(path)>``, never in ``_source``'s record text ``r``):
+``vectors: {path: dimension}`` (or the settings below) keeps, for each listed data path, a
+*sidecar* in every document written (``v.<field_name(path)>``, never in ``_source``'s
+record text ``r``):
 
 ``k`` (byte)
     the row's kind for ``adapters.vector_window``: 1 *placed* (a vector of the listed
@@ -31,6 +32,14 @@ float32 dot product grows with the row's norm ``m``), and scores ``1 - b`` or
 float32 ranges, takes the reference path; so does a query whose window or unplaced matches
 would pass ``MAX_WINDOW`` hits (a request that fills up with always-candidate rows is sent
 again, larger).
+
+A path given as ``{dimensions, method: hnsw, metric, ...}`` (``VectorPath``) indexes ``x``
+(an HNSW graph of the metric's ``SIMILARITY``), and a query of that metric is one
+``KnnSearch``: the server's ``knn`` section over the filter's placed matches (the
+translator's exact DSL in its ``filter``), the always-candidate matches beside it, the
+window ranked exactly from the records (``knn_flow``). Which rows reach the window is the
+graph's choice: approximate (``capabilities.approximate_vectors``). Queries of the other
+metrics take the exact search above on the same index.
 
 Only ``compatibility="elasticsearch"`` maps ``dense_vector`` (OpenSearch's ``knn_vector``
 and its scoring scripts are not offered: the OpenSearch-compatible server the tests run,
