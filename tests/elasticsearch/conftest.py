@@ -124,3 +124,12 @@ def es_vector_options(es_vector_session: LazyElasticsearchServer
     yield options
     if server.name == "external" and names:
         _delete_indexes(server, names)
+
+
+@pytest.fixture
+def no_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The port's reference vector path made an error (the native path must answer)."""
+    from dataknobs_data.adapters.elasticsearch import ElasticsearchDatabase
+    from dataknobs_data.testing.native_vectors import forbid_reference
+
+    forbid_reference(monkeypatch, ElasticsearchDatabase)

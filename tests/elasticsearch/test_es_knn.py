@@ -11,19 +11,14 @@ path is made an error (``forbid_reference``) and the requests are read back."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from dataknobs_data.adapters.elasticsearch import (
-    AsyncElasticsearchDatabase,
-    ElasticsearchDatabase,
-)
+from dataknobs_data.adapters.elasticsearch import ElasticsearchDatabase
 from dataknobs_data.adapters.elasticsearch import vectors as native
-from dataknobs_data.adapters.memory import MemoryDatabase
 from dataknobs_data.domain.errors import ConfigurationError, QueryError
 from dataknobs_data.domain.query import Query
 from dataknobs_data.domain.records import Record
@@ -34,17 +29,15 @@ from dataknobs_data.testing.native_vectors import (
     check_nested,
     check_other_dimension,
     check_random_sets,
-    forbid_reference,
     hostile_records,
     nested_records,
-    with_reference,
 )
 from dataknobs_data.testing.native_vectors import assert_same_hits as assert_same
 from dataknobs_data.testing.native_vectors import random_vector_records as random_records
 from dataknobs_data.testing.native_vectors import vector_hits as hits
 from dataknobs_data.testing.servers import require_module
 
-from .test_es_vectors import NATIVE, searches
+from .test_es_vectors import NATIVE, both, searches
 
 require_module("numpy")
 
@@ -53,16 +46,6 @@ Options = Callable[..., dict[str, Any]]
 
 def hnsw(dim: int, metric: str, **settings: Any) -> dict[str, Any]:
     return {"dimensions": dim, "method": "hnsw", "metric": metric, **settings}
-
-
-@pytest.fixture
-def no_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_reference(monkeypatch, ElasticsearchDatabase)
-
-
-def both(options: Options, records: list[Record], vectors: dict[str, Any]
-         ) -> tuple[ElasticsearchDatabase, MemoryDatabase]:
-    return with_reference(ElasticsearchDatabase(**options(vectors=vectors)), records)
 
 
 def knn_requests(sent: list[Any]) -> list[Any]:
@@ -155,26 +138,6 @@ def test_always_candidate_rows_that_fill_a_request_ask_again(
             assert len(knn_requests(sent)) == 2 and sent[1]["size"] > sent[0]["size"]
 
 
-def test_writes_and_an_index_written_without_the_option(es_vector_options: Options,
-                                                         no_reference: None) -> None:
-    options = es_vector_options()
-    records = random_records(random.Random(5), 60, 3)
-    with ElasticsearchDatabase(**options) as plain:
-        plain.create_batch([r.copy() for r in records])
-    mem = MemoryDatabase()
-    mem.create_batch([r.copy() for r in records])
-    probe = [0.2, 0.9, -0.4]
-    with ElasticsearchDatabase(**options, vectors={"embedding": hnsw(3, "dot_product")}) as db:
-        assert_same(hits(db, probe, 8, "dot_product", None),
-                    hits(mem, probe, 8, "dot_product", None))
-        for store in (db, mem):
-            store.upsert_batch([r.copy() for r in records[:30]])
-            store.update(records[40].id or "", Record({"embedding": [9.0, 9.0, 9.0]}))
-            store.delete(records[41].id or "")
-        assert_same(hits(db, probe, 8, "dot_product", None),
-                    hits(mem, probe, 8, "dot_product", None))
-
-
 def test_an_exact_index_refuses_an_hnsw_option(es_vector_options: Options) -> None:
     options = es_vector_options()
     with ElasticsearchDatabase(**options, vectors={"embedding": 3}) as db:
@@ -183,30 +146,6 @@ def test_an_exact_index_refuses_an_hnsw_option(es_vector_options: Options) -> No
     with pytest.raises(ConfigurationError, match="'method': 'hnsw'"):
         other.count()
     other.close()
-
-
-def test_the_async_adapter_takes_the_knn_path(es_vector_options: Options,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_reference(monkeypatch, AsyncElasticsearchDatabase)
-    records = random_records(random.Random(2), 120, 5)
-    mem = MemoryDatabase()
-    mem.create_batch([r.copy() for r in records])
-    probe = [0.5, -0.1, 0.3, 0.9, -0.7]
-    flt = Query().filter("team", "==", "c")
-
-    async def run() -> list[tuple[str, float]]:
-        db = AsyncElasticsearchDatabase(
-            **es_vector_options(vectors={"embedding": hnsw(5, "euclidean")}))
-        await db.connect()
-        try:
-            assert db.capabilities.approximate_vectors
-            await db.create_batch([r.copy() for r in records])
-            found = await db.vector_search(probe, k=12, metric="euclidean", filter=flt)
-            return [(h.record.id or "", h.score) for h in found]
-        finally:
-            await db.close()
-
-    assert_same(asyncio.run(run()), hits(mem, probe, 12, "euclidean", flt))
 
 
 @pytest.mark.parametrize("entry, named", [

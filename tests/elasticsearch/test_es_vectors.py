@@ -52,11 +52,6 @@ NATIVE = ("cosine", "euclidean", "dot_product")
 Options = Callable[..., dict[str, Any]]
 
 
-@pytest.fixture
-def no_reference(monkeypatch: pytest.MonkeyPatch) -> None:
-    forbid_reference(monkeypatch, ElasticsearchDatabase)
-
-
 def both(options: Options, records: list[Record], vectors: dict[str, int]
          ) -> tuple[ElasticsearchDatabase, MemoryDatabase]:
     return with_reference(ElasticsearchDatabase(**options(vectors=vectors)), records)
@@ -201,22 +196,27 @@ def test_writes_show_in_the_next_query(es_vector_options: Options,
         check()
 
 
+@pytest.mark.parametrize("entry", [3, {"dimensions": 3, "method": "hnsw",
+                                        "metric": "dot_product"}], ids=["exact", "hnsw"])
 def test_an_index_written_without_the_option_is_ranked_exactly(
-        es_vector_options: Options, no_reference: None) -> None:
+        entry: Any, es_vector_options: Options, no_reference: None) -> None:
     """Documents written before ``vectors`` was set have no sidecar: they are candidates of
-    every query (the mapping is added when the option is), rewritten ones are ranked."""
+    every query (the mapping is added when the option is, an HNSW index too), rewritten,
+    updated and deleted ones are ranked as the reference ranks them."""
     options = es_vector_options()
     records = random_records(random.Random(5), 60, 3)
     with ElasticsearchDatabase(**options) as plain:
         plain.create_batch([r.copy() for r in records])
     mem = MemoryDatabase()
     mem.create_batch([r.copy() for r in records])
-    with ElasticsearchDatabase(**options, vectors={"embedding": 3}) as db:
+    with ElasticsearchDatabase(**options, vectors={"embedding": entry}) as db:
         probe = [0.2, 0.9, -0.4]
         for metric in NATIVE:
             assert_same(hits(db, probe, 8, metric, None), hits(mem, probe, 8, metric, None))
         for store in (db, mem):
             store.upsert_batch([r.copy() for r in records[:30]])
+            store.update(records[40].id or "", Record({"embedding": [9.0, 9.0, 9.0]}))
+            store.delete(records[41].id or "")
         for metric in NATIVE:
             assert_same(hits(db, probe, 8, metric, None), hits(mem, probe, 8, metric, None))
     other = ElasticsearchDatabase(**options, vectors={"embedding": 4})
@@ -255,8 +255,12 @@ def test_refused_options_name_the_value(vectors: Any, compatibility: str, named:
     assert named in str(err.value)
 
 
-def test_the_async_adapter_takes_the_native_path(es_vector_options: Options,
+@pytest.mark.parametrize("entry", [5, {"dimensions": 5, "method": "hnsw", "metric": "euclidean"}],
+                         ids=["exact", "hnsw"])
+def test_the_async_adapter_takes_the_native_path(entry: Any, es_vector_options: Options,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Exact, and with an HNSW index of the query's metric (the ``knn`` search,
+    test_es_knn.py): the async adapter answers natively, as the reference."""
     forbid_reference(monkeypatch, AsyncElasticsearchDatabase)
     records = random_records(random.Random(2), 120, 5)
     mem = MemoryDatabase()
@@ -265,9 +269,10 @@ def test_the_async_adapter_takes_the_native_path(es_vector_options: Options,
     flt = Query().filter("team", "==", "c")
 
     async def run() -> list[tuple[str, float]]:
-        db = AsyncElasticsearchDatabase(**es_vector_options(vectors={"embedding": 5}))
+        db = AsyncElasticsearchDatabase(**es_vector_options(vectors={"embedding": entry}))
         await db.connect()
         try:
+            assert db.capabilities.approximate_vectors is isinstance(entry, dict)
             await db.create_batch([r.copy() for r in records])
             found = await db.vector_search(probe, k=12, metric="euclidean", filter=flt)
             return [(h.record.id or "", h.score) for h in found]
