@@ -52,7 +52,7 @@ NATIVE = ("cosine", "euclidean", "dot_product")
 Options = Callable[..., dict[str, Any]]
 
 
-def both(options: Options, records: list[Record], vectors: dict[str, int]
+def both(options: Options, records: list[Record], vectors: dict[str, Any]
          ) -> tuple[ElasticsearchDatabase, MemoryDatabase]:
     return with_reference(ElasticsearchDatabase(**options(vectors=vectors)), records)
 
