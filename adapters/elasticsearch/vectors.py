@@ -400,7 +400,8 @@ def knn_flow(index: str, dsl: Mapping[str, Any], spec: VectorPath, vq: VectorQue
     found = sorted(search.records[key] for key, _, _ in rows)
     ids, matrix, kept = vectors_of([record for _, record in found], vq)
     if ids:
-        top.add(ids, numpy().asarray(matrix, dtype=numpy().float64), kept)
+        np = numpy()
+        top.add(ids, np.asarray(matrix, dtype=np.float64), kept)
     return top.hits(skip)
 
 
