@@ -92,6 +92,30 @@ def test_field_objects_keep_their_type_and_metadata() -> None:
     assert rec.fields["other"].type is FieldType.STRING and rec["other"] == "x"
 
 
+def test_field_objects_among_plain_values_and_of_a_subclass_are_unpacked() -> None:
+    class Unit(Field):
+        pass
+
+    rec = Record({"a": 1, "b": [1], "c": Unit("c", 2.5, FieldType.FLOAT, {"u": "m"}), "d": None})
+    assert rec.data == {"a": 1, "b": [1], "c": 2.5, "d": None}
+    field = rec.get_field("c")
+    assert field is not None and field.type is FieldType.FLOAT and field.metadata == {"u": "m"}
+    assert Record({"t": (1, 2)}).data == {"t": (1, 2)}  # a value of another type, kept as given
+
+
+def test_a_record_subclass_is_built_as_itself() -> None:
+    class Tagged(Record):
+        __slots__ = ()
+
+    rec = Tagged({"a": 1}, {"m": 1}, id="k")
+    assert type(rec) is Tagged and rec.id == "k" and rec.data == {"a": 1}
+    assert rec.metadata == {"m": 1}
+    plain = Record({"a": 1}, {"m": 1}, id="k")
+    assert type(plain) is Record and plain.data == rec.data and plain.metadata == rec.metadata
+    plain.age = 3  # public names still set fields after the build
+    assert plain["age"] == 3
+
+
 # --- ids -------------------------------------------------------------------------------------
 def test_id_given_then_from_field() -> None:
     assert Record({"a": 1}).id is None
