@@ -37,6 +37,10 @@ script starts from the ``noida-db`` package (or ``DATAKNOBS_TEST_ES_URL`` in
 ``elasticsearch-knn``: ``vectors: {embedding: {dimensions: dim, method: hnsw}}``, the server's
 approximate ``knn`` search (filtered too), its recall@10 reported for both;
 ``elasticsearch-reference``: the same server without the option (the port's reference path).
+After the ``elasticsearch-knn`` row comes its raw side: the same vectors written by hand with
+the ``elasticsearch`` client to an index of their own (the same HNSW build) and the plain
+``knn`` request (``k`` 10, ``num_candidates`` 400, the filter a ``term`` in the ``knn``
+section), timed and scored the same way on the same server.
 ``--filter-index`` gives the sqlite-vec, duckdb and pgvector backends ``indexes: [team]`` (an
 index on the filter field, for DuckDB the field's values kept in its vector cache: the filter
 is then answered from it first).
@@ -140,6 +144,38 @@ ELASTICSEARCH: dict[str, Callable[[int], Any] | None] = {
 }
 
 
+def raw_knn(url: str, matrix: np.ndarray, teams: np.ndarray, ids: list[str]
+            ) -> Callable[[np.ndarray, bool], list[str]]:
+    """The raw side of ``elasticsearch-knn``: an index of the same vectors written with the
+    ``elasticsearch`` client by hand (``team`` a keyword, the vector a ``dense_vector`` with
+    the adapter's default HNSW build), and a function sending the plain ``knn`` request for
+    the k nearest (with ``team == t0`` as the ``knn`` filter when asked)."""
+    from elasticsearch import Elasticsearch
+    from elasticsearch.helpers import bulk
+
+    client = Elasticsearch(url)
+    index = "bench-vectors-raw"
+    client.options(ignore_status=404).indices.delete(index=index)
+    client.indices.create(index=index, mappings={"properties": {
+        "team": {"type": "keyword"},
+        "v": {"type": "dense_vector", "dims": matrix.shape[1], "index": True,
+              "similarity": "cosine",
+              "index_options": {"type": "hnsw", "m": 16, "ef_construction": 100}}}})
+    bulk(client, ({"_index": index, "_id": rid, "team": f"t{team}", "v": row.tolist()}
+                  for rid, team, row in zip(ids, teams, matrix, strict=True)),
+         chunk_size=2000, refresh=True)
+
+    def search(q: np.ndarray, filtered: bool) -> list[str]:
+        knn: dict[str, Any] = {"field": "v", "query_vector": q.tolist(), "k": K,
+                               "num_candidates": 400}
+        if filtered:
+            knn["filter"] = {"term": {"team": "t0"}}
+        found = client.search(index=index, knn=knn, size=K, source=False)
+        return [hit["_id"] for hit in found["hits"]["hits"]]
+
+    return search
+
+
 @contextlib.contextmanager
 def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
                  build: dict[str, int] | None = None) -> Iterator[Any]:
@@ -194,6 +230,7 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
             else {}
         try:
             with ElasticsearchDatabase(**server.options("bench-vectors"), **native) as db:
+                db.server_url = server.url  # type: ignore[attr-defined]  # the raw row's
                 yield db
         finally:
             server.stop()
@@ -284,6 +321,18 @@ def main() -> None:
               f"{r_f:.1f} | {raw_rates[1] / r_f:.2f}x | {r_all / r_f:.2f}x | {recall} |",
               flush=True)
 
+    def raw_row(label: str, load: str, search: Callable[[np.ndarray, bool], list[str]]
+                ) -> None:
+        """A row for a raw driver's kNN search: its rates and recall@10, no equality."""
+        recalls = [[len(set(search(probes[i], f)) & set(exact(i))) / K
+                    for i in range(len(probes))] for f, exact in ((False, raw_all),
+                                                                  (True, raw_filtered))]
+        r_all = rate(lambda i: search(probes[i % len(probes)], False), args.seconds)
+        r_f = rate(lambda i: search(probes[i % len(probes)], True), args.seconds)
+        print(f"| {label} | {load} | {r_all:.1f} | {raw_rates[0] / r_all:.2f}x | "
+              f"{r_f:.1f} | {raw_rates[1] / r_f:.2f}x | {r_all / r_f:.2f}x | "
+              f"{np.mean(recalls[0]):.3f}; filtered {np.mean(recalls[1]):.3f} |", flush=True)
+
     build = {key: value for key, value in (("m", args.m),
                                             ("ef_construction", args.ef_construction))
              if value is not None}
@@ -307,6 +356,11 @@ def main() -> None:
                     label = name if ef is None else f"{name}, ef_search {ef}"
                     knn = name == "elasticsearch-knn"  # approximate, filtered too
                     run_row(label, name in APPROXIMATE or knn, db, load, not knn)
+                    if knn:  # the same request by hand, on the same server
+                        start = time.perf_counter()
+                        raw = raw_knn(db.server_url, matrix, teams, ids)
+                        raw_row("elasticsearch client, plain `knn`",
+                                f"{time.perf_counter() - start:.1f}", raw)
                     if db is not loaded:
                         db.close()
     print("\n'vs numpy': numpy's rate divided by the backend's (1.00x: as fast; lower is "
