@@ -18,13 +18,12 @@ Each timing is the best of ``--repeat`` rounds. The DSN comes from
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import random
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
+
+from bench_sqlite import best  # a sibling script: run from benchmarks/
 
 from dataknobs_data import Operator, Query, Record
 from dataknobs_data.adapters.postgres import PostgresDatabase
@@ -38,18 +37,6 @@ def make_rows(n: int) -> list[dict[str, Any]]:
              "score": i * 0.5, "active": i % 3 == 0, "tags": ["a", "b", str(i % 7)],
              "address": {"city": f"city{i % 50}", "zip": f"{i % 10000:05d}"}}
             for i in range(n)]
-
-
-def best(fn: Callable[[], Any], repeat: int, before: Callable[[], Any] | None = None) -> float:
-    times = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        gc.collect()
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def raw_table(server: PostgresTestServer, table: str, team_index: bool = True) -> None:
