@@ -59,10 +59,8 @@ from .statements import (
 )
 from .vectors import (
     EXTENSION_QUERY,
-    MAX_EF_SEARCH,
     PUSHDOWN_AFTER,
     VectorStatements,
-    ef_search,
     query_in_range,
     rerank,
     scans,
@@ -112,9 +110,10 @@ class PostgresCore:
     pooled; ``pool_timeout`` bounds the wait for one. Batches of ``copy_threshold`` records
     or more are created with ``COPY``. Vector search uses pgvector when the database has
     the extension (``vector_extension``: ``"auto"``, true to require it, false never);
-    ``vector_indexes`` maps fields to stored generated vector columns and HNSW indexes on
-    them (``{embedding: {dimensions: 384, metric: cosine}}``), which make unfiltered queries
-    approximate; ``method: none`` keeps the columns only (exact)."""
+    ``vector_indexes`` maps fields to stored generated vector columns and HNSW (or, with
+    ``method: ivfflat``, IVFFlat) indexes on them (``{embedding: {dimensions: 384, metric:
+    cosine}}``), which make unfiltered queries approximate; ``method: none`` keeps the
+    columns only (exact)."""
 
     backend_name = "postgres"
     #: every write turns its records into JSON text before it returns and keeps no reference
@@ -157,7 +156,7 @@ class PostgresCore:
         self._pgvector = False  # whether the database has pgvector (learnt with the pool)
         self._vector_columns: frozenset[str] = frozenset()  # fields with generated columns
         if self.options.vectors.approximate:
-            # an HNSW index answers unfiltered queries: approximate, for this instance
+            # an HNSW or IVFFlat index answers unfiltered queries: approximate, for this instance
             setattr(self, "capabilities", dataclasses.replace(  # noqa: B010 - a ClassVar
                 type(self).capabilities, approximate_vectors=True))  # type: ignore[attr-defined]
         self._setup_lock = threading.Lock()
@@ -648,19 +647,7 @@ class PostgresCore:
         vs = VectorStatements(self.statements, self.options.vectors, self._vector_columns)
         size = first_window(skip + take)
         spec = vs.index_for(query, vq, metric)
-        if spec is not None and size <= MAX_EF_SEARCH:
-            window = vs.index_window(spec, vq, size)
-
-            # set_config(..., true) lasts until the transaction ends: it and the window
-            # must share one (atomic), else the index is scanned with pgvector's default 40
-            def approximate(cur: Any) -> Flow:
-                yield _execute(cur, "SELECT set_config('hnsw.ef_search', %s, true)",
-                               [str(ef_search(spec, size))])
-                yield _execute(cur, window.sql.text, window.sql.params)
-                return rerank((yield _fetchall(cur)), window, vq, metric, skip, take)[1]
-
-            return (yield from self._run("vector_search", approximate, atomic=True,
-                                         retry=True))
+        setting = spec.setting(size) if spec is not None else None
 
         def exact(cur: Any) -> Flow:
             # with the field's vector column and a filter no index answers, the window is
@@ -680,6 +667,23 @@ class PostgresCore:
                     return hits
                 wanted *= 2
 
+        if spec is not None and setting is not None:
+            window = vs.index_window(spec, vq, size)
+
+            # set_config(..., true) lasts until the transaction ends: it and the window
+            # must share one (atomic), else the index is scanned with pgvector's default
+            def approximate(cur: Any) -> Flow:
+                yield _execute(cur, "SELECT set_config(%s, %s, true)", list(setting))
+                yield _execute(cur, window.sql.text, window.sql.params)
+                hits = rerank((yield _fetchall(cur)), window, vq, metric, skip, take)[1]
+                if hits is not None and len(hits) < take:
+                    # the index gave fewer rows than asked for (the IVFFlat lists read hold
+                    # fewer, or a small graph): the exact path answers, in this transaction
+                    return (yield from exact(cur))
+                return hits
+
+            return (yield from self._run("vector_search", approximate, atomic=True,
+                                         retry=True))
         return (yield from self._run("vector_search", exact, retry=True))
 
     def _stream_read(self, query: Query, config: StreamConfig) -> Any:

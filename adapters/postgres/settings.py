@@ -237,13 +237,22 @@ def index_name(table: str, expression: str) -> str:
     return f"dk_{stem}_{digest}"
 
 
+#: pgvector's largest ``hnsw.ef_search`` and number of IVFFlat lists
+MAX_EF_SEARCH = 1000
+MAX_LISTS = 32768
+#: the settings that belong to one index method
+METHOD_KEYS = {"hnsw": ("m", "ef_construction", "ef_search"), "ivfflat": ("lists", "probes")}
+
+
 @dataclass(frozen=True)
 class VectorIndexSpec:
     """One ``vector_indexes`` entry: stored generated columns holding a field's vectors of
     ``dimensions`` (``columns``), and with ``method`` ``hnsw`` an HNSW index on them for
     ``metric`` (``m`` and ``ef_construction`` as pgvector names them; ``ef_search`` is set
-    per query, ``set_config('hnsw.ef_search', ..., true)`` in the query's own transaction);
-    ``method: none`` keeps only the columns."""
+    per query, ``set_config('hnsw.ef_search', ..., true)`` in the query's own transaction),
+    with ``ivfflat`` an IVFFlat index (``lists`` k-means lists, built from the rows the
+    table holds when it is created; ``probes`` of them read per query, set the same way as
+    ``ivfflat.probes``); ``method: none`` keeps only the columns."""
 
     field: str
     dimensions: int
@@ -254,12 +263,27 @@ class VectorIndexSpec:
     #: 384-dimension ones, 0.37 over 100,000 i.i.d. random 384-dimension ones (the data,
     #: not the setting: docs/backends/postgres.md)
     ef_search: int = 400
-    #: ``hnsw`` or ``none`` (the columns only: exact queries, no index)
+    #: ``hnsw``, ``ivfflat`` or ``none`` (the columns only: exact queries, no index)
     method: str = "hnsw"
+    #: pgvector's advice for up to a million rows is rows / 1000 lists, sqrt(lists) probes
+    lists: int = 100
+    probes: int = 10
 
     @property
     def indexed(self) -> bool:
-        return self.method == "hnsw"
+        return self.method != "none"
+
+    def setting(self, size: int) -> tuple[str, str] | None:
+        """The server setting (name, value) the index scan of a window of ``size`` rows
+        needs, or None when the index cannot return that many (HNSW returns at most
+        ``hnsw.ef_search`` rows, at most ``MAX_EF_SEARCH``). HNSW: the configured
+        ``ef_search`` raised to ``size``; IVFFlat: ``probes`` (the lists read hold as many
+        rows as they hold, so a short answer takes the exact path instead)."""
+        if self.method == "ivfflat":
+            return "ivfflat.probes", str(self.probes)
+        if size > MAX_EF_SEARCH:
+            return None
+        return "hnsw.ef_search", str(max(self.ef_search, size))
 
     def columns(self) -> tuple[str, str]:
         """The names of the two stored generated columns: the field as ``vector(dimensions)``
@@ -278,15 +302,27 @@ class VectorIndexSpec:
         except QueryError as err:
             raise ConfigurationError(f"{where}: {err}") from err
         read = read_index_entry(where, entry, {
-            "hnsw": "an HNSW index", "none": "the generated columns only"}, (
+            "hnsw": "an HNSW index", "ivfflat": "an IVFFlat index",
+            "none": "the generated columns only"}, (
             ("dimensions", 1, MAX_DIMENSIONS, None), ("m", 2, 100, cls.m),
             ("ef_construction", 4, 1000, cls.ef_construction),
-            ("ef_search", 1, 1000, cls.ef_search)))
+            ("ef_search", 1, MAX_EF_SEARCH, cls.ef_search),
+            ("lists", 1, MAX_LISTS, cls.lists), ("probes", 1, MAX_LISTS, cls.probes)))
         numbers, metric, method = read.numbers, read.metric, read.method
+        assert isinstance(entry, Mapping)  # read_index_entry refuses anything else
+        for other, keys in METHOD_KEYS.items():
+            given = [key for key in keys if key in entry]
+            if other != method and method != "none" and given:
+                raise ConfigurationError(f"{where}: {given[0]!r} is a setting of method "
+                                         f"{other!r}, not of {method!r}")
         if numbers["ef_construction"] < 2 * numbers["m"]:
             raise ConfigurationError(f"{where}: ef_construction must be at least 2 * m")
+        if method == "ivfflat" and numbers["probes"] > numbers["lists"]:
+            raise ConfigurationError(f"{where}: probes ({numbers['probes']}) must not exceed "
+                                     f"lists ({numbers['lists']})")
         return cls(path, numbers["dimensions"], metric, numbers["m"],
-                   numbers["ef_construction"], numbers["ef_search"], method)
+                   numbers["ef_construction"], numbers["ef_search"], method,
+                   numbers["lists"], numbers["probes"])
 
 
 @dataclass(frozen=True)
@@ -312,7 +348,8 @@ class VectorSettings:
             specs = tuple(VectorIndexSpec.read(path, entry) for path, entry in indexes.items())
         else:
             raise ConfigurationError("postgres option 'vector_indexes' must map field paths to "
-                                     "{dimensions, metric, m, ef_construction, ef_search}")
+                                     "{dimensions, metric, method, m, ef_construction, "
+                                     "ef_search, lists, probes}")
         if specs and use is False:
             raise ConfigurationError("postgres vector_indexes need pgvector: they cannot be "
                                      "combined with vector_extension: false")
@@ -320,7 +357,7 @@ class VectorSettings:
 
     @property
     def approximate(self) -> bool:
-        """Whether an HNSW index may answer (unfiltered) queries."""
+        """Whether an HNSW or IVFFlat index may answer (unfiltered) queries."""
         return any(spec.indexed for spec in self.indexes)
 
     def decide(self, installed: bool, where: str) -> bool:

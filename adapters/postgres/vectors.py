@@ -37,11 +37,13 @@ Each field in ``vector_indexes`` gets two stored generated columns (``add_column
 integer, so the guard runs once per write; an exact query on that field at that dimension
 reads the columns (no parse per row). Other fields and dimensions read the jsonb.
 
-With a configured HNSW index (``vector_indexes``, method ``hnsw``, built on the vector
-column) an unfiltered query on that field, metric and dimension orders by the column
-itself and re-ranks the window the index returns: approximate
-(``capabilities.approximate_vectors``). A filtered query always takes the exact path:
-pgvector 0.6 applies a filter after the index scan and would return fewer than k matches.
+With a configured HNSW or IVFFlat index (``vector_indexes``, method ``hnsw`` or
+``ivfflat``, built on the vector column) an unfiltered query on that field, metric and
+dimension orders by the column itself and re-ranks the window the index returns:
+approximate (``capabilities.approximate_vectors``). When the index returns fewer rows than
+the query asks for (IVFFlat's probed lists may hold fewer), the exact path answers. A
+filtered query always takes the exact path: pgvector 0.6 applies a filter after the index
+scan and would return fewer than k matches.
 """
 
 from __future__ import annotations
@@ -75,8 +77,6 @@ RARE_CAP = 1000
 #: a screened window (``VectorStatements.exact_window``) larger than this reads the filter's
 #: matches instead (the filter keeps few of the nearest rows)
 PUSHDOWN_AFTER = 4096
-#: pgvector's largest ``hnsw.ef_search``
-MAX_EF_SEARCH = 1000
 
 # jsonb prints an array of numbers as ``[1, -2.5, 0.001]``: plain decimals (never 1e15),
 # ", " between elements; anything else in it (a string, a boolean, null, an array, an
@@ -180,18 +180,24 @@ class VectorStatements:
                 f"({shape_sql(json_path(spec.field))}) STORED")
 
     def create_indexes(self) -> list[str]:
-        """The configured HNSW indexes on the vector columns, each with a partial index of
-        the odd and wrong-dimension records (so an approximate query finds them without a
-        scan). Only for specs whose columns the table has."""
+        """The configured HNSW and IVFFlat indexes on the vector columns, each with a
+        partial index of the odd and wrong-dimension records (so an approximate query finds
+        them without a scan). Only for specs whose columns the table has."""
         out = []
         for spec in self.settings.indexes:
             if not spec.indexed or spec.field not in self.columns:
                 continue
             vec = spec.columns()[0]
-            name = sql_ident(index_name(self.st.table, f"hnsw {spec.metric.value} {vec}"))
-            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} USING hnsw "
-                       f"({sql_ident(vec)} {_OPCLASSES[spec.metric]}) WITH (m = {int(spec.m)}, "
-                       f"ef_construction = {int(spec.ef_construction)})")
+            # (an HNSW index keeps the name it had before IVFFlat was an option)
+            name = sql_ident(index_name(self.st.table,
+                                        f"{spec.method} {spec.metric.value} {vec}"))
+            if spec.method == "ivfflat":
+                using, build = "ivfflat", f"lists = {int(spec.lists)}"
+            else:
+                using = "hnsw"
+                build = f"m = {int(spec.m)}, ef_construction = {int(spec.ef_construction)}"
+            out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} USING {using} "
+                       f"({sql_ident(vec)} {_OPCLASSES[spec.metric]}) WITH ({build})")
             rare = self.rare_condition(spec)
             name = sql_ident(index_name(self.st.table, f"rare {rare}"))
             out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} (id) WHERE {rare}")
@@ -212,7 +218,7 @@ class VectorStatements:
 
     def index_for(self, query: Query, vq: VectorQuery, metric: DistanceMetric
                   ) -> VectorIndexSpec | None:
-        """The HNSW index an (unfiltered) query may use, or None."""
+        """The HNSW or IVFFlat index an (unfiltered) query may use, or None."""
         if query.filters:
             return None
         spec = self.column_for(vq)
@@ -292,7 +298,7 @@ class VectorStatements:
                    where.params)
 
     def index_window(self, spec: VectorIndexSpec, vq: VectorQuery, size: int) -> Window:
-        """The ``size`` nearest by the HNSW index on the vector column (rows as
+        """The ``size`` nearest by the index on the vector column (rows as
         ``exact_window``'s), after the odd and wrong-dimension records (the partial index
         finds them)."""
         t = self.st.qualified
@@ -308,12 +314,6 @@ class VectorStatements:
                "FROM (SELECT * FROM rare UNION ALL SELECT * FROM w) c "
                f"JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
         return Window(SQL(sql, [q, q, size, RARE_CAP + 1]), size, False, 0.0)
-
-
-def ef_search(spec: VectorIndexSpec, size: int) -> int:
-    """The ``hnsw.ef_search`` a window of ``size`` needs (the index returns at most that
-    many rows)."""
-    return min(MAX_EF_SEARCH, max(spec.ef_search, size))
 
 
 def scans(plan: Any) -> bool:

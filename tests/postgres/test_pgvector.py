@@ -28,6 +28,10 @@ from dataknobs_data.testing.vector_conformance import VectorTests, vector_record
 
 METRICS = ["cosine", "dot_product", "euclidean"]
 HNSW: dict[str, Any] = {"embedding": {"dimensions": 8, "metric": "cosine"}}
+#: an IVFFlat index that reads every list: the conformance suite's data set is too small for
+#: a partial read to reach recall 0.95 on every query (recall is tested below, on more rows)
+IVFFLAT: dict[str, Any] = {"embedding": {"dimensions": 8, "method": "ivfflat", "lists": 4,
+                                         "probes": 4}}
 #: the generated columns only (``method: none``): exact queries read the column
 COLUMN: dict[str, Any] = {"embedding": {"dimensions": 8, "method": "none"}}
 MODES = {"jsonb": {}, "column": {"vector_indexes": COLUMN}}
@@ -64,6 +68,14 @@ class TestHnswPgvectorConformance(DatabaseConformance):
 
 class TestAsyncHnswPgvectorConformance(TestHnswPgvectorConformance):
     adapter = AsyncPostgresDatabase
+
+
+class TestIvfflatPgvectorConformance(DatabaseConformance):
+    adapter = PostgresDatabase
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"vector_indexes": IVFFLAT}
+
+    def test_an_index_makes_the_adapter_approximate(self, db: Any) -> None:
+        assert db.capabilities.approximate_vectors
 
 
 class TestColumnPgvectorConformance(DatabaseConformance):
@@ -203,13 +215,37 @@ def _random_records(n: int, dim: int, seed: int) -> list[Record]:
                    id=f"r{i:05d}") for i in range(n)]
 
 
-def test_the_plan_uses_the_hnsw_index_and_recall_is_high(
+def _clustered_records(n: int, dim: int, seed: int, clusters: int = 20) -> list[Record]:
+    """Vectors around ``clusters`` random centres (noise 0.3 per component), as embeddings
+    lie: the layout an IVFFlat index is for (on i.i.d. random vectors it needs most of its
+    lists read: 0.91 at 12 of 20 lists here)."""
+    rnd = random.Random(seed)
+    centres = [[rnd.gauss(0, 1) for _ in range(dim)] for _ in range(clusters)]
+    return [Record({"team": f"t{i % 10}", "embedding": [
+        c + rnd.gauss(0, 0.3) for c in centres[rnd.randrange(clusters)]]}, id=f"r{i:05d}")
+        for i in range(n)]
+
+
+#: per method, the settings and data of the recall test (IVFFlat: a quarter of the lists)
+RECALL_BUILDS: dict[str, dict[str, Any]] = {"hnsw": {},
+                                            "ivfflat": {"lists": 20, "probes": 5}}
+
+
+@pytest.mark.parametrize("method", list(RECALL_BUILDS))
+def test_the_plan_uses_the_index_and_recall_is_high(
         make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
-        pgvector_table: str) -> None:
+        pgvector_table: str, method: str) -> None:
     dim, n = 32, 3000
-    records = _random_records(n, dim, seed=1)
-    db = make_vdb(vector_indexes={"embedding": {"dimensions": dim, "metric": "cosine"}})
-    db.create_batch(records)
+    records = (_clustered_records if method == "ivfflat" else _random_records)(n, dim, seed=1)
+    spec = {"embedding": {"dimensions": dim, "metric": "cosine", "method": method,
+                          **RECALL_BUILDS[method]}}
+    if method == "ivfflat":  # its lists are learnt from the rows there when it is built:
+        make_vdb().create_batch(records)  # load first, then an adapter with the option
+        db = make_vdb(vector_indexes=spec)
+        db.count()
+    else:  # the HNSW graph grows with the writes
+        db = make_vdb(vector_indexes=spec)
+        db.create_batch(records)
     pgvector_server.execute(f'ANALYZE "{pgvector_table}"')
     rnd = random.Random(2)
     probe = [rnd.gauss(0, 1) for _ in range(dim)]
@@ -230,19 +266,22 @@ def test_the_plan_uses_the_hnsw_index_and_recall_is_high(
         conn.close()
     indexes = dict(pgvector_server.execute(
         "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", (pgvector_table,)))
-    hnsw = [name for name, ddl in indexes.items() if "USING hnsw" in ddl]
+    ann = [name for name, ddl in indexes.items() if f"USING {method}" in ddl]
     rare = [name for name, ddl in indexes.items() if "WHERE" in ddl]
-    assert len(hnsw) == 1 and len(rare) == 1
+    assert len(ann) == 1 and len(rare) == 1
     vec_column, shape_column = spec.columns()
-    assert f"hnsw ({vec_column} vector_cosine_ops)" in indexes[hnsw[0]]  # on the column
+    assert f"{method} ({vec_column} vector_cosine_ops)" in indexes[ann[0]]  # on the column
+    if method == "ivfflat":
+        assert "lists='20'" in indexes[ann[0]], indexes[ann[0]]
     assert shape_column in indexes[rare[0]]
-    assert f"Index Scan using {hnsw[0]}" in plan, plan
+    assert f"Index Scan using {ann[0]}" in plan, plan
     assert rare[0] in plan, plan  # the odd records come from the partial index, no scan
     # recall@10 against the reference; a filtered query stays exact
     total = 0.0
     queries = 20
     for _ in range(queries):
-        probe = [rnd.gauss(0, 1) for _ in range(dim)]
+        probe = [rnd.gauss(0, 1) for _ in range(dim)] if method == "hnsw" else [
+            x + rnd.gauss(0, 0.3) for x in records[rnd.randrange(n)]["embedding"]]
         want = {rid for rid, _ in reference(records, Query().similar_to(probe, k=10), "cosine")}
         got = {h.record.id for h in db.vector_search(probe, k=10)}
         total += len(want & got) / 10
@@ -255,11 +294,12 @@ def _hnsw_spec(dim: int, ef: int) -> dict[str, Any]:
     return {"embedding": {"dimensions": dim, "metric": "cosine", "ef_search": ef}}
 
 
-def _observe_ef_search(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
-    """Make every approximate window statement also return ``current_setting(
-    'hnsw.ef_search')`` (read by the server inside the very statement that scans the index,
-    so on its connection and in its transaction), and collect those values, one set per
-    statement; the adapter re-ranks the rows as usual."""
+def _observe_ef_search(monkeypatch: pytest.MonkeyPatch, setting: str = "hnsw.ef_search"
+                       ) -> list[set[str]]:
+    """Make every approximate window statement also return ``current_setting(setting)``
+    (read by the server inside the very statement that scans the index, so on its
+    connection and in its transaction), and collect those values, one set per statement;
+    the adapter re-ranks the rows as usual."""
     from dataknobs_data.adapters.postgres import core
     from dataknobs_data.adapters.postgres.translator import SQL
 
@@ -268,7 +308,7 @@ def _observe_ef_search(monkeypatch: pytest.MonkeyPatch) -> list[set[str]]:
 
     def window(self: VectorStatements, spec: Any, vq: VectorQuery, size: int) -> Any:
         w = real_window(self, spec, vq, size)
-        text = f"SELECT o.*, current_setting('hnsw.ef_search') FROM ({w.sql.text}) o"
+        text = f"SELECT o.*, current_setting('{setting}') FROM ({w.sql.text}) o"
         return dataclasses.replace(w, sql=SQL(text, w.sql.params))
 
     def rerank(rows: Any, window: Any, *args: Any) -> Any:
@@ -311,6 +351,57 @@ def test_the_index_is_scanned_with_the_configured_ef_search(
     seen.clear()
     asyncio.run(scenario())
     assert seen == [{"77"}, {"77"}]
+
+
+def _ivfflat_spec(dim: int, lists: int, probes: int) -> dict[str, Any]:
+    return {"embedding": {"dimensions": dim, "metric": "cosine", "method": "ivfflat",
+                          "lists": lists, "probes": probes}}
+
+
+def test_the_ivfflat_index_is_read_with_the_configured_probes(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_options: dict[str, Any],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ivfflat.probes`` as the server reports it while the index is scanned: the
+    configured value (pgvector's default is 1), through the pool, in a transaction, and
+    async; a window of any size keeps it (the lists read hold what they hold)."""
+    dim = 16
+    records = _random_records(600, dim, seed=4)
+    seen = _observe_ef_search(monkeypatch, "ivfflat.probes")
+    db = make_vdb(vector_indexes=_ivfflat_spec(dim, 8, 7))
+    db.create_batch(records)
+    probe = [float(x) for x in records[7]["embedding"]]
+    assert len(db.vector_search(probe, k=10)) == 10
+    with db.transaction():
+        assert len(db.vector_search(probe, k=10)) == 10
+        assert len(db.vector_search(probe, k=400)) == 400  # window 832: no HNSW-style cap
+    assert seen == [{"7"}, {"7"}, {"7"}]
+
+    async def scenario() -> None:
+        async with AsyncPostgresDatabase(**pgvector_options,
+                                         vector_indexes=_ivfflat_spec(dim, 8, 3)) as adb:
+            assert len(await adb.vector_search(probe, k=10)) == 10
+
+    seen.clear()
+    asyncio.run(scenario())
+    assert seen == [{"3"}]
+
+
+def test_an_index_answer_short_of_k_takes_the_exact_path(
+        make_vdb: Callable[..., PostgresDatabase]) -> None:
+    """With 100 lists learnt from 300 rows and one list read, the index returns a handful
+    of rows: fewer than k. The query then answers exactly (the reference's ids, order and
+    scores), in a transaction as well, instead of returning fewer hits than exist."""
+    dim = 8
+    records = _random_records(300, dim, seed=12)
+    make_vdb().create_batch(records)
+    db = make_vdb(vector_indexes=_ivfflat_spec(dim, 100, 1))
+    assert db.capabilities.approximate_vectors
+    rnd = random.Random(13)
+    for k in (30, 60):
+        probe = [rnd.gauss(0, 1) for _ in range(dim)]
+        assert_exact(db, records, Query().similar_to(probe, k=k), "cosine")
+        with db.transaction():
+            assert_exact(db, records, Query().similar_to(probe, k=k).offset(3), "cosine")
 
 
 def test_a_window_larger_than_pgvector_default_ef_search_is_filled(
@@ -360,9 +451,31 @@ def test_vector_settings_are_checked() -> None:
     with pytest.raises(ConfigurationError, match="dimensions"):
         PostgresDatabase(vector_indexes={"embedding": {"metric": "cosine"}})
     with pytest.raises(ConfigurationError, match="unknown keys"):
+        PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "nlist": 4}})
+    with pytest.raises(ConfigurationError, match="method 'ivf' is not supported"):
+        PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivf"}})
+    # each method's settings belong to it alone; probes never exceed lists
+    with pytest.raises(ConfigurationError, match="'lists' is a setting of method 'ivfflat', "
+                                                 "not of 'hnsw'"):
         PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "lists": 4}})
-    with pytest.raises(ConfigurationError, match="method"):
-        PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat"}})
+    with pytest.raises(ConfigurationError, match="'ef_search' is a setting of method 'hnsw'"):
+        PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat",
+                                                       "ef_search": 40}})
+    with pytest.raises(ConfigurationError, match=r"probes \(11\) must not exceed lists \(10\)"):
+        PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat",
+                                                       "lists": 10, "probes": 11}})
+    for key, bad in (("lists", 0), ("lists", 32769), ("probes", 0), ("probes", True)):
+        with pytest.raises(ConfigurationError, match=f"'{key}' must be an integer"):
+            PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat",
+                                                           key: bad}})
+    ivf = PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat",
+                                                         "lists": 50, "probes": 5}})
+    spec = ivf.options.vectors.indexes[0]
+    assert (spec.method, spec.lists, spec.probes) == ("ivfflat", 50, 5)
+    assert ivf.capabilities.approximate_vectors
+    assert spec.setting(10_000) == ("ivfflat.probes", "5")  # no cap: the lists hold what they hold
+    assert dataclasses.replace(spec, method="hnsw").setting(52) == ("hnsw.ef_search", "400")
+    assert dataclasses.replace(spec, method="hnsw").setting(1001) is None  # past pgvector's 1,000
     with pytest.raises(ConfigurationError, match="unknown vector metric"):
         PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "metric": "hamming"}})
     db = PostgresDatabase.from_config({"vector_extension": "auto", "vector_indexes": {
