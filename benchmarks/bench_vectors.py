@@ -31,6 +31,9 @@ time: unfiltered queries are approximate, so that row reports recall@10 against 
 every probe instead of asserting equal ids; filtered ones stay exact). ``--m`` and
 ``--ef-construction`` set that index's build, ``--ef-search 40 100 400 1000`` prints one
 ``pgvector-hnsw`` row per ``hnsw.ef_search`` on the same build (a recall curve).
+``pgvector-ivfflat``: the same with ``method: ivfflat`` (its lists learnt from the loaded
+rows); ``--lists`` sets its build, ``--ivf-probes 10 30 100`` one row per
+``ivfflat.probes``.
 ``elasticsearch``: the adapter's ``vectors: {embedding: dim}`` on a noida-db server the
 script starts from the ``noida-db`` package (or ``DATAKNOBS_TEST_ES_URL`` in
 ``elasticsearch`` mode), vectors ranked by the server's ``script_score``;
@@ -123,16 +126,22 @@ def pgvector_server() -> Iterator[str]:
         server.stop()
 
 
-APPROXIMATE = {"pgvector-hnsw"}
-PGVECTOR = ("pgvector", "pgvector-column", "pgvector-hnsw")
+#: the approximate backends: the index method, its build settings and its query setting
+APPROXIMATE = {"pgvector-hnsw": ("hnsw", ("m", "ef_construction"), "ef_search"),
+               "pgvector-ivfflat": ("ivfflat", ("lists",), "probes")}
+PGVECTOR = ("pgvector", "pgvector-column", *APPROXIMATE)
 
 
-def hnsw_spec(dim: int, build: dict[str, int], ef_search: int | None) -> dict[str, Any]:
-    """``vector_indexes`` for an HNSW index on ``embedding``: the adapter's defaults unless
-    ``build`` (``m``, ``ef_construction``) or ``ef_search`` say otherwise."""
-    spec: dict[str, Any] = {"dimensions": dim, "metric": "cosine", **build}
-    if ef_search is not None:
-        spec["ef_search"] = ef_search
+def index_spec(name: str, dim: int, build: dict[str, int], search: int | None
+               ) -> dict[str, Any]:
+    """``vector_indexes`` for backend ``name``'s index on ``embedding``: the adapter's
+    defaults unless ``build`` (that method's build settings) or ``search`` (its
+    ``ef_search`` or ``probes``) say otherwise."""
+    method, build_keys, search_key = APPROXIMATE[name]
+    spec: dict[str, Any] = {"dimensions": dim, "metric": "cosine", "method": method,
+                            **{key: value for key, value in build.items() if key in build_keys}}
+    if search is not None:
+        spec[search_key] = search
     return {"embedding": spec}
 
 
@@ -217,10 +226,11 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
                 **(columns if name == "pgvector-column" else {})) as db:
             if name in APPROXIMATE:
                 # loaded without the index; then a second adapter on the table builds it
-                # (the index's name does not depend on ef_search: one build serves them all)
+                # (the index's name does not depend on ef_search or probes: one build
+                # serves them all; IVFFlat learns its lists from the rows loaded)
                 db.with_index = lambda ef: PostgresDatabase(  # type: ignore[attr-defined]
                     dsn=dsn, table="bench_vectors", indexes=indexes,
-                    vector_indexes=hnsw_spec(dim, build or {}, ef))
+                    vector_indexes=index_spec(name, dim, build or {}, ef))
             yield db
     elif name in ELASTICSEARCH:  # noida-db from its package
         from dataknobs_data.adapters.elasticsearch import ElasticsearchDatabase
@@ -259,6 +269,11 @@ def main() -> None:
     parser.add_argument("--ef-search", type=int, nargs="+",
                         help="pgvector-hnsw: one row per hnsw.ef_search, on one index build "
                              "(default: the adapter's, 400)")
+    parser.add_argument("--lists", type=int,
+                        help="pgvector-ivfflat: the index's lists (default 100)")
+    parser.add_argument("--ivf-probes", type=int, nargs="+",
+                        help="pgvector-ivfflat: one row per ivfflat.probes, on one index "
+                             "build (default: the adapter's, 10)")
     args = parser.parse_args()
 
     centres = (np.random.default_rng(7).standard_normal((args.clusters, args.dim))
@@ -334,7 +349,8 @@ def main() -> None:
               f"{np.mean(recalls[0]):.3f}; filtered {np.mean(recalls[1]):.3f} |", flush=True)
 
     build = {key: value for key, value in (("m", args.m),
-                                            ("ef_construction", args.ef_construction))
+                                            ("ef_construction", args.ef_construction),
+                                            ("lists", args.lists))
              if value is not None}
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.backends:
@@ -345,7 +361,8 @@ def main() -> None:
                     loaded.create_batch([
                         Record({"team": f"t{teams[i]}", "embedding": matrix[i]}, id=ids[i])
                         for i in range(lo, min(args.records, lo + batch))])
-                efs: list[int | None] = list(args.ef_search or [None]) \
+                searches = args.ivf_probes if name == "pgvector-ivfflat" else args.ef_search
+                efs: list[int | None] = list(searches or [None]) \
                     if name in APPROXIMATE else [None]
                 for n, ef in enumerate(efs):
                     db = loaded
@@ -353,7 +370,7 @@ def main() -> None:
                         db = loaded.with_index(ef)
                         db.connect()  # builds the index (the first time)
                     load = f"{time.perf_counter() - start:.1f}" if n == 0 else "(same)"
-                    label = name if ef is None else f"{name}, ef_search {ef}"
+                    label = name if ef is None else f"{name}, {APPROXIMATE[name][2]} {ef}"
                     knn = name == "elasticsearch-knn"  # approximate, filtered too
                     run_row(label, name in APPROXIMATE or knn, db, load, not knn)
                     if knn:  # the same request by hand, on the same server
