@@ -240,6 +240,8 @@ def index_name(table: str, expression: str) -> str:
 #: pgvector's largest ``hnsw.ef_search`` and number of IVFFlat lists
 MAX_EF_SEARCH = 1000
 MAX_LISTS = 32768
+#: pgvector indexes (HNSW and IVFFlat) a ``vector`` column of at most this many dimensions
+MAX_INDEXED_DIMENSIONS = 2000
 #: the settings that belong to one index method
 METHOD_KEYS = {"hnsw": ("m", "ef_construction", "ef_search"), "ivfflat": ("lists", "probes")}
 
@@ -317,6 +319,10 @@ class VectorIndexSpec:
                                          f"{other!r}, not of {method!r}")
         if numbers["ef_construction"] < 2 * numbers["m"]:
             raise ConfigurationError(f"{where}: ef_construction must be at least 2 * m")
+        if method != "none" and numbers["dimensions"] > MAX_INDEXED_DIMENSIONS:
+            raise ConfigurationError(
+                f"{where}: a {method} index takes at most {MAX_INDEXED_DIMENSIONS} dimensions, "
+                f"got {numbers['dimensions']} (method: none keeps the column, exact)")
         if method == "ivfflat" and numbers["probes"] > numbers["lists"]:
             raise ConfigurationError(f"{where}: probes ({numbers['probes']}) must not exceed "
                                      f"lists ({numbers['lists']})")

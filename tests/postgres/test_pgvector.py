@@ -468,6 +468,12 @@ def test_vector_settings_are_checked() -> None:
     with pytest.raises(ConfigurationError, match=r"probes \(11\) must not exceed lists \(10\)"):
         PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat",
                                                        "lists": 10, "probes": 11}})
+    for method in ("hnsw", "ivfflat"):  # pgvector's limit, said before the server says it
+        with pytest.raises(ConfigurationError, match=f"a {method} index takes at most 2000 "
+                                                     "dimensions, got 2001"):
+            PostgresDatabase(vector_indexes={"embedding": {"dimensions": 2001,
+                                                           "method": method}})
+    assert PostgresDatabase(vector_indexes={"embedding": {"dimensions": 2001, "method": "none"}})
     for key, bad in (("lists", 0), ("lists", 32769), ("probes", 0), ("probes", True)):
         with pytest.raises(ConfigurationError, match=f"'{key}' must be an integer"):
             PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat",
