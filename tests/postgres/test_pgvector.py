@@ -26,6 +26,8 @@ from dataknobs_data.testing.conformance import DatabaseConformance, _Base
 from dataknobs_data.testing.servers.pgvector import PgvectorServer
 from dataknobs_data.testing.vector_conformance import VectorTests, vector_records
 
+from . import test_postgres_fidelity as plain
+
 METRICS = ["cosine", "dot_product", "euclidean"]
 HNSW: dict[str, Any] = {"embedding": {"dimensions": 8, "metric": "cosine"}}
 #: an IVFFlat index that reads every list: the conformance suite's data set is too small for
@@ -97,6 +99,19 @@ class TestColumnPgvectorConformance(DatabaseConformance):
 
 class TestAsyncColumnPgvectorConformance(TestColumnPgvectorConformance):
     adapter = AsyncPostgresDatabase
+
+
+class TestIndexedPgvectorFidelity(plain.TestPostgresFidelity):
+    """The fidelity suite with an index of each method on paths its records use: whatever
+    a record holds there is stored and read back exactly, and the generated columns and
+    their indexes never refuse a write."""
+
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"vector_indexes": {
+        "embedding": {"dimensions": 3, "metric": "euclidean"},
+        "v": {"dimensions": 2, "method": "ivfflat", "metric": "dot_product", "lists": 2,
+              "probes": 1}}}
+    envelope_names = (*plain.TestPostgresFidelity.envelope_names, "embedding", "v")
+    fidelity_examples = 30
 
 
 class TestPgvectorTurnedOff(VectorTests, _Base):
