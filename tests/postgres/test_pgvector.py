@@ -313,7 +313,7 @@ def _hnsw_spec(dim: int, ef: int) -> dict[str, Any]:
     return {"embedding": {"dimensions": dim, "metric": "cosine", "ef_search": ef}}
 
 
-def _observe_ef_search(monkeypatch: pytest.MonkeyPatch, setting: str = "hnsw.ef_search"
+def _observe_setting(monkeypatch: pytest.MonkeyPatch, setting: str = "hnsw.ef_search"
                        ) -> list[set[str]]:
     """Make every approximate window statement also return ``current_setting(setting)``
     (read by the server inside the very statement that scans the index, so on its
@@ -350,7 +350,7 @@ def test_the_index_is_scanned_with_the_configured_ef_search(
     connection, ``SET LOCAL`` outside a transaction block) reads pgvector's default, 40."""
     dim = 16
     records = _random_records(400, dim, seed=4)
-    seen = _observe_ef_search(monkeypatch)
+    seen = _observe_setting(monkeypatch)
     db = make_vdb(vector_indexes=_hnsw_spec(dim, 123))
     db.create_batch(records)
     probe = [float(x) for x in records[7]["embedding"]]
@@ -385,7 +385,7 @@ def test_the_ivfflat_index_is_read_with_the_configured_probes(
     async; a window of any size keeps it (the lists read hold what they hold)."""
     dim = 16
     records = _random_records(600, dim, seed=4)
-    seen = _observe_ef_search(monkeypatch, "ivfflat.probes")
+    seen = _observe_setting(monkeypatch, "ivfflat.probes")
     db = make_vdb(vector_indexes=_ivfflat_spec(dim, 8, 7))
     db.create_batch(records)
     probe = [float(x) for x in records[7]["embedding"]]
