@@ -331,7 +331,10 @@ def main() -> None:
                 assert ours_all(i) == raw_all(i), (label, "unfiltered", i)
             if filtered_exact:
                 assert ours_filtered(i) == raw_filtered(i), (label, "filtered", i)
-        r_all, r_f = rate(ours_all, args.seconds), rate(ours_filtered, args.seconds)
+        print_row(label, load, rate(ours_all, args.seconds),
+                  rate(ours_filtered, args.seconds), recall)
+
+    def print_row(label: str, load: str, r_all: float, r_f: float, recall: str) -> None:
         print(f"| {label} | {load} | {r_all:.1f} | {raw_rates[0] / r_all:.2f}x | "
               f"{r_f:.1f} | {raw_rates[1] / r_f:.2f}x | {r_all / r_f:.2f}x | {recall} |",
               flush=True)
@@ -342,11 +345,10 @@ def main() -> None:
         recalls = [[len(set(search(probes[i], f)) & set(exact(i))) / K
                     for i in range(len(probes))] for f, exact in ((False, raw_all),
                                                                   (True, raw_filtered))]
-        r_all = rate(lambda i: search(probes[i % len(probes)], False), args.seconds)
-        r_f = rate(lambda i: search(probes[i % len(probes)], True), args.seconds)
-        print(f"| {label} | {load} | {r_all:.1f} | {raw_rates[0] / r_all:.2f}x | "
-              f"{r_f:.1f} | {raw_rates[1] / r_f:.2f}x | {r_all / r_f:.2f}x | "
-              f"{np.mean(recalls[0]):.3f}; filtered {np.mean(recalls[1]):.3f} |", flush=True)
+        print_row(label, load,
+                  rate(lambda i: search(probes[i % len(probes)], False), args.seconds),
+                  rate(lambda i: search(probes[i % len(probes)], True), args.seconds),
+                  f"{np.mean(recalls[0]):.3f}; filtered {np.mean(recalls[1]):.3f}")
 
     build = {key: value for key, value in (("m", args.m),
                                             ("ef_construction", args.ef_construction),
