@@ -314,7 +314,7 @@ class VectorIndexSpec:
         assert isinstance(entry, Mapping)  # read_index_entry refuses anything else
         for other, keys in METHOD_KEYS.items():
             given = [key for key in keys if key in entry]
-            if other != method and method != "none" and given:
+            if other != method and given:  # (method none builds no index: none of them)
                 raise ConfigurationError(f"{where}: {given[0]!r} is a setting of method "
                                          f"{other!r}, not of {method!r}")
         if numbers["ef_construction"] < 2 * numbers["m"]:

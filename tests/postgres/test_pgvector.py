@@ -477,6 +477,10 @@ def test_vector_settings_are_checked() -> None:
     with pytest.raises(ConfigurationError, match="'lists' is a setting of method 'ivfflat', "
                                                  "not of 'hnsw'"):
         PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "lists": 4}})
+    with pytest.raises(ConfigurationError, match="'m' is a setting of method 'hnsw', not of "
+                                                 "'none'"):
+        PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "none",
+                                                       "m": 8}})
     with pytest.raises(ConfigurationError, match="'ef_search' is a setting of method 'hnsw'"):
         PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "ivfflat",
                                                        "ef_search": 40}})
