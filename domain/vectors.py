@@ -103,12 +103,15 @@ class IndexEntry:
 
 
 def read_index_entry(where: str, entry: object, methods: Mapping[str, str],
-                     numbers: Sequence[tuple[str, int, int, int | None]]) -> IndexEntry:
+                     numbers: Sequence[tuple[str, int, int, int | None]],
+                     settings: Mapping[str, Sequence[str]] | None = None) -> IndexEntry:
     """An adapter's vector index option (PostgreSQL's ``vector_indexes`` entries,
     Elasticsearch's ``vectors`` mappings) read and checked: ``method`` (one of ``methods``,
     each with what it means; the first by default), ``metric`` (cosine by default) and the
-    integer settings ``numbers`` (key, lowest, highest, default; None: required). A
-    ``ConfigurationError`` names ``where`` and the bad key or value."""
+    integer settings ``numbers`` (key, lowest, highest, default; None: required).
+    ``settings`` names the keys of ``numbers`` that belong to one method each: such a key
+    given with another method (one that builds no index included) is refused, never
+    ignored. A ``ConfigurationError`` names ``where`` and the bad key or value."""
     keys = ("metric", "method", *(key for key, *_ in numbers))
     if not isinstance(entry, Mapping):
         required = [key for key, _, _, default in numbers if default is None]
@@ -124,6 +127,11 @@ def read_index_entry(where: str, entry: object, methods: Mapping[str, str],
         raise ConfigurationError(f"{where}: method {method!r} is not supported ("
                                  + "; ".join(f"{m}: {what}" for m, what in methods.items())
                                  + ")")
+    for owner, owned in (settings or {}).items():
+        given = [key for key in owned if key in entry]
+        if owner != method and given:
+            raise ConfigurationError(f"{where}: {given[0]!r} is a setting of method "
+                                     f"{owner!r}, not of {method!r}")
     values: dict[str, int] = {}
     for key, low, high, default in numbers:
         value = entry.get(key, default)

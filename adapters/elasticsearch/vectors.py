@@ -143,7 +143,8 @@ def check_vectors(option: Mapping[str, Any] | None, compatibility: str
             read = read_index_entry(f"vectors[{path!r}]", entry, METHODS, (
                 ("dimensions", 1, MAX_DIMS, None), ("m", 2, 100, VectorPath.m),
                 ("ef_construction", 4, 1000, VectorPath.ef_construction),
-                ("num_candidates", 1, MAX_WINDOW, VectorPath.num_candidates)))
+                ("num_candidates", 1, MAX_WINDOW, VectorPath.num_candidates)),
+                {"hnsw": ("m", "ef_construction", "num_candidates")})
             out[path] = VectorPath(method=read.method, metric=read.metric, **read.numbers)
             continue
         if isinstance(entry, bool) or not isinstance(entry, int) or not 1 <= entry <= MAX_DIMS:

@@ -309,14 +309,9 @@ class VectorIndexSpec:
             ("dimensions", 1, MAX_DIMENSIONS, None), ("m", 2, 100, cls.m),
             ("ef_construction", 4, 1000, cls.ef_construction),
             ("ef_search", 1, MAX_EF_SEARCH, cls.ef_search),
-            ("lists", 1, MAX_LISTS, cls.lists), ("probes", 1, MAX_LISTS, cls.probes)))
+            ("lists", 1, MAX_LISTS, cls.lists), ("probes", 1, MAX_LISTS, cls.probes)),
+            METHOD_KEYS)
         numbers, metric, method = read.numbers, read.metric, read.method
-        assert isinstance(entry, Mapping)  # read_index_entry refuses anything else
-        for other, keys in METHOD_KEYS.items():
-            given = [key for key in keys if key in entry]
-            if other != method and given:  # (method none builds no index: none of them)
-                raise ConfigurationError(f"{where}: {given[0]!r} is a setting of method "
-                                         f"{other!r}, not of {method!r}")
         if numbers["ef_construction"] < 2 * numbers["m"]:
             raise ConfigurationError(f"{where}: ef_construction must be at least 2 * m")
         if method != "none" and numbers["dimensions"] > MAX_INDEXED_DIMENSIONS:

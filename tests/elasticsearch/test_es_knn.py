@@ -158,6 +158,8 @@ def test_an_exact_index_refuses_an_hnsw_option(es_vector_options: Options) -> No
     ({"method": "hnsw"}, "'dimensions'"),
     ({"dimensions": 3, "dims": 3}, "['dims']"),
     ({"dimensions": 3, "metric": "manhattan"}, "'manhattan'"),
+    ({"dimensions": 3, "method": "none", "m": 8}, "'m' is a setting of method 'hnsw', not of "
+                                                  "'none'"),
 ])
 def test_refused_settings_name_the_value(entry: dict[str, Any], named: str) -> None:
     with pytest.raises(ConfigurationError) as err:
