@@ -287,6 +287,13 @@ class VectorIndexSpec:
             return None
         return "hnsw.ef_search", str(max(self.ef_search, size))
 
+    def build(self) -> tuple[str, str]:
+        """The index's access method and its ``WITH (...)`` parameters, as SQL text (from
+        checked integers only)."""
+        if self.method == "ivfflat":
+            return "ivfflat", f"lists = {int(self.lists)}"
+        return "hnsw", f"m = {int(self.m)}, ef_construction = {int(self.ef_construction)}"
+
     def columns(self) -> tuple[str, str]:
         """The names of the two stored generated columns: the field as ``vector(dimensions)``
         (NULL unless it is a plain vector of that dimension) and its shape (``integer``)."""

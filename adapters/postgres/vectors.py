@@ -191,11 +191,7 @@ class VectorStatements:
             # (an HNSW index keeps the name it had before IVFFlat was an option)
             name = sql_ident(index_name(self.st.table,
                                         f"{spec.method} {spec.metric.value} {vec}"))
-            if spec.method == "ivfflat":
-                using, build = "ivfflat", f"lists = {int(spec.lists)}"
-            else:
-                using = "hnsw"
-                build = f"m = {int(spec.m)}, ef_construction = {int(spec.ef_construction)}"
+            using, build = spec.build()
             out.append(f"CREATE INDEX IF NOT EXISTS {name} ON {self.table} USING {using} "
                        f"({sql_ident(vec)} {_OPCLASSES[spec.metric]}) WITH ({build})")
             rare = self.rare_condition(spec)
