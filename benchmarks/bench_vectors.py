@@ -162,6 +162,8 @@ def raw_knn(url: str, matrix: np.ndarray, teams: np.ndarray, ids: list[str]
     from elasticsearch import Elasticsearch
     from elasticsearch.helpers import bulk
 
+    from dataknobs_data.adapters.elasticsearch.vectors import VectorPath  # the defaults
+
     client = Elasticsearch(url)
     index = "bench-vectors-raw"
     client.options(ignore_status=404).indices.delete(index=index)
@@ -169,14 +171,15 @@ def raw_knn(url: str, matrix: np.ndarray, teams: np.ndarray, ids: list[str]
         "team": {"type": "keyword"},
         "v": {"type": "dense_vector", "dims": matrix.shape[1], "index": True,
               "similarity": "cosine",
-              "index_options": {"type": "hnsw", "m": 16, "ef_construction": 100}}}})
+              "index_options": {"type": "hnsw", "m": VectorPath.m,
+                                "ef_construction": VectorPath.ef_construction}}}})
     bulk(client, ({"_index": index, "_id": rid, "team": f"t{team}", "v": row.tolist()}
                   for rid, team, row in zip(ids, teams, matrix, strict=True)),
          chunk_size=2000, refresh=True)
 
     def search(q: np.ndarray, filtered: bool) -> list[str]:
         knn: dict[str, Any] = {"field": "v", "query_vector": q.tolist(), "k": K,
-                               "num_candidates": 400}
+                               "num_candidates": VectorPath.num_candidates}
         if filtered:
             knn["filter"] = {"term": {"team": "t0"}}
         found = client.search(index=index, knn=knn, size=K, source=False)
