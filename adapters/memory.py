@@ -193,8 +193,11 @@ class RowTable:
 
     A scan over a list of dicts runs as fast as a hand-written comprehension; going through
     each ``Record`` object first costs a pointer chase per record. ``owner`` maps a stored
-    data dict (by identity) back to its record id. A deletion leaves a tombstone row that
-    compaction removes once they make up half the list."""
+    data dict (by identity) back to its record id, for the sorted scans that find data
+    first and ids after (``identify``). It is built on first need (``build_owner``) and kept
+    up to date from then on, so writes before the first sorted search skip it (a load is
+    one dict insert cheaper per record). A deletion leaves a tombstone row that compaction
+    removes once they make up half the list."""
 
     __slots__ = ("dead", "ids", "owner", "rows", "slots")
 
@@ -202,53 +205,58 @@ class RowTable:
         self.rows: list[dict[str, Any]] = []
         self.ids: list[str | None] = []  # beside ``rows``; None for a tombstone
         self.slots: dict[str, int] = {}
-        self.owner: dict[int, str] = {}
+        self.owner: dict[int, str] | None = None
         self.dead = 0
         for rid, rec in (records or {}).items():
             self.put(rid, rec.data)
 
     def put(self, record_id: str, data: dict[str, Any]) -> None:
         slot = self.slots.get(record_id)
+        owner = self.owner
         if slot is None:
             self.slots[record_id] = len(self.rows)
             self.rows.append(data)
             self.ids.append(record_id)
         else:
-            self.owner.pop(id(self.rows[slot]), None)
+            if owner is not None:
+                owner.pop(id(self.rows[slot]), None)
             self.rows[slot] = data
-        self.owner[id(data)] = record_id
+        if owner is not None:
+            owner[id(data)] = record_id
 
     def put_new(self, record_ids: list[str], datas: list[dict[str, Any]]) -> bool:
         """``put`` of each (id, data) pair at once, when the ids are distinct and none is
-        stored, and no two rows (stored or new) would share a dict: C-level list and dict
-        updates. False, with nothing changed, otherwise."""
+        stored, and (once ``owner`` is built) no two rows, stored or new, would share a
+        dict: C-level list and dict updates. False, with nothing changed, otherwise."""
         n = len(record_ids)
-        keys = [id(data) for data in datas]
-        if not self.rows:  # an empty table (a load): the new maps tell the duplicates
+        if not self.rows:  # an empty table (a load): the new map tells the duplicates
             slots = dict(zip(record_ids, range(n), strict=True))
-            owner = dict(zip(keys, record_ids, strict=True))
-            if len(slots) != n or len(owner) != n:
+            if len(slots) != n:
                 return False
-            self.slots, self.owner = slots, owner
+            self.slots, self.owner = slots, None
             self.rows.extend(datas)
             self.ids.extend(record_ids)
             return True
-        if len(set(record_ids)) != n or len(set(keys)) != n or \
-                not self.owner.keys().isdisjoint(keys) or \
-                not self.slots.keys().isdisjoint(record_ids):
+        owner = self.owner
+        keys = [id(data) for data in datas] if owner is not None else []
+        if len(set(record_ids)) != n or not self.slots.keys().isdisjoint(record_ids) or (
+                owner is not None and (len(set(keys)) != n or
+                                       not owner.keys().isdisjoint(keys))):
             return False
         start = len(self.rows)
         self.slots.update(zip(record_ids, range(start, start + n), strict=True))
         self.rows.extend(datas)
         self.ids.extend(record_ids)
-        self.owner.update(zip(keys, record_ids, strict=True))
+        if owner is not None:
+            owner.update(zip(keys, record_ids, strict=True))
         return True
 
     def drop(self, record_id: str) -> None:
         slot = self.slots.pop(record_id, None)
         if slot is None:
             return
-        self.owner.pop(id(self.rows[slot]), None)
+        if self.owner is not None:
+            self.owner.pop(id(self.rows[slot]), None)
         self.rows[slot] = _TOMBSTONE
         self.ids[slot] = None
         self.dead += 1
@@ -259,9 +267,34 @@ class RowTable:
             self.slots = {rid: i for i, (rid, _) in enumerate(live)}
             self.dead = 0
 
+    def build_owner(self) -> list[int]:
+        """Build ``owner`` (when it is not built yet) and return the slots whose dict an
+        earlier live row holds too: until ``owner`` exists nothing stops two records
+        sharing one dict, and each of those needs a copy of its own (the caller's
+        ``MemoryDatabase._unshare``) before ``identify`` can tell them apart."""
+        if self.owner is not None:
+            return []
+        owner = dict(zip(map(id, self.rows), self.ids, strict=True))
+        owner.pop(id(_TOMBSTONE), None)
+        if len(owner) == len(self.slots):  # one dict per live row: the common case
+            self.owner = cast("dict[int, str]", owner)
+            return []
+        seen: dict[int, str] = {}
+        shared = []
+        for slot, (rid, data) in enumerate(zip(self.ids, self.rows, strict=True)):
+            if rid is None:
+                continue
+            if id(data) in seen:
+                shared.append(slot)
+            else:
+                seen[id(data)] = rid
+        self.owner = seen
+        return shared
+
     def identify(self, matched: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
-        """(id, data) for matched rows, tombstones left out."""
+        """(id, data) for matched rows, tombstones left out (``owner`` is built)."""
         owner = self.owner
+        assert owner is not None, "build_owner() first"
         return [(rid, data) for data in matched if (rid := owner.get(id(data))) is not None]
 
 
@@ -349,7 +382,8 @@ class MemoryDatabase(SyncDatabase):
             for index in self._indexes.values():
                 index.remove(record_id, old)
         data = record.data
-        if self._table.owner.get(id(data), record_id) != record_id:
+        owner = self._table.owner
+        if owner is not None and owner.get(id(data), record_id) != record_id:
             data = clone(data)  # one dict object never serves two records
         # the port hands over a record it has just prepared (and owns): keep it as it is
         stored = (record if data is record.data and record._id == record_id
@@ -401,6 +435,25 @@ class MemoryDatabase(SyncDatabase):
             self._table = RowTable(self._records)
         return self._table
 
+    def _identified_rows(self) -> RowTable:
+        """The row table with its ``owner`` map built (``identify`` works): a record that
+        shares its data dict with an earlier row gets a copy of its own, in the table, the
+        stored record and the indexes alike (same content, same version)."""
+        table = self._rows()
+        for slot in table.build_owner():
+            rid = table.ids[slot]
+            assert rid is not None and table.owner is not None
+            old = self._records[rid]
+            data = clone(old.data)
+            stored = Record.trusted(data, old.metadata, rid)
+            for index in self._indexes.values():
+                index.remove(rid, old)
+                index.add(rid, stored)
+            self._records[rid] = stored
+            table.rows[slot] = data
+            table.owner[id(data)] = rid
+        return table
+
     def _candidates(self, query: Query
                     ) -> tuple[Iterable[str | None], Iterable[dict[str, Any]], bool]:
         """The ids and data dicts (parallel) a query can match, and whether they may hold
@@ -438,7 +491,8 @@ class MemoryDatabase(SyncDatabase):
     def _ordered_ids(self, query: Query) -> list[str]:
         """The ids of the stored records matching ``query``, sorted and paged."""
         program = compiled(query.condition)
-        table = self._rows()
+        # a sorted scan finds data dicts first and their ids after (``identify``)
+        table = self._identified_rows() if query.sort_specs else self._rows()
         ids, rows, may_hold_tombstones = self._candidates(query)
         window = None
         if query.limit_value is not None:

@@ -229,12 +229,21 @@ def test_memory_bulk_create_falls_back_for_repeated_ids_and_shared_dicts() -> No
     recs = [Record.trusted(shared, None, "a"), Record.trusted(shared, None, "b"),
             Record.trusted({"v": 2}, None, "c"), Record.trusted({"v": 3}, None, "c")]
     db = MemoryDatabase()
-    assert not db._put_new(recs[:2]) and not db._put_new(recs[2:])
-    assert db._put_new([recs[0]]) and not db._put_new([recs[1]])  # a stored record's dict
-    assert db._create_batch(recs[1:]) == {}  # through _put: the dict cloned, "c" replaced
-    assert _state(db) == [("a", {"v": [1]}, {}), ("b", {"v": [1]}, {}), ("c", {"v": 3}, {})]
+    assert not db._put_new(recs[2:])  # a repeated id: nothing written
+    assert db._rows().rows == []
+    # before the first sorted search two records may share a dict; that search (which
+    # builds the row table's owner map) gives each its own copy
+    assert db._put_new(recs[:2])
+    assert [r.id for r in db.search(Query().sort_by("v"))] == ["a", "b"]
     assert db._records["a"].data is not db._records["b"].data
-    assert len(db._rows().rows) == 3
+    # from then on the bulk path refuses a stored record's dict, and _put clones it
+    assert not db._put_new([Record.trusted(db._records["a"].data, None, "d")])
+    assert db._create_batch([Record.trusted(db._records["a"].data, None, "d"),
+                             recs[3]]) == {}
+    assert _state(db) == [("a", {"v": [1]}, {}), ("b", {"v": [1]}, {}), ("c", {"v": 3}, {}),
+                          ("d", {"v": [1]}, {})]
+    assert db._records["a"].data is not db._records["d"].data
+    assert len(db._rows().rows) == 4
 
 
 def test_collection_paused_restores_the_collector_as_it_found_it() -> None:
