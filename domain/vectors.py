@@ -100,19 +100,22 @@ class IndexEntry:
     method: str
     metric: DistanceMetric
     numbers: dict[str, int]
+    words: dict[str, str] = field(default_factory=dict)
 
 
 def read_index_entry(where: str, entry: object, methods: Mapping[str, str],
                      numbers: Sequence[tuple[str, int, int, int | None]],
-                     settings: Mapping[str, Sequence[str]] | None = None) -> IndexEntry:
+                     settings: Mapping[str, Sequence[str]] | None = None,
+                     words: Sequence[tuple[str, Sequence[str]]] = ()) -> IndexEntry:
     """An adapter's vector index option (PostgreSQL's ``vector_indexes`` entries,
     Elasticsearch's ``vectors`` mappings) read and checked: ``method`` (one of ``methods``,
-    each with what it means; the first by default), ``metric`` (cosine by default) and the
-    integer settings ``numbers`` (key, lowest, highest, default; None: required).
-    ``settings`` names the keys of ``numbers`` that belong to one method each: such a key
-    given with another method (one that builds no index included) is refused, never
-    ignored. A ``ConfigurationError`` names ``where`` and the bad key or value."""
-    keys = ("metric", "method", *(key for key, *_ in numbers))
+    each with what it means; the first by default), ``metric`` (cosine by default), the
+    integer settings ``numbers`` (key, lowest, highest, default; None: required) and the
+    settings ``words`` (key, its allowed strings; the first by default). ``settings`` names,
+    per method, the keys that belong to it (a key may belong to several): such a key given
+    with a method it does not belong to (one that builds no index included) is refused,
+    never ignored. A ``ConfigurationError`` names ``where`` and the bad key or value."""
+    keys = ("metric", "method", *(key for key, *_ in numbers), *(key for key, _ in words))
     if not isinstance(entry, Mapping):
         required = [key for key, _, _, default in numbers if default is None]
         raise ConfigurationError(
@@ -127,11 +130,15 @@ def read_index_entry(where: str, entry: object, methods: Mapping[str, str],
         raise ConfigurationError(f"{where}: method {method!r} is not supported ("
                                  + "; ".join(f"{m}: {what}" for m, what in methods.items())
                                  + ")")
+    owners: dict[str, list[str]] = {}
     for owner, owned in (settings or {}).items():
-        given = [key for key in owned if key in entry]
-        if owner != method and given:
-            raise ConfigurationError(f"{where}: {given[0]!r} is a setting of method "
-                                     f"{owner!r}, not of {method!r}")
+        for key in owned:
+            owners.setdefault(key, []).append(owner)
+    for key in entry:
+        if key in owners and method not in owners[key]:
+            raise ConfigurationError(f"{where}: {key!r} is a setting of method "
+                                     f"{' or '.join(map(repr, owners[key]))}, not of "
+                                     f"{method!r}")
     values: dict[str, int] = {}
     for key, low, high, default in numbers:
         value = entry.get(key, default)
@@ -139,11 +146,18 @@ def read_index_entry(where: str, entry: object, methods: Mapping[str, str],
             raise ConfigurationError(f"{where}: {key!r} must be an integer from {low} to "
                                      f"{high}, got {value!r}")
         values[key] = value
+    chosen: dict[str, str] = {}
+    for key, allowed in words:
+        word = entry.get(key, allowed[0])
+        if not isinstance(word, str) or word not in allowed:
+            raise ConfigurationError(f"{where}: {key!r} must be one of "
+                                     f"{', '.join(map(repr, allowed))}, got {word!r}")
+        chosen[key] = word
     try:
         metric = coerce_metric(entry.get("metric", "cosine"))
     except QueryError as err:
         raise ConfigurationError(f"{where}: {err}") from None
-    return IndexEntry(method, metric, values)
+    return IndexEntry(method, metric, values, chosen)
 
 
 def as_vector(value: Any, what: str = "vector") -> list[float]:

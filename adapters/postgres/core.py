@@ -668,7 +668,7 @@ class PostgresCore:
                 wanted *= 2
 
         if spec is not None and setting is not None:
-            window = vs.index_window(spec, vq, size)
+            window = vs.index_window(spec, vq, size, query)
 
             # set_config(..., true) lasts until the transaction ends: it and the window
             # must share one (atomic), else the index is scanned with pgvector's default

@@ -243,7 +243,12 @@ MAX_LISTS = 32768
 #: pgvector indexes (HNSW and IVFFlat) a ``vector`` column of at most this many dimensions
 MAX_INDEXED_DIMENSIONS = 2000
 #: the settings that belong to one index method
-METHOD_KEYS = {"hnsw": ("m", "ef_construction", "ef_search"), "ivfflat": ("lists", "probes")}
+METHOD_KEYS = {"hnsw": ("m", "ef_construction", "ef_search", "filtered"),
+               "ivfflat": ("lists", "probes", "filtered")}
+#: how an indexed field answers a filtered query: ``exact`` (the default: the filter's
+#: matches ranked exactly) or ``index`` (the index's nearest rows that pass the filter,
+#: approximate like an unfiltered query; the exact path when they are fewer than asked for)
+FILTERED = ("exact", "index")
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,8 @@ class VectorIndexSpec:
     per query, ``set_config('hnsw.ef_search', ..., true)`` in the query's own transaction),
     with ``ivfflat`` an IVFFlat index (``lists`` k-means lists, built from the rows the
     table holds when it is created; ``probes`` of them read per query, set the same way as
-    ``ivfflat.probes``); ``method: none`` keeps only the columns."""
+    ``ivfflat.probes``); ``method: none`` keeps only the columns. ``filtered`` (either
+    method): whether a filtered query on the field stays exact or reads the index too."""
 
     field: str
     dimensions: int
@@ -270,6 +276,8 @@ class VectorIndexSpec:
     #: pgvector's advice for up to a million rows is rows / 1000 lists, sqrt(lists) probes
     lists: int = 100
     probes: int = 10
+    #: one of ``FILTERED``
+    filtered: str = "exact"
 
     @property
     def indexed(self) -> bool:
@@ -317,7 +325,7 @@ class VectorIndexSpec:
             ("ef_construction", 4, 1000, cls.ef_construction),
             ("ef_search", 1, MAX_EF_SEARCH, cls.ef_search),
             ("lists", 1, MAX_LISTS, cls.lists), ("probes", 1, MAX_LISTS, cls.probes)),
-            METHOD_KEYS)
+            METHOD_KEYS, (("filtered", FILTERED),))
         numbers, metric, method = read.numbers, read.metric, read.method
         if numbers["ef_construction"] < 2 * numbers["m"]:
             raise ConfigurationError(f"{where}: ef_construction must be at least 2 * m")
@@ -330,7 +338,7 @@ class VectorIndexSpec:
                                      f"lists ({numbers['lists']})")
         return cls(path, numbers["dimensions"], metric, numbers["m"],
                    numbers["ef_construction"], numbers["ef_search"], method,
-                   numbers["lists"], numbers["probes"])
+                   numbers["lists"], numbers["probes"], read.words["filtered"])
 
 
 @dataclass(frozen=True)
@@ -357,7 +365,7 @@ class VectorSettings:
         else:
             raise ConfigurationError("postgres option 'vector_indexes' must map field paths to "
                                      "{dimensions, metric, method, m, ef_construction, "
-                                     "ef_search, lists, probes}")
+                                     "ef_search, lists, probes, filtered}")
         if specs and use is False:
             raise ConfigurationError("postgres vector_indexes need pgvector: they cannot be "
                                      "combined with vector_extension: false")

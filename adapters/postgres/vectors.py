@@ -42,8 +42,9 @@ With a configured HNSW or IVFFlat index (``vector_indexes``, method ``hnsw`` or
 dimension orders by the column itself and re-ranks the window the index returns:
 approximate (``capabilities.approximate_vectors``). When the index returns fewer rows than
 the query asks for (IVFFlat's probed lists may hold fewer), the exact path answers. A
-filtered query always takes the exact path: pgvector 0.6 applies a filter after the index
-scan and would return fewer than k matches.
+filtered query takes the exact path unless the entry says ``filtered: index``: pgvector 0.6
+applies a filter to the rows the index scan returns, so the index's rows that pass the
+filter are re-ranked, and when they are fewer than asked for the exact path answers.
 """
 
 from __future__ import annotations
@@ -214,13 +215,14 @@ class VectorStatements:
 
     def index_for(self, query: Query, vq: VectorQuery, metric: DistanceMetric
                   ) -> VectorIndexSpec | None:
-        """The HNSW or IVFFlat index an (unfiltered) query may use, or None."""
-        if query.filters:
-            return None
+        """The HNSW or IVFFlat index the query may use (a filtered one only with
+        ``filtered: index``), or None."""
         spec = self.column_for(vq)
-        if spec is not None and spec.indexed and spec.metric is metric:
-            return spec
-        return None
+        if spec is None or not spec.indexed or spec.metric is not metric:
+            return None
+        if query.filters and spec.filtered != "index":
+            return None
+        return spec
 
     def exact_window(self, query: Query, vq: VectorQuery, metric: DistanceMetric,
                      size: int, screened: bool = False) -> Window:
@@ -293,23 +295,31 @@ class VectorStatements:
         return SQL(f"EXPLAIN (FORMAT JSON) SELECT id FROM {self.st.qualified}{where.text}",
                    where.params)
 
-    def index_window(self, spec: VectorIndexSpec, vq: VectorQuery, size: int) -> Window:
+    def index_window(self, spec: VectorIndexSpec, vq: VectorQuery, size: int,
+                     query: Query | None = None) -> Window:
         """The ``size`` nearest by the index on the vector column (rows as
         ``exact_window``'s), after the odd and wrong-dimension records (the partial index
-        finds them)."""
+        finds them). With a filtered ``query`` both are the filter's matches: pgvector 0.6
+        applies the filter to the rows the index scan returns (at most ``hnsw.ef_search``
+        of them; IVFFlat: those of the lists it reads), so the window may be short."""
         t = self.st.qualified
         vec, shape = (sql_ident(name) for name in spec.columns())
         op = _OPERATORS[spec.metric]
         rare = self.rare_condition(spec)
         q = vector_text(vq.vector)
+        cond = query.condition if query is not None else None
+        fparams: list[Any] = []
+        match = self.st.translator.condition(cond, fparams) if cond is not None else ""
+        keep, also = (f" WHERE {match}", f" AND {match}") if match else ("", "")
         sql = (f"WITH w AS MATERIALIZED (SELECT id, NULL::int AS shape, "
-               f"({vec} {op} %s::vector) AS lb FROM {t} ORDER BY {vec} {op} %s::vector "
+               f"({vec} {op} %s::vector) AS lb FROM {t}{keep} ORDER BY {vec} {op} %s::vector "
                f"LIMIT %s), rare AS MATERIALIZED (SELECT id, {shape} AS shape, "
-               f"NULL::float8 AS lb FROM {t} WHERE {rare} ORDER BY id LIMIT %s) "
+               f"NULL::float8 AS lb FROM {t} WHERE {rare}{also} ORDER BY id LIMIT %s) "
                "SELECT c.id, c.shape, c.lb, r.data::text, r.metadata::text "
                "FROM (SELECT * FROM rare UNION ALL SELECT * FROM w) c "
                f"JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
-        return Window(SQL(sql, [q, q, size, RARE_CAP + 1]), size, False, 0.0)
+        params = [q, *fparams, q, size, *fparams, RARE_CAP + 1]
+        return Window(SQL(sql, params), size, False, 0.0)
 
 
 def scans(plan: Any) -> bool:

@@ -36,6 +36,9 @@ IVFFLAT: dict[str, Any] = {"embedding": {"dimensions": 8, "method": "ivfflat", "
                                          "probes": 4}}
 #: the generated columns only (``method: none``): exact queries read the column
 COLUMN: dict[str, Any] = {"embedding": {"dimensions": 8, "method": "none"}}
+#: the indexes above with ``filtered: index``: filtered queries may read them too
+HNSW_FILTERED = {"embedding": {**HNSW["embedding"], "filtered": "index"}}
+IVFFLAT_FILTERED = {"embedding": {**IVFFLAT["embedding"], "filtered": "index"}}
 MODES = {"jsonb": {}, "column": {"vector_indexes": COLUMN}}
 
 
@@ -112,6 +115,22 @@ class TestIndexedPgvectorFidelity(plain.TestPostgresFidelity):
               "probes": 1}}}
     envelope_names = (*plain.TestPostgresFidelity.envelope_names, "embedding", "v")
     fidelity_examples = 30
+
+
+class TestFilteredHnswPgvectorVectors(VectorTests, _Base):
+    """The vector tests with ``filtered: index`` (filtered queries through the index's
+    statement, the filter in it): the rest of the suite does not read vectors."""
+
+    adapter = PostgresDatabase
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"vector_indexes": HNSW_FILTERED}
+
+
+class TestAsyncFilteredHnswPgvectorVectors(TestFilteredHnswPgvectorVectors):
+    adapter = AsyncPostgresDatabase
+
+
+class TestFilteredIvfflatPgvectorVectors(TestFilteredHnswPgvectorVectors):
+    adapter_kwargs: ClassVar[dict[str, Any]] = {"vector_indexes": IVFFLAT_FILTERED}
 
 
 class TestPgvectorTurnedOff(VectorTests, _Base):
@@ -250,30 +269,38 @@ RECALL_BUILDS: dict[str, dict[str, Any]] = {"hnsw": {},
                                             "ivfflat": {"lists": 20, "probes": 5}}
 
 
-@pytest.mark.parametrize("method", list(RECALL_BUILDS))
-def test_the_plan_uses_the_index_and_recall_is_high(
-        make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
-        pgvector_table: str, method: str) -> None:
+def _recall_db(make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
+               pgvector_table: str, method: str, indexes: list[str] | None = None,
+               **extra: Any) -> tuple[PostgresDatabase, list[Record]]:
+    """3,000 records of dimension 32 (clustered for IVFFlat, i.i.d. random for HNSW; team
+    ``t{i % 10}``) under an index of ``method`` built with ``RECALL_BUILDS`` and ``extra``
+    (and the adapter's ``indexes`` on data paths), the table analysed."""
     dim, n = 32, 3000
     records = (_clustered_records if method == "ivfflat" else _random_records)(n, dim, seed=1)
     spec = {"embedding": {"dimensions": dim, "metric": "cosine", "method": method,
-                          **RECALL_BUILDS[method]}}
+                          **RECALL_BUILDS[method], **extra}}
     if method == "ivfflat":  # its lists are learnt from the rows there when it is built:
         make_vdb().create_batch(records)  # load first, then an adapter with the option
-        db = make_vdb(vector_indexes=spec)
+        db = make_vdb(vector_indexes=spec, indexes=indexes)
         db.count()
     else:  # the HNSW graph grows with the writes
-        db = make_vdb(vector_indexes=spec)
+        db = make_vdb(vector_indexes=spec, indexes=indexes)
         db.create_batch(records)
     pgvector_server.execute(f'ANALYZE "{pgvector_table}"')
-    rnd = random.Random(2)
-    probe = [rnd.gauss(0, 1) for _ in range(dim)]
-    vq = VectorQuery(probe, k=10, metric=DistanceMetric.COSINE)
-    vs = VectorStatements(db.statements, db.options.vectors, db._vector_columns)
-    spec = vs.index_for(Query(), vq, DistanceMetric.COSINE)
-    assert spec is not None
-    assert vs.index_for(Query().filter("team", "==", "t1"), vq, DistanceMetric.COSINE) is None
-    window = vs.index_window(spec, vq, first_window(10))
+    return db, records
+
+
+def _recall_probe(rnd: random.Random, method: str, records: list[Record]) -> list[float]:
+    dim = len(records[0]["embedding"])
+    if method == "hnsw":
+        return [rnd.gauss(0, 1) for _ in range(dim)]
+    return [x + rnd.gauss(0, 0.3) for x in records[rnd.randrange(len(records))]["embedding"]]
+
+
+def _plan_and_indexes(pgvector_server: PgvectorServer, pgvector_table: str, window: Any,
+                      method: str) -> tuple[str, str, str]:
+    """The window statement's plan, the name of the table's ``method`` index and that of
+    its partial index (the odd records'), each checked to be the only one."""
     import psycopg2
 
     conn = psycopg2.connect(pgvector_server.dsn)
@@ -288,25 +315,93 @@ def test_the_plan_uses_the_index_and_recall_is_high(
     ann = [name for name, ddl in indexes.items() if f"USING {method}" in ddl]
     rare = [name for name, ddl in indexes.items() if "WHERE" in ddl]
     assert len(ann) == 1 and len(rare) == 1
+    return plan, ann[0], rare[0]
+
+
+@pytest.mark.parametrize("method", list(RECALL_BUILDS))
+def test_the_plan_uses_the_index_and_recall_is_high(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
+        pgvector_table: str, method: str) -> None:
+    db, records = _recall_db(make_vdb, pgvector_server, pgvector_table, method)
+    rnd = random.Random(2)
+    vq = VectorQuery(_recall_probe(rnd, "hnsw", records), k=10, metric=DistanceMetric.COSINE)
+    vs = VectorStatements(db.statements, db.options.vectors, db._vector_columns)
+    spec = vs.index_for(Query(), vq, DistanceMetric.COSINE)
+    assert spec is not None and spec.filtered == "exact"
+    assert vs.index_for(Query().filter("team", "==", "t1"), vq, DistanceMetric.COSINE) is None
+    plan, ann, rare = _plan_and_indexes(pgvector_server, pgvector_table,
+                                        vs.index_window(spec, vq, first_window(10)), method)
+    indexes = dict(pgvector_server.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", (pgvector_table,)))
     vec_column, shape_column = spec.columns()
-    assert f"{method} ({vec_column} vector_cosine_ops)" in indexes[ann[0]]  # on the column
+    assert f"{method} ({vec_column} vector_cosine_ops)" in indexes[ann]  # on the column
     if method == "ivfflat":
-        assert "lists='20'" in indexes[ann[0]], indexes[ann[0]]
-    assert shape_column in indexes[rare[0]]
-    assert f"Index Scan using {ann[0]}" in plan, plan
-    assert rare[0] in plan, plan  # the odd records come from the partial index, no scan
+        assert "lists='20'" in indexes[ann], indexes[ann]
+    assert shape_column in indexes[rare]
+    assert f"Index Scan using {ann}" in plan, plan
+    assert rare in plan, plan  # the odd records come from the partial index, no scan
     # recall@10 against the reference; a filtered query stays exact
     total = 0.0
     queries = 20
     for _ in range(queries):
-        probe = [rnd.gauss(0, 1) for _ in range(dim)] if method == "hnsw" else [
-            x + rnd.gauss(0, 0.3) for x in records[rnd.randrange(n)]["embedding"]]
+        probe = _recall_probe(rnd, method, records)
         want = {rid for rid, _ in reference(records, Query().similar_to(probe, k=10), "cosine")}
         got = {h.record.id for h in db.vector_search(probe, k=10)}
         total += len(want & got) / 10
         assert_exact(db, records, Query().filter("team", "==", "t3").similar_to(probe, k=10),
                      "cosine")
     assert total / queries >= 0.95
+
+
+@pytest.mark.parametrize("method", list(RECALL_BUILDS))
+def test_filtered_index_reads_the_filter_through_the_index(
+        make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
+        pgvector_table: str, method: str) -> None:
+    """``filtered: index``: a filtered query may read the index too (the filter applied to
+    the rows its scan returns, in the same statement; the planner chooses, and with an
+    index on ``team`` it has the statistics to: here it takes the vector index), every
+    hit matches the filter, recall against the filtered reference stays high, and a filter
+    the index's rows hold too few matches of is answered exactly (the reference's ids,
+    order and scores)."""
+    db, records = _recall_db(make_vdb, pgvector_server, pgvector_table, method,
+                             indexes=["team"], filtered="index")
+    rnd = random.Random(3)
+    team = Query().filter("team", "==", "t3")
+    vq = VectorQuery(_recall_probe(rnd, "hnsw", records), k=10, metric=DistanceMetric.COSINE)
+    vs = VectorStatements(db.statements, db.options.vectors, db._vector_columns)
+    spec = vs.index_for(team, vq, DistanceMetric.COSINE)
+    assert spec is not None and spec.filtered == "index"
+    plan, ann, rare = _plan_and_indexes(pgvector_server, pgvector_table,
+                                        vs.index_window(spec, vq, first_window(10), team),
+                                        method)
+    assert f"Index Scan using {ann}" in plan and rare in plan, plan
+    assert "Filter:" in plan, plan
+    total = 0.0
+    queries = 20
+    for _ in range(queries):
+        probe = _recall_probe(rnd, method, records)
+        want = {rid for rid, _ in reference(records, team.similar_to(probe, k=10),
+                                            "cosine")[:10]}
+        hits = db.vector_search(probe, k=10, filter=team)
+        assert len(hits) == 10 and all(h.record["team"] == "t3" for h in hits)
+        total += len(want & {h.record.id for h in hits}) / 10
+    assert total / queries >= 0.95
+    # the same index read less holds fewer matches than asked for, so the exact path
+    # answers: HNSW with ef_search 40 returns the window's 72 rows (k 20), about 7 of them
+    # t3; IVFFlat reading 1 of 20 lists (k 40) about 15
+    less, k = {"hnsw": ({"ef_search": 40}, 20), "ivfflat": ({"probes": 1}, 40)}[method]
+    narrow = make_vdb(indexes=["team"], vector_indexes={"embedding": {
+        "dimensions": 32, "metric": "cosine", "method": method, **RECALL_BUILDS[method],
+        "filtered": "index", **less}})
+    vs = VectorStatements(narrow.statements, narrow.options.vectors, db._vector_columns)
+    spec = vs.index_for(team, vq, DistanceMetric.COSINE)
+    assert spec is not None
+    plan = _plan_and_indexes(pgvector_server, pgvector_table,
+                             vs.index_window(spec, vq, first_window(k), team), method)[0]
+    assert f"Index Scan using {ann}" in plan, plan  # the index is read, and falls short
+    for _ in range(3):
+        assert_exact(narrow, records,
+                     team.similar_to(_recall_probe(rnd, method, records), k=k), "cosine")
 
 
 def _hnsw_spec(dim: int, ef: int) -> dict[str, Any]:
@@ -325,8 +420,9 @@ def _observe_setting(monkeypatch: pytest.MonkeyPatch, setting: str = "hnsw.ef_se
     seen: list[set[str]] = []
     real_window, real_rerank = VectorStatements.index_window, core.rerank
 
-    def window(self: VectorStatements, spec: Any, vq: VectorQuery, size: int) -> Any:
-        w = real_window(self, spec, vq, size)
+    def window(self: VectorStatements, spec: Any, vq: VectorQuery, size: int,
+               query: Query | None = None) -> Any:
+        w = real_window(self, spec, vq, size, query)
         text = f"SELECT o.*, current_setting('{setting}') FROM ({w.sql.text}) o"
         return dataclasses.replace(w, sql=SQL(text, w.sql.params))
 
@@ -517,6 +613,21 @@ def test_vector_settings_are_checked() -> None:
     db = PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "none"}})
     assert not db.capabilities.approximate_vectors
     assert db.options.vectors.indexes[0].method == "none"
+    # filtered: how a filtered query is answered, by either index method; exact by default
+    assert spec.filtered == "exact"
+    for method in ("hnsw", "ivfflat"):
+        db = PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": method,
+                                                            "filtered": "index"}})
+        assert db.options.vectors.indexes[0].filtered == "index"
+    with pytest.raises(ConfigurationError, match="'filtered' is a setting of method 'hnsw' "
+                                                 "or 'ivfflat', not of 'none'"):
+        PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3, "method": "none",
+                                                       "filtered": "index"}})
+    for bad in ("approximate", "", None, True, 1, ["index"]):
+        with pytest.raises(ConfigurationError, match=r"\['embedding'\]: 'filtered' must be "
+                                                     "one of 'exact', 'index', got "):
+            PostgresDatabase(vector_indexes={"embedding": {"dimensions": 3,
+                                                           "filtered": bad}})
 
 
 # -- the stored generated columns ----------------------------------------------------------
@@ -643,7 +754,8 @@ def _shape(record: Record) -> int | None:
     return None
 
 
-@pytest.mark.parametrize("indexes", [COLUMN, HNSW, IVFFLAT], ids=["column", "hnsw", "ivfflat"])
+@pytest.mark.parametrize("indexes", [COLUMN, HNSW, IVFFLAT, HNSW_FILTERED, IVFFLAT_FILTERED],
+                         ids=["column", "hnsw", "ivfflat", "hnsw-filtered", "ivfflat-filtered"])
 def test_hostile_records_insert_and_leave_the_column_null(
         make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
         pgvector_table: str, indexes: dict[str, Any]) -> None:
