@@ -249,6 +249,9 @@ METHOD_KEYS = {"hnsw": ("m", "ef_construction", "ef_search", "filtered"),
 #: matches ranked exactly) or ``index`` (the index's nearest rows that pass the filter,
 #: approximate like an unfiltered query; the exact path when they are fewer than asked for)
 FILTERED = ("exact", "index")
+#: with ``filtered: index``, an IVFFlat query filters this many of the index's nearest rows
+#: (the number HNSW's default ``ef_search`` gives it)
+FILTER_CANDIDATES = 400
 
 
 @dataclass(frozen=True)
@@ -294,6 +297,15 @@ class VectorIndexSpec:
         if size > MAX_EF_SEARCH:
             return None
         return "hnsw.ef_search", str(max(self.ef_search, size))
+
+    def candidates(self, size: int) -> int:
+        """How many of the index's nearest rows a filtered query (``filtered: index``)
+        applies its filter to, for a window of ``size``: HNSW, the rows its scan returns
+        (``ef_search`` raised to the window, as ``setting``); IVFFlat, ``FILTER_CANDIDATES``
+        of the rows the lists it reads hold (or the window, if larger)."""
+        if self.method == "ivfflat":
+            return max(FILTER_CANDIDATES, size)
+        return max(self.ef_search, size)
 
     def build(self) -> tuple[str, str]:
         """The index's access method and its ``WITH (...)`` parameters, as SQL text (from

@@ -42,9 +42,9 @@ With a configured HNSW or IVFFlat index (``vector_indexes``, method ``hnsw`` or
 dimension orders by the column itself and re-ranks the window the index returns:
 approximate (``capabilities.approximate_vectors``). When the index returns fewer rows than
 the query asks for (IVFFlat's probed lists may hold fewer), the exact path answers. A
-filtered query takes the exact path unless the entry says ``filtered: index``: pgvector 0.6
-applies a filter to the rows the index scan returns, so the index's rows that pass the
-filter are re-ranked, and when they are fewer than asked for the exact path answers.
+filtered query takes the exact path unless the entry says ``filtered: index``: then the
+filter is applied to the index's nearest rows (``VectorIndexSpec.candidates``), those that
+pass it are re-ranked, and when they are fewer than asked for the exact path answers.
 """
 
 from __future__ import annotations
@@ -299,9 +299,10 @@ class VectorStatements:
                      query: Query | None = None) -> Window:
         """The ``size`` nearest by the index on the vector column (rows as
         ``exact_window``'s), after the odd and wrong-dimension records (the partial index
-        finds them). With a filtered ``query`` both are the filter's matches: pgvector 0.6
-        applies the filter to the rows the index scan returns (at most ``hnsw.ef_search``
-        of them; IVFFlat: those of the lists it reads), so the window may be short."""
+        finds them). With a filtered ``query`` (``filtered: index``) both are the filter's
+        matches: the window is those among the index's ``spec.candidates(size)`` nearest
+        rows (an ordered scan of the index whatever the planner thinks of the filter), so
+        it may be short."""
         t = self.st.qualified
         vec, shape = (sql_ident(name) for name in spec.columns())
         op = _OPERATORS[spec.metric]
@@ -310,16 +311,22 @@ class VectorStatements:
         cond = query.condition if query is not None else None
         fparams: list[Any] = []
         match = self.st.translator.condition(cond, fparams) if cond is not None else ""
-        keep, also = (f" WHERE {match}", f" AND {match}") if match else ("", "")
-        sql = (f"WITH w AS MATERIALIZED (SELECT id, NULL::int AS shape, "
-               f"({vec} {op} %s::vector) AS lb FROM {t}{keep} ORDER BY {vec} {op} %s::vector "
-               f"LIMIT %s), rare AS MATERIALIZED (SELECT id, {shape} AS shape, "
-               f"NULL::float8 AS lb FROM {t} WHERE {rare}{also} ORDER BY id LIMIT %s) "
+        nearest = (f"SELECT id, NULL::int AS shape, ({vec} {op} %s::vector) AS lb FROM {t} "
+                   f"ORDER BY {vec} {op} %s::vector LIMIT %s")
+        if match:  # the filter reads only ``id`` and ``data``: both kept for it
+            nearest = (f"SELECT id, shape, lb FROM (SELECT id, data, NULL::int AS shape, "
+                       f"({vec} {op} %s::vector) AS lb FROM {t} ORDER BY {vec} {op} "
+                       f"%s::vector LIMIT %s) n WHERE {match} ORDER BY lb LIMIT %s")
+            params = [q, q, spec.candidates(size), *fparams, size]
+        else:
+            params = [q, q, size]
+        sql = (f"WITH w AS MATERIALIZED ({nearest}), rare AS MATERIALIZED (SELECT id, "
+               f"{shape} AS shape, NULL::float8 AS lb FROM {t} WHERE {rare}"
+               f"{' AND ' + match if match else ''} ORDER BY id LIMIT %s) "
                "SELECT c.id, c.shape, c.lb, r.data::text, r.metadata::text "
                "FROM (SELECT * FROM rare UNION ALL SELECT * FROM w) c "
                f"JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
-        params = [q, *fparams, q, size, *fparams, RARE_CAP + 1]
-        return Window(SQL(sql, params), size, False, 0.0)
+        return Window(SQL(sql, [*params, *fparams, RARE_CAP + 1]), size, False, 0.0)
 
 
 def scans(plan: Any) -> bool:

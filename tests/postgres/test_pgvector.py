@@ -356,15 +356,23 @@ def test_the_plan_uses_the_index_and_recall_is_high(
 @pytest.mark.parametrize("method", list(RECALL_BUILDS))
 def test_filtered_index_reads_the_filter_through_the_index(
         make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
-        pgvector_table: str, method: str) -> None:
-    """``filtered: index``: a filtered query may read the index too (the filter applied to
-    the rows its scan returns, in the same statement; the planner chooses, and with an
-    index on ``team`` it has the statistics to: here it takes the vector index), every
-    hit matches the filter, recall against the filtered reference stays high, and a filter
-    the index's rows hold too few matches of is answered exactly (the reference's ids,
-    order and scores)."""
+        pgvector_table: str, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``filtered: index``: a filtered query reads the index (an ordered scan of its
+    nearest rows, the filter applied to them in the same statement, whether or not the
+    planner knows how selective the filter is: no index on ``team`` here) and the index
+    answers it (no exact statement runs), every hit matches the filter, recall against the
+    filtered reference stays high, and a filter the index's rows hold too few matches of
+    is answered exactly (the reference's ids, order and scores)."""
+    exact_runs: list[int] = []
+    real_exact = VectorStatements.exact_window
+
+    def counted(self: VectorStatements, *args: Any, **kwargs: Any) -> Any:
+        exact_runs.append(1)
+        return real_exact(self, *args, **kwargs)
+
+    monkeypatch.setattr(VectorStatements, "exact_window", counted)
     db, records = _recall_db(make_vdb, pgvector_server, pgvector_table, method,
-                             indexes=["team"], filtered="index")
+                             filtered="index")
     rnd = random.Random(3)
     team = Query().filter("team", "==", "t3")
     vq = VectorQuery(_recall_probe(rnd, "hnsw", records), k=10, metric=DistanceMetric.COSINE)
@@ -386,11 +394,12 @@ def test_filtered_index_reads_the_filter_through_the_index(
         assert len(hits) == 10 and all(h.record["team"] == "t3" for h in hits)
         total += len(want & {h.record.id for h in hits}) / 10
     assert total / queries >= 0.95
+    assert not exact_runs  # about 40 of the 400 candidates are t3: the index answered
     # the same index read less holds fewer matches than asked for, so the exact path
     # answers: HNSW with ef_search 40 returns the window's 72 rows (k 20), about 7 of them
     # t3; IVFFlat reading 1 of 20 lists (k 40) about 15
     less, k = {"hnsw": ({"ef_search": 40}, 20), "ivfflat": ({"probes": 1}, 40)}[method]
-    narrow = make_vdb(indexes=["team"], vector_indexes={"embedding": {
+    narrow = make_vdb(vector_indexes={"embedding": {
         "dimensions": 32, "metric": "cosine", "method": method, **RECALL_BUILDS[method],
         "filtered": "index", **less}})
     vs = VectorStatements(narrow.statements, narrow.options.vectors, db._vector_columns)
@@ -402,6 +411,7 @@ def test_filtered_index_reads_the_filter_through_the_index(
     for _ in range(3):
         assert_exact(narrow, records,
                      team.similar_to(_recall_probe(rnd, method, records), k=k), "cosine")
+    assert len(exact_runs) >= 3
 
 
 def _hnsw_spec(dim: int, ef: int) -> dict[str, Any]:
@@ -599,6 +609,11 @@ def test_vector_settings_are_checked() -> None:
     assert (spec.method, spec.lists, spec.probes) == ("ivfflat", 50, 5)
     assert ivf.capabilities.approximate_vectors
     assert spec.setting(10_000) == ("ivfflat.probes", "5")  # no cap: the lists hold what they hold
+    # filtered: index filters the index's nearest rows: IVFFlat 400 (or the window),
+    # HNSW the rows its scan returns (ef_search raised to the window)
+    assert (spec.candidates(52), spec.candidates(832)) == (400, 832)
+    hnsw = dataclasses.replace(spec, method="hnsw", ef_search=123)
+    assert (hnsw.candidates(52), hnsw.candidates(232)) == (123, 232)
     assert dataclasses.replace(spec, method="hnsw").setting(52) == ("hnsw.ef_search", "400")
     assert dataclasses.replace(spec, method="hnsw").setting(1001) is None  # past pgvector's 1,000
     with pytest.raises(ConfigurationError, match="unknown vector metric"):
