@@ -17,7 +17,7 @@ import pytest
 
 from dataknobs_data import Query, Record
 from dataknobs_data.adapters.postgres import AsyncPostgresDatabase, PostgresDatabase
-from dataknobs_data.adapters.postgres.vectors import VectorStatements
+from dataknobs_data.adapters.postgres.vectors import RARE_CAP, VectorStatements
 from dataknobs_data.adapters.vector_window import first_window
 from dataknobs_data.domain.errors import ConfigurationError, DataknobsError, QueryError
 from dataknobs_data.domain.query import evaluate
@@ -412,6 +412,33 @@ def test_filtered_index_reads_the_filter_through_the_index(
         assert_exact(narrow, records,
                      team.similar_to(_recall_probe(rnd, method, records), k=k), "cosine")
     assert len(exact_runs) >= 3
+
+
+def test_filtered_index_counts_the_odd_rows_the_filter_rules_out(
+        make_vdb: Callable[..., PostgresDatabase]) -> None:
+    """``filtered: index`` reads the odd rows (vectors float4 cannot hold) as unfiltered,
+    the first ``RARE_CAP + 1`` by id, and lets the filter mark them: with more odd rows
+    than that, none of them matching, the query still finds the matching odd record that
+    sorts after them all (the port's reference path answers), and with fewer the ones the
+    filter rules out are never hits."""
+    records = _random_records(300, 8, seed=21)
+    # each nearer the probe than any plain record (cosine 0.9998), but not on team t1
+    outside = [Record({"team": "x", "embedding": [1e16] * 7 + [9e15]}, id=f"o{i:04d}")
+               for i in range(RARE_CAP + 5)]
+    nearest = Record({"team": "t1", "embedding": [2e16] * 8}, id="p0000")  # the probe's own
+    db = make_vdb(vector_indexes={"embedding": {"dimensions": 8, "filtered": "index"}})
+    db.create_batch([r.copy() for r in records + outside + [nearest]])
+    everything = records + outside + [nearest]
+    team = Query().filter("team", "==", "t1")
+    hits = db.vector_search([1.0] * 8, k=5, filter=team)
+    assert hits[0].record.id == "p0000" and all(h.record["team"] == "t1" for h in hits)
+    assert_exact(db, everything, team.similar_to([1.0] * 8, k=5), "cosine")
+    for r in outside[10:]:
+        db.delete(r.id or "")
+    few = db.vector_search([1.0] * 8, k=5, filter=team)
+    assert [h.record.id for h in few] == [h.record.id for h in hits]
+    assert_exact(db, records + outside[:10] + [nearest], team.similar_to([1.0] * 8, k=5),
+                 "cosine")
 
 
 def _hnsw_spec(dim: int, ef: int) -> dict[str, Any]:
