@@ -647,6 +647,10 @@ class PostgresCore:
         vs = VectorStatements(self.statements, self.options.vectors, self._vector_columns)
         size = first_window(skip + take)
         spec = vs.index_for(query, vq, metric)
+        if spec is not None and query.filters:
+            # the first skip + take matches in the index's order: the filter reads each
+            # candidate's record, so it stops there
+            size = skip + take
         setting = spec.setting(size) if spec is not None else None
 
         def exact(cur: Any) -> Flow:

@@ -300,8 +300,9 @@ class VectorStatements:
         """The ``size`` nearest by the index on the vector column (rows as
         ``exact_window``'s), after the odd and wrong-dimension records (the partial index
         finds them). With a filtered ``query`` (``filtered: index``) both are the filter's
-        matches: the window is those among the index's ``spec.candidates(size)`` nearest
-        rows (an ordered scan of the index whatever the planner thinks of the filter), so
+        matches: the window is the first ``size`` of them in the order of an ordered scan of
+        the index's ``spec.candidates(size)`` nearest rows (whatever the planner thinks of
+        the filter; the filter, which reads each row's record, stops once it has them), so
         it may be short."""
         t = self.st.qualified
         vec, shape = (sql_ident(name) for name in spec.columns())
@@ -327,7 +328,7 @@ class VectorStatements:
         # (more odd rows than that: the port's reference path) but never ranks it
         sql = (f"WITH w AS MATERIALIZED (SELECT id, shape, lb, TRUE AS ok FROM (SELECT id, "
                f"data, NULL::int AS shape, ({vec} {op} %s::vector) AS lb FROM {t} ORDER BY "
-               f"{vec} {op} %s::vector LIMIT %s) n WHERE {match} ORDER BY lb LIMIT %s), "
+               f"{vec} {op} %s::vector LIMIT %s) n WHERE {match} LIMIT %s), "
                f"rare AS MATERIALIZED (SELECT id, shape, lb, ({match}) IS TRUE AS ok FROM ("
                f"SELECT id, data, {shape} AS shape, NULL::float8 AS lb FROM {t} WHERE {rare} "
                "ORDER BY id LIMIT %s) o) "

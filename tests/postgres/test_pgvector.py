@@ -396,7 +396,7 @@ def test_filtered_index_reads_the_filter_through_the_index(
     assert total / queries >= 0.95
     assert not exact_runs  # about 40 of the 400 candidates are t3: the index answered
     # the same index read less holds fewer matches than asked for, so the exact path
-    # answers: HNSW with ef_search 40 returns the window's 72 rows (k 20), about 7 of them
+    # answers: HNSW with ef_search 40 filters its 40 nearest rows (k 20), about 4 of them
     # t3; IVFFlat reading 1 of 20 lists (k 40) about 15
     less, k = {"hnsw": ({"ef_search": 40}, 20), "ivfflat": ({"probes": 1}, 40)}[method]
     narrow = make_vdb(vector_indexes={"embedding": {
