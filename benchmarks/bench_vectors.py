@@ -28,7 +28,9 @@ generated vector column, computed on write, read by the exact path) and ``pgvect
 (loaded without settings; then an adapter with an HNSW spec adds the generated columns, an
 ALTER TABLE that rewrites the table, and builds the index on them, both counted in its load
 time: unfiltered queries are approximate, so that row reports recall@10 against numpy over
-every probe instead of asserting equal ids; filtered ones stay exact). ``--m`` and
+every probe instead of asserting equal ids; filtered ones stay exact unless
+``--filtered-index`` gives the spec ``filtered: index``, when their recall is reported too).
+``--m`` and
 ``--ef-construction`` set that index's build, ``--ef-search 40 100 400 1000`` prints one
 ``pgvector-hnsw`` row per ``hnsw.ef_search`` on the same build (a recall curve).
 ``pgvector-ivfflat``: the same with ``method: ivfflat`` (its lists learnt from the loaded
@@ -132,16 +134,18 @@ APPROXIMATE = {"pgvector-hnsw": ("hnsw", ("m", "ef_construction"), "ef_search"),
 PGVECTOR = ("pgvector", "pgvector-column", *APPROXIMATE)
 
 
-def index_spec(name: str, dim: int, build: dict[str, int], search: int | None
-               ) -> dict[str, Any]:
+def index_spec(name: str, dim: int, build: dict[str, int], search: int | None,
+               filtered: bool = False) -> dict[str, Any]:
     """``vector_indexes`` for backend ``name``'s index on ``embedding``: the adapter's
-    defaults unless ``build`` (that method's build settings) or ``search`` (its
-    ``ef_search`` or ``probes``) say otherwise."""
+    defaults unless ``build`` (that method's build settings), ``search`` (its
+    ``ef_search`` or ``probes``) or ``filtered`` (``filtered: index``) say otherwise."""
     method, build_keys, search_key = APPROXIMATE[name]
     spec: dict[str, Any] = {"dimensions": dim, "metric": "cosine", "method": method,
                             **{key: value for key, value in build.items() if key in build_keys}}
     if search is not None:
         spec[search_key] = search
+    if filtered:
+        spec["filtered"] = "index"
     return {"embedding": spec}
 
 
@@ -190,7 +194,8 @@ def raw_knn(url: str, matrix: np.ndarray, teams: np.ndarray, ids: list[str]
 
 @contextlib.contextmanager
 def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
-                 build: dict[str, int] | None = None) -> Iterator[Any]:
+                 build: dict[str, int] | None = None, filtered: bool = False
+                 ) -> Iterator[Any]:
     if name == "memory":
         from dataknobs_data.adapters.memory import MemoryDatabase
         yield MemoryDatabase(indexes=["team"])  # the filter field, hash-indexed
@@ -233,7 +238,7 @@ def open_backend(name: str, workdir: str, dim: int, filter_index: bool = False,
                 # serves them all; IVFFlat learns its lists from the rows loaded)
                 db.with_index = lambda ef: PostgresDatabase(  # type: ignore[attr-defined]
                     dsn=dsn, table="bench_vectors", indexes=indexes,
-                    vector_indexes=index_spec(name, dim, build or {}, ef))
+                    vector_indexes=index_spec(name, dim, build or {}, ef, filtered))
             yield db
     elif name in ELASTICSEARCH:  # noida-db from its package
         from dataknobs_data.adapters.elasticsearch import ElasticsearchDatabase
@@ -266,6 +271,9 @@ def main() -> None:
     parser.add_argument("--filter-index", action="store_true",
                         help="sqlite-vec, duckdb and postgres backends: an index on the "
                              "filter field (team; DuckDB: kept in its vector cache)")
+    parser.add_argument("--filtered-index", action="store_true",
+                        help="pgvector-hnsw and pgvector-ivfflat: filtered: index (filtered "
+                             "queries may read the index too; their recall is reported)")
     parser.add_argument("--m", type=int, help="pgvector-hnsw: the index's m (default 16)")
     parser.add_argument("--ef-construction", type=int,
                         help="pgvector-hnsw: the index's ef_construction (default 128)")
@@ -359,7 +367,8 @@ def main() -> None:
              if value is not None}
     with tempfile.TemporaryDirectory() as workdir:
         for name in args.backends:
-            with open_backend(name, workdir, args.dim, args.filter_index, build) as loaded:
+            with open_backend(name, workdir, args.dim, args.filter_index, build,
+                              args.filtered_index) as loaded:
                 start = time.perf_counter()
                 batch = 10_000
                 for lo in range(0, args.records, batch):
@@ -377,7 +386,8 @@ def main() -> None:
                     load = f"{time.perf_counter() - start:.1f}" if n == 0 else "(same)"
                     label = name if ef is None else f"{name}, {APPROXIMATE[name][2]} {ef}"
                     knn = name == "elasticsearch-knn"  # approximate, filtered too
-                    run_row(label, name in APPROXIMATE or knn, db, load, not knn)
+                    through = knn or (name in APPROXIMATE and args.filtered_index)
+                    run_row(label, name in APPROXIMATE or knn, db, load, not through)
                     if knn:  # the same request by hand, on the same server
                         start = time.perf_counter()
                         raw = raw_knn(db.server_url, matrix, teams, ids)
