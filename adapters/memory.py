@@ -270,8 +270,8 @@ class RowTable:
     def build_owner(self) -> list[int]:
         """Build ``owner`` (when it is not built yet) and return the slots whose dict an
         earlier live row holds too: until ``owner`` exists nothing stops two records
-        sharing one dict, and each of those needs a copy of its own (the caller's
-        ``MemoryDatabase._unshare``) before ``identify`` can tell them apart."""
+        sharing one dict, and each of those needs a copy of its own (the caller's job:
+        ``MemoryDatabase._identified_rows``) before ``identify`` can tell them apart."""
         if self.owner is not None:
             return []
         owner = dict(zip(map(id, self.rows), self.ids, strict=True))

@@ -242,7 +242,7 @@ MAX_EF_SEARCH = 1000
 MAX_LISTS = 32768
 #: pgvector indexes (HNSW and IVFFlat) a ``vector`` column of at most this many dimensions
 MAX_INDEXED_DIMENSIONS = 2000
-#: the settings that belong to one index method
+#: the settings that belong to each index method (``filtered`` to both)
 METHOD_KEYS = {"hnsw": ("m", "ef_construction", "ef_search", "filtered"),
                "ivfflat": ("lists", "probes", "filtered")}
 #: how an indexed field answers a filtered query: ``exact`` (the default: the filter's

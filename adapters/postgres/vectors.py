@@ -325,7 +325,10 @@ class VectorStatements:
         # read as unfiltered (the first RARE_CAP + 1 by id, through the partial index,
         # whatever the planner thinks of the filter) and the filter marks them: one it
         # rules out comes back with ``data`` NULL, so ``rerank`` counts it against the cap
-        # (more odd rows than that: the port's reference path) but never ranks it
+        # (more odd rows than that: the port's reference path) but never ranks it. The
+        # window's LIMIT takes the first matches the ordered scan streams (SQL does not
+        # promise which: any of them would still be a window of the index's candidates,
+        # re-ranked exactly), and stops reading records there
         sql = (f"WITH w AS MATERIALIZED (SELECT id, shape, lb, TRUE AS ok FROM (SELECT id, "
                f"data, NULL::int AS shape, ({vec} {op} %s::vector) AS lb FROM {t} ORDER BY "
                f"{vec} {op} %s::vector LIMIT %s) n WHERE {match} LIMIT %s), "
