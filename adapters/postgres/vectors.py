@@ -312,33 +312,29 @@ class VectorStatements:
         cond = query.condition if query is not None else None
         fparams: list[Any] = []
         match = self.st.translator.condition(cond, fparams) if cond is not None else ""
-        if not match:
-            sql = (f"WITH w AS MATERIALIZED (SELECT id, NULL::int AS shape, ({vec} {op} "
-                   f"%s::vector) AS lb FROM {t} ORDER BY {vec} {op} %s::vector LIMIT %s), "
-                   f"rare AS MATERIALIZED (SELECT id, {shape} AS shape, NULL::float8 AS lb "
-                   f"FROM {t} WHERE {rare} ORDER BY id LIMIT %s) "
-                   "SELECT c.id, c.shape, c.lb, r.data::text, r.metadata::text "
-                   "FROM (SELECT * FROM rare UNION ALL SELECT * FROM w) c "
-                   f"JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
-            return Window(SQL(sql, [q, q, size, RARE_CAP + 1]), size, False, 0.0)
-        # the filter reads only ``id`` and ``data``: both kept for it. The odd rows are
-        # read as unfiltered (the first RARE_CAP + 1 by id, through the partial index,
-        # whatever the planner thinks of the filter) and the filter marks them: one it
-        # rules out comes back with ``data`` NULL, so ``rerank`` counts it against the cap
-        # (more odd rows than that: the port's reference path) but never ranks it. The
-        # window's LIMIT takes the first matches the ordered scan streams (SQL does not
-        # promise which: any of them would still be a window of the index's candidates,
-        # re-ranked exactly), and stops reading records there
-        sql = (f"WITH w AS MATERIALIZED (SELECT id, shape, lb, TRUE AS ok FROM (SELECT id, "
-               f"data, NULL::int AS shape, ({vec} {op} %s::vector) AS lb FROM {t} ORDER BY "
-               f"{vec} {op} %s::vector LIMIT %s) n WHERE {match} LIMIT %s), "
-               f"rare AS MATERIALIZED (SELECT id, shape, lb, ({match}) IS TRUE AS ok FROM ("
-               f"SELECT id, data, {shape} AS shape, NULL::float8 AS lb FROM {t} WHERE {rare} "
-               "ORDER BY id LIMIT %s) o) "
-               "SELECT c.id, c.shape, c.lb, CASE WHEN c.ok THEN r.data::text END, "
-               "r.metadata::text FROM (SELECT * FROM rare UNION ALL SELECT * FROM w) c "
+        keep = "data, " if match else ""  # the filter reads only ``id`` and ``data``
+        nearest = (f"SELECT id, {keep}NULL::int AS shape, ({vec} {op} %s::vector) AS lb "
+                   f"FROM {t} ORDER BY {vec} {op} %s::vector LIMIT %s")
+        odd = (f"SELECT id, {keep}{shape} AS shape, NULL::float8 AS lb FROM {t} WHERE {rare} "
+               "ORDER BY id LIMIT %s")
+        data = "r.data::text"
+        params = [q, q, size, RARE_CAP + 1]
+        if match:
+            # the index's candidates, then the filter: the first ``size`` matches the
+            # ordered scan streams (SQL does not promise which: any of them would still be
+            # a window of the candidates, re-ranked exactly), and no record read past them.
+            # The odd rows are read as unfiltered (the first RARE_CAP + 1 by id, through
+            # the partial index, whatever the planner thinks of the filter) and the filter
+            # marks them: one it rules out comes back with ``data`` NULL, so ``rerank``
+            # counts it against the cap (more: the port's reference path), never ranks it
+            nearest = f"SELECT id, shape, lb, TRUE AS ok FROM ({nearest}) n WHERE {match} LIMIT %s"
+            odd = f"SELECT id, shape, lb, ({match}) IS TRUE AS ok FROM ({odd}) o"
+            data = "CASE WHEN c.ok THEN r.data::text END"
+            params = [q, q, spec.candidates(size), *fparams, size, *fparams, RARE_CAP + 1]
+        sql = (f"WITH w AS MATERIALIZED ({nearest}), rare AS MATERIALIZED ({odd}) "
+               f"SELECT c.id, c.shape, c.lb, {data}, r.metadata::text "
+               "FROM (SELECT * FROM rare UNION ALL SELECT * FROM w) c "
                f"JOIN {t} r ON r.id = c.id ORDER BY c.lb NULLS FIRST, c.id")
-        params = [q, q, spec.candidates(size), *fparams, size, *fparams, RARE_CAP + 1]
         return Window(SQL(sql, params), size, False, 0.0)
 
 
