@@ -270,21 +270,21 @@ RECALL_BUILDS: dict[str, dict[str, Any]] = {"hnsw": {},
 
 
 def _recall_db(make_vdb: Callable[..., PostgresDatabase], pgvector_server: PgvectorServer,
-               pgvector_table: str, method: str, indexes: list[str] | None = None,
-               **extra: Any) -> tuple[PostgresDatabase, list[Record]]:
+               pgvector_table: str, method: str, **extra: Any
+               ) -> tuple[PostgresDatabase, list[Record]]:
     """3,000 records of dimension 32 (clustered for IVFFlat, i.i.d. random for HNSW; team
-    ``t{i % 10}``) under an index of ``method`` built with ``RECALL_BUILDS`` and ``extra``
-    (and the adapter's ``indexes`` on data paths), the table analysed."""
+    ``t{i % 10}``) under an index of ``method`` built with ``RECALL_BUILDS`` and ``extra``,
+    the table analysed."""
     dim, n = 32, 3000
     records = (_clustered_records if method == "ivfflat" else _random_records)(n, dim, seed=1)
     spec = {"embedding": {"dimensions": dim, "metric": "cosine", "method": method,
                           **RECALL_BUILDS[method], **extra}}
     if method == "ivfflat":  # its lists are learnt from the rows there when it is built:
         make_vdb().create_batch(records)  # load first, then an adapter with the option
-        db = make_vdb(vector_indexes=spec, indexes=indexes)
+        db = make_vdb(vector_indexes=spec)
         db.count()
     else:  # the HNSW graph grows with the writes
-        db = make_vdb(vector_indexes=spec, indexes=indexes)
+        db = make_vdb(vector_indexes=spec)
         db.create_batch(records)
     pgvector_server.execute(f'ANALYZE "{pgvector_table}"')
     return db, records
