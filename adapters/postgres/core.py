@@ -112,8 +112,8 @@ class PostgresCore:
     the extension (``vector_extension``: ``"auto"``, true to require it, false never);
     ``vector_indexes`` maps fields to stored generated vector columns and HNSW (or, with
     ``method: ivfflat``, IVFFlat) indexes on them (``{embedding: {dimensions: 384, metric:
-    cosine}}``), which make unfiltered queries approximate; ``method: none`` keeps the
-    columns only (exact)."""
+    cosine}}``), which make unfiltered queries approximate (filtered ones too with
+    ``filtered: index``); ``method: none`` keeps the columns only (exact)."""
 
     backend_name = "postgres"
     #: every write turns its records into JSON text before it returns and keeps no reference
@@ -156,7 +156,7 @@ class PostgresCore:
         self._pgvector = False  # whether the database has pgvector (learnt with the pool)
         self._vector_columns: frozenset[str] = frozenset()  # fields with generated columns
         if self.options.vectors.approximate:
-            # an HNSW or IVFFlat index answers unfiltered queries: approximate, for this instance
+            # an HNSW or IVFFlat index answers queries approximately, for this instance
             setattr(self, "capabilities", dataclasses.replace(  # noqa: B010 - a ClassVar
                 type(self).capabilities, approximate_vectors=True))  # type: ignore[attr-defined]
         self._setup_lock = threading.Lock()
@@ -682,7 +682,8 @@ class PostgresCore:
                 hits = rerank((yield _fetchall(cur)), window, vq, metric, skip, take)[1]
                 if hits is not None and len(hits) < take:
                     # the index gave fewer rows than asked for (the IVFFlat lists read hold
-                    # fewer, or a small graph): the exact path answers, in this transaction
+                    # fewer, a small graph, or the filter kept fewer of the candidates): the
+                    # exact path answers, in this transaction
                     return (yield from exact(cur))
                 return hits
 

@@ -296,13 +296,14 @@ class VectorIndexSpec:
             return "ivfflat.probes", str(self.probes)
         if size > MAX_EF_SEARCH:
             return None
-        return "hnsw.ef_search", str(max(self.ef_search, size))
+        return "hnsw.ef_search", str(self.candidates(size))
 
     def candidates(self, size: int) -> int:
         """How many of the index's nearest rows a filtered query (``filtered: index``)
         applies its filter to, for a window of ``size``: HNSW, the rows its scan returns
-        (``ef_search`` raised to the window, as ``setting``); IVFFlat, ``FILTER_CANDIDATES``
-        of the rows the lists it reads hold (or the window, if larger)."""
+        (``ef_search`` raised to the window: the value ``setting`` gives the server);
+        IVFFlat, ``FILTER_CANDIDATES`` of the rows the lists it reads hold (or the window,
+        if larger)."""
         if self.method == "ivfflat":
             return max(FILTER_CANDIDATES, size)
         return max(self.ef_search, size)
